@@ -1,0 +1,14 @@
+/* Shared benchmark helpers: timing and throughput reporting. */
+#ifndef BTCPEERD_BENCHUTIL_H
+#define BTCPEERD_BENCHUTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Run fn(arg) repeatedly for at least min_ms of wall time (after one warm-up
+ * call); return seconds per call. */
+double bench_run(void (*fn)(void *), void *arg, unsigned min_ms);
+/* Print "<name>: <MB/s> MB/s (<ns> ns/op, <bytes> bytes/op)". */
+void bench_report_mbps(const char *name, size_t bytes_per_op, double secs_per_op);
+
+#endif

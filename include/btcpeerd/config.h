@@ -1,0 +1,59 @@
+/* The operator's settings: command-line flags and the config file, which
+ * take the same names (`--log-level=debug` on the command line is
+ * `log-level=debug` in the file). The command line wins over the file. */
+#ifndef BTCPEERD_CONFIG_H
+#define BTCPEERD_CONFIG_H
+
+#include <btcpeerd/log.h>
+#include <btcpeerd/netparams.h>
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+enum config_err {
+    CONFIG_OK = 0,
+    CONFIG_ERR_UNKNOWN_OPTION,
+    CONFIG_ERR_BAD_VALUE,
+    CONFIG_ERR_MISSING_VALUE,
+    CONFIG_ERR_FILE,       /* the config file cannot be read */
+    CONFIG_ERR_FILE_SYNTAX,/* a line that is not key=value */
+};
+const char *config_err_str(enum config_err err);
+
+#define CONFIG_MAX_PEERS 64
+
+struct config {
+    enum net_id network;
+    char datadir[PATH_MAX]; /* network subdirectory already applied */
+    char conf[PATH_MAX];    /* "" = <datadir>/btcpeerd.conf if present */
+    enum log_level log_level;
+    uint32_t debug_cats;    /* bit per enum log_cat */
+    char log_file[PATH_MAX];/* "" = <datadir>/debug.log, "-" = stderr */
+    enum log_format log_format;
+    /* Connections. */
+    size_t n_connect, n_addnode;
+    char connect[CONFIG_MAX_PEERS][256];
+    char addnode[CONFIG_MAX_PEERS][256];
+    int listen;                  /* -1 = default: on unless --connect */
+    char bind[256];              /* "" = every address */
+    int port;                    /* -1 = the network's default */
+    unsigned max_connections;
+    /* Timeouts (milliseconds; flags take seconds, fractions allowed). */
+    uint32_t handshake_timeout_ms, ping_interval_ms, ping_timeout_ms;
+    uint32_t max_msg_rate;
+    char user_agent_comment[128];
+    /* Process. */
+    bool daemon;
+    char pid_file[PATH_MAX];
+    bool help;
+    bool version;
+};
+
+/* Defaults, then the command line, then the config file for what the
+ * command line left unset. On error, msg (if not NULL) gets a sentence that
+ * names the flag. */
+enum config_err config_load(struct config *cfg, int argc, char **argv, char *msg, size_t msg_len);
+void config_print_help(FILE *out);
+
+#endif

@@ -1,0 +1,19 @@
+/* Hex encoding for logs, tests and RPC. Bitcoin shows hashes byte-reversed
+ * (the uint256 convention); the _rev variants do that. */
+#ifndef BTCPEERD_HEX_H
+#define BTCPEERD_HEX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* out must hold 2*len+1 bytes; it is NUL-terminated. */
+void hex_encode(const uint8_t *data, size_t len, char *out);
+void hex_encode_rev(const uint8_t *data, size_t len, char *out);
+/* Decode exactly strlen(hex)/2 bytes; false on odd length, a non-hex digit or
+ * more than cap bytes. Upper and lower case accepted. */
+bool hex_decode(const char *hex, uint8_t *out, size_t cap, size_t *out_len);
+/* A 64-digit displayed hash into its 32 internal bytes. */
+bool hex_decode_hash(const char *hex, uint8_t out[32]);
+
+#endif

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it:
+#  1. Debug build with AddressSanitizer + UndefinedBehaviorSanitizer (errors
+#     fatal), every ctest;
+#  2. Debug build without sanitizers, the unit tests under valgrind;
+#  3. when clang is present, each libFuzzer target for a few seconds.
+# Run from anywhere; build trees go under build-test/ in the project.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+jobs=$(nproc)
+fuzz_seconds=${FUZZ_SECONDS:-3}
+
+echo "== interop peer: bcoin 1.0.2 from npm =="
+if command -v npm >/dev/null 2>&1 &&
+    (cd tests/interop/bcoin && npm ci --no-audit --no-fund --loglevel=error >/dev/null 2>&1); then
+    echo "bcoin installed"
+else
+    echo "SKIP: npm could not install bcoin; the interop tests will be skipped"
+fi
+
+echo "== sanitizers: ASan + UBSan =="
+cmake -S . -B build-test/asan -DCMAKE_BUILD_TYPE=Debug -DBTCPEERD_SANITIZE=ON >/dev/null
+cmake --build build-test/asan -j"$jobs"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    ctest --test-dir build-test/asan --output-on-failure -j"$jobs"
+
+echo "== valgrind: unit tests =="
+cmake -S . -B build-test/valgrind -DCMAKE_BUILD_TYPE=Debug -DBTCPEERD_BENCH=OFF >/dev/null
+cmake --build build-test/valgrind -j"$jobs"
+failed=0
+for t in build-test/valgrind/tests/test_*; do
+    [[ -x "$t" ]] || continue
+    if valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect \
+        "$t" >"$t.valgrind.log" 2>&1; then
+        echo "valgrind ok: $(basename "$t")"
+    else
+        echo "valgrind FAILED: $(basename "$t")"; cat "$t.valgrind.log"; failed=1
+    fi
+done
+[[ $failed -eq 0 ]] || exit 1
+
+if command -v clang >/dev/null 2>&1; then
+    echo "== fuzz smoke: ${fuzz_seconds}s per target =="
+    fuzz/run.sh "$fuzz_seconds"
+else
+    echo "SKIP fuzz smoke: clang not installed"
+fi
+echo "all test stages passed"

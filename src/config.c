@@ -1,0 +1,418 @@
+/* Flags and config file. One table lists every option with its default and
+ * help; the command line (getopt_long) and the file both go through
+ * option_apply, so a name means the same thing in both places. */
+#include <btcpeerd/config.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum option_id {
+    OPT_NETWORK = 0,
+    OPT_DATADIR,
+    OPT_CONF,
+    OPT_LOG_LEVEL,
+    OPT_DEBUG,
+    OPT_LOG_FILE,
+    OPT_LOG_FORMAT,
+    OPT_CONNECT,
+    OPT_ADDNODE,
+    OPT_LISTEN,
+    OPT_BIND,
+    OPT_PORT,
+    OPT_MAXCONNECTIONS,
+    OPT_HANDSHAKE_TIMEOUT,
+    OPT_PING_INTERVAL,
+    OPT_PING_TIMEOUT,
+    OPT_MAX_MSG_RATE,
+    OPT_USER_AGENT_COMMENT,
+    OPT_DAEMON,
+    OPT_PID_FILE,
+    OPT_HELP,
+    OPT_VERSION,
+    OPT_COUNT
+};
+
+struct option_spec {
+    const char *name;
+    int has_arg;
+    const char *arg_name;
+    const char *default_text;
+    const char *help;
+    bool file_ok; /* may appear in the config file */
+};
+
+static const struct option_spec specs[OPT_COUNT] = {
+    [OPT_NETWORK] = {"network", required_argument, "main|testnet3|testnet4|signet|regtest", "main",
+                     "Bitcoin network to join", true},
+    [OPT_DATADIR] = {"datadir", required_argument, "DIR", "~/.btcpeerd",
+                     "data directory (a subdirectory per network except main)", false},
+    [OPT_CONF] = {"conf", required_argument, "FILE", "<datadir>/btcpeerd.conf",
+                  "config file of key=value lines with these names", false},
+    [OPT_LOG_LEVEL] = {"log-level", required_argument, "error|warn|info|debug|trace", "info",
+                       "most detailed level to log", true},
+    [OPT_DEBUG] = {"debug", required_argument, "CATEGORY", "all",
+                   "limit debug/trace to a category (net, peer, node, addrman, chain, rpc, all); "
+                   "repeatable", true},
+    [OPT_LOG_FILE] = {"log-file", required_argument, "PATH", "<datadir>/debug.log",
+                      "log destination; - for stderr", true},
+    [OPT_LOG_FORMAT] = {"log-format", required_argument, "text|json", "text",
+                        "text lines or one JSON object per line", true},
+    [OPT_CONNECT] = {"connect", required_argument, "HOST[:PORT]", "none",
+                     "connect only to this peer (no automatic outbound); repeatable", true},
+    [OPT_ADDNODE] = {"addnode", required_argument, "HOST[:PORT]", "none",
+                     "keep a connection to this peer as well; repeatable", true},
+    [OPT_LISTEN] = {"listen", required_argument, "0|1", "1, or 0 with --connect",
+                    "accept inbound connections", true},
+    [OPT_BIND] = {"bind", required_argument, "ADDR[:PORT]", "all addresses",
+                  "listen on this address only", true},
+    [OPT_PORT] = {"port", required_argument, "N", "the network's port (8333 on main)",
+                  "port to listen on; 0 picks a free one", true},
+    [OPT_MAXCONNECTIONS] = {"maxconnections", required_argument, "N", "125",
+                            "most connections in and out together", true},
+    [OPT_HANDSHAKE_TIMEOUT] = {"handshake-timeout", required_argument, "SEC", "10",
+                               "drop a peer not through the handshake in time", true},
+    [OPT_PING_INTERVAL] = {"ping-interval", required_argument, "SEC", "60",
+                           "ping a peer silent for this long", true},
+    [OPT_PING_TIMEOUT] = {"ping-timeout", required_argument, "SEC", "30",
+                          "drop a peer whose pong does not come in time", true},
+    [OPT_MAX_MSG_RATE] = {"max-msg-rate", required_argument, "N", "10",
+                          "drop a peer averaging more unsolicited messages per second; 0 = off",
+                          true},
+    [OPT_USER_AGENT_COMMENT] = {"user-agent-comment", required_argument, "TEXT", "none",
+                                "comment in our user agent, /btcpeerd:VERSION(TEXT)/", true},
+    [OPT_DAEMON] = {"daemon", no_argument, NULL, "off", "run in the background", true},
+    [OPT_PID_FILE] = {"pid-file", required_argument, "PATH", "none",
+                      "write the process id here", true},
+    [OPT_HELP] = {"help", no_argument, NULL, NULL, "print this help and exit", false},
+    [OPT_VERSION] = {"version", no_argument, NULL, NULL, "print the version and exit", false},
+};
+
+const char *config_err_str(enum config_err err)
+{
+    switch (err) {
+    case CONFIG_OK: return "ok";
+    case CONFIG_ERR_UNKNOWN_OPTION: return "unknown option";
+    case CONFIG_ERR_BAD_VALUE: return "bad value";
+    case CONFIG_ERR_MISSING_VALUE: return "missing value";
+    case CONFIG_ERR_FILE: return "cannot read config file";
+    case CONFIG_ERR_FILE_SYNTAX: return "config file syntax";
+    }
+    return "unknown";
+}
+
+static bool copy_path(char *dst, const char *src)
+{
+    size_t n = strlen(src);
+    if (n == 0 || n >= PATH_MAX) return false;
+    memcpy(dst, src, n + 1);
+    return true;
+}
+
+static bool parse_uint(const char *s, uint64_t max, uint64_t *out)
+{
+    if (*s < '0' || *s > '9') return false;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || *end || v > max) return false;
+    *out = v;
+    return true;
+}
+
+static enum config_err parse_bool(const char *s, int *out)
+{
+    if (strcmp(s, "1") == 0) *out = 1;
+    else if (strcmp(s, "0") == 0) *out = 0;
+    else return CONFIG_ERR_BAD_VALUE;
+    return CONFIG_OK;
+}
+
+/* Seconds, fractions allowed ("0.2"), into milliseconds; at least 1 ms and
+ * at most a day. */
+static enum config_err parse_seconds(const char *s, uint32_t *ms)
+{
+    if ((*s < '0' || *s > '9') && *s != '.') return CONFIG_ERR_BAD_VALUE;
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || *end || !(v >= 0.001) || v > 86400.0) return CONFIG_ERR_BAD_VALUE;
+    *ms = (uint32_t)(v * 1000.0 + 0.5);
+    return CONFIG_OK;
+}
+
+static enum config_err option_apply(struct config *cfg, enum option_id id, const char *value)
+{
+    switch (id) {
+    case OPT_NETWORK: {
+        const struct netparams *np = netparams_by_name(value);
+        if (!np) return CONFIG_ERR_BAD_VALUE;
+        cfg->network = np->id;
+        return CONFIG_OK;
+    }
+    case OPT_DATADIR: return copy_path(cfg->datadir, value) ? CONFIG_OK : CONFIG_ERR_BAD_VALUE;
+    case OPT_CONF: return copy_path(cfg->conf, value) ? CONFIG_OK : CONFIG_ERR_BAD_VALUE;
+    case OPT_LOG_LEVEL: return log_level_parse(value, &cfg->log_level) ? CONFIG_OK : CONFIG_ERR_BAD_VALUE;
+    case OPT_DEBUG: {
+        enum log_cat cat;
+        if (strcmp(value, "all") == 0 || strcmp(value, "1") == 0) {
+            cfg->debug_cats = 0; /* no filter */
+            return CONFIG_OK;
+        }
+        if (!log_cat_parse(value, &cat)) return CONFIG_ERR_BAD_VALUE;
+        cfg->debug_cats |= 1u << (unsigned)cat;
+        return CONFIG_OK;
+    }
+    case OPT_LOG_FILE: return copy_path(cfg->log_file, value) ? CONFIG_OK : CONFIG_ERR_BAD_VALUE;
+    case OPT_LOG_FORMAT:
+        if (strcmp(value, "text") == 0)
+            cfg->log_format = LOG_FORMAT_TEXT;
+        else if (strcmp(value, "json") == 0)
+            cfg->log_format = LOG_FORMAT_JSON;
+        else
+            return CONFIG_ERR_BAD_VALUE;
+        return CONFIG_OK;
+    case OPT_CONNECT:
+    case OPT_ADDNODE: {
+        size_t *n = id == OPT_CONNECT ? &cfg->n_connect : &cfg->n_addnode;
+        char(*list)[256] = id == OPT_CONNECT ? cfg->connect : cfg->addnode;
+        size_t len = strlen(value);
+        if (*n >= CONFIG_MAX_PEERS || len == 0 || len >= sizeof list[0]) return CONFIG_ERR_BAD_VALUE;
+        memcpy(list[(*n)++], value, len + 1);
+        return CONFIG_OK;
+    }
+    case OPT_LISTEN: return parse_bool(value, &cfg->listen);
+    case OPT_BIND: {
+        size_t len = strlen(value);
+        if (len == 0 || len >= sizeof cfg->bind) return CONFIG_ERR_BAD_VALUE;
+        memcpy(cfg->bind, value, len + 1);
+        return CONFIG_OK;
+    }
+    case OPT_PORT: {
+        uint64_t v;
+        if (!parse_uint(value, 65535, &v)) return CONFIG_ERR_BAD_VALUE;
+        cfg->port = (int)v;
+        return CONFIG_OK;
+    }
+    case OPT_MAXCONNECTIONS: {
+        uint64_t v;
+        if (!parse_uint(value, 100000, &v)) return CONFIG_ERR_BAD_VALUE;
+        cfg->max_connections = (unsigned)v;
+        return CONFIG_OK;
+    }
+    case OPT_HANDSHAKE_TIMEOUT: return parse_seconds(value, &cfg->handshake_timeout_ms);
+    case OPT_PING_INTERVAL: return parse_seconds(value, &cfg->ping_interval_ms);
+    case OPT_PING_TIMEOUT: return parse_seconds(value, &cfg->ping_timeout_ms);
+    case OPT_MAX_MSG_RATE: {
+        uint64_t v;
+        if (!parse_uint(value, 1000000, &v)) return CONFIG_ERR_BAD_VALUE;
+        cfg->max_msg_rate = (uint32_t)v;
+        return CONFIG_OK;
+    }
+    case OPT_USER_AGENT_COMMENT: {
+        /* BIP14 comments: no characters that would break the UA's syntax. */
+        size_t len = strlen(value);
+        if (len == 0 || len >= sizeof cfg->user_agent_comment) return CONFIG_ERR_BAD_VALUE;
+        for (size_t i = 0; i < len; i++) {
+            unsigned char c = (unsigned char)value[i];
+            if (c < 0x20 || c > 0x7e || c == '/' || c == '(' || c == ')') return CONFIG_ERR_BAD_VALUE;
+        }
+        memcpy(cfg->user_agent_comment, value, len + 1);
+        return CONFIG_OK;
+    }
+    case OPT_DAEMON: cfg->daemon = true; return CONFIG_OK;
+    case OPT_PID_FILE: return copy_path(cfg->pid_file, value) ? CONFIG_OK : CONFIG_ERR_BAD_VALUE;
+    case OPT_HELP: cfg->help = true; return CONFIG_OK;
+    case OPT_VERSION: cfg->version = true; return CONFIG_OK;
+    case OPT_COUNT: break;
+    }
+    return CONFIG_ERR_UNKNOWN_OPTION;
+}
+
+static void set_defaults(struct config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->network = NET_MAIN;
+    cfg->log_level = LOG_INFO;
+    cfg->log_format = LOG_FORMAT_TEXT;
+    cfg->listen = -1;
+    cfg->port = -1;
+    cfg->max_connections = 125;
+    cfg->handshake_timeout_ms = 10000;
+    cfg->ping_interval_ms = 60000;
+    cfg->ping_timeout_ms = 30000;
+    cfg->max_msg_rate = 10;
+}
+
+static void report(char *msg, size_t msg_len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void report(char *msg, size_t msg_len, const char *fmt, ...)
+{
+    if (!msg || !msg_len) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, msg_len, fmt, ap);
+    va_end(ap);
+}
+
+static enum config_err parse_args(struct config *cfg, int argc, char **argv, bool set[OPT_COUNT],
+                                  char *msg, size_t msg_len)
+{
+    struct option longopts[OPT_COUNT + 1];
+    for (int i = 0; i < OPT_COUNT; i++)
+        longopts[i] = (struct option){specs[i].name, specs[i].has_arg, NULL, i};
+    longopts[OPT_COUNT] = (struct option){0, 0, 0, 0};
+
+    optind = 0; /* full re-initialisation, so tests may parse many times */
+    opterr = 0;
+    for (;;) {
+        int id = getopt_long(argc, argv, ":h", longopts, NULL);
+        if (id == -1) break;
+        if (id == 'h') id = OPT_HELP;
+        if (id == '?') {
+            report(msg, msg_len, "unknown option '%s'", argv[optind - 1]);
+            return CONFIG_ERR_UNKNOWN_OPTION;
+        }
+        if (id == ':') {
+            report(msg, msg_len, "option '%s' needs a value", argv[optind - 1]);
+            return CONFIG_ERR_MISSING_VALUE;
+        }
+        enum config_err err = option_apply(cfg, (enum option_id)id, optarg ? optarg : "");
+        if (err != CONFIG_OK) {
+            report(msg, msg_len, "--%s: bad value '%s'", specs[id].name, optarg ? optarg : "");
+            return err;
+        }
+        set[id] = true;
+    }
+    if (optind < argc) {
+        report(msg, msg_len, "unexpected argument '%s'", argv[optind]);
+        return CONFIG_ERR_UNKNOWN_OPTION;
+    }
+    return CONFIG_OK;
+}
+
+static char *trim(char *s)
+{
+    while (*s == ' ' || *s == '\t') s++;
+    size_t n = strlen(s);
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r' || s[n - 1] == '\n'))
+        s[--n] = '\0';
+    return s;
+}
+
+static enum config_err parse_file(struct config *cfg, const char *path, bool required,
+                                  const bool cli_set[OPT_COUNT], char *msg, size_t msg_len)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        if (!required && errno == ENOENT) return CONFIG_OK;
+        report(msg, msg_len, "cannot read config file %s: %s", path, strerror(errno));
+        return CONFIG_ERR_FILE;
+    }
+    enum config_err err = CONFIG_OK;
+    char line[4096];
+    unsigned lineno = 0;
+    while (err == CONFIG_OK && fgets(line, sizeof line, f)) {
+        lineno++;
+        char *s = trim(line);
+        if (*s == '\0' || *s == '#') continue;
+        char *eq = strchr(s, '=');
+        if (!eq) {
+            report(msg, msg_len, "%s:%u: expected key=value", path, lineno);
+            err = CONFIG_ERR_FILE_SYNTAX;
+            break;
+        }
+        *eq = '\0';
+        const char *key = trim(s), *value = trim(eq + 1);
+        int id = -1;
+        for (int i = 0; i < OPT_COUNT; i++)
+            if (specs[i].file_ok && strcmp(specs[i].name, key) == 0) id = i;
+        if (id < 0) {
+            report(msg, msg_len, "%s: unknown option '%s'", path, key);
+            err = CONFIG_ERR_UNKNOWN_OPTION;
+        } else if (!cli_set[id]) {
+            err = option_apply(cfg, (enum option_id)id, value);
+            if (err != CONFIG_OK) report(msg, msg_len, "%s: bad value for '%s'", path, key);
+        }
+    }
+    fclose(f);
+    return err;
+}
+
+/* bitcoind's layout: main in the data directory itself, other networks in
+ * a subdirectory named after them. */
+static enum config_err resolve_datadir(struct config *cfg, char *msg, size_t msg_len)
+{
+    char base[PATH_MAX];
+    if (cfg->datadir[0]) {
+        memcpy(base, cfg->datadir, sizeof base);
+    } else {
+        const char *home = getenv("HOME");
+        if (!home || !*home) home = ".";
+        if (snprintf(base, sizeof base, "%s/.btcpeerd", home) >= (int)sizeof base) goto too_long;
+    }
+    if (cfg->network == NET_MAIN) {
+        memcpy(cfg->datadir, base, sizeof base);
+    } else if (snprintf(cfg->datadir, sizeof cfg->datadir, "%s/%s", base,
+                        netparams_get(cfg->network)->name) >= (int)sizeof cfg->datadir) {
+        goto too_long;
+    }
+    return CONFIG_OK;
+too_long:
+    report(msg, msg_len, "--datadir: path too long");
+    return CONFIG_ERR_BAD_VALUE;
+}
+
+enum config_err config_load(struct config *cfg, int argc, char **argv, char *msg, size_t msg_len)
+{
+    bool cli_set[OPT_COUNT] = {false};
+    set_defaults(cfg);
+    enum config_err err = parse_args(cfg, argc, argv, cli_set, msg, msg_len);
+    if (err != CONFIG_OK || cfg->help || cfg->version) return err;
+
+    /* The file may choose the network, which moves the default datadir:
+     * read it from the unresolved base, then resolve. */
+    char conf[PATH_MAX];
+    bool explicit_conf = cfg->conf[0] != '\0';
+    if (explicit_conf) {
+        memcpy(conf, cfg->conf, sizeof conf);
+    } else {
+        const char *home = getenv("HOME");
+        int n = cfg->datadir[0] ? snprintf(conf, sizeof conf, "%s/btcpeerd.conf", cfg->datadir)
+                                : snprintf(conf, sizeof conf, "%s/.btcpeerd/btcpeerd.conf",
+                                           home && *home ? home : ".");
+        if (n >= (int)sizeof conf) conf[0] = '\0';
+    }
+    if (conf[0]) {
+        err = parse_file(cfg, conf, explicit_conf, cli_set, msg, msg_len);
+        if (err != CONFIG_OK) return err;
+    }
+    if (cfg->listen < 0) cfg->listen = cfg->n_connect ? 0 : 1;
+    err = resolve_datadir(cfg, msg, msg_len);
+    if (err != CONFIG_OK) return err;
+    if (!cfg->log_file[0] &&
+        snprintf(cfg->log_file, sizeof cfg->log_file, "%s/debug.log", cfg->datadir) >=
+            (int)sizeof cfg->log_file) {
+        report(msg, msg_len, "--log-file: path too long");
+        return CONFIG_ERR_BAD_VALUE;
+    }
+    return CONFIG_OK;
+}
+
+void config_print_help(FILE *out)
+{
+    fprintf(out, "Usage: btcpeerd [OPTION]...\nA Bitcoin P2P peer daemon.\n\n");
+    for (int i = 0; i < OPT_COUNT; i++) {
+        char left[96];
+        if (specs[i].has_arg)
+            snprintf(left, sizeof left, "--%s=%s", specs[i].name, specs[i].arg_name);
+        else
+            snprintf(left, sizeof left, "--%s", specs[i].name);
+        fprintf(out, "  %s\n      %s", left, specs[i].help);
+        if (specs[i].default_text) fprintf(out, " (default: %s)", specs[i].default_text);
+        fputc('\n', out);
+    }
+}

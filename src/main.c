@@ -1,0 +1,216 @@
+/* btcpeerd's entry point: read the configuration, open the log, build the
+ * node and the listener on one event loop, run until a signal says stop.
+ * Exit codes: 0 clean stop, 1 a run-time failure (data directory, log,
+ * listening port, ...), 2 a bad command line or config file. */
+#include "net/listener.h"
+#include "node/node.h"
+
+#include <btcpeerd/config.h>
+#include <btcpeerd/log.h>
+#include <btcpeerd/netparams.h>
+
+#include <errno.h>
+#include <event2/dns.h>
+#include <event2/event.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct daemon_state {
+    struct event_base *base;
+    struct evdns_base *dns;
+    struct node *node;
+    struct listener *listener;
+    struct event *sigint, *sigterm, *sighup;
+};
+
+/* mkdir -p for the data directory, private to the user (it will hold
+ * the RPC cookie). */
+static int make_dirs(const char *path)
+{
+    char tmp[PATH_MAX];
+    size_t n = strlen(path);
+    if (n == 0 || n >= sizeof tmp) return -1;
+    memcpy(tmp, path, n + 1);
+    for (char *p = tmp + 1; *p; p++) {
+        if (*p != '/') continue;
+        *p = '\0';
+        if (mkdir(tmp, 0700) != 0 && errno != EEXIST) return -1;
+        *p = '/';
+    }
+    if (mkdir(tmp, 0700) != 0 && errno != EEXIST) return -1;
+    return 0;
+}
+
+static void on_stop_signal(evutil_socket_t sig, short events, void *arg)
+{
+    (void)events;
+    struct daemon_state *d = arg;
+    log_info(LOG_CAT_NODE, "received %s, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    listener_free(d->listener);
+    d->listener = NULL;
+    node_shutdown(d->node);
+    event_base_loopexit(d->base, NULL);
+}
+
+static void on_sighup(evutil_socket_t sig, short events, void *arg)
+{
+    (void)sig;
+    (void)events;
+    (void)arg;
+    if (log_reopen() != LOG_OK)
+        log_error(LOG_CAT_NODE, "cannot reopen the log file");
+    else
+        log_info(LOG_CAT_NODE, "log file reopened");
+}
+
+static void node_config_from(struct node_config *nc, const struct config *cfg)
+{
+    const struct netparams *np = netparams_get(cfg->network);
+    node_config_default(nc, np);
+    nc->peer.handshake_timeout_ms = cfg->handshake_timeout_ms;
+    nc->peer.ping_interval_ms = cfg->ping_interval_ms;
+    nc->peer.ping_timeout_ms = cfg->ping_timeout_ms;
+    nc->peer.max_msg_rate = cfg->max_msg_rate;
+    if (cfg->user_agent_comment[0])
+        snprintf(nc->peer.user_agent, sizeof nc->peer.user_agent, "/btcpeerd:%s(%s)/",
+                 BTCPEERD_VERSION_STRING, cfg->user_agent_comment);
+    nc->max_connections = cfg->max_connections;
+    /* --connect means only these peers: no automatic outbound slots. */
+    if (cfg->n_connect) nc->max_outbound = 0;
+    nc->n_connect = cfg->n_connect;
+    nc->n_addnode = cfg->n_addnode;
+    memcpy(nc->connect, cfg->connect, sizeof nc->connect);
+    memcpy(nc->addnode, cfg->addnode, sizeof nc->addnode);
+}
+
+static bool install_signals(struct daemon_state *d)
+{
+    d->sigint = evsignal_new(d->base, SIGINT, on_stop_signal, d);
+    d->sigterm = evsignal_new(d->base, SIGTERM, on_stop_signal, d);
+    d->sighup = evsignal_new(d->base, SIGHUP, on_sighup, d);
+    return d->sigint && d->sigterm && d->sighup && evsignal_add(d->sigint, NULL) == 0 &&
+           evsignal_add(d->sigterm, NULL) == 0 && evsignal_add(d->sighup, NULL) == 0;
+}
+
+static int run(const struct config *cfg)
+{
+    static struct node_config nc;
+    struct daemon_state d = {0};
+    int rc = 1;
+    const struct netparams *np = netparams_get(cfg->network);
+    node_config_from(&nc, cfg);
+
+    d.base = event_base_new();
+    if (!d.base) {
+        log_error(LOG_CAT_NODE, "cannot create the event loop");
+        return 1;
+    }
+    /* evdns reads resolv.conf; without one, names fail but numbers work. */
+    d.dns = evdns_base_new(d.base, EVDNS_BASE_INITIALIZE_NAMESERVERS);
+    if (!d.dns) d.dns = evdns_base_new(d.base, 0);
+    if (!d.dns || !install_signals(&d)) {
+        log_error(LOG_CAT_NODE, "cannot set up the event loop");
+        goto out;
+    }
+    d.node = node_new(d.base, d.dns, &nc);
+    if (!d.node) {
+        log_error(LOG_CAT_NODE, "cannot create the node");
+        goto out;
+    }
+    if (cfg->listen) {
+        uint16_t port = cfg->port >= 0 ? (uint16_t)cfg->port : np->default_port;
+        enum listener_err lerr =
+            listener_new(d.base, d.node, cfg->bind[0] ? cfg->bind : NULL, port, &d.listener);
+        if (lerr != LISTENER_OK) {
+            log_error(LOG_CAT_NET, "cannot listen on %s port %u: %s",
+                      cfg->bind[0] ? cfg->bind : "all addresses", port, listener_err_str(lerr));
+            goto out;
+        }
+    }
+    log_info(LOG_CAT_NODE, "btcpeerd %s started network=%s port=%u datadir=%s",
+             BTCPEERD_VERSION_STRING, np->name,
+             d.listener ? listener_port(d.listener) : np->default_port, cfg->datadir);
+    if (node_start(d.node) != NODE_OK) goto out;
+    if (event_base_dispatch(d.base) < 0) {
+        log_error(LOG_CAT_NODE, "event loop failed");
+        goto out;
+    }
+    log_info(LOG_CAT_NODE, "shutdown complete");
+    rc = 0;
+out:
+    listener_free(d.listener);
+    node_free(d.node);
+    if (d.sigint) event_free(d.sigint);
+    if (d.sigterm) event_free(d.sigterm);
+    if (d.sighup) event_free(d.sighup);
+    if (d.dns) evdns_base_free(d.dns, 1);
+    event_base_free(d.base);
+    return rc;
+}
+
+/* daemon() moves to /, and SIGHUP reopens the log later: relative paths
+ * are made absolute while the working directory is still the operator's. */
+static void make_absolute(char *path, size_t cap)
+{
+    if (!path[0] || path[0] == '/' || strcmp(path, "-") == 0) return;
+    char cwd[PATH_MAX], out[PATH_MAX];
+    if (!getcwd(cwd, sizeof cwd)) return;
+    if (snprintf(out, sizeof out, "%s/%s", cwd, path) < (int)sizeof out) snprintf(path, cap, "%s", out);
+}
+
+static bool write_pid_file(const char *path)
+{
+    FILE *f = fopen(path, "w");
+    if (!f) return false;
+    fprintf(f, "%ld\n", (long)getpid());
+    return fclose(f) == 0;
+}
+
+int main(int argc, char **argv)
+{
+    static struct config cfg;
+    char msg[512] = "";
+    enum config_err err = config_load(&cfg, argc, argv, msg, sizeof msg);
+    if (err != CONFIG_OK) {
+        fprintf(stderr, "btcpeerd: %s\nTry 'btcpeerd --help'.\n", msg);
+        return 2;
+    }
+    if (cfg.help) {
+        config_print_help(stdout);
+        return 0;
+    }
+    if (cfg.version) {
+        printf("btcpeerd %s\n", BTCPEERD_VERSION_STRING);
+        return 0;
+    }
+    signal(SIGPIPE, SIG_IGN); /* a peer closing mid-write must not kill us */
+    if (make_dirs(cfg.datadir) != 0) {
+        fprintf(stderr, "btcpeerd: cannot create data directory %s: %s\n", cfg.datadir,
+                strerror(errno));
+        return 1;
+    }
+    make_absolute(cfg.datadir, sizeof cfg.datadir);
+    make_absolute(cfg.log_file, sizeof cfg.log_file);
+    make_absolute(cfg.pid_file, sizeof cfg.pid_file);
+    struct log_config lc = {.level = cfg.log_level, .debug_cats = cfg.debug_cats,
+                            .format = cfg.log_format, .path = cfg.log_file};
+    if (log_open(&lc) != LOG_OK) {
+        fprintf(stderr, "btcpeerd: cannot open log file %s: %s\n", cfg.log_file, strerror(errno));
+        return 1;
+    }
+    if (cfg.daemon && daemon(0, 0) != 0) {
+        fprintf(stderr, "btcpeerd: cannot daemonize: %s\n", strerror(errno));
+        return 1;
+    }
+    if (cfg.pid_file[0] && !write_pid_file(cfg.pid_file)) {
+        log_error(LOG_CAT_NODE, "cannot write pid file %s: %s", cfg.pid_file, strerror(errno));
+        return 1;
+    }
+    int rc = run(&cfg);
+    if (cfg.pid_file[0]) unlink(cfg.pid_file);
+    log_close();
+    return rc;
+}

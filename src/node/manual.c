@@ -1,0 +1,98 @@
+/* Manual peers (--connect, --addnode): kept connected, retried after a
+ * failure with exponential backoff (1 s doubling to 5 min), the backoff
+ * reset once a handshake completes. */
+#include "node_internal.h"
+
+#include <btcpeerd/hostport.h>
+#include <btcpeerd/log.h>
+
+#include <event2/event.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void manual_connect(struct manual_peer *m)
+{
+    struct node *n = m->node;
+    if (n->shutting_down) return;
+    uint64_t id = 0;
+    enum peer_err err = peer_connect(n->peers, m->host, m->port, true, &id);
+    if (err != PEER_OK) {
+        log_warn(LOG_CAT_NODE, "cannot connect to %s:%u: %s", m->host, m->port, peer_err_str(err));
+        return;
+    }
+    m->peer_id = id;
+}
+
+static void manual_retry(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    manual_connect(arg);
+}
+
+static enum node_err add_target(struct node *n, const char *spec)
+{
+    struct manual_peer *m = &n->manual[n->n_manual];
+    memset(m, 0, sizeof *m);
+    m->node = n;
+    if (!hostport_parse(spec, m->host, sizeof m->host, &m->port, n->cfg->peer.net->default_port))
+        return NODE_ERR_BAD_ADDRESS;
+    m->backoff_ms = n->cfg->reconnect_min_ms;
+    m->retry = evtimer_new(n->base, manual_retry, m);
+    if (!m->retry) return NODE_ERR_NOMEM;
+    n->n_manual++;
+    return NODE_OK;
+}
+
+enum node_err node_manual_start(struct node *n)
+{
+    size_t total = n->cfg->n_connect + n->cfg->n_addnode;
+    if (!total) return NODE_OK;
+    n->manual = calloc(total, sizeof *n->manual);
+    if (!n->manual) return NODE_ERR_NOMEM;
+    for (size_t i = 0; i < total; i++) {
+        const char *spec = i < n->cfg->n_connect ? n->cfg->connect[i]
+                                                 : n->cfg->addnode[i - n->cfg->n_connect];
+        enum node_err err = add_target(n, spec);
+        if (err != NODE_OK) {
+            log_error(LOG_CAT_NODE, "manual peer '%s': %s", spec, node_err_str(err));
+            return err;
+        }
+    }
+    for (size_t i = 0; i < n->n_manual; i++) manual_connect(&n->manual[i]);
+    return NODE_OK;
+}
+
+void node_manual_stop(struct node *n)
+{
+    for (size_t i = 0; i < n->n_manual; i++)
+        if (n->manual[i].retry) event_free(n->manual[i].retry);
+    free(n->manual);
+    n->manual = NULL;
+    n->n_manual = 0;
+}
+
+static struct manual_peer *find_by_peer(struct node *n, uint64_t peer_id)
+{
+    for (size_t i = 0; i < n->n_manual; i++)
+        if (n->manual[i].peer_id == peer_id) return &n->manual[i];
+    return NULL;
+}
+
+void node_manual_ready(struct node *n, uint64_t peer_id)
+{
+    struct manual_peer *m = find_by_peer(n, peer_id);
+    if (m) m->backoff_ms = n->cfg->reconnect_min_ms;
+}
+
+void node_manual_disconnected(struct node *n, uint64_t peer_id)
+{
+    struct manual_peer *m = find_by_peer(n, peer_id);
+    if (!m || n->shutting_down) return;
+    m->peer_id = 0;
+    struct timeval tv = {.tv_sec = m->backoff_ms / 1000, .tv_usec = (suseconds_t)(m->backoff_ms % 1000) * 1000};
+    log_info(LOG_CAT_NODE, "reconnecting to %s:%u in %u ms", m->host, m->port, m->backoff_ms);
+    evtimer_add(m->retry, &tv);
+    m->backoff_ms = m->backoff_ms >= n->cfg->reconnect_max_ms / 2 ? n->cfg->reconnect_max_ms
+                                                                   : m->backoff_ms * 2;
+}

@@ -1,0 +1,75 @@
+/* The node queue: what peers tell the node, and what the node asks of
+ * peers. Peers push events; the node drains them from one event on the same
+ * base, a bounded batch per turn. Events carry the peer's id, never a
+ * pointer: a peer may be gone by the time its events are read. */
+#ifndef BTCPEERD_PEER_EVENTS_H
+#define BTCPEERD_PEER_EVENTS_H
+
+#include <btcpeerd/wire.h>
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct event_base;
+
+enum peer_event_type {
+    PEER_EV_READY = 0,    /* handshake complete: info holds the peer's version */
+    PEER_EV_DISCONNECTED, /* reason holds the token */
+    PEER_EV_HEADERS,      /* msg: headers */
+    PEER_EV_BLOCK,        /* msg: block */
+    PEER_EV_NEW_BLOCK,    /* msg: inv with only the block entries */
+    PEER_EV_ADDR,         /* msg: addr or addrv2 */
+    PEER_EV_GETADDR,      /* no payload */
+    PEER_EV_GETHEADERS,   /* msg: getheaders */
+    PEER_EV_NOT_FOUND,    /* msg: notfound */
+    PEER_EV_TX,           /* msg: tx */
+};
+
+const char *peer_event_type_str(enum peer_event_type type);
+
+/* What the node learns of a peer at READY (a snapshot: the node keeps its
+ * own copy, the peer may die at any time after). */
+struct peer_ready_info {
+    bool inbound;
+    bool manual;
+    int32_t version;
+    uint64_t services;
+    int32_t start_height;
+    bool relay;
+    char addr[64];        /* "ip:port" */
+    char user_agent[WIRE_MAX_USER_AGENT + 1]; /* sanitized */
+};
+
+struct peer_event {
+    struct peer_event *next;
+    enum peer_event_type type;
+    uint64_t peer_id;
+    union {
+        struct wire_msg msg;              /* owned by the event */
+        struct peer_ready_info ready;
+        const char *reason;               /* static token */
+    } u;
+};
+
+/* A FIFO with a wake-up: pushing makes the drain event active. */
+struct node_queue;
+
+typedef void (*node_queue_drain_fn)(struct peer_event *ev, void *arg);
+
+/* batch: at most this many events per loop turn, so peers keep being read
+ * while the node has a backlog. */
+struct node_queue *node_queue_new(struct event_base *base, size_t batch,
+                                  node_queue_drain_fn fn, void *arg);
+/* Free the queue and every event still in it. */
+void node_queue_free(struct node_queue *q);
+/* Takes ownership of ev (allocated with peer_event_new). */
+void node_queue_push(struct node_queue *q, struct peer_event *ev);
+size_t node_queue_len(const struct node_queue *q);
+
+struct peer_event *peer_event_new(enum peer_event_type type, uint64_t peer_id);
+/* Frees the payload too (the node calls it after handling, unless it took
+ * the message's arrays, in which case it zeroes msg first). */
+void peer_event_free(struct peer_event *ev);
+
+#endif

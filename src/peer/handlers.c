@@ -1,0 +1,180 @@
+/* Messages in CONNECTED, and what the node asks of a peer. Pings are
+ * answered here, never queued behind the node; what the node needs to know
+ * goes on the queue with the decoded message moved into the event. */
+#include "peer_internal.h"
+
+#include <btcpeerd/clock.h>
+#include <btcpeerd/log.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+bool peer_is_solicited(struct peer *p, const struct wire_msg *msg)
+{
+    switch (msg->type) {
+    case WIRE_PONG: return true;
+    case WIRE_HEADERS:
+        if (!p->pending_headers) return false;
+        p->pending_headers--;
+        return true;
+    case WIRE_BLOCK:
+        if (!p->pending_getdata) return false;
+        p->pending_getdata--;
+        return true;
+    case WIRE_NOTFOUND: {
+        if (!p->pending_getdata) return false;
+        size_t n = msg->u.inv.count;
+        p->pending_getdata = n >= p->pending_getdata ? 0 : p->pending_getdata - (uint32_t)n;
+        return true;
+    }
+    case WIRE_ADDR:
+    case WIRE_ADDRV2:
+        if (!p->pending_addr) return false;
+        p->pending_addr = false; /* one answer per getaddr */
+        return true;
+    default: return false;
+    }
+}
+
+/* Move the message into a new event for the node. */
+static void post_msg(struct peer *p, enum peer_event_type type, struct wire_msg *msg)
+{
+    struct peer_event *ev = peer_event_new(type, p->id);
+    if (!ev) return;
+    ev->u.msg = *msg;
+    memset(msg, 0, sizeof *msg);
+    msg->type = WIRE_UNKNOWN;
+    peer_post(p, ev);
+}
+
+static void handle_pong(struct peer *p, const struct wire_ping *pong)
+{
+    /* A pong with another nonce changes nothing: the ping stays due. */
+    if (!p->ping_outstanding || pong->nonce != p->ping_nonce) {
+        LOG_AT(LOG_DEBUG, LOG_CAT_PEER, (int64_t)p->id, "pong with unexpected nonce");
+        return;
+    }
+    p->ping_outstanding = false;
+    p->stats.ping_rtt_us = clock_mono_us() - p->ping_sent_us;
+    peer_timer_schedule(p);
+}
+
+/* Block entries go to the node as NEW_BLOCK; transactions we do not relay. */
+static void handle_inv(struct peer *p, struct wire_msg *msg)
+{
+    struct wire_inv *inv = &msg->u.inv;
+    size_t blocks = 0;
+    for (size_t i = 0; i < inv->count; i++) {
+        uint32_t type = inv->entries[i].type & ~WIRE_INV_WITNESS_FLAG;
+        if (type == WIRE_INV_BLOCK) inv->entries[blocks++] = inv->entries[i];
+    }
+    if (!blocks) return;
+    inv->count = blocks;
+    post_msg(p, PEER_EV_NEW_BLOCK, msg);
+}
+
+/* We keep no blocks or transactions to serve: everything asked is not found. */
+static void handle_getdata(struct peer *p, struct wire_msg *msg)
+{
+    msg->type = WIRE_NOTFOUND;
+    peer_send(p, msg);
+}
+
+void peer_connected_message(struct peer *p, struct wire_msg *msg)
+{
+    switch (msg->type) {
+    case WIRE_PING: {
+        struct wire_msg pong = {.type = WIRE_PONG, .u.ping = msg->u.ping};
+        peer_send(p, &pong);
+        break;
+    }
+    case WIRE_PONG: handle_pong(p, &msg->u.ping); break;
+    case WIRE_VERSION:
+        LOG_AT(LOG_DEBUG, LOG_CAT_PEER, (int64_t)p->id, "duplicate version");
+        peer_disconnect(p, PEER_REASON_PROTOCOL_VIOLATION);
+        break;
+    case WIRE_VERACK: break; /* redundant, as Core: ignored */
+    case WIRE_WTXIDRELAY:
+    case WIRE_SENDADDRV2:
+        LOG_AT(LOG_DEBUG, LOG_CAT_PEER, (int64_t)p->id, "%s after verack", wire_msg_command(msg));
+        peer_disconnect(p, PEER_REASON_PROTOCOL_VIOLATION);
+        break;
+    case WIRE_SENDHEADERS: p->wants_headers_announce = true; break;
+    case WIRE_FEEFILTER: p->feefilter = msg->u.feefilter.feerate; break;
+    case WIRE_SENDCMPCT:
+        p->cmpct_announce = msg->u.sendcmpct.announce;
+        p->cmpct_version = msg->u.sendcmpct.version;
+        break;
+    case WIRE_GETHEADERS: post_msg(p, PEER_EV_GETHEADERS, msg); break;
+    case WIRE_HEADERS: post_msg(p, PEER_EV_HEADERS, msg); break;
+    case WIRE_BLOCK: post_msg(p, PEER_EV_BLOCK, msg); break;
+    case WIRE_NOTFOUND: post_msg(p, PEER_EV_NOT_FOUND, msg); break;
+    case WIRE_TX: post_msg(p, PEER_EV_TX, msg); break;
+    case WIRE_INV: handle_inv(p, msg); break;
+    case WIRE_ADDR:
+    case WIRE_ADDRV2: post_msg(p, PEER_EV_ADDR, msg); break;
+    case WIRE_GETADDR:
+        /* Core answers one getaddr per inbound connection and ignores it
+         * from outbound peers (a fingerprinting defence). */
+        if (p->inbound && !p->sent_getaddr_to_node) {
+            p->sent_getaddr_to_node = true;
+            peer_post(p, peer_event_new(PEER_EV_GETADDR, p->id));
+        }
+        break;
+    case WIRE_GETDATA: handle_getdata(p, msg); break;
+    case WIRE_GETBLOCKS:
+    case WIRE_UNKNOWN:
+    case WIRE_TYPE_COUNT: break; /* unknown or unserved: ignored */
+    }
+    wire_msg_free(msg);
+}
+
+static bool send_inv_request(struct peer *p, uint32_t type, const uint8_t hash[32])
+{
+    struct wire_inv_entry entry = {.type = type};
+    memcpy(entry.hash, hash, 32);
+    struct wire_msg msg = {.type = WIRE_GETDATA, .u.inv = {.count = 1, .entries = &entry}};
+    if (!peer_send(p, &msg)) return false;
+    p->pending_getdata++;
+    return true;
+}
+
+enum peer_err peer_request(struct peer_table *t, uint64_t id, const struct node_request *req)
+{
+    struct peer *p = peer_lookup(t, id);
+    if (!p) return PEER_ERR_UNKNOWN_ID;
+    if (p->state != PEER_CONNECTED) return PEER_ERR_NOT_CONNECTED;
+    struct wire_msg msg;
+    memset(&msg, 0, sizeof msg);
+    switch (req->type) {
+    case NODE_REQ_GET_HEADERS:
+        if (!req->u.locator) return PEER_ERR_BAD_REQUEST;
+        msg.type = WIRE_GETHEADERS;
+        msg.u.locator = *req->u.locator;
+        if (peer_send(p, &msg)) p->pending_headers++;
+        break;
+    case NODE_REQ_GET_BLOCK: send_inv_request(p, WIRE_INV_WITNESS_BLOCK, req->u.hash); break;
+    case NODE_REQ_GET_ADDR:
+        if (peer_send_empty(p, WIRE_GETADDR)) p->pending_addr = true;
+        break;
+    case NODE_REQ_SEND_ADDR:
+        if (!req->u.addrs) return PEER_ERR_BAD_REQUEST;
+        msg.type = p->wants_addrv2 ? WIRE_ADDRV2 : WIRE_ADDR;
+        msg.u.addr = *req->u.addrs;
+        peer_send(p, &msg);
+        break;
+    case NODE_REQ_SEND_HEADERS:
+        if (!req->u.headers) return PEER_ERR_BAD_REQUEST;
+        msg.type = WIRE_HEADERS;
+        msg.u.headers = *req->u.headers;
+        peer_send(p, &msg);
+        break;
+    case NODE_REQ_PING:
+        /* An explicit ping still follows the one-outstanding rule. */
+        if (!p->ping_outstanding) peer_ping_now(p);
+        break;
+    case NODE_REQ_SHUTDOWN: peer_disconnect(p, PEER_REASON_REQUESTED); break;
+    default: return PEER_ERR_BAD_REQUEST;
+    }
+    return PEER_OK;
+}

@@ -1,0 +1,538 @@
+/* Peer life cycle: the table that owns peers by id, connect and accept,
+ * the bufferevent callbacks (bytes in → transport → wire → handshake or
+ * handlers), sending with backpressure, and the one way out,
+ * peer_disconnect, which logs, tells the node, and leaves the freeing to
+ * the reaper so no peer is freed under its own callback. */
+#include "peer_internal.h"
+
+#include <btcpeerd/clock.h>
+#include <btcpeerd/hostport.h>
+#include <btcpeerd/log.h>
+#include <btcpeerd/random.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/dns.h>
+#include <event2/event.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *peer_state_str(enum peer_state state)
+{
+    switch (state) {
+    case PEER_NONE: return "none";
+    case PEER_SENT_VERSION: return "sent-version";
+    case PEER_SENT_VERACK: return "sent-verack";
+    case PEER_CONNECTED: return "connected";
+    case PEER_DEAD: return "dead";
+    }
+    return "unknown";
+}
+
+const char *peer_err_str(enum peer_err err)
+{
+    switch (err) {
+    case PEER_OK: return "ok";
+    case PEER_ERR_UNKNOWN_ID: return "unknown-peer";
+    case PEER_ERR_NOT_CONNECTED: return "not-connected";
+    case PEER_ERR_BAD_REQUEST: return "bad-request";
+    case PEER_ERR_NOMEM: return "out-of-memory";
+    case PEER_ERR_SOCKET: return "socket-error";
+    }
+    return "unknown";
+}
+
+const char *peer_reason_str(enum peer_reason reason)
+{
+    switch (reason) {
+    case PEER_REASON_EOF: return "eof";
+    case PEER_REASON_IO_ERROR: return "io-error";
+    case PEER_REASON_HANDSHAKE_TIMEOUT: return "handshake-timeout";
+    case PEER_REASON_PING_TIMEOUT: return "ping-timeout";
+    case PEER_REASON_RATE_LIMIT: return "rate-limit";
+    case PEER_REASON_BAD_MAGIC: return "bad-magic";
+    case PEER_REASON_OVERSIZE: return "oversize";
+    case PEER_REASON_PROTOCOL_VIOLATION: return "protocol-violation";
+    case PEER_REASON_MISBEHAVING: return "misbehaving";
+    case PEER_REASON_SELF_CONNECTION: return "self-connection";
+    case PEER_REASON_INBOUND_FULL: return "inbound-full";
+    case PEER_REASON_SEND_BUFFER_FULL: return "send-buffer-full";
+    case PEER_REASON_SHUTDOWN: return "shutdown";
+    case PEER_REASON_REQUESTED: return "requested";
+    case PEER_REASON_CONNECT_FAILED: return "connect-failed";
+    case PEER_REASON_CONNECT_TIMEOUT: return "connect-timeout";
+    }
+    return "unknown";
+}
+
+void peer_config_default(struct peer_config *cfg, const struct netparams *net)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->net = net;
+    cfg->handshake_timeout_ms = 10000;
+    cfg->ping_interval_ms = 60000;
+    cfg->ping_timeout_ms = 30000;
+    cfg->connect_timeout_ms = 5000;
+    cfg->max_msg_rate = 10;
+    cfg->send_soft_limit = 5u * 1000 * 1000;
+    cfg->send_hard_limit = 16u * 1000 * 1000;
+    cfg->misbehavior_limit = 100;
+    cfg->services = NODE_WITNESS;
+    snprintf(cfg->user_agent, sizeof cfg->user_agent, "/btcpeerd:%s/", BTCPEERD_VERSION_STRING);
+}
+
+struct peer *peer_lookup(const struct peer_table *t, uint64_t id)
+{
+    return idmap_get(&t->peers, id);
+}
+
+/* ---- freeing ---- */
+
+static void peer_free(struct peer *p)
+{
+    if (p->bev) bufferevent_free(p->bev); /* closes the socket */
+    if (p->timer) event_free(p->timer);
+    transport_v1_clear(&p->transport);
+    free(p);
+}
+
+static void reap_dead(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct peer_table *t = arg;
+    while (t->dead) {
+        struct peer *p = t->dead;
+        t->dead = p->next_dead;
+        peer_free(p);
+    }
+}
+
+/* ---- the table ---- */
+
+struct peer_table *peer_table_new(struct event_base *base, struct evdns_base *dns,
+                                  const struct peer_config *cfg, struct node_queue *queue)
+{
+    struct peer_table *t = calloc(1, sizeof *t);
+    if (!t) return NULL;
+    t->base = base;
+    t->dns = dns;
+    t->cfg = cfg;
+    t->queue = queue;
+    t->next_id = 1;
+    idmap_init(&t->peers);
+    idmap_init(&t->local_nonces);
+    buf_writer_init(&t->payload);
+    buf_writer_init(&t->frame);
+    t->reaper = event_new(base, -1, 0, reap_dead, t);
+    if (!t->reaper) {
+        free(t);
+        return NULL;
+    }
+    return t;
+}
+
+void peer_table_disconnect_all(struct peer_table *t, enum peer_reason reason)
+{
+    /* Collect first: disconnecting edits the map. */
+    size_t n = idmap_len(&t->peers), i = 0, pos = 0;
+    struct peer **all = n ? calloc(n, sizeof *all) : NULL;
+    void *value;
+    if (n && !all) return;
+    while (i < n && idmap_next(&t->peers, &pos, NULL, &value)) all[i++] = value;
+    for (size_t k = 0; k < i; k++) peer_disconnect(all[k], reason);
+    free(all);
+}
+
+void peer_table_free(struct peer_table *t)
+{
+    if (!t) return;
+    peer_table_disconnect_all(t, PEER_REASON_SHUTDOWN);
+    reap_dead(-1, 0, t);
+    event_free(t->reaper);
+    idmap_free(&t->peers);
+    idmap_free(&t->local_nonces);
+    buf_writer_free(&t->payload);
+    buf_writer_free(&t->frame);
+    free(t);
+}
+
+size_t peer_table_count(const struct peer_table *t)
+{
+    return idmap_len(&t->peers);
+}
+
+size_t peer_table_count_dir(const struct peer_table *t, bool inbound)
+{
+    return inbound ? t->n_inbound : idmap_len(&t->peers) - t->n_inbound;
+}
+
+void peer_table_set_best_height(struct peer_table *t, int32_t height)
+{
+    t->best_height = height;
+}
+
+/* ---- disconnect: the one way out ---- */
+
+static void log_disconnect(const struct peer *p, enum peer_state state)
+{
+    uint64_t now = clock_mono_us();
+    double secs = p->connected_us ? (double)(now - p->connected_us) / 1e6 : 0.0;
+    char secs_str[32];
+    snprintf(secs_str, sizeof secs_str, "%.3f", secs);
+    struct log_field f[] = {
+        LOG_STR("addr", p->addr_str),
+        LOG_STR("direction", p->inbound ? "inbound" : "outbound"),
+        LOG_STR("state", peer_state_str(state)),
+        LOG_STR("reason", peer_reason_str(p->reason)),
+        LOG_STR("connected_s", secs_str),
+        LOG_UINT("msgs_in", p->stats.msgs_in),
+        LOG_UINT("msgs_out", p->stats.msgs_out),
+        LOG_UINT("bytes_in", p->stats.bytes_in),
+        LOG_UINT("bytes_out", p->stats.bytes_out),
+    };
+    log_event(LOG_INFO, LOG_CAT_PEER, (int64_t)p->id, "disconnected", f, sizeof f / sizeof f[0]);
+}
+
+void peer_disconnect(struct peer *p, enum peer_reason reason)
+{
+    if (p->state == PEER_DEAD) return;
+    enum peer_state was = p->state;
+    p->state = PEER_DEAD;
+    p->reason = reason;
+    log_disconnect(p, was);
+
+    struct peer_table *t = p->table;
+    if (p->local_nonce && idmap_get(&t->local_nonces, p->local_nonce))
+        idmap_del(&t->local_nonces, p->local_nonce);
+    idmap_del(&t->peers, p->id);
+    if (p->inbound) t->n_inbound--;
+    if (p->bev) bufferevent_disable(p->bev, EV_READ | EV_WRITE);
+    if (p->timer) event_del(p->timer);
+
+    struct peer_event *ev = peer_event_new(PEER_EV_DISCONNECTED, p->id);
+    if (ev) {
+        ev->u.reason = peer_reason_str(reason);
+        node_queue_push(t->queue, ev);
+    }
+    p->next_dead = t->dead;
+    t->dead = p;
+    event_active(t->reaper, EV_TIMEOUT, 0);
+}
+
+void peer_post(struct peer *p, struct peer_event *ev)
+{
+    if (!ev) return;
+    node_queue_push(p->table->queue, ev);
+}
+
+void peer_add_misbehavior(struct peer *p, unsigned score, const char *offence)
+{
+    if (p->state == PEER_DEAD) return;
+    p->stats.misbehavior += score;
+    struct log_field f[] = {LOG_STR("offence", offence), LOG_UINT("score", score),
+                            LOG_UINT("total", p->stats.misbehavior)};
+    log_event(LOG_DEBUG, LOG_CAT_PEER, (int64_t)p->id, "misbehaving", f, 3);
+    if (p->stats.misbehavior >= p->table->cfg->misbehavior_limit)
+        peer_disconnect(p, PEER_REASON_MISBEHAVING);
+}
+
+/* ---- sending ---- */
+
+static void peer_check_output(struct peer *p)
+{
+    const struct peer_config *cfg = p->table->cfg;
+    size_t out = evbuffer_get_length(bufferevent_get_output(p->bev));
+    if (out > cfg->send_hard_limit) {
+        peer_disconnect(p, PEER_REASON_SEND_BUFFER_FULL);
+    } else if (out > cfg->send_soft_limit && !p->reading_paused) {
+        /* Stop reading until the remote reads what we owe it; the write
+         * callback fires once output falls to half the soft limit. */
+        p->reading_paused = true;
+        bufferevent_disable(p->bev, EV_READ);
+        bufferevent_setwatermark(p->bev, EV_WRITE, cfg->send_soft_limit / 2, 0);
+    }
+}
+
+bool peer_send(struct peer *p, const struct wire_msg *msg)
+{
+    if (p->state == PEER_DEAD || !p->bev) return false;
+    struct peer_table *t = p->table;
+    buf_writer_reset(&t->payload);
+    buf_writer_reset(&t->frame);
+    enum wire_err werr = wire_encode(msg, &t->payload);
+    if (werr != WIRE_OK) {
+        log_warn(LOG_CAT_PEER, "cannot encode %s for peer %llu: %s", wire_msg_command(msg),
+                 (unsigned long long)p->id, wire_err_str(werr));
+        return true; /* our bug or our memory, not the peer's fault */
+    }
+    enum transport_err terr = transport_v1_write(t->cfg->net->magic, wire_msg_command(msg),
+                                                 t->payload.data, t->payload.len,
+                                                 WIRE_MAX_PAYLOAD, &t->frame);
+    if (terr != TRANSPORT_OK) {
+        log_warn(LOG_CAT_PEER, "cannot frame %s for peer %llu: %s", wire_msg_command(msg),
+                 (unsigned long long)p->id, transport_err_str(terr));
+        return true;
+    }
+    if (bufferevent_write(p->bev, t->frame.data, t->frame.len) != 0) {
+        peer_disconnect(p, PEER_REASON_IO_ERROR);
+        return false;
+    }
+    p->stats.msgs_out++;
+    p->stats.bytes_out += t->frame.len;
+    LOG_AT(LOG_TRACE, LOG_CAT_PEER, (int64_t)p->id, "sent %s (%zu bytes)", wire_msg_command(msg),
+           t->payload.len);
+    peer_check_output(p);
+    return p->state != PEER_DEAD;
+}
+
+bool peer_send_empty(struct peer *p, enum wire_type type)
+{
+    struct wire_msg msg;
+    memset(&msg, 0, sizeof msg);
+    msg.type = type;
+    return peer_send(p, &msg);
+}
+
+/* ---- receiving ---- */
+
+static enum peer_reason fatal_reason(enum transport_status st)
+{
+    switch (st) {
+    case TRANSPORT_FATAL_MAGIC: return PEER_REASON_BAD_MAGIC;
+    case TRANSPORT_FATAL_OVERSIZE: return PEER_REASON_OVERSIZE;
+    default: return PEER_REASON_IO_ERROR;
+    }
+}
+
+/* Decode errors that mean "too many items" are the named offences of
+ * oversized inv/addr/headers; anything else malformed scores less. */
+static void peer_bad_payload(struct peer *p, const char *command, enum wire_err err)
+{
+    char offence[64];
+    snprintf(offence, sizeof offence, "%s-%s", command, wire_err_str(err));
+    peer_add_misbehavior(p, err == WIRE_ERR_TOO_MANY ? 20 : 10, offence);
+}
+
+static void peer_handle_frame(struct peer *p, struct transport_frame *frame)
+{
+    struct wire_msg msg;
+    p->stats.msgs_in++;
+    p->last_recv_us = clock_mono_us();
+    enum wire_err err = wire_decode(frame->command, frame->payload, frame->len, &msg);
+    if (err != WIRE_OK) {
+        char cmd[WIRE_COMMAND_LEN + 1];
+        log_sanitize((const uint8_t *)frame->command, strlen(frame->command), cmd);
+        LOG_AT(LOG_DEBUG, LOG_CAT_PEER, (int64_t)p->id, "malformed %s (%zu bytes): %s", cmd,
+               frame->len, wire_err_str(err));
+        if (p->state == PEER_NONE || p->state == PEER_SENT_VERSION)
+            peer_disconnect(p, PEER_REASON_PROTOCOL_VIOLATION); /* no valid version first */
+        else
+            peer_bad_payload(p, cmd, err);
+        return;
+    }
+    LOG_AT(LOG_TRACE, LOG_CAT_PEER, (int64_t)p->id, "received %s (%zu bytes)",
+           wire_msg_command(&msg), frame->len);
+    if (p->state == PEER_CONNECTED) {
+        if (!peer_is_solicited(p, &msg)) {
+            p->stats.rate_counted++;
+            if (!peer_rate_check(p)) {
+                wire_msg_free(&msg);
+                return;
+            }
+        }
+        peer_connected_message(p, &msg);
+    } else {
+        peer_handshake_message(p, &msg);
+    }
+}
+
+static void peer_on_read(struct bufferevent *bev, void *arg)
+{
+    struct peer *p = arg;
+    struct evbuffer *in = bufferevent_get_input(bev);
+    while (p->state != PEER_DEAD && evbuffer_get_length(in) > 0) {
+        struct evbuffer_iovec vec;
+        if (evbuffer_peek(in, -1, NULL, &vec, 1) < 1) break;
+        size_t consumed = 0;
+        struct transport_frame frame;
+        enum transport_status st =
+            transport_v1_read(&p->transport, vec.iov_base, vec.iov_len, &consumed, &frame);
+        evbuffer_drain(in, consumed);
+        p->stats.bytes_in += consumed;
+        switch (st) {
+        case TRANSPORT_NEED_MORE: break;
+        case TRANSPORT_FRAME:
+            peer_handle_frame(p, &frame);
+            transport_frame_free(&frame);
+            break;
+        case TRANSPORT_DROP_CHECKSUM:
+        case TRANSPORT_DROP_COMMAND:
+            p->stats.msgs_in++;
+            LOG_AT(LOG_DEBUG, LOG_CAT_PEER, (int64_t)p->id, "dropped %s: %s", frame.command,
+                   transport_status_str(st));
+            peer_add_misbehavior(p, 10, transport_status_str(st));
+            break;
+        default:
+            peer_disconnect(p, fatal_reason(st));
+            break;
+        }
+    }
+}
+
+static void peer_on_write(struct bufferevent *bev, void *arg)
+{
+    struct peer *p = arg;
+    if (p->reading_paused && p->state != PEER_DEAD) {
+        p->reading_paused = false;
+        bufferevent_setwatermark(bev, EV_WRITE, 0, 0);
+        bufferevent_enable(bev, EV_READ);
+    }
+}
+
+static void peer_connected_tcp(struct peer *p)
+{
+    p->connecting = false;
+    p->connected_us = clock_mono_us();
+    p->last_recv_us = p->connected_us;
+    p->handshake_deadline_us = p->connected_us + (uint64_t)p->table->cfg->handshake_timeout_ms * 1000u;
+    bufferevent_set_timeouts(p->bev, NULL, NULL);
+    evutil_socket_t fd = bufferevent_getfd(p->bev);
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    if (fd >= 0 && getpeername(fd, (struct sockaddr *)&ss, &len) == 0) {
+        p->addr = ss;
+        hostport_format((struct sockaddr *)&ss, p->addr_str, sizeof p->addr_str);
+    }
+    int one = 1;
+    if (fd >= 0) setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    LOG_AT(LOG_INFO, LOG_CAT_PEER, (int64_t)p->id, "connected addr=%s direction=outbound%s",
+           p->addr_str, p->manual ? " manual=1" : "");
+    peer_timer_schedule(p);
+    if (peer_send_version(p)) p->state = PEER_SENT_VERSION;
+}
+
+static void peer_on_event(struct bufferevent *bev, short what, void *arg)
+{
+    (void)bev;
+    struct peer *p = arg;
+    if (p->state == PEER_DEAD) return;
+    if (what & BEV_EVENT_CONNECTED) {
+        peer_connected_tcp(p);
+        return;
+    }
+    if (p->connecting) {
+        peer_disconnect(p, (what & BEV_EVENT_TIMEOUT) ? PEER_REASON_CONNECT_TIMEOUT
+                                                      : PEER_REASON_CONNECT_FAILED);
+    } else if (what & BEV_EVENT_EOF) {
+        peer_disconnect(p, PEER_REASON_EOF);
+    } else {
+        peer_disconnect(p, PEER_REASON_IO_ERROR);
+    }
+}
+
+/* ---- creation ---- */
+
+static struct peer *peer_new(struct peer_table *t, bool inbound, struct bufferevent *bev)
+{
+    struct peer *p = calloc(1, sizeof *p);
+    if (!p) return NULL;
+    p->id = t->next_id++;
+    p->table = t;
+    p->bev = bev;
+    p->inbound = inbound;
+    p->state = PEER_NONE;
+    transport_v1_init(&p->transport, t->cfg->net->magic, WIRE_MAX_PAYLOAD);
+    if (!peer_timer_init(p) || !idmap_put(&t->peers, p->id, p)) {
+        if (p->timer) event_free(p->timer);
+        free(p);
+        return NULL;
+    }
+    if (inbound) t->n_inbound++;
+    bufferevent_setcb(bev, peer_on_read, peer_on_write, peer_on_event, p);
+    return p;
+}
+
+enum peer_err peer_connect(struct peer_table *t, const char *host, uint16_t port, bool manual,
+                           uint64_t *id)
+{
+    struct bufferevent *bev = bufferevent_socket_new(t->base, -1, BEV_OPT_CLOSE_ON_FREE);
+    if (!bev) return PEER_ERR_NOMEM;
+    struct peer *p = peer_new(t, false, bev);
+    if (!p) {
+        bufferevent_free(bev);
+        return PEER_ERR_NOMEM;
+    }
+    p->manual = manual;
+    p->connecting = true;
+    snprintf(p->addr_str, sizeof p->addr_str, strchr(host, ':') ? "[%s]:%u" : "%s:%u", host, port);
+    struct timeval tv = {.tv_sec = t->cfg->connect_timeout_ms / 1000,
+                         .tv_usec = (suseconds_t)(t->cfg->connect_timeout_ms % 1000) * 1000};
+    bufferevent_set_timeouts(bev, &tv, &tv);
+    bufferevent_enable(bev, EV_READ | EV_WRITE);
+    *id = p->id;
+    LOG_AT(LOG_INFO, LOG_CAT_PEER, (int64_t)p->id, "connecting addr=%s", p->addr_str);
+
+    struct sockaddr_storage ss;
+    socklen_t len;
+    int rc = hostport_numeric(host, port, &ss, &len)
+                 ? bufferevent_socket_connect(bev, (struct sockaddr *)&ss, (int)len)
+                 : bufferevent_socket_connect_hostname(bev, t->dns, AF_UNSPEC, host, port);
+    if (rc != 0) {
+        /* Reported like any failed connect: the caller sees DISCONNECTED. */
+        peer_disconnect(p, PEER_REASON_CONNECT_FAILED);
+    }
+    return PEER_OK;
+}
+
+enum peer_err peer_accept(struct peer_table *t, int fd, const struct sockaddr *sa, int salen,
+                          uint64_t *id)
+{
+    struct bufferevent *bev = bufferevent_socket_new(t->base, fd, BEV_OPT_CLOSE_ON_FREE);
+    if (!bev) {
+        evutil_closesocket(fd);
+        return PEER_ERR_NOMEM;
+    }
+    struct peer *p = peer_new(t, true, bev);
+    if (!p) {
+        bufferevent_free(bev);
+        return PEER_ERR_NOMEM;
+    }
+    if (salen > 0 && (size_t)salen <= sizeof p->addr) memcpy(&p->addr, sa, (size_t)salen);
+    hostport_format(sa, p->addr_str, sizeof p->addr_str);
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    p->connected_us = clock_mono_us();
+    p->last_recv_us = p->connected_us;
+    p->handshake_deadline_us = p->connected_us + (uint64_t)t->cfg->handshake_timeout_ms * 1000u;
+    bufferevent_enable(bev, EV_READ | EV_WRITE);
+    peer_timer_schedule(p);
+    *id = p->id;
+    LOG_AT(LOG_INFO, LOG_CAT_PEER, (int64_t)p->id, "connected addr=%s direction=inbound",
+           p->addr_str);
+    return PEER_OK;
+}
+
+/* ---- node-facing ---- */
+
+enum peer_err peer_misbehaving(struct peer_table *t, uint64_t id, unsigned score,
+                               const char *offence)
+{
+    struct peer *p = peer_lookup(t, id);
+    if (!p) return PEER_ERR_UNKNOWN_ID;
+    peer_add_misbehavior(p, score, offence);
+    return PEER_OK;
+}
+
+enum peer_err peer_get_stats(const struct peer_table *t, uint64_t id, struct peer_stats *out,
+                             enum peer_state *state)
+{
+    const struct peer *p = peer_lookup(t, id);
+    if (!p) return PEER_ERR_UNKNOWN_ID;
+    if (out) *out = p->stats;
+    if (state) *state = p->state;
+    return PEER_OK;
+}

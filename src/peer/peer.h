@@ -1,0 +1,133 @@
+/* One connection to a remote node: its bufferevent, transport, timers and
+ * handshake state, and the peer table that owns every peer by id.
+ *
+ * The node never holds a struct peer *: it names peers by id and reaches
+ * them through peer_request. A peer that fails is marked dead, posts
+ * DISCONNECTED, and is freed later by the table's reaper (never inside one of
+ * its own callbacks). */
+#ifndef BTCPEERD_PEER_H
+#define BTCPEERD_PEER_H
+
+#include "events.h"
+
+#include <btcpeerd/netparams.h>
+#include <btcpeerd/transport.h>
+#include <btcpeerd/wire.h>
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+struct event_base;
+struct evdns_base;
+
+enum peer_state { PEER_NONE = 0, PEER_SENT_VERSION, PEER_SENT_VERACK, PEER_CONNECTED, PEER_DEAD };
+const char *peer_state_str(enum peer_state state);
+
+/* Every timeout and limit, with the seed's values as defaults
+ * (peer_config_default), so tests run the same code in milliseconds. */
+struct peer_config {
+    const struct netparams *net;
+    uint32_t handshake_timeout_ms; /* 10 s */
+    uint32_t ping_interval_ms;     /* 60 s of silence → ping */
+    uint32_t ping_timeout_ms;      /* 30 s for the pong */
+    uint32_t connect_timeout_ms;   /* 5 s for TCP connect */
+    uint32_t max_msg_rate;         /* messages/s averaged since connect; 0 = off */
+    size_t send_soft_limit;        /* stop reading past this much output (5 MB) */
+    size_t send_hard_limit;        /* disconnect past this (16 MB) */
+    unsigned misbehavior_limit;    /* score that disconnects (100) */
+    uint64_t services;             /* ours, as advertised */
+    char user_agent[WIRE_MAX_USER_AGENT + 1];
+};
+
+void peer_config_default(struct peer_config *cfg, const struct netparams *net);
+
+enum peer_err {
+    PEER_OK = 0,
+    PEER_ERR_UNKNOWN_ID,
+    PEER_ERR_NOT_CONNECTED,
+    PEER_ERR_BAD_REQUEST,
+    PEER_ERR_NOMEM,
+    PEER_ERR_SOCKET,
+};
+const char *peer_err_str(enum peer_err err);
+
+/* Why a peer was disconnected: the token in every disconnect log line. */
+enum peer_reason {
+    PEER_REASON_EOF = 0,
+    PEER_REASON_IO_ERROR,
+    PEER_REASON_HANDSHAKE_TIMEOUT,
+    PEER_REASON_PING_TIMEOUT,
+    PEER_REASON_RATE_LIMIT,
+    PEER_REASON_BAD_MAGIC,
+    PEER_REASON_OVERSIZE,
+    PEER_REASON_PROTOCOL_VIOLATION,
+    PEER_REASON_MISBEHAVING,
+    PEER_REASON_SELF_CONNECTION,
+    PEER_REASON_INBOUND_FULL,
+    PEER_REASON_SEND_BUFFER_FULL,
+    PEER_REASON_SHUTDOWN,
+    PEER_REASON_REQUESTED,
+    PEER_REASON_CONNECT_FAILED,
+    PEER_REASON_CONNECT_TIMEOUT,
+};
+const char *peer_reason_str(enum peer_reason reason);
+
+/* What the node may ask of a connected peer. */
+enum node_request_type {
+    NODE_REQ_GET_HEADERS = 0, /* locator */
+    NODE_REQ_GET_BLOCK,       /* hash */
+    NODE_REQ_GET_ADDR,
+    NODE_REQ_SEND_ADDR,       /* addrs (sent as addrv2 if the peer asked for it) */
+    NODE_REQ_SEND_HEADERS,    /* headers */
+    NODE_REQ_PING,
+    NODE_REQ_SHUTDOWN,        /* disconnect, reason "requested" */
+};
+
+struct node_request {
+    enum node_request_type type;
+    union {
+        const struct wire_locator *locator;
+        uint8_t hash[32];
+        const struct wire_addr *addrs;
+        const struct wire_headers *headers;
+    } u;
+};
+
+struct peer_table;
+
+/* Counters, for logs and later for RPC/metrics. */
+struct peer_stats {
+    uint64_t msgs_in, msgs_out, bytes_in, bytes_out;
+    uint64_t rate_counted; /* messages that count against the rate limit */
+    unsigned misbehavior;
+    uint64_t ping_rtt_us;  /* last measured, 0 = none yet */
+};
+
+struct peer_table *peer_table_new(struct event_base *base, struct evdns_base *dns,
+                                  const struct peer_config *cfg, struct node_queue *queue);
+/* Disconnects (reason shutdown) and frees every peer. */
+void peer_table_free(struct peer_table *t);
+size_t peer_table_count(const struct peer_table *t);
+size_t peer_table_count_dir(const struct peer_table *t, bool inbound);
+/* The height we announce in our version (the node updates it). */
+void peer_table_set_best_height(struct peer_table *t, int32_t height);
+/* Disconnect everyone with the given reason (e.g. shutdown). */
+void peer_table_disconnect_all(struct peer_table *t, enum peer_reason reason);
+
+/* Start an outbound connection to host:port (host numeric or a name, looked
+ * up with evdns). Returns the new peer's id in *id. */
+enum peer_err peer_connect(struct peer_table *t, const char *host, uint16_t port, bool manual,
+                           uint64_t *id);
+/* Adopt an accepted socket. */
+enum peer_err peer_accept(struct peer_table *t, int fd, const struct sockaddr *sa, int salen,
+                          uint64_t *id);
+
+enum peer_err peer_request(struct peer_table *t, uint64_t id, const struct node_request *req);
+/* Add to a peer's misbehaviour score (offence names a token for the log). */
+enum peer_err peer_misbehaving(struct peer_table *t, uint64_t id, unsigned score,
+                               const char *offence);
+enum peer_err peer_get_stats(const struct peer_table *t, uint64_t id, struct peer_stats *out,
+                             enum peer_state *state);
+
+#endif

@@ -1,0 +1,115 @@
+/* The node queue: a singly linked FIFO drained by one libevent event. */
+#include "events.h"
+
+#include <event2/event.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct node_queue {
+    struct peer_event *head, *tail;
+    size_t len;
+    size_t batch;
+    struct event *drain_ev;
+    node_queue_drain_fn fn;
+    void *arg;
+};
+
+const char *peer_event_type_str(enum peer_event_type type)
+{
+    switch (type) {
+    case PEER_EV_READY: return "ready";
+    case PEER_EV_DISCONNECTED: return "disconnected";
+    case PEER_EV_HEADERS: return "headers";
+    case PEER_EV_BLOCK: return "block";
+    case PEER_EV_NEW_BLOCK: return "new-block";
+    case PEER_EV_ADDR: return "addr";
+    case PEER_EV_GETADDR: return "getaddr";
+    case PEER_EV_GETHEADERS: return "getheaders";
+    case PEER_EV_NOT_FOUND: return "notfound";
+    case PEER_EV_TX: return "tx";
+    }
+    return "unknown";
+}
+
+static bool event_has_msg(enum peer_event_type type)
+{
+    return type != PEER_EV_READY && type != PEER_EV_DISCONNECTED && type != PEER_EV_GETADDR;
+}
+
+struct peer_event *peer_event_new(enum peer_event_type type, uint64_t peer_id)
+{
+    struct peer_event *ev = calloc(1, sizeof *ev);
+    if (!ev) return NULL;
+    ev->type = type;
+    ev->peer_id = peer_id;
+    if (event_has_msg(type)) ev->u.msg.type = WIRE_UNKNOWN;
+    return ev;
+}
+
+void peer_event_free(struct peer_event *ev)
+{
+    if (!ev) return;
+    if (event_has_msg(ev->type)) wire_msg_free(&ev->u.msg);
+    free(ev);
+}
+
+static void queue_drain(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct node_queue *q = arg;
+    for (size_t n = 0; n < q->batch && q->head; n++) {
+        struct peer_event *ev = q->head;
+        q->head = ev->next;
+        if (!q->head) q->tail = NULL;
+        q->len--;
+        ev->next = NULL;
+        q->fn(ev, q->arg); /* the callback owns ev now */
+    }
+    if (q->head) event_active(q->drain_ev, EV_TIMEOUT, 0);
+}
+
+struct node_queue *node_queue_new(struct event_base *base, size_t batch,
+                                  node_queue_drain_fn fn, void *arg)
+{
+    struct node_queue *q = calloc(1, sizeof *q);
+    if (!q) return NULL;
+    q->batch = batch ? batch : 1;
+    q->fn = fn;
+    q->arg = arg;
+    q->drain_ev = event_new(base, -1, 0, queue_drain, q);
+    if (!q->drain_ev) {
+        free(q);
+        return NULL;
+    }
+    return q;
+}
+
+void node_queue_free(struct node_queue *q)
+{
+    if (!q) return;
+    while (q->head) {
+        struct peer_event *ev = q->head;
+        q->head = ev->next;
+        peer_event_free(ev);
+    }
+    event_free(q->drain_ev);
+    free(q);
+}
+
+void node_queue_push(struct node_queue *q, struct peer_event *ev)
+{
+    ev->next = NULL;
+    if (q->tail)
+        q->tail->next = ev;
+    else
+        q->head = ev;
+    q->tail = ev;
+    q->len++;
+    if (q->len == 1) event_active(q->drain_ev, EV_TIMEOUT, 0);
+}
+
+size_t node_queue_len(const struct node_queue *q)
+{
+    return q->len;
+}

@@ -1,0 +1,217 @@
+/* v1 transport: magic ‖ command[12] ‖ length ‖ checksum[4] ‖ payload.
+ * Bitcoin Core's V1Transport rules: wrong magic and oversized lengths are
+ * fatal (nothing after them can be trusted to be framed right); a bad
+ * checksum or command drops that one message. The payload buffer grows with
+ * the bytes that arrive, never with the length a header claims. */
+#include <btcpeerd/sha256.h>
+#include <btcpeerd/transport.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PAYLOAD_FIRST_ALLOC 65536u
+
+const char *transport_status_str(enum transport_status status)
+{
+    switch (status) {
+    case TRANSPORT_NEED_MORE: return "need-more";
+    case TRANSPORT_FRAME: return "frame";
+    case TRANSPORT_DROP_CHECKSUM: return "bad-checksum";
+    case TRANSPORT_DROP_COMMAND: return "bad-command";
+    case TRANSPORT_FATAL_MAGIC: return "bad-magic";
+    case TRANSPORT_FATAL_OVERSIZE: return "oversize";
+    case TRANSPORT_FATAL_NOMEM: return "out-of-memory";
+    }
+    return "unknown";
+}
+
+bool transport_status_fatal(enum transport_status status)
+{
+    return status == TRANSPORT_FATAL_MAGIC || status == TRANSPORT_FATAL_OVERSIZE ||
+           status == TRANSPORT_FATAL_NOMEM;
+}
+
+const char *transport_err_str(enum transport_err err)
+{
+    switch (err) {
+    case TRANSPORT_OK: return "ok";
+    case TRANSPORT_ERR_COMMAND: return "bad-command";
+    case TRANSPORT_ERR_TOO_LONG: return "payload-too-long";
+    case TRANSPORT_ERR_NOMEM: return "out-of-memory";
+    }
+    return "unknown";
+}
+
+void transport_frame_free(struct transport_frame *f)
+{
+    free(f->payload);
+    f->payload = NULL;
+    f->len = 0;
+}
+
+void transport_v1_init(struct transport_v1 *t, const uint8_t magic[4], size_t max_payload)
+{
+    memset(t, 0, sizeof *t);
+    memcpy(t->magic, magic, 4);
+    t->max_payload = max_payload;
+}
+
+void transport_v1_clear(struct transport_v1 *t)
+{
+    free(t->payload);
+    t->payload = NULL;
+    t->payload_cap = 0;
+    t->payload_have = 0;
+    t->header_have = 0;
+}
+
+size_t transport_v1_buffered(const struct transport_v1 *t)
+{
+    return t->header_have + t->payload_have;
+}
+
+/* The command field as a C string for logs: printable bytes kept, others
+ * replaced, so a dropped message can still be named. */
+static void command_for_log(const uint8_t field[WIRE_COMMAND_LEN], char out[WIRE_COMMAND_LEN + 1])
+{
+    size_t n = 0;
+    while (n < WIRE_COMMAND_LEN && field[n]) n++;
+    for (size_t i = 0; i < n; i++)
+        out[i] = (field[i] >= 0x20 && field[i] < 0x7f) ? (char)field[i] : '?';
+    out[n] = '\0';
+}
+
+static enum transport_status fatal(struct transport_v1 *t, enum transport_status st)
+{
+    t->fatal = st;
+    transport_v1_clear(t);
+    return st;
+}
+
+static bool grow_payload(struct transport_v1 *t, size_t need)
+{
+    if (need <= t->payload_cap) return true;
+    size_t cap = t->payload_cap ? t->payload_cap : PAYLOAD_FIRST_ALLOC;
+    while (cap < need) cap *= 2;
+    if (cap > t->payload_len) cap = t->payload_len;
+    uint8_t *p = realloc(t->payload, cap);
+    if (!p) return false;
+    t->payload = p;
+    t->payload_cap = cap;
+    return true;
+}
+
+/* A complete message: check it, hand it out, reset for the next header. */
+static enum transport_status finish_message(struct transport_v1 *t, struct transport_frame *out)
+{
+    const uint8_t *cmd = t->header + 4;
+    const uint8_t *checksum = t->header + 20;
+    command_for_log(cmd, out->command);
+    out->payload = NULL;
+    out->len = 0;
+    enum transport_status st = TRANSPORT_FRAME;
+    if (!wire_command_valid(cmd)) {
+        st = TRANSPORT_DROP_COMMAND;
+    } else {
+        uint8_t sum[4];
+        sha256d_checksum(t->payload, t->payload_len, sum);
+        if (memcmp(sum, checksum, 4) != 0) st = TRANSPORT_DROP_CHECKSUM;
+    }
+    if (st == TRANSPORT_FRAME) {
+        /* Zero-length payloads are handed out as NULL. */
+        out->payload = t->payload_len ? t->payload : NULL;
+        out->len = t->payload_len;
+        if (out->payload) {
+            t->payload = NULL;
+            t->payload_cap = 0;
+        }
+    }
+    t->header_have = 0;
+    t->payload_have = 0;
+    t->payload_len = 0;
+    /* A big buffer is not kept for the next, probably small, message. */
+    if (t->payload_cap > PAYLOAD_FIRST_ALLOC) {
+        free(t->payload);
+        t->payload = NULL;
+        t->payload_cap = 0;
+    }
+    return st;
+}
+
+enum transport_status transport_v1_read(struct transport_v1 *t, const uint8_t *in, size_t len,
+                                        size_t *consumed, struct transport_frame *out)
+{
+    size_t used = 0;
+    *consumed = 0;
+    if (t->fatal != TRANSPORT_NEED_MORE) return t->fatal;
+    while (used < len) {
+        if (t->header_have < TRANSPORT_V1_HEADER_LEN) {
+            size_t take = TRANSPORT_V1_HEADER_LEN - t->header_have;
+            if (take > len - used) take = len - used;
+            /* Check the magic as soon as its bytes are in. */
+            size_t before = t->header_have;
+            memcpy(t->header + t->header_have, in + used, take);
+            t->header_have += take;
+            used += take;
+            if (before < 4 && t->header_have >= 4 && memcmp(t->header, t->magic, 4) != 0) {
+                *consumed = used;
+                return fatal(t, TRANSPORT_FATAL_MAGIC);
+            }
+            if (t->header_have < TRANSPORT_V1_HEADER_LEN) break;
+            t->payload_len = le32_read(t->header + 16);
+            if (t->payload_len > t->max_payload) {
+                *consumed = used;
+                return fatal(t, TRANSPORT_FATAL_OVERSIZE);
+            }
+            t->payload_have = 0;
+            if (t->payload_len == 0) {
+                *consumed = used;
+                return finish_message(t, out);
+            }
+            continue;
+        }
+        size_t take = t->payload_len - t->payload_have;
+        if (take > len - used) take = len - used;
+        if (!grow_payload(t, t->payload_have + take)) {
+            *consumed = used;
+            return fatal(t, TRANSPORT_FATAL_NOMEM);
+        }
+        memcpy(t->payload + t->payload_have, in + used, take);
+        t->payload_have += take;
+        used += take;
+        if (t->payload_have == t->payload_len) {
+            *consumed = used;
+            return finish_message(t, out);
+        }
+    }
+    *consumed = used;
+    return TRANSPORT_NEED_MORE;
+}
+
+static bool command_ok(const char *command, size_t *n)
+{
+    *n = strnlen(command, WIRE_COMMAND_LEN + 1);
+    if (*n == 0 || *n > WIRE_COMMAND_LEN) return false;
+    for (size_t i = 0; i < *n; i++)
+        if (command[i] < 0x20 || command[i] > 0x7e) return false;
+    return true;
+}
+
+enum transport_err transport_v1_write(const uint8_t magic[4], const char *command,
+                                      const uint8_t *payload, size_t len, size_t max_payload,
+                                      struct buf_writer *out)
+{
+    size_t n;
+    if (!command_ok(command, &n)) return TRANSPORT_ERR_COMMAND;
+    if (len > max_payload || len > UINT32_MAX) return TRANSPORT_ERR_TOO_LONG;
+    uint8_t header[TRANSPORT_V1_HEADER_LEN] = {0};
+    memcpy(header, magic, 4);
+    memcpy(header + 4, command, n);
+    le32_write(header + 16, (uint32_t)len);
+    sha256d_checksum(payload ? (const void *)payload : (const void *)"", len, header + 20);
+    if (!buf_reserve(out, sizeof header + len) || !buf_write_bytes(out, header, sizeof header) ||
+        !buf_write_bytes(out, payload, len))
+        return TRANSPORT_ERR_NOMEM;
+    return TRANSPORT_OK;
+}

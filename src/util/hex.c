@@ -1,0 +1,55 @@
+/* Hex for logs, tests and RPC. */
+#include <btcpeerd/hex.h>
+
+#include <string.h>
+
+static const char hex_digits[] = "0123456789abcdef";
+
+void hex_encode(const uint8_t *data, size_t len, char *out)
+{
+    for (size_t i = 0; i < len; i++) {
+        out[2 * i] = hex_digits[data[i] >> 4];
+        out[2 * i + 1] = hex_digits[data[i] & 0xf];
+    }
+    out[2 * len] = '\0';
+}
+
+void hex_encode_rev(const uint8_t *data, size_t len, char *out)
+{
+    for (size_t i = 0; i < len; i++) {
+        uint8_t b = data[len - 1 - i];
+        out[2 * i] = hex_digits[b >> 4];
+        out[2 * i + 1] = hex_digits[b & 0xf];
+    }
+    out[2 * len] = '\0';
+}
+
+static int hex_value(char c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+bool hex_decode(const char *hex, uint8_t *out, size_t cap, size_t *out_len)
+{
+    size_t n = strlen(hex);
+    if (n % 2 || n / 2 > cap) return false;
+    for (size_t i = 0; i < n / 2; i++) {
+        int hi = hex_value(hex[2 * i]), lo = hex_value(hex[2 * i + 1]);
+        if (hi < 0 || lo < 0) return false;
+        out[i] = (uint8_t)(hi << 4 | lo);
+    }
+    if (out_len) *out_len = n / 2;
+    return true;
+}
+
+bool hex_decode_hash(const char *hex, uint8_t out[32])
+{
+    uint8_t tmp[32];
+    size_t n;
+    if (strlen(hex) != 64 || !hex_decode(hex, tmp, sizeof tmp, &n)) return false;
+    for (size_t i = 0; i < 32; i++) out[i] = tmp[31 - i];
+    return true;
+}

@@ -1,0 +1,213 @@
+/* The scripted peer. */
+#include "scripted_peer.h"
+
+#include <btcpeerd/clock.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static void sp_init(struct sp *s, int fd, const uint8_t magic[4])
+{
+    memset(s, 0, sizeof *s);
+    s->fd = fd;
+    memcpy(s->magic, magic, 4);
+    transport_v1_init(&s->rx, magic, WIRE_MAX_PAYLOAD);
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+}
+
+bool sp_connect(struct sp *s, uint16_t port, const uint8_t magic[4])
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) return false;
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+        close(fd);
+        return false;
+    }
+    sp_init(s, fd, magic);
+    return true;
+}
+
+int sp_listen(uint16_t *port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) return -1;
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = 0};
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof sa;
+    if (bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0 || listen(fd, 16) != 0 ||
+        getsockname(fd, (struct sockaddr *)&sa, &len) != 0) {
+        close(fd);
+        return -1;
+    }
+    *port = ntohs(sa.sin_port);
+    return fd;
+}
+
+bool sp_accept(struct sp *s, int listen_fd, const uint8_t magic[4], unsigned timeout_ms)
+{
+    struct pollfd pfd = {.fd = listen_fd, .events = POLLIN};
+    if (poll(&pfd, 1, (int)timeout_ms) != 1) return false;
+    int fd = accept(listen_fd, NULL, NULL);
+    if (fd < 0) return false;
+    sp_init(s, fd, magic);
+    return true;
+}
+
+void sp_close(struct sp *s)
+{
+    if (s->fd >= 0) close(s->fd);
+    s->fd = -1;
+    transport_v1_clear(&s->rx);
+}
+
+bool sp_send_raw(struct sp *s, const void *data, size_t len)
+{
+    const uint8_t *p = data;
+    while (len) {
+        ssize_t n = send(s->fd, p, len, MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return false;
+        p += n;
+        len -= (size_t)n;
+    }
+    return true;
+}
+
+bool sp_send_frame(struct sp *s, const char *command, const uint8_t *payload, size_t len)
+{
+    struct buf_writer w;
+    buf_writer_init(&w);
+    bool ok = transport_v1_write(s->magic, command, payload, len, WIRE_MAX_PAYLOAD, &w) ==
+                  TRANSPORT_OK &&
+              sp_send_raw(s, w.data, w.len);
+    buf_writer_free(&w);
+    return ok;
+}
+
+bool sp_send(struct sp *s, const struct wire_msg *msg)
+{
+    struct buf_writer w;
+    buf_writer_init(&w);
+    bool ok = wire_encode(msg, &w) == WIRE_OK &&
+              sp_send_frame(s, wire_msg_command(msg), w.data, w.len);
+    buf_writer_free(&w);
+    return ok;
+}
+
+bool sp_send_empty(struct sp *s, enum wire_type type)
+{
+    struct wire_msg msg;
+    memset(&msg, 0, sizeof msg);
+    msg.type = type;
+    return sp_send(s, &msg);
+}
+
+enum sp_result sp_recv(struct sp *s, struct wire_msg *msg, unsigned timeout_ms)
+{
+    uint64_t deadline = clock_mono_ms() + timeout_ms;
+    for (;;) {
+        while (s->pending_off < s->pending_len) {
+            size_t used = 0;
+            struct transport_frame f;
+            enum transport_status st = transport_v1_read(&s->rx, s->pending + s->pending_off,
+                                                         s->pending_len - s->pending_off, &used, &f);
+            s->pending_off += used;
+            if (st == TRANSPORT_FRAME) {
+                enum wire_err err = wire_decode(f.command, f.payload, f.len, msg);
+                transport_frame_free(&f);
+                return err == WIRE_OK ? SP_FRAME : SP_BAD;
+            }
+            if (st != TRANSPORT_NEED_MORE) return SP_BAD;
+        }
+        uint64_t now = clock_mono_ms();
+        if (now >= deadline) return SP_TIMEOUT;
+        struct pollfd pfd = {.fd = s->fd, .events = POLLIN};
+        int rc = poll(&pfd, 1, (int)(deadline - now));
+        if (rc < 0 && errno == EINTR) continue;
+        if (rc <= 0) return SP_TIMEOUT;
+        ssize_t n = recv(s->fd, s->pending, sizeof s->pending, 0);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return SP_CLOSED;
+        s->pending_len = (size_t)n;
+        s->pending_off = 0;
+    }
+}
+
+bool sp_expect(struct sp *s, enum wire_type type, struct wire_msg *msg, unsigned timeout_ms)
+{
+    uint64_t deadline = clock_mono_ms() + timeout_ms;
+    for (;;) {
+        uint64_t now = clock_mono_ms();
+        if (now >= deadline) return false;
+        struct wire_msg m;
+        enum sp_result r = sp_recv(s, &m, (unsigned)(deadline - now));
+        if (r == SP_BAD) continue;
+        if (r != SP_FRAME) return false;
+        if (m.type == type) {
+            if (msg)
+                *msg = m;
+            else
+                wire_msg_free(&m);
+            return true;
+        }
+        wire_msg_free(&m);
+    }
+}
+
+bool sp_wait_closed(struct sp *s, unsigned timeout_ms)
+{
+    uint64_t deadline = clock_mono_ms() + timeout_ms;
+    for (;;) {
+        uint64_t now = clock_mono_ms();
+        if (now >= deadline) return false;
+        struct pollfd pfd = {.fd = s->fd, .events = POLLIN};
+        int rc = poll(&pfd, 1, (int)(deadline - now));
+        if (rc < 0 && errno == EINTR) continue;
+        if (rc <= 0) return false;
+        uint8_t buf[4096];
+        ssize_t n = recv(s->fd, buf, sizeof buf, 0);
+        if (n == 0 || (n < 0 && errno == ECONNRESET)) return true;
+    }
+}
+
+void sp_make_version(struct wire_msg *msg, uint64_t nonce, int32_t start_height)
+{
+    memset(msg, 0, sizeof *msg);
+    msg->type = WIRE_VERSION;
+    struct wire_version *v = &msg->u.version;
+    v->version = PROTOCOL_VERSION;
+    v->services = NODE_NETWORK | NODE_WITNESS;
+    v->timestamp = clock_unix_s();
+    uint8_t ip[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 127, 0, 0, 1};
+    wire_netaddr_from_v1(&v->addr_recv, ip);
+    wire_netaddr_from_v1(&v->addr_from, ip);
+    v->nonce = nonce;
+    static const char ua[] = "/scripted-peer:1.0/";
+    memcpy(v->user_agent, ua, sizeof ua - 1);
+    v->user_agent_len = sizeof ua - 1;
+    v->start_height = start_height;
+    v->relay = true;
+    v->n_optional = WIRE_VERSION_OPT_RELAY;
+}
+
+bool sp_handshake(struct sp *s, bool initiator, struct wire_version *theirs, unsigned timeout_ms)
+{
+    struct wire_msg ours, msg;
+    sp_make_version(&ours, 0x5eed5eed5eed5eedull, 0);
+    if (initiator && !sp_send(s, &ours)) return false;
+    if (!sp_expect(s, WIRE_VERSION, &msg, timeout_ms)) return false;
+    if (theirs) *theirs = msg.u.version;
+    wire_msg_free(&msg);
+    if (!initiator && !sp_send(s, &ours)) return false;
+    if (!sp_send_empty(s, WIRE_VERACK)) return false;
+    return sp_expect(s, WIRE_VERACK, NULL, timeout_ms);
+}

@@ -1,0 +1,500 @@
+/* The peer against a scripted remote on 127.0.0.1: handshakes both ways,
+ * the handshake rules, each timer at its configured time, the rate limit,
+ * transport errors, self-connection and shutdown. Timeouts are set in
+ * fractions of a second so the suite stays fast; every wait has a deadline. */
+#include "harness.h"
+#include "scripted_peer.h"
+#include "testutil.h"
+
+#include <btcpeerd/clock.h>
+#include <btcpeerd/netparams.h>
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define WAIT_MS 5000
+
+static const uint8_t *regtest_magic(void)
+{
+    return netparams_get(NET_REGTEST)->magic;
+}
+
+/* A regtest daemon listening on 127.0.0.1 with a free port, plus extra
+ * flags (NULL-terminated, at most 8). */
+static uint16_t start_listening(struct daemon_proc *d, const char *const *extra)
+{
+    const char *args[16] = {"--network=regtest", "--bind=127.0.0.1", "--port=0",
+                            "--log-level=debug"};
+    size_t n = 4;
+    for (size_t i = 0; extra && extra[i] && n < 15; i++) args[n++] = extra[i];
+    args[n] = NULL;
+    assert_true(daemon_start(d, args));
+    uint16_t port = daemon_port(d, WAIT_MS);
+    assert_true(port != 0);
+    return port;
+}
+
+static void connect_and_handshake(struct sp *s, uint16_t port, struct wire_version *theirs)
+{
+    assert_true(sp_connect(s, port, regtest_magic()));
+    assert_true(sp_handshake(s, true, theirs, WAIT_MS));
+}
+
+static void expect_disconnect_reason(struct daemon_proc *d, const char *reason)
+{
+    char needle[64];
+    snprintf(needle, sizeof needle, "reason=%s", reason);
+    if (!daemon_wait_log(d, needle, WAIT_MS)) fail_msg("no '%s' in log:\n%s", needle, d->log);
+}
+
+static void stop_cleanly(struct daemon_proc *d)
+{
+    assert_int_equal(daemon_stop(d, SIGTERM, WAIT_MS), 0);
+    daemon_cleanup(d);
+}
+
+static void test_inbound_handshake_and_our_version(void **state)
+{
+    (void)state;
+    struct daemon_proc d;
+    uint16_t port = start_listening(&d, NULL);
+    struct sp s;
+    struct wire_version v;
+    connect_and_handshake(&s, port, &v);
+    assert_int_equal(v.version, PROTOCOL_VERSION);
+    assert_true(v.services == NODE_WITNESS); /* truthful: no NODE_NETWORK */
+    assert_false(v.relay);
+    assert_int_equal(v.start_height, 0);
+    assert_int_equal(v.n_optional, WIRE_VERSION_OPT_RELAY);
+    assert_true(v.nonce != 0);
+    assert_memory_equal(v.user_agent, "/btcpeerd:" BTCPEERD_VERSION_STRING "/", v.user_agent_len);
+    /* their addr_recv is us: 127.0.0.1 */
+    assert_int_equal(v.addr_recv.net, WIRE_NET_IPV4);
+    assert_memory_equal(v.addr_recv.addr, "\x7f\x00\x00\x01", 4);
+    assert_true(daemon_wait_log(&d, "handshake complete", WAIT_MS));
+    assert_non_null(strstr(d.log, "user_agent=/scripted-peer:1.0/"));
+    assert_non_null(strstr(d.log, "services=NETWORK|WITNESS"));
+    assert_non_null(strstr(d.log, "direction=inbound"));
+    sp_close(&s);
+    expect_disconnect_reason(&d, "eof");
+    stop_cleanly(&d);
+}
+
+static void test_outbound_handshake_to_connect_peer(void **state)
+{
+    (void)state;
+    uint16_t port;
+    int lfd = sp_listen(&port);
+    assert_true(lfd >= 0);
+    char connect[64];
+    snprintf(connect, sizeof connect, "--connect=127.0.0.1:%u", port);
+    struct daemon_proc d;
+    const char *args[] = {"--network=regtest", connect, "--user-agent-comment=test run", NULL};
+    assert_true(daemon_start(&d, args));
+    struct sp s;
+    assert_true(sp_accept(&s, lfd, regtest_magic(), WAIT_MS));
+    struct wire_version v;
+    assert_true(sp_handshake(&s, false, &v, WAIT_MS));
+    assert_memory_equal(v.user_agent, "/btcpeerd:" BTCPEERD_VERSION_STRING "(test run)/",
+                        v.user_agent_len);
+    assert_true(daemon_wait_log(&d, "handshake complete", WAIT_MS));
+    assert_non_null(strstr(d.log, "direction=outbound"));
+    /* --connect disables listening by default */
+    assert_null(strstr(d.log, "listening on"));
+    sp_close(&s);
+    close(lfd);
+    stop_cleanly(&d);
+}
+
+static void test_message_before_version_disconnects(void **state)
+{
+    (void)state;
+    struct daemon_proc d;
+    uint16_t port = start_listening(&d, NULL);
+    struct sp s;
+    assert_true(sp_connect(&s, port, regtest_magic()));
+    assert_true(sp_send_empty(&s, WIRE_VERACK));
+    assert_true(sp_wait_closed(&s, WAIT_MS));
+    expect_disconnect_reason(&d, "protocol-violation");
+    assert_non_null(strstr(d.log, "state=none"));
+    sp_close(&s);
+    stop_cleanly(&d);
+}
+
+static void test_duplicate_version_disconnects(void **state)
+{
+    (void)state;
+    struct daemon_proc d;
+    uint16_t port = start_listening(&d, NULL);
+    struct sp s;
+    connect_and_handshake(&s, port, NULL);
+    struct wire_msg v;
+    sp_make_version(&v, 77, 0);
+    assert_true(sp_send(&s, &v));
+    assert_true(sp_wait_closed(&s, WAIT_MS));
+    expect_disconnect_reason(&d, "protocol-violation");
+    sp_close(&s);
+    stop_cleanly(&d);
+}
+
+static void test_sendaddrv2_after_verack_disconnects(void **state)
+{
+    (void)state;
+    struct daemon_proc d;
+    uint16_t port = start_listening(&d, NULL);
+    struct sp s;
+    connect_and_handshake(&s, port, NULL);
+    assert_true(sp_send_empty(&s, WIRE_SENDADDRV2));
+    assert_true(sp_wait_closed(&s, WAIT_MS));
+    expect_disconnect_reason(&d, "protocol-violation");
+    sp_close(&s);
+    stop_cleanly(&d);
+}
+
+static void test_feature_messages_between_version_and_verack_accepted(void **state)
+{
+    (void)state;
+    struct daemon_proc d;
+    uint16_t port = start_listening(&d, NULL);
+    struct sp s;
+    assert_true(sp_connect(&s, port, regtest_magic()));
+    struct wire_msg v;
+    sp_make_version(&v, 78, 0);
+    assert_true(sp_send(&s, &v));
+    assert_true(sp_send_empty(&s, WIRE_WTXIDRELAY));
+    assert_true(sp_send_empty(&s, WIRE_SENDADDRV2));
+    assert_true(sp_send_empty(&s, WIRE_VERACK));
+    assert_true(sp_expect(&s, WIRE_VERACK, NULL, WAIT_MS));
+    assert_true(daemon_wait_log(&d, "handshake complete", WAIT_MS));
+    sp_close(&s);
+    stop_cleanly(&d);
+}
+
+static void test_handshake_timeout_fires_at_configured_time(void **state)
+{
+    (void)state;
+    struct daemon_proc d;
+    const char *extra[] = {"--handshake-timeout=0.3", NULL};
+    uint16_t port = start_listening(&d, extra);
+    struct sp s;
+    uint64_t start = clock_mono_ms();
+    assert_true(sp_connect(&s, port, regtest_magic()));
+    assert_true(sp_wait_closed(&s, WAIT_MS));
+    uint64_t elapsed = clock_mono_ms() - start;
+    assert_true(elapsed >= 300);
+    assert_true(elapsed < 3000);
+    expect_disconnect_reason(&d, "handshake-timeout");
+    sp_close(&s);
+    stop_cleanly(&d);
+}
+
+static void test_verack_that_never_comes_times_out(void **state)
+{
+    (void)state;
+    struct daemon_proc d;
+    const char *extra[] = {"--handshake-timeout=0.3", NULL};
+    uint16_t port = start_listening(&d, extra);
+    struct sp s;
+    assert_true(sp_connect(&s, port, regtest_magic()));
+    struct wire_msg v;
+    sp_make_version(&v, 79, 0);
+    assert_true(sp_send(&s, &v));
+    assert_true(sp_wait_closed(&s, WAIT_MS));
+    expect_disconnect_reason(&d, "handshake-timeout");
+    assert_non_null(strstr(d.log, "state=sent-verack"));
+    sp_close(&s);
+    stop_cleanly(&d);
+}
+
+/* Answer pings until `rounds` have been answered. */
+static void answer_pings(struct sp *s, int rounds)
+{
+    for (int i = 0; i < rounds; i++) {
+        struct wire_msg ping;
+        assert_true(sp_expect(s, WIRE_PING, &ping, WAIT_MS));
+        struct wire_msg pong = {.type = WIRE_PONG, .u.ping = ping.u.ping};
+        assert_true(sp_send(s, &pong));
+    }
+}
+
+static void test_idle_ping_and_pong_keep_peer(void **state)
+{
+    (void)state;
+    struct daemon_proc d;
+    const char *extra[] = {"--ping-interval=0.2", "--ping-timeout=0.5", NULL};
+    uint16_t port = start_listening(&d, extra);
+    struct sp s;
+    connect_and_handshake(&s, port, NULL);
+    uint64_t start = clock_mono_ms();
+    answer_pings(&s, 1);
+    assert_true(clock_mono_ms() - start >= 200); /* not before the interval */
+    answer_pings(&s, 3);
+    assert_null(strstr(d.log, "reason="));
+    sp_close(&s);
+    stop_cleanly(&d);
+}
+
+static void test_unanswered_ping_times_out(void **state)
+{
+    (void)state;
+    struct daemon_proc d;
+    const char *extra[] = {"--ping-interval=0.2", "--ping-timeout=0.3", NULL};
+    uint16_t port = start_listening(&d, extra);
+    struct sp s;
+    connect_and_handshake(&s, port, NULL);
+    struct wire_msg ping;
+    assert_true(sp_expect(&s, WIRE_PING, &ping, WAIT_MS));
+    uint64_t ping_at = clock_mono_ms();
+    /* A pong with another nonce changes nothing. */
+    struct wire_msg pong = {.type = WIRE_PONG, .u.ping.nonce = ping.u.ping.nonce ^ 1};
+    assert_true(sp_send(&s, &pong));
+    assert_true(sp_wait_closed(&s, WAIT_MS));
+    assert_true(clock_mono_ms() - ping_at >= 250);
+    expect_disconnect_reason(&d, "ping-timeout");
+    sp_close(&s);
+    stop_cleanly(&d);
+}
+
+static void test_ping_answered_with_same_nonce(void **state)
+{
+    (void)state;
+    struct daemon_proc d;
+    uint16_t port = start_listening(&d, NULL);
+    struct sp s;
+    connect_and_handshake(&s, port, NULL);
+    struct wire_msg ping = {.type = WIRE_PING, .u.ping.nonce = 0x0102030405060708ull};
+    assert_true(sp_send(&s, &ping));
+    struct wire_msg pong;
+    assert_true(sp_expect(&s, WIRE_PONG, &pong, WAIT_MS));
+    assert_true(pong.u.ping.nonce == 0x0102030405060708ull);
+    sp_close(&s);
+    stop_cleanly(&d);
+}
+
+static void test_flood_disconnected_for_rate(void **state)
+{
+    (void)state;
+    struct daemon_proc d;
+    uint16_t port = start_listening(&d, NULL);
+    struct sp s;
+    connect_and_handshake(&s, port, NULL);
+    /* 20 unsolicited messages every 100 ms: 200/s, twenty times the limit.
+     * The seed's rule judges after the first whole second. */
+    bool closed = false;
+    uint64_t deadline = clock_mono_ms() + WAIT_MS;
+    while (!closed && clock_mono_ms() < deadline) {
+        for (int i = 0; i < 20 && !closed; i++) closed = !sp_send_empty(&s, WIRE_SENDHEADERS);
+        if (!closed) closed = sp_wait_closed(&s, 100);
+    }
+    assert_true(closed);
+    expect_disconnect_reason(&d, "rate-limit");
+    sp_close(&s);
+    stop_cleanly(&d);
+}
+
+static void test_solicited_burst_not_counted(void **state)
+{
+    (void)state;
+    struct daemon_proc d;
+    uint16_t port = start_listening(&d, NULL);
+    struct sp s;
+    connect_and_handshake(&s, port, NULL);
+    /* 2,000 pongs (answers, never counted), spread over more than a second
+     * so the rate rule is judged. */
+    for (int round = 0; round < 12; round++) {
+        for (int i = 0; i < 170; i++) {
+            struct wire_msg pong = {.type = WIRE_PONG, .u.ping.nonce = (uint64_t)i};
+            assert_true(sp_send(&s, &pong));
+        }
+        assert_false(sp_wait_closed(&s, 100));
+    }
+    /* still served */
+    struct wire_msg ping = {.type = WIRE_PING, .u.ping.nonce = 99};
+    assert_true(sp_send(&s, &ping));
+    assert_true(sp_expect(&s, WIRE_PONG, NULL, WAIT_MS));
+    assert_null(strstr(d.log, "reason=rate-limit"));
+    sp_close(&s);
+    stop_cleanly(&d);
+}
+
+static void test_oversized_length_disconnects_before_payload(void **state)
+{
+    (void)state;
+    struct daemon_proc d;
+    uint16_t port = start_listening(&d, NULL);
+    struct sp s;
+    connect_and_handshake(&s, port, NULL);
+    uint8_t hdr[24] = {0};
+    memcpy(hdr, regtest_magic(), 4);
+    memcpy(hdr + 4, "block", 5);
+    uint32_t len = WIRE_MAX_PAYLOAD + 1;
+    memcpy(hdr + 16, &len, 4); /* little-endian host */
+    assert_true(sp_send_raw(&s, hdr, sizeof hdr));
+    assert_true(sp_wait_closed(&s, WAIT_MS)); /* no payload byte sent */
+    expect_disconnect_reason(&d, "oversize");
+    sp_close(&s);
+    stop_cleanly(&d);
+}
+
+static void test_bad_magic_disconnects(void **state)
+{
+    (void)state;
+    struct daemon_proc d;
+    uint16_t port = start_listening(&d, NULL);
+    struct sp s;
+    /* a mainnet frame to a regtest daemon */
+    assert_true(sp_connect(&s, port, netparams_get(NET_MAIN)->magic));
+    struct wire_msg v;
+    sp_make_version(&v, 80, 0);
+    assert_true(sp_send(&s, &v));
+    assert_true(sp_wait_closed(&s, WAIT_MS));
+    expect_disconnect_reason(&d, "bad-magic");
+    sp_close(&s);
+    stop_cleanly(&d);
+}
+
+static void send_ping_bad_checksum(struct sp *s)
+{
+    struct buf_writer w;
+    buf_writer_init(&w);
+    uint8_t nonce[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+    assert_int_equal(transport_v1_write(s->magic, "ping", nonce, 8, WIRE_MAX_PAYLOAD, &w),
+                     TRANSPORT_OK);
+    w.data[20] ^= 0xff;
+    assert_true(sp_send_raw(s, w.data, w.len));
+    buf_writer_free(&w);
+}
+
+static void test_bad_checksum_dropped_and_scored(void **state)
+{
+    (void)state;
+    struct daemon_proc d;
+    uint16_t port = start_listening(&d, NULL);
+    struct sp s;
+    connect_and_handshake(&s, port, NULL);
+    send_ping_bad_checksum(&s);
+    /* dropped: the next good ping's pong is the first pong we see */
+    struct wire_msg ping = {.type = WIRE_PING, .u.ping.nonce = 42};
+    assert_true(sp_send(&s, &ping));
+    struct wire_msg pong;
+    assert_true(sp_expect(&s, WIRE_PONG, &pong, WAIT_MS));
+    assert_true(pong.u.ping.nonce == 42);
+    assert_true(daemon_wait_log(&d, "offence=bad-checksum", WAIT_MS));
+    /* nine more reach the score of 100 */
+    for (int i = 0; i < 9; i++) send_ping_bad_checksum(&s);
+    assert_true(sp_wait_closed(&s, WAIT_MS));
+    expect_disconnect_reason(&d, "misbehaving");
+    sp_close(&s);
+    stop_cleanly(&d);
+}
+
+static void test_self_connection_detected(void **state)
+{
+    (void)state;
+    uint16_t port = free_port();
+    char port_arg[32], connect[64];
+    snprintf(port_arg, sizeof port_arg, "--port=%u", port);
+    snprintf(connect, sizeof connect, "--connect=127.0.0.1:%u", port);
+    struct daemon_proc d;
+    const char *args[] = {"--network=regtest", "--bind=127.0.0.1", port_arg, connect,
+                          "--listen=1", NULL};
+    assert_true(daemon_start(&d, args));
+    expect_disconnect_reason(&d, "self-connection");
+    stop_cleanly(&d);
+}
+
+static void test_two_daemons_ping_each_other(void **state)
+{
+    (void)state;
+    struct daemon_proc a, b;
+    const char *extra[] = {"--ping-interval=0.1", "--log-level=trace", "--debug=peer", NULL};
+    uint16_t port = start_listening(&a, extra);
+    char connect[64];
+    snprintf(connect, sizeof connect, "--connect=127.0.0.1:%u", port);
+    const char *args[] = {"--network=regtest", connect, "--ping-interval=0.1", "--log-level=trace",
+                          "--debug=peer", NULL};
+    assert_true(daemon_start(&b, args));
+    assert_true(daemon_wait_log(&a, "handshake complete", WAIT_MS));
+    assert_true(daemon_wait_log(&b, "handshake complete", WAIT_MS));
+    assert_non_null(strstr(b.log, "user_agent=/btcpeerd:"));
+    /* several ping rounds each way */
+    uint64_t deadline = clock_mono_ms() + WAIT_MS;
+    while ((daemon_log_count(&a, "received pong") < 3 || daemon_log_count(&b, "received pong") < 3) &&
+           clock_mono_ms() < deadline) {
+        daemon_pump(&a, 20);
+        daemon_pump(&b, 20);
+    }
+    assert_true(daemon_log_count(&a, "received pong") >= 3);
+    assert_true(daemon_log_count(&b, "received pong") >= 3);
+    assert_null(strstr(a.log, "reason="));
+    stop_cleanly(&b);
+    stop_cleanly(&a);
+}
+
+static void test_sigterm_with_peers_exits_cleanly(void **state)
+{
+    (void)state;
+    struct daemon_proc d;
+    uint16_t port = start_listening(&d, NULL);
+    struct sp s1, s2;
+    connect_and_handshake(&s1, port, NULL);
+    connect_and_handshake(&s2, port, NULL);
+    uint64_t start = clock_mono_ms();
+    assert_int_equal(daemon_stop(&d, SIGTERM, WAIT_MS), 0);
+    assert_true(clock_mono_ms() - start < 2000);
+    assert_int_equal(daemon_log_count(&d, "reason=shutdown"), 2);
+    assert_true(sp_wait_closed(&s1, WAIT_MS));
+    assert_true(sp_wait_closed(&s2, WAIT_MS));
+    sp_close(&s1);
+    sp_close(&s2);
+    daemon_cleanup(&d);
+}
+
+static void test_inbound_beyond_maxconnections_refused(void **state)
+{
+    (void)state;
+    struct daemon_proc d;
+    /* 10 connections minus 8 outbound slots: room for 2 inbound */
+    const char *extra[] = {"--maxconnections=10", NULL};
+    uint16_t port = start_listening(&d, extra);
+    struct sp s1, s2, s3;
+    connect_and_handshake(&s1, port, NULL);
+    connect_and_handshake(&s2, port, NULL);
+    assert_true(sp_connect(&s3, port, regtest_magic()));
+    assert_true(sp_wait_closed(&s3, WAIT_MS));
+    expect_disconnect_reason(&d, "inbound-full");
+    sp_close(&s1);
+    sp_close(&s2);
+    sp_close(&s3);
+    stop_cleanly(&d);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_inbound_handshake_and_our_version),
+        cmocka_unit_test(test_outbound_handshake_to_connect_peer),
+        cmocka_unit_test(test_message_before_version_disconnects),
+        cmocka_unit_test(test_duplicate_version_disconnects),
+        cmocka_unit_test(test_sendaddrv2_after_verack_disconnects),
+        cmocka_unit_test(test_feature_messages_between_version_and_verack_accepted),
+        cmocka_unit_test(test_handshake_timeout_fires_at_configured_time),
+        cmocka_unit_test(test_verack_that_never_comes_times_out),
+        cmocka_unit_test(test_idle_ping_and_pong_keep_peer),
+        cmocka_unit_test(test_unanswered_ping_times_out),
+        cmocka_unit_test(test_ping_answered_with_same_nonce),
+        cmocka_unit_test(test_flood_disconnected_for_rate),
+        cmocka_unit_test(test_solicited_burst_not_counted),
+        cmocka_unit_test(test_oversized_length_disconnects_before_payload),
+        cmocka_unit_test(test_bad_magic_disconnects),
+        cmocka_unit_test(test_bad_checksum_dropped_and_scored),
+        cmocka_unit_test(test_self_connection_detected),
+        cmocka_unit_test(test_two_daemons_ping_each_other),
+        cmocka_unit_test(test_sigterm_with_peers_exits_cleanly),
+        cmocka_unit_test(test_inbound_beyond_maxconnections_refused),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,97 @@
+// bcoin 1.0.2 as a scripted, independent regtest peer for btcpeerd's
+// interop tests. Usage: node bcoin_peer.js <listen-port|0> <only-host:port>
+// Prints one JSON object per line on stdout: listening, open (handshake
+// done, with the remote's version), pong (a ping of ours answered), close.
+// It stays on 127.0.0.1: `only` keeps it from dialling anything else, and
+// external-address discovery is replaced with a no-op.
+'use strict';
+
+const bcoin = require('bcoin');
+const net = require('net');
+
+const listenPort = parseInt(process.argv[2], 10);
+const only = process.argv[3];
+const pingRounds = 3;
+
+function say(obj) {
+  process.stdout.write(JSON.stringify(obj) + '\n');
+}
+
+// bcoin always starts its HTTP API; give it a free loopback port so two
+// instances (or a leftover one) never collide.
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = srv.address().port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+async function main() {
+  const httpPort = await freePort();
+  const node = new bcoin.FullNode({
+    network: 'regtest',
+    memory: true,
+    workers: false,
+    listen: listenPort > 0,
+    host: '127.0.0.1',
+    port: listenPort > 0 ? listenPort : 48444,
+    only: [only],
+    httpHost: '127.0.0.1',
+    httpPort: httpPort,
+    logLevel: 'error',
+    logConsole: false
+  });
+  node.pool.discoverExternal = async () => {};
+  node.pool.discoverGateway = async () => {};
+
+  node.pool.on('peer open', (peer) => {
+    say({event: 'open', outbound: peer.outbound, agent: peer.agent, version: peer.version,
+         services: peer.services, height: peer.height});
+    let answered = 0;
+    let last = peer.lastPong;
+    const timer = setInterval(() => {
+      if (peer.destroyed) {
+        clearInterval(timer);
+        return;
+      }
+      if (peer.lastPong !== last) {
+        last = peer.lastPong;
+        answered += 1;
+        say({event: 'pong', round: answered, rtt_ms: peer.minPing});
+        if (answered >= pingRounds) {
+          clearInterval(timer);
+          return;
+        }
+      }
+      if (!peer.challenge)
+        peer.sendPing();
+    }, 50);
+  });
+  // Why bcoin drops a peer (it only logs it at debug level otherwise).
+  node.pool.on('peer connect', (peer) => {
+    peer.on('error', (err) => say({event: 'peer-error', message: String(err && err.message)}));
+  });
+  node.pool.on('peer close', (peer) => say({event: 'close', outbound: peer.outbound}));
+  node.on('error', (err) => say({event: 'error', message: String(err && err.message)}));
+
+  await node.open();
+  await node.connect();
+  say({event: 'listening', port: listenPort});
+  node.startSync();
+
+  const stop = async () => {
+    await node.close().catch(() => {});
+    process.exit(0);
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
+
+main().catch((err) => {
+  say({event: 'error', message: String(err && err.stack)});
+  process.exit(1);
+});

@@ -1,0 +1,111 @@
+/* hex, clock and SHA-256: small utilities with known answers. */
+#include "testutil.h"
+
+#include <btcpeerd/clock.h>
+#include <btcpeerd/hex.h>
+#include <btcpeerd/sha256.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+static void test_hex_roundtrip_and_case(void **state)
+{
+    (void)state;
+    const uint8_t data[] = {0x00, 0x01, 0xab, 0xff};
+    char hex[9];
+    hex_encode(data, sizeof data, hex);
+    assert_string_equal(hex, "0001abff");
+    hex_encode_rev(data, sizeof data, hex);
+    assert_string_equal(hex, "ffab0100");
+    uint8_t out[4];
+    size_t n;
+    assert_true(hex_decode("0001ABff", out, sizeof out, &n));
+    assert_int_equal(n, 4);
+    assert_memory_equal(out, data, 4);
+}
+
+static void test_hex_rejects_bad_input(void **state)
+{
+    (void)state;
+    uint8_t out[4];
+    size_t n;
+    assert_false(hex_decode("abc", out, sizeof out, &n));        /* odd */
+    assert_false(hex_decode("zz", out, sizeof out, &n));         /* not hex */
+    assert_false(hex_decode("0011223344", out, sizeof out, &n)); /* too long */
+    uint8_t hash[32];
+    assert_false(hex_decode_hash("00", hash));
+}
+
+static void test_sha256_known_answers(void **state)
+{
+    (void)state;
+    uint8_t h[32];
+    char hex[65];
+    sha256("abc", 3, h);
+    hex_encode(h, 32, hex);
+    assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    sha256("", 0, h);
+    hex_encode(h, 32, hex);
+    assert_string_equal(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    /* SHA-256d of the empty string: the v1 checksum of an empty payload */
+    sha256d("", 0, h);
+    hex_encode(h, 32, hex);
+    assert_string_equal(hex, "5df6e0e2761359d30a8275058e299fcc0381534545f55cf43e41983f5d4c9456");
+    uint8_t ck[4];
+    sha256d_checksum("", 0, ck);
+    assert_memory_equal(ck, "\x5d\xf6\xe0\xe2", 4);
+}
+
+static void test_sha256d_parts_matches_oneshot(void **state)
+{
+    (void)state;
+    uint8_t data[1000];
+    for (size_t i = 0; i < sizeof data; i++) data[i] = (uint8_t)(i * 7);
+    uint8_t a[32], b[32];
+    const void *parts[3] = {data, data + 1, data + 500};
+    const size_t lens[3] = {1, 499, 500};
+    sha256d_parts(parts, lens, 3, a);
+    sha256d(data, sizeof data, b);
+    assert_memory_equal(a, b, 32);
+}
+
+static void test_mainnet_genesis_header_hash(void **state)
+{
+    (void)state;
+    size_t n;
+    uint8_t *hdr = test_unhex(
+        "0100000000000000000000000000000000000000000000000000000000000000000000003ba3edfd7a7b12b2"
+        "7ac72c3e67768f617fc81bc3888a51323a9fb8aa4b1e5e4a29ab5f49ffff001d1dac2b7c", &n);
+    assert_int_equal(n, 80);
+    uint8_t h[32];
+    char hex[65];
+    sha256d(hdr, n, h);
+    hex_encode_rev(h, 32, hex);
+    assert_string_equal(hex, "000000000019d6689c085ae165831e934ff763ae46a2a6c172b3f1b60a8ce26f");
+    free(hdr);
+}
+
+static void test_monotonic_clock_never_goes_back(void **state)
+{
+    (void)state;
+    uint64_t a = clock_mono_us();
+    for (int i = 0; i < 1000; i++) {
+        uint64_t b = clock_mono_us();
+        assert_true(b >= a);
+        a = b;
+    }
+    assert_true(clock_unix_s() > 1700000000); /* after Nov 2023 */
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_hex_roundtrip_and_case),
+        cmocka_unit_test(test_hex_rejects_bad_input),
+        cmocka_unit_test(test_sha256_known_answers),
+        cmocka_unit_test(test_sha256d_parts_matches_oneshot),
+        cmocka_unit_test(test_mainnet_genesis_header_hash),
+        cmocka_unit_test(test_monotonic_clock_never_goes_back),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

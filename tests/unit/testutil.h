@@ -1,0 +1,36 @@
+/* Helpers shared by the unit tests: files, hex, the shared vectors, and
+ * generic "feed the decoder bad input" loops. */
+#ifndef BTCPEERD_TESTUTIL_H
+#define BTCPEERD_TESTUTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <btcpeerd/wire.h>
+
+/* Whole file into memory (fails the test if it cannot). */
+uint8_t *test_read_file(const char *path, size_t *len);
+/* "<BTCPEERD_VECTORS_DIR>/<rel>" */
+const char *test_vector_path(const char *rel);
+/* Hex string to a new buffer (fails the test on bad hex). */
+uint8_t *test_unhex(const char *hex, size_t *len);
+/* The whole v1 frame Bitcoin Core v29 sent for `command`, from
+ * vectors/p2p/core-v29-regtest-session.txt; NULL if absent. */
+uint8_t *test_core_frame(const char *command, size_t *len);
+/* Deterministic pseudo-random bytes for garbage tests. */
+void test_random_bytes(uint64_t *state, uint8_t *out, size_t n);
+
+/* Every proper prefix of a valid payload must fail to decode cleanly (or, for
+ * prefixes listed in ok_lens, succeed). Uses wire_decode. */
+void test_every_truncation(const char *command, const uint8_t *payload, size_t len,
+                           const size_t *ok_lens, size_t n_ok);
+/* Feed `rounds` random payloads of random lengths (< max_len); any result is
+ * fine as long as nothing crashes and successes free cleanly. */
+void test_random_garbage(const char *command, size_t rounds, size_t max_len, uint64_t seed);
+/* decode(payload) must succeed and encode back to exactly payload. */
+void test_roundtrip_bytes(const char *command, const uint8_t *payload, size_t len);
+
+#endif
