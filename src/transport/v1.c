@@ -147,18 +147,19 @@ enum transport_status transport_v1_read(struct transport_v1 *t, const uint8_t *i
     if (t->fatal != TRANSPORT_NEED_MORE) return t->fatal;
     while (used < len) {
         if (t->header_have < TRANSPORT_V1_HEADER_LEN) {
-            size_t take = TRANSPORT_V1_HEADER_LEN - t->header_have;
-            if (take > len - used) take = len - used;
-            /* Check the magic as soon as its bytes are in. */
-            size_t before = t->header_have;
+            /* Take the magic on its own so a wrong one is caught as soon as
+             * its four bytes are in, before anything after it is read. */
+            size_t want = t->header_have < 4 ? 4 - t->header_have
+                                             : TRANSPORT_V1_HEADER_LEN - t->header_have;
+            size_t take = want < len - used ? want : len - used;
             memcpy(t->header + t->header_have, in + used, take);
             t->header_have += take;
             used += take;
-            if (before < 4 && t->header_have >= 4 && memcmp(t->header, t->magic, 4) != 0) {
+            if (t->header_have == 4 && memcmp(t->header, t->magic, 4) != 0) {
                 *consumed = used;
                 return fatal(t, TRANSPORT_FATAL_MAGIC);
             }
-            if (t->header_have < TRANSPORT_V1_HEADER_LEN) break;
+            if (t->header_have < TRANSPORT_V1_HEADER_LEN) continue;
             t->payload_len = le32_read(t->header + 16);
             if (t->payload_len > t->max_payload) {
                 *consumed = used;
