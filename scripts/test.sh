@@ -28,7 +28,7 @@ echo "== valgrind: unit tests =="
 cmake -S . -B build-test/valgrind -DCMAKE_BUILD_TYPE=Debug -DBTCPEERD_BENCH=OFF >/dev/null
 cmake --build build-test/valgrind -j"$jobs"
 failed=0
-for t in build-test/valgrind/tests/test_*; do
+for t in build-test/valgrind/tests/unit/test_*; do
     [[ -x "$t" ]] || continue
     if valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect \
         "$t" >"$t.valgrind.log" 2>&1; then

@@ -83,6 +83,7 @@ static void expect_v2_entry_error(uint8_t net, size_t alen, enum wire_err want)
     struct wire_msg msg;
     enum wire_err err = wire_decode("addrv2", w.data, w.len, &msg);
     if (err != want) fail_msg("net %u len %zu: %s, want %s", net, alen, wire_err_str(err), wire_err_str(want));
+    if (err == WIRE_OK) wire_msg_free(&msg);
     buf_writer_free(&w);
 }
 
