@@ -254,6 +254,8 @@ static void peer_check_output(struct peer *p)
         p->reading_paused = true;
         bufferevent_disable(p->bev, EV_READ);
         bufferevent_setwatermark(p->bev, EV_WRITE, cfg->send_soft_limit / 2, 0);
+        LOG_AT(LOG_DEBUG, LOG_CAT_PEER, (int64_t)p->id,
+               "send buffer at %zu bytes: reading paused", out);
     }
 }
 
@@ -390,6 +392,7 @@ static void peer_on_write(struct bufferevent *bev, void *arg)
         p->reading_paused = false;
         bufferevent_setwatermark(bev, EV_WRITE, 0, 0);
         bufferevent_enable(bev, EV_READ);
+        LOG_AT(LOG_DEBUG, LOG_CAT_PEER, (int64_t)p->id, "send buffer drained: reading resumed");
     }
 }
 

@@ -1,4 +1,5 @@
-/* The node queue: a singly linked FIFO drained by one libevent event. */
+/* The node queue: a singly linked FIFO drained by one libevent event, a
+ * bounded batch per loop turn so that peers are read between batches. */
 #include "events.h"
 
 #include <event2/event.h>
@@ -66,7 +67,13 @@ static void queue_drain(evutil_socket_t fd, short what, void *arg)
         ev->next = NULL;
         q->fn(ev, q->arg); /* the callback owns ev now */
     }
-    if (q->head) event_active(q->drain_ev, EV_TIMEOUT, 0);
+    if (q->head) {
+        /* A zero timeout, not event_active: libevent would run an event
+         * activated from its own callback in the same pass, before any
+         * socket is read again. A timer waits for the next loop turn. */
+        static const struct timeval now = {0, 0};
+        event_add(q->drain_ev, &now);
+    }
 }
 
 struct node_queue *node_queue_new(struct event_base *base, size_t batch,

@@ -132,6 +132,11 @@ bool daemon_start(struct daemon_proc *d, const char *const *args)
     return start_btcpeerd(d, args, true);
 }
 
+bool process_start_btcpeerd(struct daemon_proc *d, const char *const *args)
+{
+    return start_btcpeerd(d, args, false);
+}
+
 bool process_start(struct daemon_proc *d, const char *const *argv)
 {
     memset(d, 0, sizeof *d);

@@ -23,6 +23,8 @@ struct daemon_proc {
 /* Start BTCPEERD_BIN with args (NULL-terminated) plus --datadir=<fresh temp
  * dir> and --log-file=-. */
 bool daemon_start(struct daemon_proc *d, const char *const *args);
+/* BTCPEERD_BIN with exactly these args (the caller picks datadir and log). */
+bool process_start_btcpeerd(struct daemon_proc *d, const char *const *args);
 /* Any other program (argv[0] looked up in PATH), its output read as the log. */
 bool process_start(struct daemon_proc *d, const char *const *argv);
 /* Wait until the log contains needle; false on timeout or exit. */

@@ -82,6 +82,54 @@ bool sp_send_raw(struct sp *s, const void *data, size_t len)
     return true;
 }
 
+size_t sp_send_some(struct sp *s, const void *data, size_t len)
+{
+    ssize_t n = send(s->fd, data, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+    return n > 0 ? (size_t)n : 0;
+}
+
+/* Feed what was read to the transport and drop the frames. */
+static void discard_pending(struct sp *s)
+{
+    while (s->pending_off < s->pending_len) {
+        size_t used = 0;
+        struct transport_frame f;
+        enum transport_status st = transport_v1_read(&s->rx, s->pending + s->pending_off,
+                                                     s->pending_len - s->pending_off, &used, &f);
+        s->pending_off += used;
+        if (st == TRANSPORT_FRAME) transport_frame_free(&f);
+        if (transport_status_fatal(st)) break;
+    }
+}
+
+bool sp_send_draining(struct sp *s, const void *data, size_t len, unsigned timeout_ms)
+{
+    const uint8_t *p = data;
+    uint64_t deadline = clock_mono_ms() + timeout_ms;
+    while (len) {
+        uint64_t now = clock_mono_ms();
+        if (now >= deadline) return false;
+        struct pollfd pfd = {.fd = s->fd, .events = POLLIN | POLLOUT};
+        if (poll(&pfd, 1, (int)(deadline - now)) <= 0) continue;
+        if (pfd.revents & POLLIN) {
+            discard_pending(s);
+            ssize_t n = recv(s->fd, s->pending, sizeof s->pending, MSG_DONTWAIT);
+            if (n == 0) return false;
+            if (n > 0) {
+                s->pending_len = (size_t)n;
+                s->pending_off = 0;
+                discard_pending(s);
+            }
+        }
+        if (pfd.revents & POLLOUT) {
+            size_t n = sp_send_some(s, p, len);
+            p += n;
+            len -= n;
+        }
+    }
+    return true;
+}
+
 bool sp_send_frame(struct sp *s, const char *command, const uint8_t *payload, size_t len)
 {
     struct buf_writer w;

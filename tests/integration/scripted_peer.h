@@ -34,6 +34,13 @@ bool sp_send_frame(struct sp *s, const char *command, const uint8_t *payload, si
 bool sp_send(struct sp *s, const struct wire_msg *msg);
 bool sp_send_empty(struct sp *s, enum wire_type type);
 
+/* Send without blocking: as much of data as the socket takes now; the
+ * count sent. */
+size_t sp_send_some(struct sp *s, const void *data, size_t len);
+/* Send all of data while reading (and discarding) whatever arrives, so a
+ * remote that only writes when we read cannot deadlock us. */
+bool sp_send_draining(struct sp *s, const void *data, size_t len, unsigned timeout_ms);
+
 /* The next frame, decoded (the caller frees msg). */
 enum sp_result sp_recv(struct sp *s, struct wire_msg *msg, unsigned timeout_ms);
 /* Read until a message of this type arrives (others are dropped); false on

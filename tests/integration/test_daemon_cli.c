@@ -3,7 +3,10 @@
 #include "harness.h"
 #include "testutil.h"
 
+#include <btcpeerd/clock.h>
+
 #include <signal.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,6 +116,95 @@ static void test_config_file_applies_and_cli_wins(void **state)
     unlink(conf);
 }
 
+static bool file_contains(const char *path, const char *needle)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) return false;
+    char buf[65536];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    return strstr(buf, needle) != NULL;
+}
+
+/* Wait for a file to contain needle, with a deadline (the daemon writes it). */
+static bool wait_file(const char *path, const char *needle, unsigned timeout_ms)
+{
+    uint64_t deadline = clock_mono_ms() + timeout_ms;
+    while (!file_contains(path, needle)) {
+        if (clock_mono_ms() > deadline) return false;
+        struct timespec ts = {0, 2000000};
+        nanosleep(&ts, NULL);
+    }
+    return true;
+}
+
+static void test_sighup_reopens_log_file(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/btcpeerd-hup-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char log_path[64], rotated[64], log_arg[80], datadir_arg[80];
+    snprintf(log_path, sizeof log_path, "%s/debug.log", dir);
+    snprintf(rotated, sizeof rotated, "%s/debug.log.1", dir);
+    snprintf(log_arg, sizeof log_arg, "--log-file=%s", log_path);
+    snprintf(datadir_arg, sizeof datadir_arg, "--datadir=%s", dir);
+    struct daemon_proc d;
+    const char *args[] = {"--network=regtest", "--listen=0", datadir_arg, log_arg, NULL};
+    assert_true(process_start_btcpeerd(&d, args));
+    assert_true(wait_file(log_path, "started network=regtest", 5000));
+    assert_int_equal(rename(log_path, rotated), 0); /* logrotate's move */
+    kill(d.pid, SIGHUP);
+    assert_true(wait_file(log_path, "log file reopened", 5000));
+    assert_int_equal(daemon_stop(&d, SIGTERM, 5000), 0);
+    assert_true(file_contains(log_path, "shutdown complete"));
+    assert_false(file_contains(rotated, "shutdown complete"));
+    daemon_cleanup(&d);
+    unlink(log_path);
+    unlink(rotated);
+    char cmd[96];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+static void test_daemon_mode_writes_and_removes_pid_file(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/btcpeerd-pid-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char pid_path[64], pid_arg[80], datadir_arg[80], log_arg[80], log_path[64];
+    snprintf(pid_path, sizeof pid_path, "%s/btcpeerd.pid", dir);
+    snprintf(log_path, sizeof log_path, "%s/debug.log", dir);
+    snprintf(pid_arg, sizeof pid_arg, "--pid-file=%s", pid_path);
+    snprintf(datadir_arg, sizeof datadir_arg, "--datadir=%s", dir);
+    snprintf(log_arg, sizeof log_arg, "--log-file=%s", log_path);
+    char *out;
+    const char *args[] = {"--network=regtest", "--listen=0", "--daemon", pid_arg, datadir_arg,
+                          log_arg, NULL};
+    /* the launcher returns at once; the daemon lives on */
+    assert_int_equal(run_btcpeerd(args, &out, 5000), 0);
+    free(out);
+    assert_true(wait_file(log_path, "started network=regtest", 5000));
+    assert_true(wait_file(pid_path, "\n", 5000));
+    FILE *f = fopen(pid_path, "r");
+    long pid = 0;
+    assert_int_equal(fscanf(f, "%ld", &pid), 1);
+    fclose(f);
+    assert_true(pid > 1);
+    assert_int_equal(kill((pid_t)pid, SIGTERM), 0);
+    /* gone: the pid file is removed on the way out */
+    uint64_t deadline = clock_mono_ms() + 5000;
+    while (access(pid_path, F_OK) == 0 && clock_mono_ms() < deadline) {
+        struct timespec ts = {0, 2000000};
+        nanosleep(&ts, NULL);
+    }
+    assert_int_not_equal(access(pid_path, F_OK), 0);
+    assert_true(wait_file(log_path, "shutdown complete", 5000));
+    char cmd[96];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -122,6 +214,8 @@ int main(void)
         cmocka_unit_test(test_sigterm_stops_cleanly_with_exit_0),
         cmocka_unit_test(test_sigint_stops_cleanly_with_exit_0),
         cmocka_unit_test(test_config_file_applies_and_cli_wins),
+        cmocka_unit_test(test_sighup_reopens_log_file),
+        cmocka_unit_test(test_daemon_mode_writes_and_removes_pid_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -472,6 +472,46 @@ static void test_inbound_beyond_maxconnections_refused(void **state)
     stop_cleanly(&d);
 }
 
+static void test_peer_that_does_not_read_pauses_our_reading(void **state)
+{
+    (void)state;
+    struct daemon_proc d;
+    uint16_t port = start_listening(&d, NULL);
+    struct sp s;
+    connect_and_handshake(&s, port, NULL);
+    /* getdata for 50,000 things we do not have: each answer is a 1.8 MB
+     * notfound, and we never read them */
+    struct wire_inv_entry *entries = calloc(WIRE_MAX_INV, sizeof *entries);
+    struct wire_msg getdata = {.type = WIRE_GETDATA, .u.inv = {.count = WIRE_MAX_INV, .entries = entries}};
+    struct buf_writer payload, frame;
+    buf_writer_init(&payload);
+    buf_writer_init(&frame);
+    assert_int_equal(wire_encode(&getdata, &payload), WIRE_OK);
+    assert_int_equal(transport_v1_write(regtest_magic(), "getdata", payload.data, payload.len,
+                                        WIRE_MAX_PAYLOAD, &frame),
+                     TRANSPORT_OK);
+    size_t off = 0;
+    uint64_t deadline = clock_mono_ms() + WAIT_MS;
+    while (!strstr(d.log ? d.log : "", "reading paused") && clock_mono_ms() < deadline) {
+        off = (off + sp_send_some(&s, frame.data + off, frame.len - off)) % frame.len;
+        daemon_pump(&d, 5);
+    }
+    assert_non_null(strstr(d.log, "reading paused"));
+    /* finish the frame we were in, reading again; then the peer serves us */
+    if (off) assert_true(sp_send_draining(&s, frame.data + off, frame.len - off, WAIT_MS));
+    struct wire_msg ping = {.type = WIRE_PING, .u.ping.nonce = 5};
+    assert_true(sp_send_draining(&s, NULL, 0, WAIT_MS));
+    assert_true(sp_send(&s, &ping));
+    assert_true(sp_expect(&s, WIRE_PONG, NULL, WAIT_MS));
+    assert_true(daemon_wait_log(&d, "reading resumed", WAIT_MS));
+    assert_null(strstr(d.log, "reason="));
+    buf_writer_free(&payload);
+    buf_writer_free(&frame);
+    free(entries);
+    sp_close(&s);
+    stop_cleanly(&d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -495,6 +535,7 @@ int main(void)
         cmocka_unit_test(test_two_daemons_ping_each_other),
         cmocka_unit_test(test_sigterm_with_peers_exits_cleanly),
         cmocka_unit_test(test_inbound_beyond_maxconnections_refused),
+        cmocka_unit_test(test_peer_that_does_not_read_pauses_our_reading),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

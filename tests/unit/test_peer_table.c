@@ -1,0 +1,289 @@
+/* The peer layer in one process: a peer on one end of a socketpair, the test
+ * on the other, the event loop turned by hand. Pins the node-facing
+ * contract: requests by id fail cleanly for unknown or not-yet-connected
+ * peers, READY carries the peer's version, SHUTDOWN ends in DISCONNECTED, and
+ * the queue drains in bounded batches. */
+#include "testutil.h"
+
+#include "peer/peer.h"
+
+#include <btcpeerd/clock.h>
+#include <btcpeerd/netparams.h>
+
+#include <event2/event.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define MAX_EVENTS 512
+
+struct fixture {
+    struct event_base *base;
+    struct node_queue *queue;
+    struct peer_table *table;
+    struct peer_config cfg;
+    struct peer_event *events[MAX_EVENTS];
+    size_t n_events;
+    int remote;                /* our end of the socketpair */
+    struct transport_v1 rx;    /* what the peer sent us */
+};
+
+static void collect(struct peer_event *ev, void *arg)
+{
+    struct fixture *f = arg;
+    if (f->n_events < MAX_EVENTS)
+        f->events[f->n_events++] = ev;
+    else
+        peer_event_free(ev);
+}
+
+static int setup(void **state)
+{
+    struct fixture *f = calloc(1, sizeof *f);
+    f->base = event_base_new();
+    f->queue = node_queue_new(f->base, 64, collect, f);
+    peer_config_default(&f->cfg, netparams_get(NET_REGTEST));
+    f->table = peer_table_new(f->base, NULL, &f->cfg, f->queue);
+    transport_v1_init(&f->rx, f->cfg.net->magic, WIRE_MAX_PAYLOAD);
+    f->remote = -1;
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+    peer_table_free(f->table);
+    node_queue_free(f->queue);
+    for (size_t i = 0; i < f->n_events; i++) peer_event_free(f->events[i]);
+    if (f->remote >= 0) close(f->remote);
+    transport_v1_clear(&f->rx);
+    event_base_free(f->base);
+    free(f);
+    return 0;
+}
+
+/* Turn the loop until pred holds or a second passes. */
+static bool run_until(struct fixture *f, bool (*pred)(struct fixture *))
+{
+    uint64_t deadline = clock_mono_ms() + 1000;
+    while (!pred(f)) {
+        if (clock_mono_ms() > deadline) return false;
+        event_base_loop(f->base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+    }
+    return true;
+}
+
+static uint64_t accept_one(struct fixture *f)
+{
+    int sv[2];
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    fcntl(sv[0], F_SETFL, O_NONBLOCK);
+    fcntl(sv[1], F_SETFL, O_NONBLOCK);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(18444)};
+    sa.sin_addr.s_addr = htonl(0x7f000001);
+    uint64_t id;
+    assert_int_equal(peer_accept(f->table, sv[0], (struct sockaddr *)&sa, sizeof sa, &id), PEER_OK);
+    f->remote = sv[1];
+    return id;
+}
+
+static void send_msg(struct fixture *f, const struct wire_msg *msg)
+{
+    struct buf_writer p, w;
+    buf_writer_init(&p);
+    buf_writer_init(&w);
+    assert_int_equal(wire_encode(msg, &p), WIRE_OK);
+    assert_int_equal(transport_v1_write(f->cfg.net->magic, wire_msg_command(msg), p.data, p.len,
+                                        WIRE_MAX_PAYLOAD, &w),
+                     TRANSPORT_OK);
+    assert_int_equal(write(f->remote, w.data, w.len), (ssize_t)w.len);
+    buf_writer_free(&p);
+    buf_writer_free(&w);
+}
+
+/* The next message the peer sent us, or false within a second. */
+static bool recv_msg(struct fixture *f, struct wire_msg *msg)
+{
+    uint64_t deadline = clock_mono_ms() + 1000;
+    static uint8_t buf[65536];
+    static size_t have, off;
+    while (clock_mono_ms() < deadline) {
+        while (off < have) {
+            size_t used;
+            struct transport_frame fr;
+            enum transport_status st = transport_v1_read(&f->rx, buf + off, have - off, &used, &fr);
+            off += used;
+            if (st == TRANSPORT_FRAME) {
+                enum wire_err err = wire_decode(fr.command, fr.payload, fr.len, msg);
+                transport_frame_free(&fr);
+                return err == WIRE_OK;
+            }
+        }
+        event_base_loop(f->base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+        ssize_t n = read(f->remote, buf, sizeof buf);
+        if (n > 0) {
+            have = (size_t)n;
+            off = 0;
+        }
+    }
+    return false;
+}
+
+static bool has_ready(struct fixture *f)
+{
+    for (size_t i = 0; i < f->n_events; i++)
+        if (f->events[i]->type == PEER_EV_READY) return true;
+    return false;
+}
+
+static bool has_disconnected(struct fixture *f)
+{
+    for (size_t i = 0; i < f->n_events; i++)
+        if (f->events[i]->type == PEER_EV_DISCONNECTED) return true;
+    return false;
+}
+
+static uint64_t handshake(struct fixture *f)
+{
+    uint64_t id = accept_one(f);
+    struct wire_msg v = {.type = WIRE_VERSION};
+    v.u.version.version = 70015;
+    v.u.version.services = NODE_NETWORK | NODE_WITNESS;
+    v.u.version.nonce = 99;
+    /* control characters in the user agent: the node gets them sanitized */
+    memcpy(v.u.version.user_agent, "/evil\x1b[31m:1/", 13);
+    v.u.version.user_agent_len = 13;
+    v.u.version.start_height = 777;
+    v.u.version.n_optional = WIRE_VERSION_OPT_START_HEIGHT; /* no relay field: relays */
+    uint8_t zero[16] = {0};
+    wire_netaddr_from_v1(&v.u.version.addr_recv, zero);
+    wire_netaddr_from_v1(&v.u.version.addr_from, zero);
+    send_msg(f, &v);
+    struct wire_msg got;
+    assert_true(recv_msg(f, &got));
+    assert_int_equal(got.type, WIRE_VERSION);
+    assert_true(recv_msg(f, &got)); /* 70015: no sendaddrv2, straight to verack */
+    assert_int_equal(got.type, WIRE_VERACK);
+    struct wire_msg verack = {.type = WIRE_VERACK};
+    send_msg(f, &verack);
+    assert_true(run_until(f, has_ready));
+    return id;
+}
+
+static void test_requests_for_unknown_ids_fail_cleanly(void **state)
+{
+    struct fixture *f = *state;
+    struct node_request req = {.type = NODE_REQ_PING};
+    assert_int_equal(peer_request(f->table, 12345, &req), PEER_ERR_UNKNOWN_ID);
+    assert_int_equal(peer_misbehaving(f->table, 12345, 10, "test"), PEER_ERR_UNKNOWN_ID);
+    assert_int_equal(peer_get_stats(f->table, 12345, NULL, NULL), PEER_ERR_UNKNOWN_ID);
+}
+
+static void test_request_before_handshake_is_not_connected(void **state)
+{
+    struct fixture *f = *state;
+    uint64_t id = accept_one(f);
+    struct node_request req = {.type = NODE_REQ_GET_ADDR};
+    assert_int_equal(peer_request(f->table, id, &req), PEER_ERR_NOT_CONNECTED);
+    enum peer_state st;
+    assert_int_equal(peer_get_stats(f->table, id, NULL, &st), PEER_OK);
+    assert_int_equal(st, PEER_NONE);
+}
+
+static void test_ready_carries_sanitized_version(void **state)
+{
+    struct fixture *f = *state;
+    uint64_t id = handshake(f);
+    const struct peer_event *ready = NULL;
+    for (size_t i = 0; i < f->n_events; i++)
+        if (f->events[i]->type == PEER_EV_READY) ready = f->events[i];
+    assert_non_null(ready);
+    assert_true(ready->peer_id == id);
+    assert_true(ready->u.ready.inbound);
+    assert_int_equal(ready->u.ready.version, 70015);
+    assert_int_equal(ready->u.ready.start_height, 777);
+    assert_true(ready->u.ready.relay);
+    assert_string_equal(ready->u.ready.user_agent, "/evil?[31m:1/");
+    assert_string_equal(ready->u.ready.addr, "127.0.0.1:18444");
+}
+
+static void test_requests_reach_the_wire_and_shutdown_disconnects(void **state)
+{
+    struct fixture *f = *state;
+    uint64_t id = handshake(f);
+    uint8_t hashes[1][32] = {{0x42}};
+    struct wire_locator loc = {.version = PROTOCOL_VERSION, .count = 1, .hashes = hashes};
+    struct node_request req = {.type = NODE_REQ_GET_HEADERS, .u.locator = &loc};
+    assert_int_equal(peer_request(f->table, id, &req), PEER_OK);
+    struct wire_msg got;
+    assert_true(recv_msg(f, &got));
+    assert_int_equal(got.type, WIRE_GETHEADERS);
+    assert_int_equal(got.u.locator.hashes[0][0], 0x42);
+    wire_msg_free(&got);
+
+    req = (struct node_request){.type = NODE_REQ_GET_BLOCK, .u.hash = {7}};
+    assert_int_equal(peer_request(f->table, id, &req), PEER_OK);
+    assert_true(recv_msg(f, &got));
+    assert_int_equal(got.type, WIRE_GETDATA);
+    assert_int_equal(got.u.inv.entries[0].type, WIRE_INV_WITNESS_BLOCK);
+    wire_msg_free(&got);
+
+    req = (struct node_request){.type = NODE_REQ_GET_HEADERS, .u.locator = NULL};
+    assert_int_equal(peer_request(f->table, id, &req), PEER_ERR_BAD_REQUEST);
+
+    req = (struct node_request){.type = NODE_REQ_SHUTDOWN};
+    assert_int_equal(peer_request(f->table, id, &req), PEER_OK);
+    assert_true(run_until(f, has_disconnected));
+    const struct peer_event *dc = f->events[f->n_events - 1];
+    assert_int_equal(dc->type, PEER_EV_DISCONNECTED);
+    assert_string_equal(dc->u.reason, "requested");
+    /* gone from the table at once, though freed later */
+    assert_int_equal(peer_request(f->table, id, &req), PEER_ERR_UNKNOWN_ID);
+}
+
+static void test_misbehaviour_at_limit_disconnects(void **state)
+{
+    struct fixture *f = *state;
+    uint64_t id = handshake(f);
+    assert_int_equal(peer_misbehaving(f->table, id, 60, "test-offence"), PEER_OK);
+    struct peer_stats st;
+    assert_int_equal(peer_get_stats(f->table, id, &st, NULL), PEER_OK);
+    assert_int_equal(st.misbehavior, 60);
+    assert_int_equal(peer_misbehaving(f->table, id, 40, "test-offence"), PEER_OK);
+    assert_true(run_until(f, has_disconnected));
+    assert_string_equal(f->events[f->n_events - 1]->u.reason, "misbehaving");
+}
+
+static bool drained_all(struct fixture *f)
+{
+    return f->n_events == 150;
+}
+
+static void test_queue_drains_in_bounded_batches(void **state)
+{
+    struct fixture *f = *state;
+    for (uint64_t i = 0; i < 150; i++) node_queue_push(f->queue, peer_event_new(PEER_EV_GETADDR, i + 1));
+    assert_int_equal(node_queue_len(f->queue), 150);
+    event_base_loop(f->base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+    assert_int_equal(f->n_events, 64); /* one batch per turn */
+    assert_int_equal(node_queue_len(f->queue), 86);
+    assert_true(run_until(f, drained_all));
+    for (size_t i = 0; i < 150; i++) assert_true(f->events[i]->peer_id == i + 1); /* FIFO */
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_requests_for_unknown_ids_fail_cleanly, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_request_before_handshake_is_not_connected, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ready_carries_sanitized_version, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_requests_reach_the_wire_and_shutdown_disconnects, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_misbehaviour_at_limit_disconnects, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_queue_drains_in_bounded_batches, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
