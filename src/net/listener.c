@@ -67,7 +67,7 @@ static enum listener_err bind_one(struct event_base *base, struct listener *l,
     unsigned flags = LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC;
     if (v6only) flags |= LEV_OPT_BIND_IPV6ONLY;
     struct evconnlistener *lev =
-        evconnlistener_new_bind(base, on_accept, l, flags, 128, sa, (int)len);
+        evconnlistener_new_bind(base, on_accept, l, flags, SOMAXCONN, sa, (int)len);
     if (!lev) return LISTENER_ERR_BIND;
     evconnlistener_set_error_cb(lev, on_accept_error);
     l->lev[l->n++] = lev;

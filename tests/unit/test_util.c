@@ -3,6 +3,7 @@
 
 #include <btcpeerd/clock.h>
 #include <btcpeerd/hex.h>
+#include <btcpeerd/random.h>
 #include <btcpeerd/sha256.h>
 
 #include <stdlib.h>
@@ -85,6 +86,26 @@ static void test_mainnet_genesis_header_hash(void **state)
     free(hdr);
 }
 
+static void test_random_values_distinct_and_in_range(void **state)
+{
+    (void)state;
+    uint64_t seen[200];
+    for (int i = 0; i < 200; i++) {
+        seen[i] = random_u64(); /* crosses several pool refills */
+        for (int k = 0; k < i; k++) assert_true(seen[k] != seen[i]);
+    }
+    int hits[7] = {0};
+    for (int i = 0; i < 7000; i++) {
+        uint64_t v = random_range(7);
+        assert_true(v < 7);
+        hits[v]++;
+    }
+    for (int i = 0; i < 7; i++) assert_true(hits[i] > 700 && hits[i] < 1300);
+    uint8_t big[4096] = {0}, zero[4096] = {0};
+    random_bytes(big, sizeof big); /* larger than the pool: straight from OpenSSL */
+    assert_memory_not_equal(big, zero, sizeof big);
+}
+
 static void test_monotonic_clock_never_goes_back(void **state)
 {
     (void)state;
@@ -105,6 +126,7 @@ int main(void)
         cmocka_unit_test(test_sha256_known_answers),
         cmocka_unit_test(test_sha256d_parts_matches_oneshot),
         cmocka_unit_test(test_mainnet_genesis_header_hash),
+        cmocka_unit_test(test_random_values_distinct_and_in_range),
         cmocka_unit_test(test_monotonic_clock_never_goes_back),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
