@@ -1,0 +1,38 @@
+/* What an address is, beyond its bytes: routable or not, its network group
+ * (for diversity and eclipse resistance), and how to write it for people
+ * ("1.2.3.4:8333", "[2001:db8::1]:8333", "<56 chars>.onion:8333",
+ * "<52 chars>.b32.i2p:0"). Pure functions over struct wire_netaddr. */
+#ifndef BTCPEERD_NETADDR_H
+#define BTCPEERD_NETADDR_H
+
+#include <btcpeerd/wire.h>
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define NETADDR_GROUP_MAX 8u
+#define NETADDR_STR_MAX 96u
+
+/* Loopback, unspecified, private, link-local, documentation, shared,
+ * benchmarking, ORCHID, multicast and other reserved ranges are not
+ * routable; Tor, I2P and (fc00::/8) CJDNS addresses are. */
+bool netaddr_is_routable(const struct wire_netaddr *a);
+bool netaddr_is_loopback(const struct wire_netaddr *a);
+
+/* The network group: IPv4 /16, IPv6 /32 (an IPv4 address embedded in
+ * 6to4 or Teredo counts as that IPv4), one group per network for Tor, I2P
+ * and CJDNS, one group for everything unroutable. Returns its length.
+ * local_routable (a test and regtest switch) treats 127.0.0.0/8 as routable
+ * IPv4, grouped by /16: 127.1.0.1 and 127.2.0.1 are then different groups,
+ * so diversity rules can be tested on one machine. */
+size_t netaddr_group(const struct wire_netaddr *a, bool local_routable,
+                     uint8_t out[NETADDR_GROUP_MAX]);
+
+/* A stable key of address and port (for maps and hashing). */
+size_t netaddr_key(const struct wire_netaddr *a, uint8_t out[35]);
+
+void netaddr_str(const struct wire_netaddr *a, char out[NETADDR_STR_MAX]);
+bool netaddr_equal(const struct wire_netaddr *a, const struct wire_netaddr *b);
+
+#endif
