@@ -1,0 +1,636 @@
+/* The address manager (see addrman.h for the design). Entries live in one
+ * array indexed by id; a hash of each address's key finds its id; the two
+ * tables hold ids (-1 = empty slot). */
+#include "addrman.h"
+
+#include <btcpeerd/idmap.h>
+#include <btcpeerd/netaddr.h>
+#include <btcpeerd/random.h>
+#include <btcpeerd/sha256.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#define NEW_BUCKETS_PER_SOURCE_GROUP 64u
+#define TRIED_BUCKETS_PER_GROUP 8u
+#define NEW_BUCKETS_PER_ADDRESS 8
+#define HORIZON_DAYS 30
+#define RETRIES 3
+#define MAX_FAILURES 10
+#define MIN_FAIL_DAYS 7
+#define REPLACEMENT_SECONDS (4 * 60 * 60)
+#define TEST_WINDOW_SECONDS (40 * 60)
+#define MAX_COLLISIONS 10
+#define FILE_MAGIC "BTPA"
+#define FILE_VERSION 1
+
+struct addr_info {
+    struct wire_netaddr addr;   /* time and services included */
+    struct wire_netaddr source; /* who told us (net + addr only) */
+    int64_t last_success, last_try, last_count_attempt;
+    int32_t attempts;
+    int32_t ref_count;          /* new buckets holding it; 0 when tried */
+    bool in_tried;
+    bool used;
+    size_t random_pos;          /* index in random[] */
+};
+
+struct addrman {
+    uint8_t key[32];
+    bool allow_unroutable;
+    struct addr_info *info;
+    size_t n_info, cap_info;
+    int32_t *free_ids;          /* recycled slots of info[] */
+    size_t n_free;
+    struct idmap by_hash;       /* hash of address key → id + 1 */
+    int32_t *random;            /* ids, for uniform picks */
+    size_t n_random;
+    int32_t new_table[ADDRMAN_NEW_BUCKETS][ADDRMAN_BUCKET_SIZE];
+    int32_t tried_table[ADDRMAN_TRIED_BUCKETS][ADDRMAN_BUCKET_SIZE];
+    size_t n_new, n_tried;
+    int64_t last_good;
+    int32_t collisions[MAX_COLLISIONS];
+    size_t n_collisions;
+    addrman_rand_fn rand;
+    void *rand_arg;
+};
+
+const char *addrman_err_str(enum addrman_err err)
+{
+    switch (err) {
+    case ADDRMAN_OK: return "ok";
+    case ADDRMAN_ERR_FORMAT: return "bad-format";
+    case ADDRMAN_ERR_CHECKSUM: return "bad-checksum";
+    case ADDRMAN_ERR_TRUNCATED: return "truncated";
+    case ADDRMAN_ERR_NOMEM: return "out-of-memory";
+    }
+    return "unknown";
+}
+
+static uint64_t default_rand(uint64_t n, void *arg)
+{
+    (void)arg;
+    return random_range(n);
+}
+
+static uint64_t rnd(struct addrman *am, uint64_t n)
+{
+    return n ? am->rand(n, am->rand_arg) : 0;
+}
+
+/* ---- keyed hashing ---- */
+
+/* First 8 bytes of SHA-256d(key ‖ parts...), as Core's GetCheapHash. */
+static uint64_t keyed_hash(const struct addrman *am, const void *const *parts, const size_t *lens,
+                           size_t n)
+{
+    const void *all[6];
+    size_t all_lens[6];
+    all[0] = am->key;
+    all_lens[0] = 32;
+    for (size_t i = 0; i < n && i < 5; i++) {
+        all[i + 1] = parts[i];
+        all_lens[i + 1] = lens[i];
+    }
+    uint8_t h[32];
+    sha256d_parts(all, all_lens, n + 1, h);
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--) v = v << 8 | h[i];
+    return v;
+}
+
+static size_t group_of(const struct addrman *am, const struct wire_netaddr *a, uint8_t g[NETADDR_GROUP_MAX])
+{
+    return netaddr_group(a, am->allow_unroutable, g);
+}
+
+uint32_t addrman_tried_bucket(const struct addrman *am, const struct wire_netaddr *addr)
+{
+    uint8_t k[35], g[NETADDR_GROUP_MAX];
+    size_t kl = netaddr_key(addr, k), gl = group_of(am, addr, g);
+    const void *p1[] = {k};
+    size_t l1[] = {kl};
+    uint8_t h1 = (uint8_t)(keyed_hash(am, p1, l1, 1) % TRIED_BUCKETS_PER_GROUP);
+    const void *p2[] = {g, &h1};
+    size_t l2[] = {gl, 1};
+    return (uint32_t)(keyed_hash(am, p2, l2, 2) % ADDRMAN_TRIED_BUCKETS);
+}
+
+uint32_t addrman_new_bucket(const struct addrman *am, const struct wire_netaddr *addr,
+                            const struct wire_netaddr *source)
+{
+    uint8_t ga[NETADDR_GROUP_MAX], gs[NETADDR_GROUP_MAX];
+    size_t la = group_of(am, addr, ga), ls = group_of(am, source, gs);
+    const void *p1[] = {ga, gs};
+    size_t l1[] = {la, ls};
+    uint8_t h1 = (uint8_t)(keyed_hash(am, p1, l1, 2) % NEW_BUCKETS_PER_SOURCE_GROUP);
+    const void *p2[] = {gs, &h1};
+    size_t l2[] = {ls, 1};
+    return (uint32_t)(keyed_hash(am, p2, l2, 2) % ADDRMAN_NEW_BUCKETS);
+}
+
+static uint32_t bucket_position(const struct addrman *am, bool is_new, uint32_t bucket,
+                                const struct wire_netaddr *addr)
+{
+    uint8_t k[35], tag = is_new ? 'N' : 'K', b[4];
+    size_t kl = netaddr_key(addr, k);
+    le32_write(b, bucket);
+    const void *p[] = {&tag, b, k};
+    size_t l[] = {1, 4, kl};
+    return (uint32_t)(keyed_hash(am, p, l, 3) % ADDRMAN_BUCKET_SIZE);
+}
+
+/* ---- entries ---- */
+
+static uint64_t addr_hash(const struct wire_netaddr *a)
+{
+    /* FNV-1a over the key: fast and good enough for a private index (the
+     * placement hashes are keyed; this one only finds entries). */
+    uint8_t k[35];
+    size_t n = netaddr_key(a, k);
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < n; i++) h = (h ^ k[i]) * 1099511628211ull;
+    return h ? h : 1;
+}
+
+static int32_t find(const struct addrman *am, const struct wire_netaddr *a)
+{
+    uintptr_t v = (uintptr_t)idmap_get(&am->by_hash, addr_hash(a));
+    if (!v) return -1;
+    int32_t id = (int32_t)(v - 1);
+    return netaddr_equal(&am->info[id].addr, a) ? id : -1;
+}
+
+static int32_t create(struct addrman *am, const struct wire_netaddr *addr,
+                      const struct wire_netaddr *source)
+{
+    uint64_t h = addr_hash(addr);
+    if (idmap_get(&am->by_hash, h)) return -1; /* a 64-bit hash clash: skip this address */
+    int32_t id;
+    if (am->n_free) {
+        id = am->free_ids[--am->n_free];
+    } else {
+        if (am->n_info == am->cap_info) {
+            size_t cap = am->cap_info ? am->cap_info * 2 : 1024;
+            struct addr_info *p = realloc(am->info, cap * sizeof *p);
+            int32_t *r = p ? realloc(am->random, cap * sizeof *r) : NULL;
+            int32_t *f = r ? realloc(am->free_ids, cap * sizeof *f) : NULL;
+            if (p) am->info = p;
+            if (r) am->random = r;
+            if (f) am->free_ids = f;
+            if (!p || !r || !f) return -1;
+            am->cap_info = cap;
+        }
+        id = (int32_t)am->n_info++;
+    }
+    if (!idmap_put(&am->by_hash, h, (void *)(uintptr_t)(id + 1))) {
+        am->free_ids[am->n_free++] = id;
+        return -1;
+    }
+    struct addr_info *info = &am->info[id];
+    memset(info, 0, sizeof *info);
+    info->addr = *addr;
+    info->source = *source;
+    info->used = true;
+    info->random_pos = am->n_random;
+    am->random[am->n_random++] = id;
+    return id;
+}
+
+static void delete_entry(struct addrman *am, int32_t id)
+{
+    struct addr_info *info = &am->info[id];
+    /* swap-remove from random[] */
+    size_t pos = info->random_pos;
+    int32_t last = am->random[--am->n_random];
+    am->random[pos] = last;
+    am->info[last].random_pos = pos;
+    idmap_del(&am->by_hash, addr_hash(&info->addr));
+    info->used = false;
+    am->free_ids[am->n_free++] = id;
+    am->n_new--;
+}
+
+/* Empty a "new" slot; the entry goes when no bucket holds it any more. */
+static void clear_new_slot(struct addrman *am, uint32_t bucket, uint32_t pos)
+{
+    int32_t id = am->new_table[bucket][pos];
+    if (id < 0) return;
+    am->new_table[bucket][pos] = -1;
+    struct addr_info *info = &am->info[id];
+    if (--info->ref_count == 0) delete_entry(am, id);
+}
+
+static bool is_terrible(const struct addr_info *info, int64_t now)
+{
+    if (info->last_try && info->last_try >= now - 60) return false; /* just tried: give it a chance */
+    if ((int64_t)info->addr.time > now + 10 * 60) return true;        /* from the future */
+    if (now - (int64_t)info->addr.time > HORIZON_DAYS * 86400) return true;
+    if (info->last_success == 0 && info->attempts >= RETRIES) return true;
+    if (now - info->last_success > MIN_FAIL_DAYS * 86400 && info->attempts >= MAX_FAILURES) return true;
+    return false;
+}
+
+static double chance_of(const struct addr_info *info, int64_t now)
+{
+    double chance = 1.0;
+    if (now - info->last_try < 10 * 60) chance *= 0.01;
+    for (int i = 0; i < info->attempts && i < 8; i++) chance *= 0.66;
+    return chance;
+}
+
+/* ---- public ---- */
+
+struct addrman *addrman_new(const uint8_t key[32], bool allow_unroutable)
+{
+    struct addrman *am = calloc(1, sizeof *am);
+    if (!am) return NULL;
+    if (key)
+        memcpy(am->key, key, 32);
+    else
+        random_bytes(am->key, 32);
+    am->allow_unroutable = allow_unroutable;
+    am->rand = default_rand;
+    idmap_init(&am->by_hash);
+    memset(am->new_table, 0xff, sizeof am->new_table);
+    memset(am->tried_table, 0xff, sizeof am->tried_table);
+    return am;
+}
+
+void addrman_free(struct addrman *am)
+{
+    if (!am) return;
+    free(am->info);
+    free(am->random);
+    free(am->free_ids);
+    idmap_free(&am->by_hash);
+    free(am);
+}
+
+void addrman_set_rand(struct addrman *am, addrman_rand_fn fn, void *arg)
+{
+    am->rand = fn ? fn : default_rand;
+    am->rand_arg = arg;
+}
+
+size_t addrman_size(const struct addrman *am) { return am->n_random; }
+size_t addrman_size_new(const struct addrman *am) { return am->n_new; }
+size_t addrman_size_tried(const struct addrman *am) { return am->n_tried; }
+
+bool addrman_contains(const struct addrman *am, const struct wire_netaddr *addr, bool *in_tried)
+{
+    int32_t id = find(am, addr);
+    if (id < 0) return false;
+    if (in_tried) *in_tried = am->info[id].in_tried;
+    return true;
+}
+
+bool addrman_is_terrible(const struct addrman *am, const struct wire_netaddr *addr, int64_t now)
+{
+    int32_t id = find(am, addr);
+    return id >= 0 && is_terrible(&am->info[id], now);
+}
+
+/* Put id into its new bucket for this source; true if it is there now. */
+static bool place_new(struct addrman *am, int32_t id, const struct wire_netaddr *source, int64_t now)
+{
+    struct addr_info *info = &am->info[id];
+    uint32_t b = addrman_new_bucket(am, &info->addr, source);
+    uint32_t p = bucket_position(am, true, b, &info->addr);
+    int32_t other = am->new_table[b][p];
+    if (other == id) return true;
+    if (other >= 0) {
+        /* Overwrite only what is worth less: a terrible entry, or one that
+         * is also held elsewhere while ours would be held nowhere. */
+        const struct addr_info *o = &am->info[other];
+        if (!(is_terrible(o, now) || (o->ref_count > 1 && info->ref_count == 0))) return false;
+        clear_new_slot(am, b, p);
+    }
+    am->new_table[b][p] = id;
+    info->ref_count++;
+    return true;
+}
+
+bool addrman_add(struct addrman *am, const struct wire_netaddr *addr,
+                 const struct wire_netaddr *source, int64_t time_penalty, int64_t now)
+{
+    if (!wire_net_addr_len(addr->net)) return false;
+    if (!am->allow_unroutable && !netaddr_is_routable(addr)) return false;
+    struct wire_netaddr a = *addr;
+    /* Core's sanitising: a timestamp from far away in time means "unknown". */
+    if (a.time <= 100000000u || (int64_t)a.time > now + 10 * 60) a.time = (uint32_t)(now - 5 * 86400);
+    if (netaddr_equal(addr, source)) time_penalty = 0;
+
+    int32_t id = find(am, &a);
+    if (id >= 0) {
+        struct addr_info *info = &am->info[id];
+        /* Refresh the time more eagerly for addresses seen as online. */
+        int64_t update_interval = now - (int64_t)a.time < 86400 ? 3600 : 86400;
+        if (a.time && (!info->addr.time || (int64_t)info->addr.time < (int64_t)a.time - update_interval - time_penalty))
+            info->addr.time = (uint32_t)((int64_t)a.time - time_penalty > 0 ? (int64_t)a.time - time_penalty : 0);
+        info->addr.services |= a.services;
+        if (info->in_tried || info->ref_count >= NEW_BUCKETS_PER_ADDRESS) return false;
+        /* Each further reference is half as likely: popular addresses do
+         * not crowd the table. */
+        if (rnd(am, 1ull << info->ref_count) != 0) return false;
+        place_new(am, id, source, now);
+        return false;
+    }
+    a.time = (uint32_t)((int64_t)a.time - time_penalty > 0 ? (int64_t)a.time - time_penalty : 0);
+    id = create(am, &a, source);
+    if (id < 0) return false;
+    am->n_new++;
+    if (!place_new(am, id, source, now)) {
+        delete_entry(am, id);
+        return false;
+    }
+    return true;
+}
+
+static void remove_from_new(struct addrman *am, int32_t id)
+{
+    struct addr_info *info = &am->info[id];
+    for (uint32_t b = 0; b < ADDRMAN_NEW_BUCKETS && info->ref_count > 0; b++) {
+        uint32_t p = bucket_position(am, true, b, &info->addr);
+        if (am->new_table[b][p] == id) {
+            am->new_table[b][p] = -1;
+            info->ref_count--;
+        }
+    }
+}
+
+/* Move id to its tried slot, pushing an occupant back to "new". */
+static void make_tried(struct addrman *am, int32_t id, int64_t now)
+{
+    struct addr_info *info = &am->info[id];
+    remove_from_new(am, id);
+    am->n_new--;
+    uint32_t b = addrman_tried_bucket(am, &info->addr);
+    uint32_t p = bucket_position(am, false, b, &info->addr);
+    int32_t old = am->tried_table[b][p];
+    if (old >= 0) {
+        struct addr_info *o = &am->info[old];
+        am->tried_table[b][p] = -1;
+        o->in_tried = false;
+        am->n_tried--;
+        am->n_new++;
+        /* Back to "new", in the bucket its own address would choose. */
+        uint32_t nb = addrman_new_bucket(am, &o->addr, &o->source);
+        uint32_t np = bucket_position(am, true, nb, &o->addr);
+        clear_new_slot(am, nb, np);
+        am->new_table[nb][np] = old;
+        o->ref_count = 1;
+    }
+    am->tried_table[b][p] = id;
+    info->in_tried = true;
+    am->n_tried++;
+    (void)now;
+}
+
+static void add_collision(struct addrman *am, int32_t id)
+{
+    for (size_t i = 0; i < am->n_collisions; i++)
+        if (am->collisions[i] == id) return;
+    if (am->n_collisions < MAX_COLLISIONS) am->collisions[am->n_collisions++] = id;
+}
+
+void addrman_good(struct addrman *am, const struct wire_netaddr *addr, int64_t now)
+{
+    int32_t id = find(am, addr);
+    am->last_good = now;
+    if (id < 0) return;
+    struct addr_info *info = &am->info[id];
+    info->last_success = now;
+    info->last_try = now;
+    info->attempts = 0;
+    if (info->in_tried) return;
+    uint32_t b = addrman_tried_bucket(am, &info->addr);
+    uint32_t p = bucket_position(am, false, b, &info->addr);
+    if (am->tried_table[b][p] >= 0) {
+        add_collision(am, id); /* test the occupant before evicting it */
+        return;
+    }
+    make_tried(am, id, now);
+}
+
+void addrman_attempt(struct addrman *am, const struct wire_netaddr *addr, bool count_failure,
+                     int64_t now)
+{
+    int32_t id = find(am, addr);
+    if (id < 0) return;
+    struct addr_info *info = &am->info[id];
+    info->last_try = now;
+    /* Count a failure only once per "we were online since": when our own
+     * link is down, every address would fail. */
+    if (count_failure && info->last_count_attempt <= am->last_good) {
+        info->last_count_attempt = now;
+        info->attempts++;
+    }
+}
+
+void addrman_connected(struct addrman *am, const struct wire_netaddr *addr, int64_t now)
+{
+    int32_t id = find(am, addr);
+    if (id < 0) return;
+    if (now - (int64_t)am->info[id].addr.time > 20 * 60) am->info[id].addr.time = (uint32_t)now;
+}
+
+/* One table: random bucket, first filled slot from a random position, kept
+ * with a probability that grows each round so a full scan always ends. */
+static bool select_from(struct addrman *am, bool from_new, int64_t now, struct wire_netaddr *out)
+{
+    uint32_t n_buckets = from_new ? ADDRMAN_NEW_BUCKETS : ADDRMAN_TRIED_BUCKETS;
+    double factor = 1.0;
+    for (unsigned round = 0; round < 100000; round++) {
+        uint32_t b = (uint32_t)rnd(am, n_buckets);
+        uint32_t start = (uint32_t)rnd(am, ADDRMAN_BUCKET_SIZE);
+        int32_t id = -1;
+        for (uint32_t i = 0; i < ADDRMAN_BUCKET_SIZE && id < 0; i++) {
+            uint32_t p = (start + i) % ADDRMAN_BUCKET_SIZE;
+            id = from_new ? am->new_table[b][p] : am->tried_table[b][p];
+        }
+        if (id < 0) continue;
+        const struct addr_info *info = &am->info[id];
+        if ((double)rnd(am, 1u << 30) < factor * chance_of(info, now) * (double)(1u << 30)) {
+            *out = info->addr;
+            return true;
+        }
+        factor *= 1.2;
+    }
+    return false;
+}
+
+bool addrman_select(struct addrman *am, bool new_only, int64_t now, struct wire_netaddr *out)
+{
+    if (am->n_random == 0) return false;
+    if (new_only && am->n_new == 0) return false;
+    bool use_tried = !new_only && am->n_tried > 0 && (am->n_new == 0 || rnd(am, 2) == 0);
+    return select_from(am, !use_tried, now, out);
+}
+
+size_t addrman_get_addr(struct addrman *am, size_t max_count, unsigned max_pct, int64_t now,
+                        struct wire_netaddr *out)
+{
+    size_t n = am->n_random * max_pct / 100;
+    if (max_count && n > max_count) n = max_count;
+    size_t got = 0;
+    /* A partial Fisher-Yates over random[]: the order there does not
+     * matter, so shuffling it in place costs nothing. */
+    for (size_t i = 0; i < am->n_random && got < n; i++) {
+        size_t j = i + (size_t)rnd(am, am->n_random - i);
+        int32_t a = am->random[i], b = am->random[j];
+        am->random[i] = b;
+        am->random[j] = a;
+        am->info[b].random_pos = i;
+        am->info[a].random_pos = j;
+        if (!is_terrible(&am->info[b], now)) out[got++] = am->info[b].addr;
+    }
+    return got;
+}
+
+bool addrman_tried_collision(struct addrman *am, struct wire_netaddr *old_out)
+{
+    if (am->n_collisions == 0) return false;
+    int32_t id = am->collisions[rnd(am, am->n_collisions)];
+    const struct addr_info *info = &am->info[id];
+    uint32_t b = addrman_tried_bucket(am, &info->addr);
+    int32_t old = am->tried_table[b][bucket_position(am, false, b, &info->addr)];
+    if (old < 0) return false;
+    *old_out = am->info[old].addr;
+    return true;
+}
+
+void addrman_resolve_collisions(struct addrman *am, int64_t now)
+{
+    size_t keep = 0;
+    for (size_t i = 0; i < am->n_collisions; i++) {
+        int32_t id = am->collisions[i];
+        struct addr_info *info = &am->info[id];
+        if (!info->used || info->in_tried) continue;
+        uint32_t b = addrman_tried_bucket(am, &info->addr);
+        uint32_t p = bucket_position(am, false, b, &info->addr);
+        int32_t old = am->tried_table[b][p];
+        if (old < 0) {
+            make_tried(am, id, now);
+            continue;
+        }
+        const struct addr_info *o = &am->info[old];
+        if (now - o->last_success < REPLACEMENT_SECONDS) continue; /* the occupant answered: it stays */
+        if (now - o->last_try < REPLACEMENT_SECONDS) {
+            /* Tested recently and no success since: replace it, but give a
+             * test in progress a minute. */
+            if (now - o->last_try > 60) make_tried(am, id, now);
+            else am->collisions[keep++] = id;
+        } else if (now - info->last_success > TEST_WINDOW_SECONDS) {
+            make_tried(am, id, now); /* nobody tested the occupant in time */
+        } else {
+            am->collisions[keep++] = id;
+        }
+    }
+    am->n_collisions = keep;
+}
+
+/* ---- persistence ---- */
+
+static void write_netaddr(struct buf_writer *w, const struct wire_netaddr *a, bool full)
+{
+    buf_write_u8(w, a->net);
+    buf_write_bytes(w, a->addr, wire_net_addr_len(a->net));
+    if (!full) return;
+    buf_write_u16be(w, a->port);
+    buf_write_u32le(w, a->time);
+    buf_write_u64le(w, a->services);
+}
+
+static bool read_netaddr(struct buf_reader *r, struct wire_netaddr *a, bool full)
+{
+    memset(a, 0, sizeof *a);
+    if (!buf_read_u8(r, &a->net)) return false;
+    size_t n = wire_net_addr_len(a->net);
+    if (!n) return false;
+    if (!buf_read_bytes(r, a->addr, n)) return false;
+    if (!full) return true;
+    return buf_read_u16be(r, &a->port) && buf_read_u32le(r, &a->time) && buf_read_u64le(r, &a->services);
+}
+
+enum addrman_err addrman_serialize(const struct addrman *am, struct buf_writer *out)
+{
+    size_t start = out->len;
+    buf_write_bytes(out, FILE_MAGIC, 4);
+    buf_write_u8(out, FILE_VERSION);
+    buf_write_bytes(out, am->key, 32);
+    buf_write_u32le(out, (uint32_t)am->n_random);
+    for (size_t i = 0; i < am->n_random; i++) {
+        const struct addr_info *info = &am->info[am->random[i]];
+        write_netaddr(out, &info->addr, true);
+        write_netaddr(out, &info->source, false);
+        buf_write_i64le(out, info->last_success);
+        buf_write_i64le(out, info->last_try);
+        buf_write_i32le(out, info->attempts);
+        buf_write_u8(out, info->in_tried ? 1 : 0);
+    }
+    if (!buf_writer_ok(out)) return ADDRMAN_ERR_NOMEM;
+    uint8_t sum[32];
+    sha256d(out->data + start, out->len - start, sum);
+    return buf_write_bytes(out, sum, 32) ? ADDRMAN_OK : ADDRMAN_ERR_NOMEM;
+}
+
+static void clear(struct addrman *am)
+{
+    am->n_info = am->n_random = am->n_free = am->n_new = am->n_tried = am->n_collisions = 0;
+    idmap_free(&am->by_hash);
+    idmap_init(&am->by_hash);
+    memset(am->new_table, 0xff, sizeof am->new_table);
+    memset(am->tried_table, 0xff, sizeof am->tried_table);
+}
+
+enum addrman_err addrman_deserialize(struct addrman *am, const uint8_t *data, size_t len)
+{
+    clear(am);
+    if (len < 4 + 1 + 32 + 4 + 32) return ADDRMAN_ERR_TRUNCATED;
+    if (memcmp(data, FILE_MAGIC, 4) != 0 || data[4] != FILE_VERSION) return ADDRMAN_ERR_FORMAT;
+    uint8_t sum[32];
+    sha256d(data, len - 32, sum);
+    if (memcmp(sum, data + len - 32, 32) != 0) return ADDRMAN_ERR_CHECKSUM;
+    struct buf_reader r;
+    buf_reader_init(&r, data + 5, len - 5 - 32);
+    buf_read_bytes(&r, am->key, 32);
+    uint32_t n = 0;
+    buf_read_u32le(&r, &n);
+    /* The placement is recomputed from the key: the file carries no bucket
+     * numbers, so a table of another size would load too. */
+    for (uint32_t i = 0; i < n && buf_ok(&r); i++) {
+        struct wire_netaddr addr, source;
+        int64_t last_success = 0, last_try = 0;
+        int32_t attempts = 0;
+        uint8_t tried = 0;
+        if (!read_netaddr(&r, &addr, true) || !read_netaddr(&r, &source, false)) break;
+        buf_read_i64le(&r, &last_success);
+        buf_read_i64le(&r, &last_try);
+        buf_read_i32le(&r, &attempts);
+        if (!buf_read_u8(&r, &tried)) break;
+        if (find(am, &addr) >= 0) continue;
+        int32_t id = create(am, &addr, &source);
+        if (id < 0) continue;
+        am->n_new++;
+        struct addr_info *info = &am->info[id];
+        info->last_success = last_success;
+        info->last_try = last_try;
+        info->attempts = attempts;
+        uint32_t b = addrman_tried_bucket(am, &addr);
+        uint32_t p = bucket_position(am, false, b, &addr);
+        if (tried && am->tried_table[b][p] < 0) {
+            am->tried_table[b][p] = id;
+            info->in_tried = true;
+            am->n_new--;
+            am->n_tried++;
+        } else if (!place_new(am, id, &source, last_try)) {
+            delete_entry(am, id);
+        }
+    }
+    if (!buf_ok(&r) || buf_remaining(&r)) {
+        clear(am);
+        return ADDRMAN_ERR_TRUNCATED;
+    }
+    return ADDRMAN_OK;
+}

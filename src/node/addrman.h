@@ -1,0 +1,95 @@
+/* The address manager: Bitcoin Core's design, reimplemented. Addresses we
+ * have only heard of live in a "new" table of 1,024 buckets, addresses we
+ * have connected to in a "tried" table of 256 buckets, 64 slots each. Where
+ * an address may go is fixed by a keyed hash of its network group and (for
+ * "new") the group of the peer that told us, so one source can reach only a
+ * few buckets and cannot fill the table (eclipse resistance). The key is
+ * random and saved with the table.
+ *
+ * Pure: no sockets, no clock (callers pass `now`, unix seconds), randomness
+ * from random.h (tests may install a deterministic source). */
+#ifndef BTCPEERD_ADDRMAN_H
+#define BTCPEERD_ADDRMAN_H
+
+#include <btcpeerd/buf.h>
+#include <btcpeerd/wire.h>
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define ADDRMAN_NEW_BUCKETS 1024u
+#define ADDRMAN_TRIED_BUCKETS 256u
+#define ADDRMAN_BUCKET_SIZE 64u
+#define ADDRMAN_GETADDR_MAX 1000u
+#define ADDRMAN_GETADDR_PCT 23u
+
+enum addrman_err {
+    ADDRMAN_OK = 0,
+    ADDRMAN_ERR_FORMAT,   /* not a peers.dat, or a version we do not read */
+    ADDRMAN_ERR_CHECKSUM, /* corrupt */
+    ADDRMAN_ERR_TRUNCATED,
+    ADDRMAN_ERR_NOMEM,
+};
+const char *addrman_err_str(enum addrman_err err);
+
+struct addrman;
+
+/* A source of random numbers in [0, n): random_range by default; tests
+ * install a seeded one so bucket placement and selection are repeatable. */
+typedef uint64_t (*addrman_rand_fn)(uint64_t n, void *arg);
+
+/* key: 32 bytes, or NULL for a random one. allow_unroutable: keep private
+ * and loopback addresses (regtest and tests). */
+struct addrman *addrman_new(const uint8_t key[32], bool allow_unroutable);
+void addrman_free(struct addrman *am);
+void addrman_set_rand(struct addrman *am, addrman_rand_fn fn, void *arg);
+
+/* Learned from `source` (a peer's address, or the address itself for DNS
+ * seeds and fixed seeds). time_penalty (seconds) ages addresses relayed by
+ * others. True if the address was new to the table. */
+bool addrman_add(struct addrman *am, const struct wire_netaddr *addr,
+                 const struct wire_netaddr *source, int64_t time_penalty, int64_t now);
+/* An outbound handshake with it completed: move it to "tried". If its tried
+ * slot is taken, the move waits until the occupant has been tested
+ * (addrman_tried_collision / addrman_resolve_collisions). */
+void addrman_good(struct addrman *am, const struct wire_netaddr *addr, int64_t now);
+/* We tried to connect. count_failure: the attempt failed and counts. */
+void addrman_attempt(struct addrman *am, const struct wire_netaddr *addr, bool count_failure,
+                     int64_t now);
+/* Still connected: refresh its timestamp (at most every 20 minutes). */
+void addrman_connected(struct addrman *am, const struct wire_netaddr *addr, int64_t now);
+
+/* An address to dial: 50/50 from new and tried (only new if new_only),
+ * biased away from recently tried and often failed ones. False if empty. */
+bool addrman_select(struct addrman *am, bool new_only, int64_t now, struct wire_netaddr *out);
+/* Up to max_count (and at most max_pct % of the table) random addresses,
+ * none terrible, for a `getaddr` answer. Returns how many were written. */
+size_t addrman_get_addr(struct addrman *am, size_t max_count, unsigned max_pct, int64_t now,
+                        struct wire_netaddr *out);
+
+/* A tried-table occupant that a newly good address wants to replace, for a
+ * feeler to test; false if none. */
+bool addrman_tried_collision(struct addrman *am, struct wire_netaddr *old_out);
+/* Settle waiting collisions: keep an occupant that answered within 4 hours,
+ * replace one that failed its test, or that was not tested in 40 minutes. */
+void addrman_resolve_collisions(struct addrman *am, int64_t now);
+
+size_t addrman_size(const struct addrman *am);
+size_t addrman_size_new(const struct addrman *am);
+size_t addrman_size_tried(const struct addrman *am);
+bool addrman_contains(const struct addrman *am, const struct wire_netaddr *addr, bool *in_tried);
+
+/* Bitcoin Core's "terrible": not worth keeping or relaying. */
+bool addrman_is_terrible(const struct addrman *am, const struct wire_netaddr *addr, int64_t now);
+
+/* peers.dat: "BTPA", version, key, entries, SHA-256d checksum. */
+enum addrman_err addrman_serialize(const struct addrman *am, struct buf_writer *out);
+/* Replace the contents with the file's; on error the table is left empty. */
+enum addrman_err addrman_deserialize(struct addrman *am, const uint8_t *data, size_t len);
+/* Which new/tried bucket an address falls in (for tests of the placement). */
+uint32_t addrman_new_bucket(const struct addrman *am, const struct wire_netaddr *addr,
+                            const struct wire_netaddr *source);
+uint32_t addrman_tried_bucket(const struct addrman *am, const struct wire_netaddr *addr);
+
+#endif
