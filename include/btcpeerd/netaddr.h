@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #define NETADDR_GROUP_MAX 8u
 #define NETADDR_STR_MAX 96u
@@ -34,5 +35,25 @@ size_t netaddr_key(const struct wire_netaddr *a, uint8_t out[35]);
 
 void netaddr_str(const struct wire_netaddr *a, char out[NETADDR_STR_MAX]);
 bool netaddr_equal(const struct wire_netaddr *a, const struct wire_netaddr *b);
+
+/* A subnet: an address and a prefix length in bits (a single address has
+ * the full length). For bans and --whitelist. */
+struct netaddr_subnet {
+    uint8_t net;
+    uint8_t addr[32];
+    uint8_t prefix;
+};
+
+/* "1.2.3.4", "1.2.3.0/24", "2001:db8::/32", "[2001:db8::1]"; false if it is
+ * not one, or the prefix is longer than the address. Bits past the prefix
+ * are cleared. */
+bool netaddr_subnet_parse(const char *s, struct netaddr_subnet *out);
+void netaddr_subnet_single(const struct wire_netaddr *a, struct netaddr_subnet *out);
+bool netaddr_subnet_match(const struct netaddr_subnet *sn, const struct wire_netaddr *a);
+bool netaddr_subnet_equal(const struct netaddr_subnet *a, const struct netaddr_subnet *b);
+/* "1.2.3.0/24", or "1.2.3.4/32" for a single address. */
+void netaddr_subnet_str(const struct netaddr_subnet *sn, char out[NETADDR_STR_MAX]);
+/* A socket address as a wire address (IPv4-mapped IPv6 becomes IPv4). */
+bool netaddr_from_sockaddr(const struct sockaddr *sa, struct wire_netaddr *out);
 
 #endif

@@ -4,7 +4,9 @@
 
 #include <arpa/inet.h>
 #include <openssl/evp.h>
+#include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static bool ipv4_in(const uint8_t *ip, uint8_t a, uint8_t b, unsigned prefix_bits)
@@ -193,4 +195,122 @@ void netaddr_str(const struct wire_netaddr *a, char out[NETADDR_STR_MAX])
         return;
     default: snprintf(out, NETADDR_STR_MAX, "unknown-net-%u", a->net);
     }
+}
+
+static void mask_after(uint8_t *addr, size_t len, unsigned prefix)
+{
+    for (size_t i = 0; i < len; i++) {
+        unsigned bit = (unsigned)i * 8;
+        if (bit >= prefix)
+            addr[i] = 0;
+        else if (prefix - bit < 8)
+            addr[i] &= (uint8_t)(0xff << (8 - (prefix - bit)));
+    }
+}
+
+bool netaddr_subnet_parse(const char *s, struct netaddr_subnet *out)
+{
+    char host[INET6_ADDRSTRLEN + 2];
+    const char *slash = strchr(s, '/');
+    size_t hlen = slash ? (size_t)(slash - s) : strlen(s);
+    if (hlen >= sizeof host || hlen == 0) return false;
+    memcpy(host, s, hlen);
+    host[hlen] = '\0';
+    char *h = host;
+    if (h[0] == '[' && h[hlen - 1] == ']') {
+        h[hlen - 1] = '\0';
+        h++;
+    }
+    memset(out, 0, sizeof *out);
+    unsigned max;
+    if (inet_pton(AF_INET, h, out->addr) == 1) {
+        out->net = WIRE_NET_IPV4;
+        max = 32;
+    } else if (inet_pton(AF_INET6, h, out->addr) == 1) {
+        out->net = WIRE_NET_IPV6;
+        max = 128;
+        static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+        if (memcmp(out->addr, mapped, 12) == 0) {
+            memmove(out->addr, out->addr + 12, 4);
+            memset(out->addr + 4, 0, 12);
+            out->net = WIRE_NET_IPV4;
+            max = 32;
+        }
+    } else {
+        return false;
+    }
+    unsigned prefix = max;
+    if (slash) {
+        char *end;
+        unsigned long v = strtoul(slash + 1, &end, 10);
+        if (slash[1] == '\0' || *end || v > max) return false;
+        prefix = (unsigned)v;
+    }
+    out->prefix = (uint8_t)prefix;
+    mask_after(out->addr, max / 8, prefix);
+    return true;
+}
+
+void netaddr_subnet_single(const struct wire_netaddr *a, struct netaddr_subnet *out)
+{
+    memset(out, 0, sizeof *out);
+    out->net = a->net;
+    size_t n = wire_net_addr_len(a->net);
+    memcpy(out->addr, a->addr, n);
+    out->prefix = (uint8_t)(n * 8);
+}
+
+bool netaddr_subnet_match(const struct netaddr_subnet *sn, const struct wire_netaddr *a)
+{
+    if (sn->net != a->net) return false;
+    size_t n = wire_net_addr_len(a->net);
+    uint8_t masked[32];
+    memcpy(masked, a->addr, n);
+    mask_after(masked, n, sn->prefix);
+    return memcmp(masked, sn->addr, n) == 0;
+}
+
+bool netaddr_subnet_equal(const struct netaddr_subnet *a, const struct netaddr_subnet *b)
+{
+    return a->net == b->net && a->prefix == b->prefix &&
+           memcmp(a->addr, b->addr, wire_net_addr_len(a->net)) == 0;
+}
+
+void netaddr_subnet_str(const struct netaddr_subnet *sn, char out[NETADDR_STR_MAX])
+{
+    struct wire_netaddr a = {.net = sn->net};
+    memcpy(a.addr, sn->addr, sizeof a.addr);
+    char tmp[NETADDR_STR_MAX];
+    netaddr_str(&a, tmp);
+    /* drop the ":0" port (and IPv6 brackets) that netaddr_str adds */
+    char *colon = strrchr(tmp, ':');
+    if (colon) *colon = '\0';
+    const char *host = tmp;
+    if (tmp[0] == '[') {
+        host = tmp + 1;
+        char *close = strchr(tmp, ']');
+        if (close) *close = '\0';
+    }
+    size_t n = strnlen(host, NETADDR_STR_MAX - 5); /* room for "/128" */
+    memcpy(out, host, n);
+    snprintf(out + n, NETADDR_STR_MAX - n, "/%u", (unsigned)sn->prefix);
+}
+
+bool netaddr_from_sockaddr(const struct sockaddr *sa, struct wire_netaddr *out)
+{
+    memset(out, 0, sizeof *out);
+    if (sa->sa_family == AF_INET) {
+        const struct sockaddr_in *in4 = (const struct sockaddr_in *)sa;
+        out->net = WIRE_NET_IPV4;
+        memcpy(out->addr, &in4->sin_addr, 4);
+        out->port = ntohs(in4->sin_port);
+        return true;
+    }
+    if (sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+        wire_netaddr_from_v1(out, (const uint8_t *)&in6->sin6_addr);
+        out->port = ntohs(in6->sin6_port);
+        return true;
+    }
+    return false;
 }

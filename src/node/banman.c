@@ -1,0 +1,162 @@
+/* The ban list: a small array scanned linearly (bans are few; one ban covers
+ * a whole subnet). */
+#include "banman.h"
+
+#include <btcpeerd/sha256.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#define FILE_MAGIC "BTPB"
+#define FILE_VERSION 1
+
+struct banman {
+    struct ban_entry *bans;
+    size_t n, cap;
+};
+
+const char *banman_err_str(enum banman_err err)
+{
+    switch (err) {
+    case BANMAN_OK: return "ok";
+    case BANMAN_ERR_FORMAT: return "bad-format";
+    case BANMAN_ERR_CHECKSUM: return "bad-checksum";
+    case BANMAN_ERR_TRUNCATED: return "truncated";
+    case BANMAN_ERR_NOMEM: return "out-of-memory";
+    case BANMAN_ERR_FULL: return "ban-list-full";
+    }
+    return "unknown";
+}
+
+struct banman *banman_new(void)
+{
+    return calloc(1, sizeof(struct banman));
+}
+
+void banman_free(struct banman *bm)
+{
+    if (!bm) return;
+    free(bm->bans);
+    free(bm);
+}
+
+void banman_clear(struct banman *bm)
+{
+    bm->n = 0;
+}
+
+static struct ban_entry *find(const struct banman *bm, const struct netaddr_subnet *sn)
+{
+    for (size_t i = 0; i < bm->n; i++)
+        if (netaddr_subnet_equal(&bm->bans[i].subnet, sn)) return &bm->bans[i];
+    return NULL;
+}
+
+enum banman_err banman_ban(struct banman *bm, const struct netaddr_subnet *sn, int64_t until,
+                           int64_t now)
+{
+    struct ban_entry *e = find(bm, sn);
+    if (e) {
+        if (until > e->until) e->until = until;
+        return BANMAN_OK;
+    }
+    if (bm->n >= BANMAN_MAX) return BANMAN_ERR_FULL;
+    if (bm->n == bm->cap) {
+        size_t cap = bm->cap ? bm->cap * 2 : 16;
+        struct ban_entry *p = realloc(bm->bans, cap * sizeof *p);
+        if (!p) return BANMAN_ERR_NOMEM;
+        bm->bans = p;
+        bm->cap = cap;
+    }
+    bm->bans[bm->n++] = (struct ban_entry){.subnet = *sn, .created = now, .until = until};
+    return BANMAN_OK;
+}
+
+bool banman_unban(struct banman *bm, const struct netaddr_subnet *sn)
+{
+    struct ban_entry *e = find(bm, sn);
+    if (!e) return false;
+    *e = bm->bans[--bm->n];
+    return true;
+}
+
+bool banman_is_banned(const struct banman *bm, const struct wire_netaddr *a, int64_t now)
+{
+    for (size_t i = 0; i < bm->n; i++)
+        if (bm->bans[i].until > now && netaddr_subnet_match(&bm->bans[i].subnet, a)) return true;
+    return false;
+}
+
+size_t banman_sweep(struct banman *bm, int64_t now)
+{
+    size_t kept = 0, before = bm->n;
+    for (size_t i = 0; i < bm->n; i++)
+        if (bm->bans[i].until > now) bm->bans[kept++] = bm->bans[i];
+    bm->n = kept;
+    return before - kept;
+}
+
+size_t banman_count(const struct banman *bm) { return bm->n; }
+
+const struct ban_entry *banman_get(const struct banman *bm, size_t i)
+{
+    return i < bm->n ? &bm->bans[i] : NULL;
+}
+
+enum banman_err banman_serialize(const struct banman *bm, struct buf_writer *out)
+{
+    size_t start = out->len;
+    buf_write_bytes(out, FILE_MAGIC, 4);
+    buf_write_u8(out, FILE_VERSION);
+    buf_write_u32le(out, (uint32_t)bm->n);
+    for (size_t i = 0; i < bm->n; i++) {
+        const struct ban_entry *e = &bm->bans[i];
+        buf_write_u8(out, e->subnet.net);
+        buf_write_bytes(out, e->subnet.addr, wire_net_addr_len(e->subnet.net));
+        buf_write_u8(out, e->subnet.prefix);
+        buf_write_i64le(out, e->created);
+        buf_write_i64le(out, e->until);
+    }
+    if (!buf_writer_ok(out)) return BANMAN_ERR_NOMEM;
+    uint8_t sum[32];
+    sha256d(out->data + start, out->len - start, sum);
+    return buf_write_bytes(out, sum, 32) ? BANMAN_OK : BANMAN_ERR_NOMEM;
+}
+
+enum banman_err banman_deserialize(struct banman *bm, const uint8_t *data, size_t len, int64_t now)
+{
+    banman_clear(bm);
+    if (len < 4 + 1 + 4 + 32) return BANMAN_ERR_TRUNCATED;
+    if (memcmp(data, FILE_MAGIC, 4) != 0 || data[4] != FILE_VERSION) return BANMAN_ERR_FORMAT;
+    uint8_t sum[32];
+    sha256d(data, len - 32, sum);
+    if (memcmp(sum, data + len - 32, 32) != 0) return BANMAN_ERR_CHECKSUM;
+    struct buf_reader r;
+    buf_reader_init(&r, data + 5, len - 5 - 32);
+    uint32_t n = 0;
+    buf_read_u32le(&r, &n);
+    for (uint32_t i = 0; i < n && buf_ok(&r); i++) {
+        struct ban_entry e;
+        memset(&e, 0, sizeof e);
+        size_t alen;
+        if (!buf_read_u8(&r, &e.subnet.net) || !(alen = wire_net_addr_len(e.subnet.net))) {
+            banman_clear(bm);
+            return BANMAN_ERR_FORMAT;
+        }
+        buf_read_bytes(&r, e.subnet.addr, alen);
+        buf_read_u8(&r, &e.subnet.prefix);
+        buf_read_i64le(&r, &e.created);
+        buf_read_i64le(&r, &e.until);
+        if (!buf_ok(&r)) break;
+        if (e.subnet.prefix > alen * 8) {
+            banman_clear(bm);
+            return BANMAN_ERR_FORMAT;
+        }
+        if (e.until > now && banman_ban(bm, &e.subnet, e.until, e.created) != BANMAN_OK) break;
+    }
+    if (!buf_ok(&r) || buf_remaining(&r)) {
+        banman_clear(bm);
+        return BANMAN_ERR_TRUNCATED;
+    }
+    return BANMAN_OK;
+}
