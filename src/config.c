@@ -2,6 +2,7 @@
  * help; the command line (getopt_long) and the file both go through
  * option_apply, so a name means the same thing in both places. */
 #include <btcpeerd/config.h>
+#include <btcpeerd/netaddr.h>
 
 #include <errno.h>
 #include <getopt.h>
@@ -23,6 +24,14 @@ enum option_id {
     OPT_BIND,
     OPT_PORT,
     OPT_MAXCONNECTIONS,
+    OPT_MAX_OUTBOUND,
+    OPT_DNSSEED,
+    OPT_DNS_SERVER,
+    OPT_DNSSEED_NAME,
+    OPT_BANTIME,
+    OPT_WHITELIST,
+    OPT_FEELER_INTERVAL,
+    OPT_TEST_LOCAL_GROUPS,
     OPT_HANDSHAKE_TIMEOUT,
     OPT_PING_INTERVAL,
     OPT_PING_TIMEOUT,
@@ -72,6 +81,22 @@ static const struct option_spec specs[OPT_COUNT] = {
                   "port to listen on; 0 picks a free one", true},
     [OPT_MAXCONNECTIONS] = {"maxconnections", required_argument, "N", "125",
                             "most connections in and out together", true},
+    [OPT_MAX_OUTBOUND] = {"max-outbound", required_argument, "N", "8, or 0 with --connect",
+                          "automatic outbound peers to keep", true},
+    [OPT_DNSSEED] = {"dnsseed", required_argument, "0|1", "1, or 0 with --connect",
+                     "ask DNS seeds for addresses when we know too few", true},
+    [OPT_DNS_SERVER] = {"dns-server", required_argument, "IP[:PORT]", "the system's resolvers",
+                        "resolve DNS seeds and host names with this server", true},
+    [OPT_DNSSEED_NAME] = {"dnsseed-name", required_argument, "NAME", "the network's seeds",
+                          "use this DNS seed instead of the built-in list; repeatable", true},
+    [OPT_BANTIME] = {"bantime", required_argument, "SEC", "86400",
+                     "how long a misbehaving peer's address is banned", true},
+    [OPT_WHITELIST] = {"whitelist", required_argument, "CIDR", "none",
+                       "never ban peers from this subnet; repeatable", true},
+    [OPT_FEELER_INTERVAL] = {"feeler-interval", required_argument, "SEC", "120",
+                             "how often a feeler tests an address from the new table", true},
+    [OPT_TEST_LOCAL_GROUPS] = {"test-local-groups", no_argument, NULL, "off",
+                               "(tests) treat 127.0.0.0/8 as routable, grouped by /16", true},
     [OPT_HANDSHAKE_TIMEOUT] = {"handshake-timeout", required_argument, "SEC", "10",
                                "drop a peer not through the handshake in time", true},
     [OPT_PING_INTERVAL] = {"ping-interval", required_argument, "SEC", "60",
@@ -202,6 +227,41 @@ static enum config_err option_apply(struct config *cfg, enum option_id id, const
         cfg->max_connections = (unsigned)v;
         return CONFIG_OK;
     }
+    case OPT_MAX_OUTBOUND: {
+        uint64_t v;
+        if (!parse_uint(value, 1000, &v)) return CONFIG_ERR_BAD_VALUE;
+        cfg->max_outbound = (int)v;
+        return CONFIG_OK;
+    }
+    case OPT_DNSSEED: return parse_bool(value, &cfg->dnsseed);
+    case OPT_DNS_SERVER: {
+        size_t len = strlen(value);
+        if (len == 0 || len >= sizeof cfg->dns_server) return CONFIG_ERR_BAD_VALUE;
+        memcpy(cfg->dns_server, value, len + 1);
+        return CONFIG_OK;
+    }
+    case OPT_DNSSEED_NAME: {
+        size_t len = strlen(value);
+        if (cfg->n_seed_names >= 16 || len == 0 || len >= sizeof cfg->seed_names[0]) return CONFIG_ERR_BAD_VALUE;
+        memcpy(cfg->seed_names[cfg->n_seed_names++], value, len + 1);
+        return CONFIG_OK;
+    }
+    case OPT_BANTIME: {
+        uint64_t v;
+        if (!parse_uint(value, 10ull * 365 * 86400, &v)) return CONFIG_ERR_BAD_VALUE;
+        cfg->bantime_s = (int64_t)v;
+        return CONFIG_OK;
+    }
+    case OPT_WHITELIST: {
+        struct netaddr_subnet sn;
+        size_t len = strlen(value);
+        if (cfg->n_whitelist >= 32 || len >= sizeof cfg->whitelist[0] || !netaddr_subnet_parse(value, &sn))
+            return CONFIG_ERR_BAD_VALUE;
+        memcpy(cfg->whitelist[cfg->n_whitelist++], value, len + 1);
+        return CONFIG_OK;
+    }
+    case OPT_FEELER_INTERVAL: return parse_seconds(value, &cfg->feeler_interval_ms);
+    case OPT_TEST_LOCAL_GROUPS: cfg->test_local_groups = true; return CONFIG_OK;
     case OPT_HANDSHAKE_TIMEOUT: return parse_seconds(value, &cfg->handshake_timeout_ms);
     case OPT_PING_INTERVAL: return parse_seconds(value, &cfg->ping_interval_ms);
     case OPT_PING_TIMEOUT: return parse_seconds(value, &cfg->ping_timeout_ms);
@@ -244,6 +304,10 @@ static void set_defaults(struct config *cfg)
     cfg->ping_interval_ms = 60000;
     cfg->ping_timeout_ms = 30000;
     cfg->max_msg_rate = 10;
+    cfg->max_outbound = -1;
+    cfg->dnsseed = -1;
+    cfg->bantime_s = 86400;
+    cfg->feeler_interval_ms = 120000;
 }
 
 static void report(char *msg, size_t msg_len, const char *fmt, ...)
@@ -391,6 +455,8 @@ enum config_err config_load(struct config *cfg, int argc, char **argv, char *msg
         if (err != CONFIG_OK) return err;
     }
     if (cfg->listen < 0) cfg->listen = cfg->n_connect ? 0 : 1;
+    if (cfg->max_outbound < 0) cfg->max_outbound = cfg->n_connect ? 0 : 8;
+    if (cfg->dnsseed < 0) cfg->dnsseed = cfg->n_connect ? 0 : 1;
     err = resolve_datadir(cfg, msg, msg_len);
     if (err != CONFIG_OK) return err;
     if (!cfg->log_file[0] &&

@@ -2,11 +2,13 @@
  * node and the listener on one event loop, run until a signal says stop.
  * Exit codes: 0 clean stop, 1 a run-time failure (data directory, log,
  * listening port, ...), 2 a bad command line or config file. */
+#include "net/dnsseed.h"
 #include "net/listener.h"
 #include "node/node.h"
 
 #include <btcpeerd/config.h>
 #include <btcpeerd/log.h>
+#include <btcpeerd/netaddr.h>
 #include <btcpeerd/netparams.h>
 
 #include <errno.h>
@@ -23,6 +25,7 @@ struct daemon_state {
     struct evdns_base *dns;
     struct node *node;
     struct listener *listener;
+    struct dnsseed *dnsseed;
     struct event *sigint, *sigterm, *sighup;
 };
 
@@ -78,12 +81,50 @@ static void node_config_from(struct node_config *nc, const struct config *cfg)
         snprintf(nc->peer.user_agent, sizeof nc->peer.user_agent, "/btcpeerd:%s(%s)/",
                  BTCPEERD_VERSION_STRING, cfg->user_agent_comment);
     nc->max_connections = cfg->max_connections;
-    /* --connect means only these peers: no automatic outbound slots. */
-    if (cfg->n_connect) nc->max_outbound = 0;
+    nc->max_outbound = (unsigned)cfg->max_outbound;
+    nc->dnsseed = cfg->dnsseed == 1;
+    nc->n_seed_names = cfg->n_seed_names;
+    memcpy(nc->seed_names, cfg->seed_names, sizeof cfg->seed_names);
+    nc->bantime_s = cfg->bantime_s;
+    for (size_t i = 0; i < cfg->n_whitelist; i++)
+        netaddr_subnet_parse(cfg->whitelist[i], &nc->whitelist[nc->n_whitelist++]);
+    nc->local_groups = cfg->test_local_groups;
+    nc->feeler_interval_ms = cfg->feeler_interval_ms;
+    snprintf(nc->datadir, sizeof nc->datadir, "%s", cfg->datadir);
     nc->n_connect = cfg->n_connect;
     nc->n_addnode = cfg->n_addnode;
     memcpy(nc->connect, cfg->connect, sizeof nc->connect);
     memcpy(nc->addnode, cfg->addnode, sizeof nc->addnode);
+}
+
+/* DNS seeds: the node asks through a hook, net answers through a callback. */
+static bool hook_dns_query(void *ctx, const char *seed, uint16_t port)
+{
+    struct daemon_state *d = ctx;
+    return d->dnsseed && dnsseed_query(d->dnsseed, seed, port);
+}
+
+static void on_dns_answer(const char *seed, const struct wire_netaddr *addrs, size_t n,
+                          const char *err, void *arg)
+{
+    struct daemon_state *d = arg;
+    if (err) log_info(LOG_CAT_NET, "DNS seed %s: %s", seed, err);
+    if (d->node) node_seed_answer(d->node, seed, addrs, n);
+}
+
+static struct evdns_base *make_dns(struct event_base *base, const char *server)
+{
+    if (!server[0]) {
+        /* resolv.conf; without one, names fail but numbers still work */
+        struct evdns_base *dns = evdns_base_new(base, EVDNS_BASE_INITIALIZE_NAMESERVERS);
+        return dns ? dns : evdns_base_new(base, 0);
+    }
+    struct evdns_base *dns = evdns_base_new(base, 0);
+    if (dns && evdns_base_nameserver_ip_add(dns, server) != 0) {
+        evdns_base_free(dns, 0);
+        return NULL;
+    }
+    return dns;
 }
 
 static bool install_signals(struct daemon_state *d)
@@ -113,14 +154,18 @@ static int run(const struct config *cfg)
         log_error(LOG_CAT_NODE, "cannot create the event loop");
         return 1;
     }
-    /* evdns reads resolv.conf; without one, names fail but numbers work. */
-    d.dns = evdns_base_new(d.base, EVDNS_BASE_INITIALIZE_NAMESERVERS);
-    if (!d.dns) d.dns = evdns_base_new(d.base, 0);
-    if (!d.dns || !install_signals(&d)) {
+    d.dns = make_dns(d.base, cfg->dns_server);
+    if (!d.dns) {
+        log_error(LOG_CAT_NET, "cannot use DNS server %s", cfg->dns_server);
+        goto out;
+    }
+    d.dnsseed = dnsseed_new(d.dns, on_dns_answer, &d);
+    if (!d.dnsseed || !install_signals(&d)) {
         log_error(LOG_CAT_NODE, "cannot set up the event loop");
         goto out;
     }
-    d.node = node_new(d.base, d.dns, &nc);
+    struct node_hooks hooks = {.dns_query = hook_dns_query, .ctx = &d};
+    d.node = node_new(d.base, d.dns, &nc, &hooks);
     if (!d.node) {
         log_error(LOG_CAT_NODE, "cannot create the node");
         goto out;
@@ -147,7 +192,10 @@ static int run(const struct config *cfg)
     rc = 0;
 out:
     listener_free(d.listener);
+    dnsseed_free(d.dnsseed);
+    d.dnsseed = NULL;
     node_free(d.node);
+    d.node = NULL;
     if (d.sigint) event_free(d.sigint);
     if (d.sigterm) event_free(d.sigterm);
     if (d.sighup) event_free(d.sighup);

@@ -39,6 +39,16 @@ struct config {
     char bind[256];              /* "" = every address */
     int port;                    /* -1 = the network's default */
     unsigned max_connections;
+    int max_outbound;            /* -1 = default: 8, or 0 with --connect */
+    int dnsseed;                 /* -1 = default: on unless --connect */
+    char dns_server[256];        /* "" = the system's resolvers */
+    size_t n_seed_names;
+    char seed_names[16][256];
+    int64_t bantime_s;
+    size_t n_whitelist;
+    char whitelist[32][64];
+    bool test_local_groups;
+    uint32_t feeler_interval_ms;
     /* Timeouts (milliseconds; flags take seconds, fractions allowed). */
     uint32_t handshake_timeout_ms, ping_interval_ms, ping_timeout_ms;
     uint32_t max_msg_rate;

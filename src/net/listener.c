@@ -38,11 +38,12 @@ static void on_accept(struct evconnlistener *lev, evutil_socket_t fd, struct soc
 {
     (void)lev;
     struct listener *l = arg;
-    if (!node_inbound_has_room(l->node)) {
+    const char *refusal = node_inbound_refusal(l->node, sa);
+    if (refusal) {
         char addr[64];
         hostport_format(sa, addr, sizeof addr);
         struct log_field f[] = {LOG_STR("addr", addr), LOG_STR("direction", "inbound"),
-                                LOG_STR("state", "none"), LOG_STR("reason", "inbound-full")};
+                                LOG_STR("state", "none"), LOG_STR("reason", refusal)};
         log_event(LOG_INFO, LOG_CAT_NET, -1, "refused inbound connection", f, 4);
         evutil_closesocket(fd);
         return;

@@ -21,6 +21,7 @@ static void manual_connect(struct manual_peer *m)
         return;
     }
     m->peer_id = id;
+    node_peer_add(n, id, CONN_MANUAL, NULL);
 }
 
 static void manual_retry(evutil_socket_t fd, short what, void *arg)

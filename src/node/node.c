@@ -1,13 +1,19 @@
-/* Node core: the queue drain and the dispatch of what peers report. */
+/* Node core: the queue drain, what READY and DISCONNECTED mean for the
+ * node (bans, the address manager), and the state kept on disk. */
 #include "node.h"
 
 #include "node_internal.h"
+#include "store.h"
 
+#include <btcpeerd/clock.h>
 #include <btcpeerd/log.h>
 
 #include <event2/event.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#define STATE_FILE_MAX (64u * 1024 * 1024)
 
 const char *node_err_str(enum node_err err)
 {
@@ -15,6 +21,7 @@ const char *node_err_str(enum node_err err)
     case NODE_OK: return "ok";
     case NODE_ERR_NOMEM: return "out-of-memory";
     case NODE_ERR_BAD_ADDRESS: return "bad-address";
+    case NODE_ERR_STORE: return "cannot-save-state";
     }
     return "unknown";
 }
@@ -27,7 +34,142 @@ void node_config_default(struct node_config *cfg, const struct netparams *net)
     cfg->max_outbound = 8;
     cfg->reconnect_min_ms = 1000;
     cfg->reconnect_max_ms = 5 * 60 * 1000;
+    cfg->dnsseed = true;
+    cfg->bantime_s = 86400;
+    cfg->allow_unroutable = net->id == NET_REGTEST;
+    cfg->open_interval_ms = 500;
+    cfg->feeler_interval_ms = 2 * 60 * 1000;
+    cfg->fixed_seed_delay_ms = 60 * 1000;
+    cfg->dns_interval_ms = 60 * 60 * 1000;
+    cfg->save_interval_ms = 15 * 60 * 1000;
 }
+
+int64_t node_now(void)
+{
+    return clock_unix_s();
+}
+
+/* ---- per-peer node state ---- */
+
+struct node_peer *node_peer_get(const struct node *n, uint64_t id)
+{
+    return idmap_get(&n->node_peers, id);
+}
+
+struct node_peer *node_peer_add(struct node *n, uint64_t id, enum node_conn_kind kind,
+                                const struct wire_netaddr *addr)
+{
+    struct node_peer *np = calloc(1, sizeof *np);
+    if (!np) return NULL;
+    np->id = id;
+    np->kind = kind;
+    if (addr) {
+        np->addr = *addr;
+        np->group_len = netaddr_group(addr, n->cfg->local_groups, np->group);
+    }
+    /* Core's token bucket starts with one address. */
+    np->addr_tokens = 1.0;
+    np->tokens_at_ms = clock_mono_ms();
+    if (!idmap_put(&n->node_peers, id, np)) {
+        free(np);
+        return NULL;
+    }
+    return np;
+}
+
+static void node_peer_remove(struct node *n, uint64_t id)
+{
+    free(idmap_del(&n->node_peers, id));
+}
+
+bool node_is_whitelisted(const struct node *n, const struct wire_netaddr *a)
+{
+    for (size_t i = 0; i < n->cfg->n_whitelist; i++)
+        if (netaddr_subnet_match(&n->cfg->whitelist[i], a)) return true;
+    return false;
+}
+
+/* ---- state on disk ---- */
+
+static void state_path(const struct node *n, const char *name, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s/%s", n->cfg->datadir, name);
+}
+
+static void load_peers(struct node *n)
+{
+    char path[PATH_MAX + 16];
+    uint8_t *data = NULL;
+    size_t len = 0;
+    state_path(n, "peers.dat", path, sizeof path);
+    enum store_err serr = store_read(path, STATE_FILE_MAX, &data, &len);
+    if (serr == STORE_ERR_NOT_FOUND) return;
+    enum addrman_err aerr = serr == STORE_OK ? addrman_deserialize(n->addrman, data, len)
+                                             : ADDRMAN_ERR_FORMAT;
+    free(data);
+    if (aerr == ADDRMAN_OK) {
+        log_info(LOG_CAT_ADDRMAN, "loaded %zu addresses (%zu tried) from peers.dat",
+                 addrman_size(n->addrman), addrman_size_tried(n->addrman));
+        return;
+    }
+    log_warn(LOG_CAT_ADDRMAN, "peers.dat is unreadable (%s): moved aside to peers.dat.bad, starting empty",
+             serr == STORE_OK ? addrman_err_str(aerr) : store_err_str(serr));
+    store_move_aside(path);
+}
+
+static void load_bans(struct node *n)
+{
+    char path[PATH_MAX + 16];
+    uint8_t *data = NULL;
+    size_t len = 0;
+    state_path(n, "banlist.dat", path, sizeof path);
+    enum store_err serr = store_read(path, STATE_FILE_MAX, &data, &len);
+    if (serr == STORE_ERR_NOT_FOUND) return;
+    enum banman_err berr = serr == STORE_OK ? banman_deserialize(n->banman, data, len, node_now())
+                                            : BANMAN_ERR_FORMAT;
+    free(data);
+    if (berr == BANMAN_OK) {
+        log_info(LOG_CAT_NODE, "loaded %zu bans from banlist.dat", banman_count(n->banman));
+        return;
+    }
+    log_warn(LOG_CAT_NODE, "banlist.dat is unreadable (%s): moved aside to banlist.dat.bad",
+             serr == STORE_OK ? banman_err_str(berr) : store_err_str(serr));
+    store_move_aside(path);
+}
+
+static enum node_err save_file(struct node *n, const char *name, struct buf_writer *w)
+{
+    char path[PATH_MAX + 16];
+    state_path(n, name, path, sizeof path);
+    enum store_err err = store_write_atomic(path, w->data, w->len);
+    if (err != STORE_OK) {
+        /* The old file is intact; we try again at the next save. */
+        log_error(LOG_CAT_NODE, "cannot write %s: %s", path, store_err_str(err));
+        return NODE_ERR_STORE;
+    }
+    return NODE_OK;
+}
+
+static void save_state(struct node *n)
+{
+    if (!n->cfg->datadir[0]) return;
+    struct buf_writer w;
+    buf_writer_init(&w);
+    if (addrman_serialize(n->addrman, &w) == ADDRMAN_OK) save_file(n, "peers.dat", &w);
+    buf_writer_reset(&w);
+    banman_sweep(n->banman, node_now());
+    if (banman_serialize(n->banman, &w) == BANMAN_OK) save_file(n, "banlist.dat", &w);
+    buf_writer_free(&w);
+}
+
+static void on_save_timer(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    save_state(arg);
+}
+
+/* ---- events from peers ---- */
 
 /* Until the header chain exists we know only genesis: an empty `headers`
  * tells the asker we have nothing after its locator. */
@@ -38,37 +180,75 @@ static void node_answer_getheaders(struct node *n, uint64_t peer_id)
     peer_request(n->peers, peer_id, &req);
 }
 
+static void node_on_ready(struct node *n, uint64_t id, const struct peer_ready_info *info)
+{
+    struct node_peer *np = node_peer_get(n, id);
+    if (!np) np = node_peer_add(n, id, info->manual ? CONN_MANUAL : CONN_INBOUND, &info->netaddr);
+    if (!np) return;
+    np->ready = true;
+    if (np->kind == CONN_MANUAL) node_manual_ready(n, id);
+    if (np->kind == CONN_OUTBOUND || np->kind == CONN_FEELER) node_outbound_ready(n, np, info);
+}
+
+static void node_on_disconnected(struct node *n, uint64_t id, const struct peer_disconnected_info *info)
+{
+    struct node_peer *np = node_peer_get(n, id);
+    enum node_conn_kind kind = np ? np->kind : CONN_INBOUND;
+    if (strcmp(info->reason, "misbehaving") == 0 && kind != CONN_MANUAL &&
+        !node_is_whitelisted(n, &info->netaddr) && n->cfg->bantime_s > 0) {
+        struct netaddr_subnet sn;
+        netaddr_subnet_single(&info->netaddr, &sn);
+        int64_t now = node_now();
+        if (banman_ban(n->banman, &sn, now + n->cfg->bantime_s, now) == BANMAN_OK) {
+            char s[NETADDR_STR_MAX];
+            netaddr_subnet_str(&sn, s);
+            LOG_AT(LOG_INFO, LOG_CAT_NODE, (int64_t)id, "banned %s for %lld s", s,
+                   (long long)n->cfg->bantime_s);
+        }
+    }
+    if (kind == CONN_MANUAL) node_manual_disconnected(n, id);
+    if (np && (kind == CONN_OUTBOUND || kind == CONN_FEELER)) node_outbound_gone(n, np, info);
+    node_peer_remove(n, id);
+}
+
 static void node_on_event(struct peer_event *ev, void *arg)
 {
     struct node *n = arg;
     LOG_AT(LOG_TRACE, LOG_CAT_NODE, (int64_t)ev->peer_id, "event %s",
            peer_event_type_str(ev->type));
     switch (ev->type) {
-    case PEER_EV_READY: node_manual_ready(n, ev->peer_id); break;
-    case PEER_EV_DISCONNECTED: node_manual_disconnected(n, ev->peer_id); break;
+    case PEER_EV_READY: node_on_ready(n, ev->peer_id, &ev->u.ready); break;
+    case PEER_EV_DISCONNECTED: node_on_disconnected(n, ev->peer_id, &ev->u.disconnected); break;
     case PEER_EV_GETHEADERS: node_answer_getheaders(n, ev->peer_id); break;
-    case PEER_EV_GETADDR:   /* no address manager yet: nothing to offer */
+    case PEER_EV_ADDR: node_addr_received(n, ev->peer_id, &ev->u.msg.u.addr); break;
+    case PEER_EV_GETADDR: node_getaddr_received(n, ev->peer_id); break;
     case PEER_EV_HEADERS:   /* no header chain yet */
     case PEER_EV_BLOCK:
     case PEER_EV_NEW_BLOCK:
-    case PEER_EV_ADDR:
     case PEER_EV_NOT_FOUND:
     case PEER_EV_TX: break;
     }
     peer_event_free(ev);
 }
 
+/* ---- life cycle ---- */
+
 struct node *node_new(struct event_base *base, struct evdns_base *dns,
-                      const struct node_config *cfg)
+                      const struct node_config *cfg, const struct node_hooks *hooks)
 {
     struct node *n = calloc(1, sizeof *n);
     if (!n) return NULL;
     n->base = base;
     n->dns = dns;
     n->cfg = cfg;
+    if (hooks) n->hooks = *hooks;
+    idmap_init(&n->node_peers);
     n->queue = node_queue_new(base, 64, node_on_event, n);
     if (n->queue) n->peers = peer_table_new(base, dns, &cfg->peer, n->queue);
-    if (!n->queue || !n->peers) {
+    n->addrman = addrman_new(NULL, cfg->allow_unroutable || cfg->local_groups);
+    n->banman = banman_new();
+    n->save_timer = event_new(base, -1, EV_PERSIST, on_save_timer, n);
+    if (!n->queue || !n->peers || !n->addrman || !n->banman || !n->save_timer) {
         node_free(n);
         return NULL;
     }
@@ -77,31 +257,56 @@ struct node *node_new(struct event_base *base, struct evdns_base *dns,
 
 enum node_err node_start(struct node *n)
 {
-    return node_manual_start(n);
+    if (n->cfg->datadir[0]) {
+        load_peers(n);
+        load_bans(n);
+        struct timeval tv = {.tv_sec = n->cfg->save_interval_ms / 1000,
+                             .tv_usec = (suseconds_t)(n->cfg->save_interval_ms % 1000) * 1000};
+        event_add(n->save_timer, &tv);
+    }
+    enum node_err err = node_manual_start(n);
+    if (err == NODE_OK) err = node_outbound_start(n);
+    return err;
 }
 
 void node_shutdown(struct node *n)
 {
+    if (n->shutting_down) return;
     n->shutting_down = true;
     node_manual_stop(n);
+    node_outbound_stop(n);
     peer_table_disconnect_all(n->peers, PEER_REASON_SHUTDOWN);
+    save_state(n);
 }
 
 void node_free(struct node *n)
 {
     if (!n) return;
     node_manual_stop(n);
+    node_outbound_stop(n);
     peer_table_free(n->peers);
     node_queue_free(n->queue);
+    size_t pos = 0;
+    void *value;
+    while (idmap_next(&n->node_peers, &pos, NULL, &value)) free(value);
+    idmap_free(&n->node_peers);
+    if (n->save_timer) event_free(n->save_timer);
+    addrman_free(n->addrman);
+    banman_free(n->banman);
     free(n);
 }
 
-bool node_inbound_has_room(const struct node *n)
+const char *node_inbound_refusal(const struct node *n, const struct sockaddr *sa)
 {
-    if (n->shutting_down) return false;
+    if (n->shutting_down) return "shutdown";
+    struct wire_netaddr a;
+    if (netaddr_from_sockaddr(sa, &a) && banman_is_banned(n->banman, &a, node_now()) &&
+        !node_is_whitelisted(n, &a))
+        return "banned";
     unsigned reserved = n->cfg->max_outbound + (unsigned)n->n_manual;
     unsigned limit = n->cfg->max_connections > reserved ? n->cfg->max_connections - reserved : 0;
-    return peer_table_count_dir(n->peers, true) < limit;
+    if (peer_table_count_dir(n->peers, true) >= limit) return "inbound-full";
+    return NULL;
 }
 
 struct peer_table *node_peers(struct node *n)

@@ -1,12 +1,18 @@
 /* The node: drains the peer queue and decides. It owns the peer table, the
- * manual connections (--connect, --addnode) with their reconnect backoff,
- * and answers what peers ask of it. Later: address manager, header chain,
- * block requests, bans. */
+ * address manager and the ban list (both persisted in the data directory),
+ * the manual connections (--connect, --addnode), the automatic outbound
+ * connections and feelers, and answers what peers ask of it.
+ *
+ * It reaches the network layer only through hooks that main installs (the
+ * DNS seed look-up), so node never depends on net. */
 #ifndef BTCPEERD_NODE_H
 #define BTCPEERD_NODE_H
 
 #include "peer/peer.h"
 
+#include <btcpeerd/netaddr.h>
+
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -15,35 +21,62 @@ struct event_base;
 struct evdns_base;
 
 #define NODE_MAX_MANUAL 64
+#define NODE_MAX_SEEDS 16
+#define NODE_MAX_WHITELIST 32
 
 struct node_config {
     struct peer_config peer;
+    char datadir[PATH_MAX];     /* peers.dat, banlist.dat; "" = keep nothing */
     unsigned max_connections;   /* --maxconnections (125) */
-    unsigned max_outbound;      /* automatic outbound slots kept for later (8; 0 with --connect) */
+    unsigned max_outbound;      /* --max-outbound (8; 0 with --connect) */
     uint32_t reconnect_min_ms;  /* manual peers: first retry (1 s) */
     uint32_t reconnect_max_ms;  /* ... doubling up to (5 min) */
     size_t n_connect, n_addnode;
     char connect[NODE_MAX_MANUAL][256];
     char addnode[NODE_MAX_MANUAL][256];
+    bool dnsseed;               /* --dnsseed (on unless --connect) */
+    size_t n_seed_names;        /* --dnsseed-name replaces the network's list */
+    char seed_names[NODE_MAX_SEEDS][256];
+    int64_t bantime_s;          /* --bantime (86400) */
+    size_t n_whitelist;
+    struct netaddr_subnet whitelist[NODE_MAX_WHITELIST];
+    bool local_groups;          /* --test-local-groups: 127/8 grouped as routable */
+    bool allow_unroutable;      /* regtest: keep private and loopback addresses */
+    uint32_t open_interval_ms;  /* how often empty outbound slots are filled (500 ms) */
+    uint32_t feeler_interval_ms;/* --feeler-interval (2 min) */
+    uint32_t fixed_seed_delay_ms; /* fixed seeds if DNS gave nothing (60 s) */
+    uint32_t dns_interval_ms;   /* DNS seeds at most this often (1 h) */
+    uint32_t save_interval_ms;  /* peers.dat and banlist.dat (15 min) */
 };
 
 void node_config_default(struct node_config *cfg, const struct netparams *net);
 
-enum node_err { NODE_OK = 0, NODE_ERR_NOMEM, NODE_ERR_BAD_ADDRESS };
+enum node_err { NODE_OK = 0, NODE_ERR_NOMEM, NODE_ERR_BAD_ADDRESS, NODE_ERR_STORE };
 const char *node_err_str(enum node_err err);
+
+/* What the node asks of the layers around it. */
+struct node_hooks {
+    /* Start a DNS seed query; its answer comes back via node_seed_answer. */
+    bool (*dns_query)(void *ctx, const char *seed, uint16_t port);
+    void *ctx;
+};
 
 struct node;
 
 struct node *node_new(struct event_base *base, struct evdns_base *dns,
-                      const struct node_config *cfg);
-/* Start the manual connections. */
+                      const struct node_config *cfg, const struct node_hooks *hooks);
+/* Load the address manager and ban list, start connecting. */
 enum node_err node_start(struct node *n);
-/* Disconnect every peer (reason shutdown) and stop reconnecting. */
+/* Disconnect every peer (reason shutdown), stop connecting, save state. */
 void node_shutdown(struct node *n);
 void node_free(struct node *n);
 
-/* For the listener: may another inbound peer come in? */
-bool node_inbound_has_room(const struct node *n);
+/* A DNS seed answered (n may be 0). */
+void node_seed_answer(struct node *n, const char *seed, const struct wire_netaddr *addrs, size_t count);
+
+/* For the listener: may this inbound peer come in? Returns NULL if yes,
+ * else the reason token for the log ("inbound-full", "banned"). */
+const char *node_inbound_refusal(const struct node *n, const struct sockaddr *sa);
 struct peer_table *node_peers(struct node *n);
 
 #endif

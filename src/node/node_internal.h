@@ -1,8 +1,15 @@
-/* The node's state, shared by its files (node.c, manual.c). */
+/* The node's state, shared by its files: node.c (queue drain, dispatch,
+ * persistence), manual.c (manual peers), outbound.c (automatic outbound
+ * connections, feelers, DNS and fixed seeds), addrrelay.c (addr, getaddr). */
 #ifndef BTCPEERD_NODE_INTERNAL_H
 #define BTCPEERD_NODE_INTERNAL_H
 
 #include "node.h"
+
+#include "addrman.h"
+#include "banman.h"
+
+#include <btcpeerd/idmap.h>
 
 struct event;
 
@@ -16,20 +23,62 @@ struct manual_peer {
     struct event *retry;
 };
 
+enum node_conn_kind { CONN_INBOUND = 0, CONN_MANUAL, CONN_OUTBOUND, CONN_FEELER };
+
+/* What the node knows of each peer, by id. */
+struct node_peer {
+    uint64_t id;
+    enum node_conn_kind kind;
+    struct wire_netaddr addr;
+    uint8_t group[NETADDR_GROUP_MAX];
+    size_t group_len;
+    bool ready;
+    bool getaddr_answered;
+    double addr_tokens;     /* addresses we will still accept from it */
+    uint64_t tokens_at_ms;  /* when addr_tokens was last topped up */
+};
+
 struct node {
     struct event_base *base;
     struct evdns_base *dns;
     const struct node_config *cfg;
+    struct node_hooks hooks;
     struct node_queue *queue;
     struct peer_table *peers;
+    struct idmap node_peers;    /* id → struct node_peer * */
+    struct addrman *addrman;
+    struct banman *banman;
     struct manual_peer *manual;
     size_t n_manual;
+    struct event *open_timer, *feeler_timer, *fixed_seed_timer, *save_timer;
+    int64_t last_dns_ms;        /* monotonic, 0 = never */
+    size_t dns_answers;         /* addresses DNS gave since start */
     bool shutting_down;
 };
 
+/* node.c */
+struct node_peer *node_peer_get(const struct node *n, uint64_t id);
+struct node_peer *node_peer_add(struct node *n, uint64_t id, enum node_conn_kind kind,
+                                const struct wire_netaddr *addr);
+bool node_is_whitelisted(const struct node *n, const struct wire_netaddr *a);
+int64_t node_now(void);
+
+/* manual.c */
 enum node_err node_manual_start(struct node *n);
 void node_manual_stop(struct node *n);
 void node_manual_ready(struct node *n, uint64_t peer_id);
 void node_manual_disconnected(struct node *n, uint64_t peer_id);
+
+/* outbound.c */
+enum node_err node_outbound_start(struct node *n);
+void node_outbound_stop(struct node *n);
+/* After READY of an automatic outbound or feeler peer. */
+void node_outbound_ready(struct node *n, struct node_peer *np, const struct peer_ready_info *info);
+/* After an automatic outbound or feeler peer went away. */
+void node_outbound_gone(struct node *n, struct node_peer *np, const struct peer_disconnected_info *info);
+
+/* addrrelay.c */
+void node_addr_received(struct node *n, uint64_t peer_id, const struct wire_addr *addrs);
+void node_getaddr_received(struct node *n, uint64_t peer_id);
 
 #endif

@@ -15,7 +15,7 @@ struct event_base;
 
 enum peer_event_type {
     PEER_EV_READY = 0,    /* handshake complete: info holds the peer's version */
-    PEER_EV_DISCONNECTED, /* reason holds the token */
+    PEER_EV_DISCONNECTED, /* disconnected: reason token, address */
     PEER_EV_HEADERS,      /* msg: headers */
     PEER_EV_BLOCK,        /* msg: block */
     PEER_EV_NEW_BLOCK,    /* msg: inv with only the block entries */
@@ -38,7 +38,15 @@ struct peer_ready_info {
     int32_t start_height;
     bool relay;
     char addr[64];        /* "ip:port" */
+    struct wire_netaddr netaddr;
     char user_agent[WIRE_MAX_USER_AGENT + 1]; /* sanitized */
+};
+
+struct peer_disconnected_info {
+    const char *reason;   /* static token */
+    struct wire_netaddr netaddr;
+    bool inbound;
+    bool was_connected;   /* the handshake had completed */
 };
 
 struct peer_event {
@@ -48,7 +56,7 @@ struct peer_event {
     union {
         struct wire_msg msg;              /* owned by the event */
         struct peer_ready_info ready;
-        const char *reason;               /* static token */
+        struct peer_disconnected_info disconnected;
     } u;
 };
 

@@ -139,6 +139,27 @@ static bool send_inv_request(struct peer *p, uint32_t type, const uint8_t hash[3
     return true;
 }
 
+/* addrv2 to peers that asked for it (BIP155); plain addr, IPv4 and IPv6
+ * only, to the rest. */
+static void send_addrs(struct peer *p, const struct wire_addr *addrs)
+{
+    struct wire_msg msg = {.type = WIRE_ADDRV2, .u.addr = *addrs};
+    if (p->wants_addrv2) {
+        peer_send(p, &msg);
+        return;
+    }
+    struct wire_netaddr *v1 = malloc((addrs->count ? addrs->count : 1) * sizeof *v1);
+    if (!v1) return;
+    size_t n = 0;
+    for (size_t i = 0; i < addrs->count; i++)
+        if (addrs->addrs[i].net == WIRE_NET_IPV4 || addrs->addrs[i].net == WIRE_NET_IPV6)
+            v1[n++] = addrs->addrs[i];
+    msg.type = WIRE_ADDR;
+    msg.u.addr = (struct wire_addr){.count = n, .addrs = v1};
+    if (n) peer_send(p, &msg);
+    free(v1);
+}
+
 enum peer_err peer_request(struct peer_table *t, uint64_t id, const struct node_request *req)
 {
     struct peer *p = peer_lookup(t, id);
@@ -159,9 +180,7 @@ enum peer_err peer_request(struct peer_table *t, uint64_t id, const struct node_
         break;
     case NODE_REQ_SEND_ADDR:
         if (!req->u.addrs) return PEER_ERR_BAD_REQUEST;
-        msg.type = p->wants_addrv2 ? WIRE_ADDRV2 : WIRE_ADDR;
-        msg.u.addr = *req->u.addrs;
-        peer_send(p, &msg);
+        send_addrs(p, req->u.addrs);
         break;
     case NODE_REQ_SEND_HEADERS:
         if (!req->u.headers) return PEER_ERR_BAD_REQUEST;

@@ -8,12 +8,14 @@
 #include <btcpeerd/clock.h>
 #include <btcpeerd/hostport.h>
 #include <btcpeerd/log.h>
+#include <btcpeerd/netaddr.h>
 #include <btcpeerd/random.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/dns.h>
 #include <event2/event.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
@@ -64,6 +66,8 @@ const char *peer_reason_str(enum peer_reason reason)
     case PEER_REASON_REQUESTED: return "requested";
     case PEER_REASON_CONNECT_FAILED: return "connect-failed";
     case PEER_REASON_CONNECT_TIMEOUT: return "connect-timeout";
+    case PEER_REASON_MISSING_SERVICES: return "missing-services";
+    case PEER_REASON_FEELER_DONE: return "feeler-done";
     }
     return "unknown";
 }
@@ -215,7 +219,10 @@ void peer_disconnect(struct peer *p, enum peer_reason reason)
 
     struct peer_event *ev = peer_event_new(PEER_EV_DISCONNECTED, p->id);
     if (ev) {
-        ev->u.reason = peer_reason_str(reason);
+        ev->u.disconnected.reason = peer_reason_str(reason);
+        netaddr_from_sockaddr((const struct sockaddr *)&p->addr, &ev->u.disconnected.netaddr);
+        ev->u.disconnected.inbound = p->inbound;
+        ev->u.disconnected.was_connected = was == PEER_CONNECTED;
         node_queue_push(t->queue, ev);
     }
     p->next_dead = t->dead;
@@ -481,7 +488,9 @@ enum peer_err peer_connect(struct peer_table *t, const char *host, uint16_t port
 
     struct sockaddr_storage ss;
     socklen_t len;
-    int rc = hostport_numeric(host, port, &ss, &len)
+    bool numeric = hostport_numeric(host, port, &ss, &len);
+    if (numeric) p->addr = ss; /* known before the connect completes */
+    int rc = numeric
                  ? bufferevent_socket_connect(bev, (struct sockaddr *)&ss, (int)len)
                  : bufferevent_socket_connect_hostname(bev, t->dns, AF_UNSPEC, host, port);
     if (rc != 0) {
@@ -489,6 +498,14 @@ enum peer_err peer_connect(struct peer_table *t, const char *host, uint16_t port
         peer_disconnect(p, PEER_REASON_CONNECT_FAILED);
     }
     return PEER_OK;
+}
+
+enum peer_err peer_connect_addr(struct peer_table *t, const struct wire_netaddr *addr, uint64_t *id)
+{
+    char host[64];
+    int family = addr->net == WIRE_NET_IPV4 ? AF_INET : addr->net == WIRE_NET_IPV6 ? AF_INET6 : 0;
+    if (!family || !inet_ntop(family, addr->addr, host, sizeof host)) return PEER_ERR_BAD_REQUEST;
+    return peer_connect(t, host, addr->port, false, id);
 }
 
 enum peer_err peer_accept(struct peer_table *t, int fd, const struct sockaddr *sa, int salen,
@@ -520,6 +537,14 @@ enum peer_err peer_accept(struct peer_table *t, int fd, const struct sockaddr *s
 }
 
 /* ---- node-facing ---- */
+
+enum peer_err peer_disconnect_id(struct peer_table *t, uint64_t id, enum peer_reason reason)
+{
+    struct peer *p = peer_lookup(t, id);
+    if (!p) return PEER_ERR_UNKNOWN_ID;
+    peer_disconnect(p, reason);
+    return PEER_OK;
+}
 
 enum peer_err peer_misbehaving(struct peer_table *t, uint64_t id, unsigned score,
                                const char *offence)

@@ -70,6 +70,8 @@ enum peer_reason {
     PEER_REASON_REQUESTED,
     PEER_REASON_CONNECT_FAILED,
     PEER_REASON_CONNECT_TIMEOUT,
+    PEER_REASON_MISSING_SERVICES, /* an outbound peer that serves no blocks or no witness */
+    PEER_REASON_FEELER_DONE,      /* a feeler connection did its job */
 };
 const char *peer_reason_str(enum peer_reason reason);
 
@@ -119,12 +121,16 @@ void peer_table_disconnect_all(struct peer_table *t, enum peer_reason reason);
  * up with evdns). Returns the new peer's id in *id. */
 enum peer_err peer_connect(struct peer_table *t, const char *host, uint16_t port, bool manual,
                            uint64_t *id);
+/* The same for an address the node already has in binary form. */
+enum peer_err peer_connect_addr(struct peer_table *t, const struct wire_netaddr *addr, uint64_t *id);
 /* Adopt an accepted socket. */
 enum peer_err peer_accept(struct peer_table *t, int fd, const struct sockaddr *sa, int salen,
                           uint64_t *id);
 
 enum peer_err peer_request(struct peer_table *t, uint64_t id, const struct node_request *req);
 /* Add to a peer's misbehaviour score (offence names a token for the log). */
+/* Disconnect with a reason of the node's choosing. */
+enum peer_err peer_disconnect_id(struct peer_table *t, uint64_t id, enum peer_reason reason);
 enum peer_err peer_misbehaving(struct peer_table *t, uint64_t id, unsigned score,
                                const char *offence);
 enum peer_err peer_get_stats(const struct peer_table *t, uint64_t id, struct peer_stats *out,

@@ -240,7 +240,7 @@ static void test_requests_reach_the_wire_and_shutdown_disconnects(void **state)
     assert_true(run_until(f, has_disconnected));
     const struct peer_event *dc = f->events[f->n_events - 1];
     assert_int_equal(dc->type, PEER_EV_DISCONNECTED);
-    assert_string_equal(dc->u.reason, "requested");
+    assert_string_equal(dc->u.disconnected.reason, "requested");
     /* gone from the table at once, though freed later */
     assert_int_equal(peer_request(f->table, id, &req), PEER_ERR_UNKNOWN_ID);
 }
@@ -255,7 +255,7 @@ static void test_misbehaviour_at_limit_disconnects(void **state)
     assert_int_equal(st.misbehavior, 60);
     assert_int_equal(peer_misbehaving(f->table, id, 40, "test-offence"), PEER_OK);
     assert_true(run_until(f, has_disconnected));
-    assert_string_equal(f->events[f->n_events - 1]->u.reason, "misbehaving");
+    assert_string_equal(f->events[f->n_events - 1]->u.disconnected.reason, "misbehaving");
 }
 
 static bool drained_all(struct fixture *f)

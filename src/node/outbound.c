@@ -1,0 +1,232 @@
+/* Automatic outbound connections, the way bitcoind keeps them: fill up to
+ * --max-outbound full peers from the address manager, at most one per
+ * network group; keep only peers that serve blocks and witnesses; every
+ * feeler interval (when the slots are full) test an address from "new" (or
+ * a tried-table occupant under threat) and move it to "tried". Addresses
+ * come from DNS seeds at start (when the table is thin), at most hourly
+ * afterwards, and from the compiled-in fixed seeds if DNS gives nothing. */
+#include "node_internal.h"
+
+#include <btcpeerd/clock.h>
+#include <btcpeerd/log.h>
+#include <btcpeerd/seeds.h>
+
+#include <event2/event.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Below this many known addresses the DNS seeds are asked at start. */
+#define DNS_WANTED_ADDRESSES 1000u
+#define SELECT_TRIES 100
+
+static void set_timer(struct event *ev, uint32_t ms)
+{
+    struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = (suseconds_t)(ms % 1000) * 1000};
+    event_add(ev, &tv);
+}
+
+static bool reachable(const struct wire_netaddr *a)
+{
+    /* Tor, I2P and CJDNS need a proxy or a router we do not have (yet). */
+    return a->net == WIRE_NET_IPV4 || a->net == WIRE_NET_IPV6;
+}
+
+static size_t count_kind(const struct node *n, enum node_conn_kind kind)
+{
+    size_t count = 0, pos = 0;
+    void *value;
+    while (idmap_next(&n->node_peers, &pos, NULL, &value))
+        count += ((const struct node_peer *)value)->kind == kind;
+    return count;
+}
+
+/* Already connected (in any way) to this address, or to its group with an
+ * automatic outbound peer? */
+static bool conflicts(const struct node *n, const struct wire_netaddr *a)
+{
+    uint8_t g[NETADDR_GROUP_MAX];
+    size_t gl = netaddr_group(a, n->cfg->local_groups, g);
+    size_t pos = 0;
+    void *value;
+    while (idmap_next(&n->node_peers, &pos, NULL, &value)) {
+        const struct node_peer *np = value;
+        if (np->group_len && netaddr_equal(&np->addr, a)) return true;
+        if (np->kind == CONN_OUTBOUND && np->group_len == gl && memcmp(np->group, g, gl) == 0)
+            return true;
+    }
+    return false;
+}
+
+static bool dial(struct node *n, const struct wire_netaddr *a, enum node_conn_kind kind)
+{
+    uint64_t id;
+    if (peer_connect_addr(n->peers, a, &id) != PEER_OK) return false;
+    addrman_attempt(n->addrman, a, false, node_now());
+    if (!node_peer_add(n, id, kind, a)) {
+        peer_disconnect_id(n->peers, id, PEER_REASON_SHUTDOWN);
+        return false;
+    }
+    return true;
+}
+
+static void open_connections(struct node *n)
+{
+    size_t have = count_kind(n, CONN_OUTBOUND);
+    int64_t now = node_now();
+    for (int tries = 0; have < n->cfg->max_outbound && tries < SELECT_TRIES; tries++) {
+        struct wire_netaddr a;
+        if (!addrman_select(n->addrman, false, now, &a)) break;
+        if (!reachable(&a) || conflicts(n, &a)) continue;
+        /* Prefer the network's port, as bitcoind does, until choices run out. */
+        if (a.port != n->cfg->peer.net->default_port && tries < 50) continue;
+        if (dial(n, &a, CONN_OUTBOUND)) have++;
+    }
+    if (have < n->cfg->max_outbound)
+        log_debug(LOG_CAT_NODE, "outbound %zu of %u: no more candidates now", have, n->cfg->max_outbound);
+}
+
+static void on_open_timer(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct node *n = arg;
+    if (n->shutting_down) return;
+    addrman_resolve_collisions(n->addrman, node_now());
+    open_connections(n);
+    set_timer(n->open_timer, n->cfg->open_interval_ms);
+}
+
+static void on_feeler_timer(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct node *n = arg;
+    if (n->shutting_down) return;
+    /* Feelers only once the real slots are full: they are for learning,
+     * not for getting connected. */
+    if (count_kind(n, CONN_OUTBOUND) >= n->cfg->max_outbound && count_kind(n, CONN_FEELER) == 0) {
+        struct wire_netaddr a;
+        bool found = addrman_tried_collision(n->addrman, &a);
+        for (int tries = 0; !found && tries < SELECT_TRIES; tries++)
+            found = addrman_select(n->addrman, true, node_now(), &a) && reachable(&a) && !conflicts(n, &a);
+        if (found && dial(n, &a, CONN_FEELER)) {
+            char s[NETADDR_STR_MAX];
+            netaddr_str(&a, s);
+            log_debug(LOG_CAT_NODE, "feeler to %s", s);
+        }
+    }
+    set_timer(n->feeler_timer, n->cfg->feeler_interval_ms);
+}
+
+/* ---- seeds ---- */
+
+static void query_dns_seeds(struct node *n)
+{
+    if (!n->hooks.dns_query) return;
+    n->last_dns_ms = (int64_t)clock_mono_ms();
+    uint16_t port = n->cfg->peer.net->default_port;
+    if (n->cfg->n_seed_names) {
+        for (size_t i = 0; i < n->cfg->n_seed_names; i++) n->hooks.dns_query(n->hooks.ctx, n->cfg->seed_names[i], port);
+        return;
+    }
+    for (const char *const *s = seeds_dns(n->cfg->peer.net->id); *s; s++)
+        n->hooks.dns_query(n->hooks.ctx, *s, port);
+}
+
+void node_seed_answer(struct node *n, const char *seed, const struct wire_netaddr *addrs, size_t count)
+{
+    int64_t now = node_now();
+    size_t added = 0;
+    for (size_t i = 0; i < count; i++) {
+        struct wire_netaddr a = addrs[i];
+        a.time = (uint32_t)now;
+        a.services = NODE_NETWORK | NODE_WITNESS;
+        added += addrman_add(n->addrman, &a, &a, 0, now);
+    }
+    n->dns_answers += count;
+    log_info(LOG_CAT_ADDRMAN, "DNS seed %s: %zu addresses, %zu new", seed, count, added);
+    if (added && !n->shutting_down) set_timer(n->open_timer, 0);
+}
+
+static void on_fixed_seed_timer(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct node *n = arg;
+    if (n->shutting_down || n->dns_answers || addrman_size(n->addrman) > 0) return;
+    size_t count;
+    const struct fixed_seed *seeds = seeds_fixed(n->cfg->peer.net->id, &count);
+    int64_t now = node_now();
+    size_t added = 0;
+    for (size_t i = 0; i < count; i++) {
+        struct wire_netaddr a = {.net = seeds[i].net, .port = seeds[i].port,
+                                 .services = NODE_NETWORK | NODE_WITNESS};
+        memcpy(a.addr, seeds[i].addr, wire_net_addr_len(a.net));
+        /* Fixed seeds are old news: a week old, so fresher gossip wins. */
+        a.time = (uint32_t)(now - 7 * 86400);
+        added += addrman_add(n->addrman, &a, &a, 0, now);
+    }
+    log_info(LOG_CAT_ADDRMAN, "DNS seeds gave nothing: added %zu fixed seed addresses", added);
+    set_timer(n->open_timer, 0);
+}
+
+/* ---- life cycle ---- */
+
+enum node_err node_outbound_start(struct node *n)
+{
+    if (n->cfg->max_outbound == 0) return NODE_OK; /* --connect: manual peers only */
+    n->open_timer = evtimer_new(n->base, on_open_timer, n);
+    n->feeler_timer = evtimer_new(n->base, on_feeler_timer, n);
+    n->fixed_seed_timer = evtimer_new(n->base, on_fixed_seed_timer, n);
+    if (!n->open_timer || !n->feeler_timer || !n->fixed_seed_timer) return NODE_ERR_NOMEM;
+    set_timer(n->open_timer, 0);
+    set_timer(n->feeler_timer, n->cfg->feeler_interval_ms);
+    if (n->cfg->dnsseed && addrman_size(n->addrman) < DNS_WANTED_ADDRESSES) query_dns_seeds(n);
+    if (n->cfg->dnsseed || addrman_size(n->addrman) == 0) set_timer(n->fixed_seed_timer, n->cfg->fixed_seed_delay_ms);
+    return NODE_OK;
+}
+
+void node_outbound_stop(struct node *n)
+{
+    if (n->open_timer) event_free(n->open_timer);
+    if (n->feeler_timer) event_free(n->feeler_timer);
+    if (n->fixed_seed_timer) event_free(n->fixed_seed_timer);
+    n->open_timer = n->feeler_timer = n->fixed_seed_timer = NULL;
+}
+
+void node_outbound_ready(struct node *n, struct node_peer *np, const struct peer_ready_info *info)
+{
+    int64_t now = node_now();
+    bool serves_blocks = info->services & (NODE_NETWORK | NODE_NETWORK_LIMITED);
+    if (!serves_blocks || !(info->services & NODE_WITNESS)) {
+        peer_disconnect_id(n->peers, np->id, PEER_REASON_MISSING_SERVICES);
+        return;
+    }
+    addrman_good(n->addrman, &np->addr, now);
+    if (np->kind == CONN_FEELER) {
+        char s[NETADDR_STR_MAX];
+        netaddr_str(&np->addr, s);
+        log_debug(LOG_CAT_NODE, "feeler to %s answered: marked good", s);
+        peer_disconnect_id(n->peers, np->id, PEER_REASON_FEELER_DONE);
+        return;
+    }
+    /* Ask each outbound peer once for addresses; its answer (up to 1,000)
+     * is allowed through the token bucket. */
+    struct node_request req = {.type = NODE_REQ_GET_ADDR};
+    if (peer_request(n->peers, np->id, &req) == PEER_OK) np->addr_tokens += ADDRMAN_GETADDR_MAX;
+    /* Hourly, if we are short of peers, the DNS seeds again. */
+    if (n->cfg->dnsseed && n->last_dns_ms &&
+        (int64_t)clock_mono_ms() - n->last_dns_ms > (int64_t)n->cfg->dns_interval_ms &&
+        addrman_size(n->addrman) < DNS_WANTED_ADDRESSES)
+        query_dns_seeds(n);
+}
+
+void node_outbound_gone(struct node *n, struct node_peer *np, const struct peer_disconnected_info *info)
+{
+    /* A failure counts against the address only if we never got through. */
+    if (!info->was_connected && strcmp(info->reason, "shutdown") != 0)
+        addrman_attempt(n->addrman, &np->addr, true, node_now());
+    else
+        addrman_connected(n->addrman, &np->addr, node_now());
+    if (!n->shutting_down && n->open_timer && np->kind == CONN_OUTBOUND) set_timer(n->open_timer, 0);
+}
