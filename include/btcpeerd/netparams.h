@@ -15,7 +15,28 @@ struct netparams {
     uint16_t default_port;
     uint8_t genesis_header[80];
     uint8_t genesis_hash[32];  /* internal byte order */
+
+    /* Proof-of-work rules (Core's consensus params; src/node/pow.c applies
+     * them). pow_limit is the easiest target allowed, written big-endian as
+     * Core's hex literal reads, so it can be checked against chainparams by
+     * eye. */
+    uint8_t pow_limit[32];
+    int64_t pow_target_spacing;       /* seconds: 600 everywhere */
+    int64_t pow_target_timespan;      /* seconds: two weeks everywhere */
+    bool pow_allow_min_difficulty;    /* testnet's 20-minute rule */
+    bool pow_no_retargeting;          /* regtest keeps the parent's nBits */
+    bool enforce_bip94;               /* testnet4: timewarp rule, first-block retarget base */
+    /* Heights from which versions below 2, 3 and 4 are rejected. */
+    int32_t bip34_height;
+    int32_t bip66_height;
+    int32_t bip65_height;
 };
+
+/* Blocks between retargets: timespan / spacing (2,016). */
+static inline int32_t netparams_retarget_interval(const struct netparams *np)
+{
+    return (int32_t)(np->pow_target_timespan / np->pow_target_spacing);
+}
 
 const struct netparams *netparams_get(enum net_id id);
 /* By --network name; NULL if unknown. */

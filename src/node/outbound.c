@@ -145,7 +145,7 @@ void node_seed_answer(struct node *n, const char *seed, const struct wire_netadd
     }
     n->dns_answers += count;
     log_info(LOG_CAT_ADDRMAN, "DNS seed %s: %zu addresses, %zu new", seed, count, added);
-    if (added && !n->shutting_down) set_timer(n->open_timer, 0);
+    if (added && !n->shutting_down && n->open_timer) set_timer(n->open_timer, 0);
 }
 
 static void on_fixed_seed_timer(evutil_socket_t fd, short what, void *arg)
@@ -167,22 +167,27 @@ static void on_fixed_seed_timer(evutil_socket_t fd, short what, void *arg)
         added += addrman_add(n->addrman, &a, &a, 0, now);
     }
     log_info(LOG_CAT_ADDRMAN, "DNS seeds gave nothing: added %zu fixed seed addresses", added);
-    set_timer(n->open_timer, 0);
+    if (n->open_timer) set_timer(n->open_timer, 0);
 }
 
 /* ---- life cycle ---- */
 
 enum node_err node_outbound_start(struct node *n)
 {
+    /* Seeds fill the address manager even without outbound slots: the
+     * addresses are still worth relaying. */
+    if (n->cfg->dnsseed) {
+        n->fixed_seed_timer = evtimer_new(n->base, on_fixed_seed_timer, n);
+        if (!n->fixed_seed_timer) return NODE_ERR_NOMEM;
+        if (addrman_size(n->addrman) < DNS_WANTED_ADDRESSES) query_dns_seeds(n);
+        set_timer(n->fixed_seed_timer, n->cfg->fixed_seed_delay_ms);
+    }
     if (n->cfg->max_outbound == 0) return NODE_OK; /* --connect: manual peers only */
     n->open_timer = evtimer_new(n->base, on_open_timer, n);
     n->feeler_timer = evtimer_new(n->base, on_feeler_timer, n);
-    n->fixed_seed_timer = evtimer_new(n->base, on_fixed_seed_timer, n);
-    if (!n->open_timer || !n->feeler_timer || !n->fixed_seed_timer) return NODE_ERR_NOMEM;
+    if (!n->open_timer || !n->feeler_timer) return NODE_ERR_NOMEM;
     set_timer(n->open_timer, 0);
     set_timer(n->feeler_timer, n->cfg->feeler_interval_ms);
-    if (n->cfg->dnsseed && addrman_size(n->addrman) < DNS_WANTED_ADDRESSES) query_dns_seeds(n);
-    if (n->cfg->dnsseed || addrman_size(n->addrman) == 0) set_timer(n->fixed_seed_timer, n->cfg->fixed_seed_delay_ms);
     return NODE_OK;
 }
 
@@ -228,5 +233,6 @@ void node_outbound_gone(struct node *n, struct node_peer *np, const struct peer_
         addrman_attempt(n->addrman, &np->addr, true, node_now());
     else
         addrman_connected(n->addrman, &np->addr, node_now());
-    if (!n->shutting_down && n->open_timer && np->kind == CONN_OUTBOUND) set_timer(n->open_timer, 0);
+    /* The slot is refilled at the next tick, not at once: an address that
+     * refuses instantly must not turn this into a busy loop. */
 }

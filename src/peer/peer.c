@@ -97,7 +97,17 @@ struct peer *peer_lookup(const struct peer_table *t, uint64_t id)
 
 static void peer_free(struct peer *p)
 {
-    if (p->bev) bufferevent_free(p->bev); /* closes the socket */
+    if (p->bev) {
+        /* bufferevent_free does not flush: give what is queued (a verack,
+         * the last answer) one non-blocking write before the socket closes. */
+        struct evbuffer *out = bufferevent_get_output(p->bev);
+        evutil_socket_t fd = bufferevent_getfd(p->bev);
+        if (fd >= 0 && evbuffer_get_length(out)) {
+            evbuffer_unfreeze(out, 1); /* the bufferevent froze its front for itself */
+            evbuffer_write(out, fd);
+        }
+        bufferevent_free(p->bev); /* closes the socket */
+    }
     if (p->timer) event_free(p->timer);
     transport_v1_clear(&p->transport);
     free(p);

@@ -20,6 +20,40 @@
 /* How often the log file is looked at while waiting. */
 #define PUMP_STEP_MS 2
 
+/* Every child started, so that a failed assertion (cmocka jumps out of the
+ * test, past its cleanup) never leaves a daemon running: they are all
+ * killed when the test program exits. */
+#define MAX_CHILDREN 256
+static pid_t children[MAX_CHILDREN];
+static size_t n_children;
+
+static void kill_children(void)
+{
+    for (size_t i = 0; i < n_children; i++)
+        if (children[i] > 0 && kill(children[i], SIGKILL) == 0) waitpid(children[i], NULL, 0);
+}
+
+static void remember_child(pid_t pid)
+{
+    static bool registered;
+    if (!registered) {
+        atexit(kill_children);
+        registered = true;
+    }
+    if (n_children < MAX_CHILDREN) children[n_children++] = pid;
+}
+
+void harness_forget_child(pid_t pid)
+{
+    for (size_t i = 0; i < n_children; i++)
+        if (children[i] == pid) children[i] = 0;
+}
+
+void harness_track_child(pid_t pid)
+{
+    remember_child(pid);
+}
+
 static void append(struct daemon_proc *d, const char *buf, size_t n)
 {
     if (d->log_len + n + 1 > d->log_cap) {
@@ -98,6 +132,7 @@ static bool spawn_argv(struct daemon_proc *d, const char *const *argv, const cha
     }
     close(out);
     d->pid = pid;
+    if (pid > 0) remember_child(pid);
     return pid > 0;
 }
 
@@ -178,6 +213,7 @@ static int wait_exit(struct daemon_proc *d, unsigned timeout_ms)
         pump(d, 50);
     }
     read_new(d);
+    harness_forget_child(d->pid);
     d->pid = 0;
     return d->status;
 }

@@ -49,4 +49,9 @@ void daemon_cleanup(struct daemon_proc *d);
  * stderr together in out (caller frees). */
 int run_btcpeerd(const char *const *args, char **out, unsigned timeout_ms);
 
+/* Children (daemons, servers) are killed when the test program exits, even
+ * after a failed assertion; a child started elsewhere can join the list. */
+void harness_track_child(pid_t pid);
+void harness_forget_child(pid_t pid);
+
 #endif

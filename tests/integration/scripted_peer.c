@@ -36,6 +36,21 @@ bool sp_connect(struct sp *s, uint16_t port, const uint8_t magic[4])
     return true;
 }
 
+int sp_listen_on(const char *ip, uint16_t port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) return -1;
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
+    if (inet_pton(AF_INET, ip, &sa.sin_addr) != 1 || bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0 ||
+        listen(fd, 16) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
 int sp_listen(uint16_t *port)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -249,8 +264,15 @@ void sp_make_version(struct wire_msg *msg, uint64_t nonce, int32_t start_height)
 
 bool sp_handshake(struct sp *s, bool initiator, struct wire_version *theirs, unsigned timeout_ms)
 {
+    return sp_handshake_services(s, initiator, NODE_NETWORK | NODE_WITNESS, theirs, timeout_ms);
+}
+
+bool sp_handshake_services(struct sp *s, bool initiator, uint64_t services,
+                           struct wire_version *theirs, unsigned timeout_ms)
+{
     struct wire_msg ours, msg;
     sp_make_version(&ours, 0x5eed5eed5eed5eedull, 0);
+    ours.u.version.services = services;
     if (initiator && !sp_send(s, &ours)) return false;
     if (!sp_expect(s, WIRE_VERSION, &msg, timeout_ms)) return false;
     if (theirs) *theirs = msg.u.version;

@@ -25,6 +25,8 @@ enum sp_result { SP_FRAME = 0, SP_TIMEOUT, SP_CLOSED, SP_BAD };
 bool sp_connect(struct sp *s, uint16_t port, const uint8_t magic[4]);
 /* A listening socket on 127.0.0.1 with a free port. */
 int sp_listen(uint16_t *port);
+/* A listening socket on ip:port (any 127.x.y.z works on Linux). */
+int sp_listen_on(const char *ip, uint16_t port);
 /* Accept one connection on a listening socket within timeout_ms. */
 bool sp_accept(struct sp *s, int listen_fd, const uint8_t magic[4], unsigned timeout_ms);
 void sp_close(struct sp *s);
@@ -55,5 +57,8 @@ void sp_make_version(struct wire_msg *msg, uint64_t nonce, int32_t start_height)
 /* Full handshake. initiator: we send version first (we connected to the
  * daemon). Leaves the daemon's version in *theirs if not NULL. */
 bool sp_handshake(struct sp *s, bool initiator, struct wire_version *theirs, unsigned timeout_ms);
+/* The same, announcing these services. */
+bool sp_handshake_services(struct sp *s, bool initiator, uint64_t services,
+                           struct wire_version *theirs, unsigned timeout_ms);
 
 #endif

@@ -66,7 +66,8 @@ static void test_sigterm_stops_cleanly_with_exit_0(void **state)
 {
     (void)state;
     struct daemon_proc d;
-    const char *args[] = {"--network=regtest", NULL};
+    /* --listen=0 throughout: other tests use the regtest port on 127.x */
+    const char *args[] = {"--network=regtest", "--listen=0", NULL};
     assert_true(daemon_start(&d, args));
     assert_true(daemon_wait_log(&d, "started network=regtest port=18444", 5000));
     assert_int_equal(daemon_stop(&d, SIGTERM, 5000), 0);
@@ -78,7 +79,9 @@ static void test_sigint_stops_cleanly_with_exit_0(void **state)
 {
     (void)state;
     struct daemon_proc d;
-    const char *args[] = {"--network=signet", "--log-format=json", NULL};
+    /* no DNS seeds, no dialling: tests stay on 127.0.0.1 */
+    const char *args[] = {"--network=signet", "--log-format=json", "--listen=0", "--dnsseed=0",
+                          "--max-outbound=0", NULL};
     assert_true(daemon_start(&d, args));
     assert_true(daemon_wait_log(&d, "\"msg\":\"btcpeerd", 5000));
     assert_int_equal(daemon_stop(&d, SIGINT, 5000), 0);
@@ -99,7 +102,8 @@ static void test_config_file_applies_and_cli_wins(void **state)
     snprintf(conf_arg, sizeof conf_arg, "--conf=%s", conf);
 
     struct daemon_proc d;
-    const char *args[] = {conf_arg, "--log-format=text", NULL};
+    const char *args[] = {conf_arg, "--log-format=text", "--listen=0", "--dnsseed=0",
+                          "--max-outbound=0", NULL};
     assert_true(daemon_start(&d, args));
     /* network from the file, format from the command line */
     assert_true(daemon_wait_log(&d, "started network=testnet4 port=48333", 5000));
