@@ -25,6 +25,7 @@ enum option_id {
     OPT_PORT,
     OPT_MAXCONNECTIONS,
     OPT_MAX_OUTBOUND,
+    OPT_MAX_INBOUND_PER_GROUP,
     OPT_DNSSEED,
     OPT_DNS_SERVER,
     OPT_DNSSEED_NAME,
@@ -83,6 +84,9 @@ static const struct option_spec specs[OPT_COUNT] = {
                             "most connections in and out together", true},
     [OPT_MAX_OUTBOUND] = {"max-outbound", required_argument, "N", "8, or 0 with --connect",
                           "automatic outbound peers to keep", true},
+    [OPT_MAX_INBOUND_PER_GROUP] = {"max-inbound-per-group", required_argument, "N", "16",
+                                   "inbound peers from one network group (/16, /32, ...); 0 = no cap",
+                                   true},
     [OPT_DNSSEED] = {"dnsseed", required_argument, "0|1", "1, or 0 with --connect",
                      "ask DNS seeds for addresses when we know too few", true},
     [OPT_DNS_SERVER] = {"dns-server", required_argument, "IP[:PORT]", "the system's resolvers",
@@ -233,6 +237,12 @@ static enum config_err option_apply(struct config *cfg, enum option_id id, const
         cfg->max_outbound = (int)v;
         return CONFIG_OK;
     }
+    case OPT_MAX_INBOUND_PER_GROUP: {
+        uint64_t v;
+        if (!parse_uint(value, 100000, &v)) return CONFIG_ERR_BAD_VALUE;
+        cfg->max_inbound_per_group = (unsigned)v;
+        return CONFIG_OK;
+    }
     case OPT_DNSSEED: return parse_bool(value, &cfg->dnsseed);
     case OPT_DNS_SERVER: {
         size_t len = strlen(value);
@@ -305,6 +315,7 @@ static void set_defaults(struct config *cfg)
     cfg->ping_timeout_ms = 30000;
     cfg->max_msg_rate = 10;
     cfg->max_outbound = -1;
+    cfg->max_inbound_per_group = 16;
     cfg->dnsseed = -1;
     cfg->bantime_s = 86400;
     cfg->feeler_interval_ms = 120000;

@@ -82,6 +82,7 @@ static void node_config_from(struct node_config *nc, const struct config *cfg)
                  BTCPEERD_VERSION_STRING, cfg->user_agent_comment);
     nc->max_connections = cfg->max_connections;
     nc->max_outbound = (unsigned)cfg->max_outbound;
+    nc->max_inbound_per_group = cfg->max_inbound_per_group;
     nc->dnsseed = cfg->dnsseed == 1;
     nc->n_seed_names = cfg->n_seed_names;
     memcpy(nc->seed_names, cfg->seed_names, sizeof cfg->seed_names);

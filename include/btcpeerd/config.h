@@ -39,7 +39,8 @@ struct config {
     char bind[256];              /* "" = every address */
     int port;                    /* -1 = the network's default */
     unsigned max_connections;
-    int max_outbound;            /* -1 = default: 8, or 0 with --connect */
+    int max_outbound;
+    unsigned max_inbound_per_group;            /* -1 = default: 8, or 0 with --connect */
     int dnsseed;                 /* -1 = default: on unless --connect */
     char dns_server[256];        /* "" = the system's resolvers */
     size_t n_seed_names;

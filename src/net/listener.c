@@ -38,19 +38,7 @@ static void on_accept(struct evconnlistener *lev, evutil_socket_t fd, struct soc
 {
     (void)lev;
     struct listener *l = arg;
-    const char *refusal = node_inbound_refusal(l->node, sa);
-    if (refusal) {
-        char addr[64];
-        hostport_format(sa, addr, sizeof addr);
-        struct log_field f[] = {LOG_STR("addr", addr), LOG_STR("direction", "inbound"),
-                                LOG_STR("state", "none"), LOG_STR("reason", refusal)};
-        log_event(LOG_INFO, LOG_CAT_NET, -1, "refused inbound connection", f, 4);
-        evutil_closesocket(fd);
-        return;
-    }
-    uint64_t id;
-    enum peer_err err = peer_accept(node_peers(l->node), fd, sa, salen, &id);
-    if (err != PEER_OK) log_warn(LOG_CAT_NET, "cannot accept: %s", peer_err_str(err));
+    node_accept(l->node, fd, sa, salen);
 }
 
 static void on_accept_error(struct evconnlistener *lev, void *arg)

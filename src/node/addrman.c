@@ -99,6 +99,13 @@ static uint64_t keyed_hash(const struct addrman *am, const void *const *parts, c
     return v;
 }
 
+uint64_t addrman_group_key(const struct addrman *am, const uint8_t *group, size_t len)
+{
+    const void *p[] = {"evict", group};
+    size_t l[] = {5, len};
+    return keyed_hash(am, p, l, 2);
+}
+
 static size_t group_of(const struct addrman *am, const struct wire_netaddr *a, uint8_t g[NETADDR_GROUP_MAX])
 {
     return netaddr_group(a, am->allow_unroutable, g);

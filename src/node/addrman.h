@@ -87,6 +87,9 @@ bool addrman_is_terrible(const struct addrman *am, const struct wire_netaddr *ad
 enum addrman_err addrman_serialize(const struct addrman *am, struct buf_writer *out);
 /* Replace the contents with the file's; on error the table is left empty. */
 enum addrman_err addrman_deserialize(struct addrman *am, const uint8_t *data, size_t len);
+/* A keyed hash of a network group: an order among groups that a remote
+ * peer cannot predict (for eviction). */
+uint64_t addrman_group_key(const struct addrman *am, const uint8_t *group, size_t len);
 /* Which new/tried bucket an address falls in (for tests of the placement). */
 uint32_t addrman_new_bucket(const struct addrman *am, const struct wire_netaddr *addr,
                             const struct wire_netaddr *source);

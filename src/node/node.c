@@ -3,6 +3,7 @@
 #include "node.h"
 
 #include "node_internal.h"
+#include "eviction.h"
 #include "store.h"
 
 #include <btcpeerd/clock.h>
@@ -32,6 +33,7 @@ void node_config_default(struct node_config *cfg, const struct netparams *net)
     peer_config_default(&cfg->peer, net);
     cfg->max_connections = 125;
     cfg->max_outbound = 8;
+    cfg->max_inbound_per_group = 16;
     cfg->reconnect_min_ms = 1000;
     cfg->reconnect_max_ms = 5 * 60 * 1000;
     cfg->dnsseed = true;
@@ -70,6 +72,7 @@ struct node_peer *node_peer_add(struct node *n, uint64_t id, enum node_conn_kind
     /* Core's token bucket starts with one address. */
     np->addr_tokens = 1.0;
     np->tokens_at_ms = clock_mono_ms();
+    np->connected_ms = np->tokens_at_ms;
     if (!idmap_put(&n->node_peers, id, np)) {
         free(np);
         return NULL;
@@ -296,17 +299,84 @@ void node_free(struct node *n)
     free(n);
 }
 
-const char *node_inbound_refusal(const struct node *n, const struct sockaddr *sa)
+/* An inbound peer to disconnect for a newcomer, or 0. */
+static uint64_t pick_eviction(struct node *n)
+{
+    size_t cap = idmap_len(&n->node_peers), count = 0, pos = 0;
+    struct evict_candidate *c = calloc(cap ? cap : 1, sizeof *c);
+    if (!c) return 0;
+    void *value;
+    while (idmap_next(&n->node_peers, &pos, NULL, &value)) {
+        const struct node_peer *np = value;
+        if (np->kind != CONN_INBOUND || !np->ready) continue;
+        struct evict_candidate *e = &c[count++];
+        struct peer_stats st;
+        e->id = np->id;
+        e->connected_ms = np->connected_ms;
+        e->ping_us = peer_get_stats(n->peers, np->id, &st, NULL) == PEER_OK ? st.ping_rtt_us : 0;
+        memcpy(e->group, np->group, sizeof e->group);
+        e->group_len = np->group_len;
+        e->group_key = addrman_group_key(n->addrman, np->group, np->group_len);
+        /* --test-local-groups makes loopback stand in for the Internet */
+        e->local = netaddr_is_loopback(&np->addr) && !n->cfg->local_groups;
+    }
+    uint64_t victim = 0;
+    if (!evict_select(c, count, &victim)) victim = 0;
+    free(c);
+    return victim;
+}
+
+static size_t inbound_in_group(const struct node *n, const uint8_t *g, size_t gl)
+{
+    size_t count = 0, pos = 0;
+    void *value;
+    while (idmap_next(&n->node_peers, &pos, NULL, &value)) {
+        const struct node_peer *np = value;
+        count += np->kind == CONN_INBOUND && np->group_len == gl && memcmp(np->group, g, gl) == 0;
+    }
+    return count;
+}
+
+static const char *inbound_refusal(struct node *n, const struct wire_netaddr *a)
 {
     if (n->shutting_down) return "shutdown";
-    struct wire_netaddr a;
-    if (netaddr_from_sockaddr(sa, &a) && banman_is_banned(n->banman, &a, node_now()) &&
-        !node_is_whitelisted(n, &a))
-        return "banned";
+    bool whitelisted = node_is_whitelisted(n, a);
+    if (!whitelisted && banman_is_banned(n->banman, a, node_now())) return "banned";
+    uint8_t g[NETADDR_GROUP_MAX];
+    size_t gl = netaddr_group(a, n->cfg->local_groups, g);
+    bool local = netaddr_is_loopback(a) && !n->cfg->local_groups;
+    if (!whitelisted && !local && n->cfg->max_inbound_per_group &&
+        inbound_in_group(n, g, gl) >= n->cfg->max_inbound_per_group)
+        return "inbound-group-full";
     unsigned reserved = n->cfg->max_outbound + (unsigned)n->n_manual;
     unsigned limit = n->cfg->max_connections > reserved ? n->cfg->max_connections - reserved : 0;
-    if (peer_table_count_dir(n->peers, true) >= limit) return "inbound-full";
+    if (peer_table_count_dir(n->peers, true) < limit) return NULL;
+    uint64_t victim = limit ? pick_eviction(n) : 0;
+    if (!victim) return "inbound-full";
+    peer_disconnect_id(n->peers, victim, PEER_REASON_EVICTED);
     return NULL;
+}
+
+void node_accept(struct node *n, int fd, const struct sockaddr *sa, int salen)
+{
+    struct wire_netaddr a;
+    const char *refusal = netaddr_from_sockaddr(sa, &a) ? inbound_refusal(n, &a) : "bad-address";
+    if (refusal) {
+        char addr[NETADDR_STR_MAX];
+        netaddr_str(&a, addr);
+        struct log_field f[] = {LOG_STR("addr", addr), LOG_STR("direction", "inbound"),
+                                LOG_STR("state", "none"), LOG_STR("reason", refusal)};
+        log_event(LOG_INFO, LOG_CAT_NET, -1, "refused inbound connection", f, 4);
+        evutil_closesocket(fd);
+        return;
+    }
+    uint64_t id;
+    enum peer_err err = peer_accept(n->peers, fd, sa, salen, &id);
+    if (err != PEER_OK) {
+        log_warn(LOG_CAT_NET, "cannot accept: %s", peer_err_str(err));
+        return;
+    }
+    node_peer_add(n, id, CONN_INBOUND, &a);
 }
 
 struct peer_table *node_peers(struct node *n)

@@ -29,6 +29,7 @@ struct node_config {
     char datadir[PATH_MAX];     /* peers.dat, banlist.dat; "" = keep nothing */
     unsigned max_connections;   /* --maxconnections (125) */
     unsigned max_outbound;      /* --max-outbound (8; 0 with --connect) */
+    unsigned max_inbound_per_group; /* inbound peers from one network group (16; loopback exempt) */
     uint32_t reconnect_min_ms;  /* manual peers: first retry (1 s) */
     uint32_t reconnect_max_ms;  /* ... doubling up to (5 min) */
     size_t n_connect, n_addnode;
@@ -74,9 +75,10 @@ void node_free(struct node *n);
 /* A DNS seed answered (n may be 0). */
 void node_seed_answer(struct node *n, const char *seed, const struct wire_netaddr *addrs, size_t count);
 
-/* For the listener: may this inbound peer come in? Returns NULL if yes,
- * else the reason token for the log ("inbound-full", "banned"). */
-const char *node_inbound_refusal(const struct node *n, const struct sockaddr *sa);
+/* For the listener: take an accepted socket, or refuse it (the socket is
+ * closed) with a logged reason: "banned", "inbound-full" (full and no peer
+ * to evict), "inbound-group-full" (too many from its network group). */
+void node_accept(struct node *n, int fd, const struct sockaddr *sa, int salen);
 struct peer_table *node_peers(struct node *n);
 
 #endif

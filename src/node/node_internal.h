@@ -34,6 +34,7 @@ struct node_peer {
     size_t group_len;
     bool ready;
     bool getaddr_answered;
+    uint64_t connected_ms;  /* monotonic */
     double addr_tokens;     /* addresses we will still accept from it */
     uint64_t tokens_at_ms;  /* when addr_tokens was last topped up */
 };

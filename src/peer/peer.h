@@ -72,6 +72,7 @@ enum peer_reason {
     PEER_REASON_CONNECT_TIMEOUT,
     PEER_REASON_MISSING_SERVICES, /* an outbound peer that serves no blocks or no witness */
     PEER_REASON_FEELER_DONE,      /* a feeler connection did its job */
+    PEER_REASON_EVICTED,          /* made room for a new inbound peer */
 };
 const char *peer_reason_str(enum peer_reason reason);
 

@@ -36,6 +36,23 @@ bool sp_connect(struct sp *s, uint16_t port, const uint8_t magic[4])
     return true;
 }
 
+bool sp_connect_from(struct sp *s, const char *from_ip, uint16_t port, const uint8_t magic[4])
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) return false;
+    struct sockaddr_in local = {.sin_family = AF_INET, .sin_port = 0};
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (inet_pton(AF_INET, from_ip, &local.sin_addr) != 1 ||
+        bind(fd, (struct sockaddr *)&local, sizeof local) != 0 ||
+        connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+        close(fd);
+        return false;
+    }
+    sp_init(s, fd, magic);
+    return true;
+}
+
 int sp_listen_on(const char *ip, uint16_t port)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);

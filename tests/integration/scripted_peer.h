@@ -23,6 +23,8 @@ enum sp_result { SP_FRAME = 0, SP_TIMEOUT, SP_CLOSED, SP_BAD };
 
 /* Connect to 127.0.0.1:port. */
 bool sp_connect(struct sp *s, uint16_t port, const uint8_t magic[4]);
+/* Connect from a chosen local address (any 127.x.y.z on Linux). */
+bool sp_connect_from(struct sp *s, const char *from_ip, uint16_t port, const uint8_t magic[4]);
 /* A listening socket on 127.0.0.1 with a free port. */
 int sp_listen(uint16_t *port);
 /* A listening socket on ip:port (any 127.x.y.z works on Linux). */

@@ -351,6 +351,48 @@ static void test_peers_dat_survives_restart_and_corruption_is_moved_aside(void *
     dns_server_stop(&dns);
 }
 
+static void test_inbound_eviction_and_group_cap(void **state)
+{
+    (void)state;
+    struct daemon_proc d;
+    /* 28 connections - 8 outbound slots = 20 inbound; no group cap */
+    const char *extra[] = {"--maxconnections=28", "--max-outbound=8", "--max-inbound-per-group=0",
+                           "--test-local-groups", NULL};
+    uint16_t port = start_listening(&d, extra);
+    struct sp peers[21];
+    char ip[32];
+    for (int i = 0; i < 20; i++) {
+        snprintf(ip, sizeof ip, "127.31.0.%d", i + 1);
+        assert_true(sp_connect_from(&peers[i], ip, port, magic()));
+        assert_true(sp_handshake(&peers[i], true, NULL, WAIT_MS));
+    }
+    /* full: a newcomer from another group makes one of the crowd leave */
+    assert_true(sp_connect_from(&peers[20], "127.32.0.1", port, magic()));
+    assert_true(sp_handshake(&peers[20], true, NULL, WAIT_MS));
+    assert_true(daemon_wait_log(&d, "reason=evicted", WAIT_MS));
+    assert_non_null(strstr(strstr(d.log, "reason=evicted") - 200, "addr=127.31.0."));
+    for (int i = 0; i < 21; i++) sp_close(&peers[i]);
+    assert_int_equal(daemon_stop(&d, SIGTERM, WAIT_MS), 0);
+    daemon_cleanup(&d);
+
+    /* a cap of two per group: the third from 127.33/16 is refused */
+    const char *capped[] = {"--max-inbound-per-group=2", "--test-local-groups", NULL};
+    port = start_listening(&d, capped);
+    struct sp a, b, c;
+    assert_true(sp_connect_from(&a, "127.33.0.1", port, magic()));
+    assert_true(sp_connect_from(&b, "127.33.0.2", port, magic()));
+    assert_true(sp_handshake(&a, true, NULL, WAIT_MS));
+    assert_true(sp_handshake(&b, true, NULL, WAIT_MS));
+    assert_true(sp_connect_from(&c, "127.33.0.3", port, magic()));
+    assert_true(sp_wait_closed(&c, WAIT_MS));
+    assert_true(daemon_wait_log(&d, "reason=inbound-group-full", WAIT_MS));
+    sp_close(&a);
+    sp_close(&b);
+    sp_close(&c);
+    assert_int_equal(daemon_stop(&d, SIGTERM, WAIT_MS), 0);
+    daemon_cleanup(&d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -360,6 +402,7 @@ int main(void)
         cmocka_unit_test(test_addr_flood_beyond_token_bucket_dropped_and_getaddr_once),
         cmocka_unit_test(test_bans_survive_restart_and_expire),
         cmocka_unit_test(test_peers_dat_survives_restart_and_corruption_is_moved_aside),
+        cmocka_unit_test(test_inbound_eviction_and_group_cap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
