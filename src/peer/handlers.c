@@ -160,6 +160,21 @@ static void send_addrs(struct peer *p, const struct wire_addr *addrs)
     free(v1);
 }
 
+/* BIP130: headers to a peer that sent sendheaders, an inv of the tip to
+ * the rest. */
+static void announce_tip(struct peer *p, const struct wire_headers *hdrs)
+{
+    if (p->wants_headers_announce) {
+        struct wire_msg msg = {.type = WIRE_HEADERS, .u.headers = *hdrs};
+        peer_send(p, &msg);
+        return;
+    }
+    struct wire_inv_entry entry = {.type = WIRE_INV_BLOCK};
+    wire_header_hash(&hdrs->headers[hdrs->count - 1], entry.hash);
+    struct wire_msg msg = {.type = WIRE_INV, .u.inv = {.count = 1, .entries = &entry}};
+    peer_send(p, &msg);
+}
+
 enum peer_err peer_request(struct peer_table *t, uint64_t id, const struct node_request *req)
 {
     struct peer *p = peer_lookup(t, id);
@@ -193,6 +208,10 @@ enum peer_err peer_request(struct peer_table *t, uint64_t id, const struct node_
         if (!p->ping_outstanding) peer_ping_now(p);
         break;
     case NODE_REQ_SHUTDOWN: peer_disconnect(p, PEER_REASON_REQUESTED); break;
+    case NODE_REQ_ANNOUNCE:
+        if (!req->u.headers || !req->u.headers->count) return PEER_ERR_BAD_REQUEST;
+        announce_tip(p, req->u.headers);
+        break;
     default: return PEER_ERR_BAD_REQUEST;
     }
     return PEER_OK;

@@ -69,6 +69,7 @@ const char *peer_reason_str(enum peer_reason reason)
     case PEER_REASON_MISSING_SERVICES: return "missing-services";
     case PEER_REASON_FEELER_DONE: return "feeler-done";
     case PEER_REASON_EVICTED: return "evicted";
+    case PEER_REASON_SYNC_STALLED: return "sync-stalled";
     }
     return "unknown";
 }

@@ -73,6 +73,7 @@ enum peer_reason {
     PEER_REASON_MISSING_SERVICES, /* an outbound peer that serves no blocks or no witness */
     PEER_REASON_FEELER_DONE,      /* a feeler connection did its job */
     PEER_REASON_EVICTED,          /* made room for a new inbound peer */
+    PEER_REASON_SYNC_STALLED,     /* a header sync peer that stopped making progress */
 };
 const char *peer_reason_str(enum peer_reason reason);
 
@@ -85,6 +86,7 @@ enum node_request_type {
     NODE_REQ_SEND_HEADERS,    /* headers */
     NODE_REQ_PING,
     NODE_REQ_SHUTDOWN,        /* disconnect, reason "requested" */
+    NODE_REQ_ANNOUNCE,        /* headers: new tip; sent as headers (after sendheaders) or inv */
 };
 
 struct node_request {

@@ -171,6 +171,8 @@ static uint64_t handshake(struct fixture *f)
     struct wire_msg verack = {.type = WIRE_VERACK};
     send_msg(f, &verack);
     assert_true(run_until(f, has_ready));
+    assert_true(recv_msg(f, &got)); /* BIP130: announce with headers, please */
+    assert_int_equal(got.type, WIRE_SENDHEADERS);
     return id;
 }
 
