@@ -2,6 +2,7 @@
  * help; the command line (getopt_long) and the file both go through
  * option_apply, so a name means the same thing in both places. */
 #include <btcpeerd/config.h>
+#include <btcpeerd/hex.h>
 #include <btcpeerd/netaddr.h>
 
 #include <errno.h>
@@ -33,6 +34,9 @@ enum option_id {
     OPT_WHITELIST,
     OPT_FEELER_INTERVAL,
     OPT_TEST_LOCAL_GROUPS,
+    OPT_SYNC_STALL_TIMEOUT,
+    OPT_BLOCK_TIMEOUT,
+    OPT_FETCH_BLOCK,
     OPT_HANDSHAKE_TIMEOUT,
     OPT_PING_INTERVAL,
     OPT_PING_TIMEOUT,
@@ -101,6 +105,13 @@ static const struct option_spec specs[OPT_COUNT] = {
                              "how often a feeler tests an address from the new table", true},
     [OPT_TEST_LOCAL_GROUPS] = {"test-local-groups", no_argument, NULL, "off",
                                "(tests) treat 127.0.0.0/8 as routable, grouped by /16", true},
+    [OPT_SYNC_STALL_TIMEOUT] = {"sync-stall-timeout", required_argument, "SEC", "120",
+                                "switch header sync peers after this long without progress", true},
+    [OPT_BLOCK_TIMEOUT] = {"block-timeout", required_argument, "SEC", "60",
+                           "ask another peer for a block not delivered in time", true},
+    [OPT_FETCH_BLOCK] = {"fetch-block", required_argument, "HASH", "none",
+                         "(debug) fetch this block and write it to <datadir>/blocks/; repeatable",
+                         false},
     [OPT_HANDSHAKE_TIMEOUT] = {"handshake-timeout", required_argument, "SEC", "10",
                                "drop a peer not through the handshake in time", true},
     [OPT_PING_INTERVAL] = {"ping-interval", required_argument, "SEC", "60",
@@ -272,6 +283,13 @@ static enum config_err option_apply(struct config *cfg, enum option_id id, const
     }
     case OPT_FEELER_INTERVAL: return parse_seconds(value, &cfg->feeler_interval_ms);
     case OPT_TEST_LOCAL_GROUPS: cfg->test_local_groups = true; return CONFIG_OK;
+    case OPT_SYNC_STALL_TIMEOUT: return parse_seconds(value, &cfg->sync_stall_ms);
+    case OPT_BLOCK_TIMEOUT: return parse_seconds(value, &cfg->block_timeout_ms);
+    case OPT_FETCH_BLOCK:
+        if (cfg->n_fetch_blocks >= 8 || !hex_decode_hash(value, cfg->fetch_blocks[cfg->n_fetch_blocks]))
+            return CONFIG_ERR_BAD_VALUE;
+        cfg->n_fetch_blocks++;
+        return CONFIG_OK;
     case OPT_HANDSHAKE_TIMEOUT: return parse_seconds(value, &cfg->handshake_timeout_ms);
     case OPT_PING_INTERVAL: return parse_seconds(value, &cfg->ping_interval_ms);
     case OPT_PING_TIMEOUT: return parse_seconds(value, &cfg->ping_timeout_ms);
@@ -319,6 +337,8 @@ static void set_defaults(struct config *cfg)
     cfg->dnsseed = -1;
     cfg->bantime_s = 86400;
     cfg->feeler_interval_ms = 120000;
+    cfg->sync_stall_ms = 120000;
+    cfg->block_timeout_ms = 60000;
 }
 
 static void report(char *msg, size_t msg_len, const char *fmt, ...)

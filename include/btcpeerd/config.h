@@ -50,6 +50,10 @@ struct config {
     char whitelist[32][64];
     bool test_local_groups;
     uint32_t feeler_interval_ms;
+    uint32_t sync_stall_ms;
+    uint32_t block_timeout_ms;
+    size_t n_fetch_blocks;
+    uint8_t fetch_blocks[8][32];
     /* Timeouts (milliseconds; flags take seconds, fractions allowed). */
     uint32_t handshake_timeout_ms, ping_interval_ms, ping_timeout_ms;
     uint32_t max_msg_rate;

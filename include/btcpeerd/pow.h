@@ -71,18 +71,21 @@ uint32_t pow_limit_bits(const struct netparams *np);
  * last nBits, or its first under BIP94. With pow_no_retargeting, base_bits
  * unchanged.
  *
- * Core multiplies in 256 bits; this multiplies in 320, so a test network
+ * Core multiplies in 256 bits; this multiplies in 288, so a test network
  * with a pow limit near 2^256 clamps instead of wrapping. For every real
  * network (limit * 4 * timespan < 2^256, Core's chainparams sanity check)
- * the two agree. */
+ * the two agree. Needs 4 * pow_target_timespan < 2^32, true of all. */
 uint32_t pow_retarget(const struct netparams *np, uint32_t base_bits, int64_t first_time,
                       int64_t last_time);
 
-/* What the next-nBits rule needs of a header. */
+/* What the next-nBits rule needs of a header. id names the header within
+ * its index (an entry pointer, say) for the walk-back cache; NULL if the
+ * index has no stable names. */
 struct pow_block {
     int32_t height;
     uint32_t time;
     uint32_t bits;
+    const void *id;
 };
 
 /* The ancestor at `height` of the header being extended (0 <= height <=
@@ -90,9 +93,22 @@ struct pow_block {
  * descending heights when it walks back, so an index may cache a cursor. */
 typedef bool (*pow_ancestor_fn)(void *ctx, int32_t height, struct pow_block *out);
 
+/* Where the last min-difficulty walk-back from header `id` ended. On
+ * testnet3 and regtest every on-time header walks back over the exceptions
+ * before it, up to 2,015 of them; remembering the parent's answer makes a
+ * sequential sync walk each run once instead of once per header. Zero it to
+ * start; use one per index (ids must stay valid and unique while it is
+ * used). */
+struct pow_walk_cache {
+    const void *id;
+    uint32_t bits;
+};
+
 /* The nBits required of a header with time new_time whose parent is last
- * (Core's GetNextWorkRequired). False only when an ancestor is missing. */
+ * (Core's GetNextWorkRequired). cache may be NULL. False only when an
+ * ancestor is missing. */
 bool pow_next_bits(const struct netparams *np, const struct pow_block *last, uint32_t new_time,
-                   pow_ancestor_fn ancestor, void *ctx, uint32_t *bits);
+                   pow_ancestor_fn ancestor, void *ctx, struct pow_walk_cache *cache,
+                   uint32_t *bits);
 
 #endif

@@ -44,6 +44,9 @@ void node_config_default(struct node_config *cfg, const struct netparams *net)
     cfg->fixed_seed_delay_ms = 60 * 1000;
     cfg->dns_interval_ms = 60 * 60 * 1000;
     cfg->save_interval_ms = 15 * 60 * 1000;
+    cfg->sync_stall_ms = 2 * 60 * 1000;
+    cfg->sync_log_interval_ms = 5000;
+    cfg->block_timeout_ms = 60 * 1000;
 }
 
 int64_t node_now(void)
@@ -153,6 +156,30 @@ static enum node_err save_file(struct node *n, const char *name, struct buf_writ
     return NODE_OK;
 }
 
+static enum node_err open_headers(struct node *n)
+{
+    char path[PATH_MAX + 16];
+    state_path(n, "headers.dat", path, sizeof path);
+    size_t loaded = 0, cut = 0;
+    uint64_t t0 = clock_mono_us();
+    enum headerstore_err err = headerstore_open(path, n->chain, node_now(), &n->headers, &loaded, &cut);
+    if (err != HEADERSTORE_OK) {
+        log_error(LOG_CAT_CHAIN, "cannot open %s: %s", path, headerstore_err_str(err));
+        return NODE_ERR_STORE;
+    }
+    double secs = (double)(clock_mono_us() - t0) / 1e6;
+    if (cut) log_warn(LOG_CAT_CHAIN, "headers.dat: cut %zu bytes that did not validate (a torn write?)", cut);
+    if (loaded)
+        log_info(LOG_CAT_CHAIN, "loaded %zu headers from headers.dat in %.3f s, height %d", loaded, secs,
+                 chain_height(n->chain));
+    return NODE_OK;
+}
+
+int32_t node_chain_height(const struct node *n)
+{
+    return chain_height(n->chain);
+}
+
 static void save_state(struct node *n)
 {
     if (!n->cfg->datadir[0]) return;
@@ -174,23 +201,20 @@ static void on_save_timer(evutil_socket_t fd, short what, void *arg)
 
 /* ---- events from peers ---- */
 
-/* Until the header chain exists we know only genesis: an empty `headers`
- * tells the asker we have nothing after its locator. */
-static void node_answer_getheaders(struct node *n, uint64_t peer_id)
-{
-    struct wire_headers none = {0};
-    struct node_request req = {.type = NODE_REQ_SEND_HEADERS, .u.headers = &none};
-    peer_request(n->peers, peer_id, &req);
-}
-
 static void node_on_ready(struct node *n, uint64_t id, const struct peer_ready_info *info)
 {
     struct node_peer *np = node_peer_get(n, id);
     if (!np) np = node_peer_add(n, id, info->manual ? CONN_MANUAL : CONN_INBOUND, &info->netaddr);
     if (!np) return;
     np->ready = true;
+    np->services = info->services;
     if (np->kind == CONN_MANUAL) node_manual_ready(n, id);
     if (np->kind == CONN_OUTBOUND || np->kind == CONN_FEELER) node_outbound_ready(n, np, info);
+    /* still connected (not dropped for its services, not a feeler)? */
+    if (node_peer_get(n, id) && np->kind != CONN_FEELER && peer_get_stats(n->peers, id, NULL, NULL) == PEER_OK) {
+        node_sync_peer_ready(n, np, info->start_height);
+        node_blocks_tick(n);
+    }
 }
 
 static void node_on_disconnected(struct node *n, uint64_t id, const struct peer_disconnected_info *info)
@@ -212,6 +236,8 @@ static void node_on_disconnected(struct node *n, uint64_t id, const struct peer_
     if (kind == CONN_MANUAL) node_manual_disconnected(n, id);
     if (np && (kind == CONN_OUTBOUND || kind == CONN_FEELER)) node_outbound_gone(n, np, info);
     node_peer_remove(n, id);
+    node_sync_peer_gone(n, id);
+    node_blocks_peer_gone(n, id);
 }
 
 static void node_on_event(struct peer_event *ev, void *arg)
@@ -222,14 +248,14 @@ static void node_on_event(struct peer_event *ev, void *arg)
     switch (ev->type) {
     case PEER_EV_READY: node_on_ready(n, ev->peer_id, &ev->u.ready); break;
     case PEER_EV_DISCONNECTED: node_on_disconnected(n, ev->peer_id, &ev->u.disconnected); break;
-    case PEER_EV_GETHEADERS: node_answer_getheaders(n, ev->peer_id); break;
+    case PEER_EV_GETHEADERS: node_getheaders_received(n, ev->peer_id, &ev->u.msg.u.locator); break;
+    case PEER_EV_HEADERS: node_headers_received(n, ev->peer_id, &ev->u.msg.u.headers); break;
+    case PEER_EV_NEW_BLOCK: node_block_announced(n, ev->peer_id, &ev->u.msg.u.inv); break;
+    case PEER_EV_BLOCK: node_block_received(n, ev->peer_id, &ev->u.msg.u.block); break;
+    case PEER_EV_NOT_FOUND: node_notfound_received(n, ev->peer_id, &ev->u.msg.u.inv); break;
     case PEER_EV_ADDR: node_addr_received(n, ev->peer_id, &ev->u.msg.u.addr); break;
     case PEER_EV_GETADDR: node_getaddr_received(n, ev->peer_id); break;
-    case PEER_EV_HEADERS:   /* no header chain yet */
-    case PEER_EV_BLOCK:
-    case PEER_EV_NEW_BLOCK:
-    case PEER_EV_NOT_FOUND:
-    case PEER_EV_TX: break;
+    case PEER_EV_TX: break; /* we keep no mempool */
     }
     peer_event_free(ev);
 }
@@ -250,8 +276,9 @@ struct node *node_new(struct event_base *base, struct evdns_base *dns,
     if (n->queue) n->peers = peer_table_new(base, dns, &cfg->peer, n->queue);
     n->addrman = addrman_new(NULL, cfg->allow_unroutable || cfg->local_groups);
     n->banman = banman_new();
+    n->chain = chain_new(cfg->peer.net);
     n->save_timer = event_new(base, -1, EV_PERSIST, on_save_timer, n);
-    if (!n->queue || !n->peers || !n->addrman || !n->banman || !n->save_timer) {
+    if (!n->queue || !n->peers || !n->addrman || !n->banman || !n->save_timer || !n->chain) {
         node_free(n);
         return NULL;
     }
@@ -263,12 +290,16 @@ enum node_err node_start(struct node *n)
     if (n->cfg->datadir[0]) {
         load_peers(n);
         load_bans(n);
+        if (open_headers(n) != NODE_OK) return NODE_ERR_STORE;
         struct timeval tv = {.tv_sec = n->cfg->save_interval_ms / 1000,
                              .tv_usec = (suseconds_t)(n->cfg->save_interval_ms % 1000) * 1000};
         event_add(n->save_timer, &tv);
     }
+    peer_table_set_best_height(n->peers, chain_height(n->chain));
+    for (size_t i = 0; i < n->cfg->n_fetch_blocks; i++) node_fetch_block(n, n->cfg->fetch_blocks[i]);
     enum node_err err = node_manual_start(n);
     if (err == NODE_OK) err = node_outbound_start(n);
+    if (err == NODE_OK) err = node_sync_start(n);
     return err;
 }
 
@@ -278,6 +309,7 @@ void node_shutdown(struct node *n)
     n->shutting_down = true;
     node_manual_stop(n);
     node_outbound_stop(n);
+    node_sync_stop(n);
     peer_table_disconnect_all(n->peers, PEER_REASON_SHUTDOWN);
     save_state(n);
 }
@@ -287,7 +319,11 @@ void node_free(struct node *n)
     if (!n) return;
     node_manual_stop(n);
     node_outbound_stop(n);
+    node_sync_stop(n);
+    node_blocks_free(n);
     peer_table_free(n->peers);
+    headerstore_close(n->headers);
+    chain_free(n->chain);
     node_queue_free(n->queue);
     size_t pos = 0;
     void *value;

@@ -48,6 +48,11 @@ struct node_config {
     uint32_t fixed_seed_delay_ms; /* fixed seeds if DNS gave nothing (60 s) */
     uint32_t dns_interval_ms;   /* DNS seeds at most this often (1 h) */
     uint32_t save_interval_ms;  /* peers.dat and banlist.dat (15 min) */
+    uint32_t sync_stall_ms;     /* --sync-stall-timeout: a sync peer without progress (2 min) */
+    uint32_t sync_log_interval_ms; /* progress lines while syncing (5 s) */
+    uint32_t block_timeout_ms;  /* --block-timeout: wait for a requested block (60 s) */
+    size_t n_fetch_blocks;      /* --fetch-block: blocks to fetch at start */
+    uint8_t fetch_blocks[8][32];
 };
 
 void node_config_default(struct node_config *cfg, const struct netparams *net);
@@ -71,6 +76,11 @@ enum node_err node_start(struct node *n);
 /* Disconnect every peer (reason shutdown), stop connecting, save state. */
 void node_shutdown(struct node *n);
 void node_free(struct node *n);
+
+/* Fetch a block by hash from a peer that should have it; it is checked and
+ * written to <datadir>/blocks/<hash>.blk. */
+void node_fetch_block(struct node *n, const uint8_t hash[32]);
+int32_t node_chain_height(const struct node *n);
 
 /* A DNS seed answered (n may be 0). */
 void node_seed_answer(struct node *n, const char *seed, const struct wire_netaddr *addrs, size_t count);

@@ -8,6 +8,9 @@
 
 #include "addrman.h"
 #include "banman.h"
+#include "headerstore.h"
+
+#include <btcpeerd/chain.h>
 
 #include <btcpeerd/idmap.h>
 
@@ -35,6 +38,10 @@ struct node_peer {
     bool ready;
     bool getaddr_answered;
     uint64_t connected_ms;  /* monotonic */
+    uint64_t services;
+    int32_t start_height;   /* announced, raised as it sends us headers */
+    unsigned sync_strikes;
+    unsigned unconnecting;  /* headers in a row that did not connect */
     double addr_tokens;     /* addresses we will still accept from it */
     uint64_t tokens_at_ms;  /* when addr_tokens was last topped up */
 };
@@ -55,6 +62,16 @@ struct node {
     int64_t last_dns_ms;        /* monotonic, 0 = never */
     size_t dns_answers;         /* addresses DNS gave since start */
     bool shutting_down;
+    struct chain *chain;
+    struct headerstore *headers;
+    struct {
+        uint64_t peer;          /* 0 = none */
+        int32_t peer_height, start_height;
+        uint64_t progress_ms, started_ms, request_ms, last_log_ms;
+        bool done;
+    } sync;
+    struct event *sync_timer;
+    struct block_fetch *fetches;
 };
 
 /* node.c */
@@ -77,6 +94,24 @@ void node_outbound_stop(struct node *n);
 void node_outbound_ready(struct node *n, struct node_peer *np, const struct peer_ready_info *info);
 /* After an automatic outbound or feeler peer went away. */
 void node_outbound_gone(struct node *n, struct node_peer *np, const struct peer_disconnected_info *info);
+
+/* sync.c */
+enum node_err node_sync_start(struct node *n);
+void node_sync_stop(struct node *n);
+void node_sync_peer_ready(struct node *n, struct node_peer *np, int32_t start_height);
+void node_sync_peer_gone(struct node *n, uint64_t id);
+void node_headers_received(struct node *n, uint64_t id, const struct wire_headers *hdrs);
+void node_block_announced(struct node *n, uint64_t id, const struct wire_inv *inv);
+void node_getheaders_received(struct node *n, uint64_t id, const struct wire_locator *loc);
+/* The whole header of a chain entry (from headers.dat, or genesis). */
+bool node_header_at(const struct node *n, const struct chain_entry *e, struct wire_header *out);
+
+/* blocks.c */
+void node_blocks_tick(struct node *n);
+void node_blocks_peer_gone(struct node *n, uint64_t id);
+void node_notfound_received(struct node *n, uint64_t id, const struct wire_inv *inv);
+void node_block_received(struct node *n, uint64_t id, const struct wire_block *b);
+void node_blocks_free(struct node *n);
 
 /* addrrelay.c */
 void node_addr_received(struct node *n, uint64_t peer_id, const struct wire_addr *addrs);

@@ -29,12 +29,29 @@ static int bcoin_available(void **state)
     return 0;
 }
 
+static bool start_bcoin_mining(struct daemon_proc *b, uint16_t listen_port, const char *only, int blocks)
+{
+    char port[16], mine[16];
+    snprintf(port, sizeof port, "%u", listen_port);
+    snprintf(mine, sizeof mine, "%d", blocks);
+    const char *argv[] = {"node", BCOIN_DIR "/bcoin_peer.js", port, only, mine, NULL};
+    return process_start(b, argv);
+}
+
 static bool start_bcoin(struct daemon_proc *b, uint16_t listen_port, const char *only)
 {
-    char port[16];
-    snprintf(port, sizeof port, "%u", listen_port);
-    const char *argv[] = {"node", BCOIN_DIR "/bcoin_peer.js", port, only, NULL};
-    return process_start(b, argv);
+    return start_bcoin_mining(b, listen_port, only, 0);
+}
+
+/* The 64 hex digits after `key":"` in bcoin's output. */
+static void json_hash(const char *log, const char *key, char out[65])
+{
+    char needle[32];
+    snprintf(needle, sizeof needle, "\"%s\":\"", key);
+    const char *p = strstr(log, needle);
+    assert_non_null(p);
+    memcpy(out, p + strlen(needle), 64);
+    out[64] = '\0';
 }
 
 static void wait_pongs_in_daemon(struct daemon_proc *d, size_t n)
@@ -100,11 +117,45 @@ static void test_bcoin_connects_to_btcpeerd(void **state)
     daemon_cleanup(&bcoin);
 }
 
+/* bcoin mines 200 regtest blocks; btcpeerd syncs exactly those headers to
+ * bcoin's tip, then fetches one of the blocks and checks it. */
+static void test_btcpeerd_syncs_headers_from_bcoin_and_fetches_a_block(void **state)
+{
+    if (bcoin_available(state) != 0) skip();
+    uint16_t port = free_port();
+    struct daemon_proc bcoin, d;
+    char only[32], connect[48], fetch[96], tip[65], middle[65];
+    snprintf(only, sizeof only, "127.0.0.1:%u", free_port());
+    assert_true(start_bcoin_mining(&bcoin, port, only, 200));
+    if (!daemon_wait_log(&bcoin, "\"event\":\"listening\"", 60000))
+        fail_msg("bcoin did not start:\n%s", bcoin.log ? bcoin.log : "");
+    json_hash(bcoin.log, "tip", tip);
+    json_hash(bcoin.log, "middle", middle);
+    snprintf(connect, sizeof connect, "--connect=127.0.0.1:%u", port);
+    snprintf(fetch, sizeof fetch, "--fetch-block=%s", middle);
+    const char *args[] = {"--network=regtest", connect, fetch, NULL};
+    assert_true(daemon_start(&d, args));
+    assert_true(daemon_wait_log(&d, "caught up at height 200", WAIT_MS));
+    assert_non_null(strstr(d.log, tip));
+    assert_true(daemon_wait_log(&d, "block fetched", WAIT_MS));
+    assert_non_null(strstr(strstr(d.log, "block fetched"), middle));
+    char path[256];
+    snprintf(path, sizeof path, "%s/data/regtest/blocks/%s.blk", d.datadir, middle);
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_true(st.st_size > 80);
+    assert_int_equal(daemon_stop(&d, SIGTERM, WAIT_MS), 0);
+    daemon_stop(&bcoin, SIGTERM, WAIT_MS);
+    daemon_cleanup(&d);
+    daemon_cleanup(&bcoin);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_btcpeerd_connects_to_bcoin),
         cmocka_unit_test(test_bcoin_connects_to_btcpeerd),
+        cmocka_unit_test(test_btcpeerd_syncs_headers_from_bcoin_and_fetches_a_block),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -11,6 +11,7 @@ const net = require('net');
 
 const listenPort = parseInt(process.argv[2], 10);
 const only = process.argv[3];
+const mine = parseInt(process.argv[4] || '0', 10);
 const pingRounds = 3;
 
 function say(obj) {
@@ -79,6 +80,18 @@ async function main() {
   node.on('error', (err) => say({event: 'error', message: String(err && err.message)}));
 
   await node.open();
+  if (mine > 0) {
+    // Blocks paying to a fresh key of bcoin's own; btcpeerd only needs the chain.
+    const key = bcoin.KeyRing.generate();
+    const address = key.getAddress('base58', 'regtest');
+    for (let i = 0; i < mine; i++) {
+      const block = await node.miner.mineBlock(node.chain.tip, address);
+      await node.chain.add(block);
+    }
+    const mid = await node.chain.getEntry(Math.floor(mine / 2));
+    say({event: 'mined', height: node.chain.height, tip: node.chain.tip.rhash(),
+         middle_height: mid.height, middle: mid.rhash()});
+  }
   await node.connect();
   say({event: 'listening', port: listenPort});
   node.startSync();

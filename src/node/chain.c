@@ -1,0 +1,456 @@
+/* The header index: entries in fixed chunks (so pointers stay valid as the
+ * index grows, and growth never copies 900,000 entries), an open-addressing
+ * table from block hash to entry, and the active chain as an array of entry
+ * pointers by height.
+ *
+ * Memory per header: an 88-byte entry, an 8-byte table slot at a load
+ * factor between 3/8 and 3/4, and an 8-byte active-chain pointer. The
+ * table slot keeps 32 bits of the hash beside the entry index so a probe
+ * almost never touches an entry that is not the one sought. */
+#include <btcpeerd/chain.h>
+
+#include <btcpeerd/random.h>
+#include <btcpeerd/sha256.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#define CHUNK_SHIFT 12u
+#define CHUNK_LEN (1u << CHUNK_SHIFT) /* entries per chunk */
+#define TABLE_MIN 1024u
+
+struct slot {
+    uint32_t idx1; /* entry index + 1; 0 = empty */
+    uint32_t key;  /* the hash's mixed 32-bit key: its top bits are the home slot */
+};
+
+struct chain {
+    const struct netparams *np;
+    struct u256 limit;
+    uint32_t limit_bits;
+
+    struct chain_entry **chunks;
+    size_t n_chunks, chunks_cap;
+    size_t count;
+
+    struct slot *slots;
+    size_t cap; /* power of two */
+    unsigned shift; /* 32 - log2(cap) */
+    uint64_t seed;  /* so positions cannot be ground by crafting hashes offline */
+
+    const struct chain_entry **active;
+    size_t active_cap;
+    int32_t height;
+
+    struct pow_walk_cache walk;
+    /* Consecutive headers nearly always share nBits: keep the last proof. */
+    uint32_t proof_bits;
+    struct u256 proof;
+};
+
+const char *chain_err_str(enum chain_err err)
+{
+    switch (err) {
+    case CHAIN_OK: return "ok";
+    case CHAIN_DUPLICATE: return "duplicate";
+    case CHAIN_ERR_UNKNOWN_PARENT: return "unknown-parent";
+    case CHAIN_ERR_BAD_BITS_ENCODING: return "bad-bits-encoding";
+    case CHAIN_ERR_BAD_POW: return "high-hash";
+    case CHAIN_ERR_BAD_BITS: return "bad-diffbits";
+    case CHAIN_ERR_TIME_TOO_OLD: return "time-too-old";
+    case CHAIN_ERR_TIMEWARP: return "time-timewarp-attack";
+    case CHAIN_ERR_TIME_TOO_NEW: return "time-too-new";
+    case CHAIN_ERR_BAD_VERSION: return "bad-version";
+    case CHAIN_ERR_NOMEM: return "out-of-memory";
+    }
+    return "unknown";
+}
+
+/* ---- the hash table ---- */
+
+static inline uint64_t le64_read(const uint8_t *p)
+{
+    return (uint64_t)le32_read(p) | (uint64_t)le32_read(p + 4) << 32;
+}
+
+/* Slots keep the whole key, and the home slot is its top bits, so growing
+ * the table moves slots without reading a single entry (a cache miss each,
+ * a million times over), in nearly sequential order. */
+static inline uint32_t hash_key(const struct chain *c, const uint8_t hash[32])
+{
+    return (uint32_t)(((le64_read(hash) ^ c->seed) * 0x9e3779b97f4a7c15ull) >> 32);
+}
+
+static inline size_t key_pos(const struct chain *c, uint32_t key)
+{
+    return c->shift >= 32 ? 0 : (size_t)(key >> c->shift);
+}
+
+static inline struct chain_entry *entry_at(const struct chain *c, uint32_t idx)
+{
+    return &c->chunks[idx >> CHUNK_SHIFT][idx & (CHUNK_LEN - 1)];
+}
+
+static inline void prefetch(const void *p)
+{
+#if defined(__GNUC__)
+    __builtin_prefetch(p, 1);
+#else
+    (void)p;
+#endif
+}
+
+static struct chain_entry *table_find(const struct chain *c, const uint8_t hash[32])
+{
+    const size_t mask = c->cap - 1;
+    const uint32_t key = hash_key(c, hash);
+    for (size_t pos = key_pos(c, key);; pos = (pos + 1) & mask) {
+        const struct slot *s = &c->slots[pos];
+        if (s->idx1 == 0) return NULL;
+        if (s->key == key) {
+            struct chain_entry *e = entry_at(c, s->idx1 - 1);
+            if (memcmp(e->hash, hash, 32) == 0) return e;
+        }
+    }
+}
+
+/* The entry is known to be absent and a free slot to exist. */
+static void table_place(struct chain *c, uint32_t idx1, uint32_t key)
+{
+    const size_t mask = c->cap - 1;
+    size_t pos = key_pos(c, key);
+    while (c->slots[pos].idx1) pos = (pos + 1) & mask;
+    c->slots[pos].idx1 = idx1;
+    c->slots[pos].key = key;
+}
+
+static unsigned log2_size(size_t v)
+{
+    unsigned n = 0;
+    while (((size_t)1 << n) < v) n++;
+    return n;
+}
+
+/* Room for one more key at a load factor of at most 3/4. */
+static bool table_reserve(struct chain *c)
+{
+    if ((c->count + 1) * 4 <= c->cap * 3) return true;
+    size_t ncap = c->cap ? c->cap * 2 : TABLE_MIN;
+    if (ncap > ((size_t)1 << 31)) return false; /* keys have 32 bits to place with */
+    struct slot *ns = calloc(ncap, sizeof *ns);
+    if (!ns) return false;
+    struct slot *old = c->slots;
+    size_t ocap = c->cap;
+    c->slots = ns;
+    c->cap = ncap;
+    c->shift = 32u - log2_size(ncap);
+    for (size_t i = 0; i < ocap; i++) {
+        if (old[i].idx1) table_place(c, old[i].idx1, old[i].key);
+    }
+    free(old);
+    return true;
+}
+
+/* ---- entries and the active chain ---- */
+
+/* The next free entry (not yet counted); NULL when memory runs out. */
+static struct chain_entry *entry_reserve(struct chain *c)
+{
+    if (c->count >= UINT32_MAX - 1) return NULL; /* slots hold 32-bit indices */
+    size_t chunk = c->count >> CHUNK_SHIFT;
+    if (chunk == c->n_chunks) {
+        if (c->n_chunks == c->chunks_cap) {
+            size_t ncap = c->chunks_cap ? c->chunks_cap * 2 : 16;
+            struct chain_entry **nc = realloc(c->chunks, ncap * sizeof *nc);
+            if (!nc) return NULL;
+            c->chunks = nc;
+            c->chunks_cap = ncap;
+        }
+        struct chain_entry *block = malloc(CHUNK_LEN * sizeof *block);
+        if (!block) return NULL;
+        c->chunks[c->n_chunks++] = block;
+    }
+    return entry_at(c, (uint32_t)c->count);
+}
+
+static bool active_reserve(struct chain *c, int32_t height)
+{
+    size_t need = (size_t)height + 1;
+    if (need <= c->active_cap) return true;
+    size_t ncap = c->active_cap ? c->active_cap : 1024;
+    while (ncap < need) ncap *= 2;
+    const struct chain_entry **na = realloc(c->active, ncap * sizeof *na);
+    if (!na) return false;
+    c->active = na;
+    c->active_cap = ncap;
+    return true;
+}
+
+static inline bool on_active(const struct chain *c, const struct chain_entry *e)
+{
+    return e->height <= c->height && c->active[e->height] == e;
+}
+
+/* Make e (already reserved room for in the active array) the tip: rewrite
+ * heights from the fork point up, whatever the reorg's depth. */
+static void set_tip(struct chain *c, const struct chain_entry *e)
+{
+    for (const struct chain_entry *x = e; x && !on_active(c, x); x = x->parent)
+        c->active[x->height] = x;
+    c->height = e->height;
+}
+
+/* Walk parents from `from` to height h, jumping to the active array as soon
+ * as the walk reaches the active chain. */
+static const struct chain_entry *ancestor_walk(const struct chain *c, const struct chain_entry *from,
+                                               int32_t h)
+{
+    const struct chain_entry *e = from;
+    while (e->height > h) {
+        if (on_active(c, e)) return c->active[h];
+        e = e->parent;
+    }
+    return e;
+}
+
+struct ancestor_ctx {
+    const struct chain *c;
+    const struct chain_entry *from;
+    const struct chain_entry *cursor; /* last answer: the walk-back asks for descending heights */
+};
+
+static bool ancestor_cb(void *ctx, int32_t height, struct pow_block *out)
+{
+    struct ancestor_ctx *a = ctx;
+    if (height < 0 || height > a->from->height) return false;
+    const struct chain_entry *start = a->cursor && a->cursor->height >= height ? a->cursor : a->from;
+    const struct chain_entry *e = ancestor_walk(a->c, start, height);
+    a->cursor = e;
+    out->height = e->height;
+    out->time = e->time;
+    out->bits = e->bits;
+    out->id = e;
+    return true;
+}
+
+/* ---- the public API ---- */
+
+struct chain *chain_new(const struct netparams *np)
+{
+    struct chain *c = calloc(1, sizeof *c);
+    if (!c) return NULL;
+    c->np = np;
+    pow_limit(np, &c->limit);
+    c->limit_bits = pow_get_compact(&c->limit, false);
+    c->seed = random_u64();
+    c->height = -1;
+
+    struct wire_header g;
+    wire_header_parse(np->genesis_header, &g);
+    struct chain_entry *e;
+    if (!table_reserve(c) || !active_reserve(c, 0) || !(e = entry_reserve(c))) {
+        chain_free(c);
+        return NULL;
+    }
+    memcpy(e->hash, np->genesis_hash, 32);
+    struct u256 target;
+    pow_set_compact(&target, g.bits, NULL, NULL);
+    pow_block_proof(&target, &e->work);
+    e->parent = NULL;
+    e->height = 0;
+    e->version = g.version;
+    e->time = g.time;
+    e->bits = g.bits;
+    e->seq = 0;
+    table_place(c, 1, hash_key(c, e->hash));
+    c->count = 1;
+    set_tip(c, e);
+    return c;
+}
+
+void chain_free(struct chain *c)
+{
+    if (!c) return;
+    for (size_t i = 0; i < c->n_chunks; i++) free(c->chunks[i]);
+    free(c->chunks);
+    free(c->slots);
+    free(c->active);
+    free(c);
+}
+
+uint32_t chain_median_time_past(const struct chain_entry *e)
+{
+    uint32_t t[CHAIN_MTP_SPAN];
+    size_t n = 0;
+    for (; e && n < CHAIN_MTP_SPAN; e = e->parent) {
+        /* Insertion sort: eleven values, mostly already descending. */
+        size_t i = n++;
+        while (i > 0 && t[i - 1] > e->time) {
+            t[i] = t[i - 1];
+            i--;
+        }
+        t[i] = e->time;
+    }
+    return t[n / 2];
+}
+
+enum chain_err chain_add_header(struct chain *c, const struct wire_header *h, int64_t now,
+                                const struct chain_entry **entry)
+{
+    const struct netparams *np = c->np;
+    if (entry) *entry = NULL;
+
+    uint8_t raw[80], hash[32];
+    wire_header_serialize(h, raw);
+    sha256d(raw, sizeof raw, hash);
+
+    /* A child of the tip cannot be known already: it would have more work
+     * than the tip and so be the tip. Sequential sync skips the lookup, and
+     * one cache miss in a table of a million slots. */
+    const struct chain_entry *tip = c->active[c->height];
+    const bool extends_tip = memcmp(tip->hash, h->prev_hash, 32) == 0;
+    if (!extends_tip) {
+        const struct chain_entry *known = table_find(c, hash);
+        if (known) {
+            if (entry) *entry = known;
+            return CHAIN_DUPLICATE;
+        }
+    }
+    /* The insert will land near here: start the load while the checks run. */
+    const uint32_t key = hash_key(c, hash);
+    prefetch(&c->slots[key_pos(c, key)]);
+
+    /* Context-free checks first, as Core does: they cost nothing but the
+     * hash already computed, and fail the same whatever the parent. */
+    struct u256 target;
+    bool neg, ovf;
+    pow_set_compact(&target, h->bits, &neg, &ovf);
+    if (neg || ovf || u256_is_zero(&target) || u256_cmp(&target, &c->limit) > 0)
+        return CHAIN_ERR_BAD_BITS_ENCODING;
+    if (!pow_hash_meets_target(hash, &target)) return CHAIN_ERR_BAD_POW;
+
+    const struct chain_entry *parent = extends_tip ? tip : table_find(c, h->prev_hash);
+    if (!parent) return CHAIN_ERR_UNKNOWN_PARENT;
+    const int32_t height = parent->height + 1;
+
+    struct pow_block last = {parent->height, parent->time, parent->bits, parent};
+    struct ancestor_ctx actx = {c, parent, NULL};
+    uint32_t required;
+    if (!pow_next_bits(np, &last, h->time, ancestor_cb, &actx, &c->walk, &required) ||
+        h->bits != required)
+        return CHAIN_ERR_BAD_BITS;
+
+    if (h->time <= chain_median_time_past(parent)) return CHAIN_ERR_TIME_TOO_OLD;
+    if (np->enforce_bip94 && height % netparams_retarget_interval(np) == 0 &&
+        (int64_t)h->time < (int64_t)parent->time - CHAIN_MAX_TIMEWARP)
+        return CHAIN_ERR_TIMEWARP;
+    if ((int64_t)h->time > now + CHAIN_MAX_FUTURE_TIME) return CHAIN_ERR_TIME_TOO_NEW;
+    if ((h->version < 2 && height >= np->bip34_height) ||
+        (h->version < 3 && height >= np->bip66_height) ||
+        (h->version < 4 && height >= np->bip65_height))
+        return CHAIN_ERR_BAD_VERSION;
+
+    if (h->bits != c->proof_bits) {
+        pow_block_proof(&target, &c->proof);
+        c->proof_bits = h->bits;
+    }
+    struct u256 work;
+    u256_add(&work, &parent->work, &c->proof);
+    const bool better = u256_cmp(&work, &tip->work) > 0;
+
+    /* Reserve everything before changing anything, so running out of
+     * memory leaves the index as it was. */
+    if (!table_reserve(c) || (better && !active_reserve(c, height))) return CHAIN_ERR_NOMEM;
+    struct chain_entry *e = entry_reserve(c);
+    if (!e) return CHAIN_ERR_NOMEM;
+    memcpy(e->hash, hash, 32);
+    e->work = work;
+    e->parent = parent;
+    e->height = height;
+    e->version = h->version;
+    e->time = h->time;
+    e->bits = h->bits;
+    e->seq = (uint32_t)c->count;
+    table_place(c, (uint32_t)c->count + 1, key);
+    c->count++;
+    if (better) set_tip(c, e);
+    if (entry) *entry = e;
+    return CHAIN_OK;
+}
+
+const struct netparams *chain_params(const struct chain *c)
+{
+    return c->np;
+}
+
+const struct chain_entry *chain_tip(const struct chain *c)
+{
+    return c->active[c->height];
+}
+
+int32_t chain_height(const struct chain *c)
+{
+    return c->height;
+}
+
+const struct chain_entry *chain_at_height(const struct chain *c, int32_t h)
+{
+    return h >= 0 && h <= c->height ? c->active[h] : NULL;
+}
+
+const struct chain_entry *chain_lookup(const struct chain *c, const uint8_t hash[32])
+{
+    return table_find(c, hash);
+}
+
+bool chain_contains(const struct chain *c, const struct chain_entry *e)
+{
+    return e && e->height >= 0 && on_active(c, e);
+}
+
+const struct chain_entry *chain_ancestor(const struct chain *c, const struct chain_entry *e,
+                                         int32_t h)
+{
+    if (!e || h < 0 || h > e->height) return NULL;
+    return ancestor_walk(c, e, h);
+}
+
+size_t chain_count(const struct chain *c)
+{
+    return c->count;
+}
+
+size_t chain_memory(const struct chain *c)
+{
+    return sizeof *c + c->n_chunks * CHUNK_LEN * sizeof(struct chain_entry) +
+           c->chunks_cap * sizeof *c->chunks + c->cap * sizeof *c->slots +
+           c->active_cap * sizeof *c->active;
+}
+
+size_t chain_locator_from(const struct chain *c, const struct chain_entry *e, uint8_t (*out)[32],
+                          size_t cap)
+{
+    /* Core's LocatorEntries: twelve consecutive hashes (the step doubles
+     * only once more than ten are in), then doubling steps, then genesis. */
+    size_t n = 0;
+    int32_t step = 1;
+    const struct chain_entry *last = NULL;
+    while (e && n < cap) {
+        memcpy(out[n++], e->hash, 32);
+        last = e;
+        if (e->height == 0) break;
+        int32_t h = e->height - step;
+        if (h < 0) h = 0;
+        e = ancestor_walk(c, e, h);
+        if (n > 10 && step <= INT32_MAX / 2) step *= 2;
+    }
+    /* A short cap still ends in genesis: a peer on another branch can
+     * always find the fork from there. */
+    if (last && last->height != 0) memcpy(out[n - 1], c->active[0]->hash, 32);
+    return n;
+}
+
+size_t chain_locator(const struct chain *c, uint8_t (*out)[32], size_t cap)
+{
+    return chain_locator_from(c, chain_tip(c), out, cap);
+}

@@ -1,0 +1,288 @@
+/* Header sync and serving. One sync peer at a time (outbound or manual, the
+ * highest announced start height): getheaders with a locator from our best
+ * header, batches of up to 2,000 validated and stored, the next request
+ * from the batch's last header until a short batch says we caught up.
+ * Announcements (headers after sendheaders, or a block inv) trigger a
+ * getheaders to the announcer. A sync peer that makes no progress for the
+ * stall timeout is replaced and gets a strike; three strikes disconnect it.
+ * While syncing, a progress line every few seconds, as bitcoind's
+ * UpdateTip does. */
+#include "node_internal.h"
+
+#include <btcpeerd/clock.h>
+#include <btcpeerd/hex.h>
+#include <btcpeerd/log.h>
+
+#include <event2/event.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define SYNC_MAX_STRIKES 3
+#define MAX_UNCONNECTING 10
+#define ANNOUNCE_MAX_HEADERS 8
+
+static void set_timer(struct event *ev, uint32_t ms)
+{
+    struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = (suseconds_t)(ms % 1000) * 1000};
+    event_add(ev, &tv);
+}
+
+static void send_getheaders(struct node *n, uint64_t peer, const struct chain_entry *from)
+{
+    uint8_t hashes[WIRE_MAX_LOCATOR][32];
+    struct wire_locator loc = {.version = PROTOCOL_VERSION, .hashes = hashes};
+    loc.count = chain_locator_from(n->chain, from ? from : chain_tip(n->chain), hashes, WIRE_MAX_LOCATOR);
+    struct node_request req = {.type = NODE_REQ_GET_HEADERS, .u.locator = &loc};
+    if (peer_request(n->peers, peer, &req) == PEER_OK && peer == n->sync.peer)
+        n->sync.request_ms = clock_mono_ms();
+}
+
+/* Best candidate: a ready outbound or manual peer, the highest start
+ * height, not struck out, not the one we are leaving. */
+static uint64_t pick_sync_peer(const struct node *n, uint64_t avoid)
+{
+    uint64_t best = 0;
+    int32_t best_height = -1;
+    size_t pos = 0;
+    void *value;
+    while (idmap_next(&n->node_peers, &pos, NULL, &value)) {
+        const struct node_peer *np = value;
+        if (!np->ready || np->id == avoid || (np->kind != CONN_OUTBOUND && np->kind != CONN_MANUAL))
+            continue;
+        if (np->start_height > best_height) {
+            best = np->id;
+            best_height = np->start_height;
+        }
+    }
+    return best;
+}
+
+static void sync_start(struct node *n, uint64_t avoid)
+{
+    uint64_t id = pick_sync_peer(n, avoid);
+    n->sync.peer = id;
+    if (!id) return;
+    struct node_peer *np = node_peer_get(n, id);
+    n->sync.peer_height = np ? np->start_height : 0;
+    n->sync.progress_ms = clock_mono_ms();
+    n->sync.started_ms = n->sync.progress_ms;
+    n->sync.start_height = chain_height(n->chain);
+    n->sync.done = false;
+    LOG_AT(LOG_INFO, LOG_CAT_CHAIN, (int64_t)id, "header sync from height %d (peer announced %d)",
+           chain_height(n->chain), n->sync.peer_height);
+    send_getheaders(n, id, NULL);
+}
+
+void node_sync_peer_ready(struct node *n, struct node_peer *np, int32_t start_height)
+{
+    np->start_height = start_height;
+    if (!n->sync.peer && (np->kind == CONN_OUTBOUND || np->kind == CONN_MANUAL)) sync_start(n, 0);
+}
+
+void node_sync_peer_gone(struct node *n, uint64_t id)
+{
+    if (n->sync.peer == id) sync_start(n, id);
+}
+
+static void log_progress(struct node *n)
+{
+    uint64_t now = clock_mono_ms();
+    int32_t height = chain_height(n->chain);
+    int32_t target = n->sync.peer_height > height ? n->sync.peer_height : height;
+    double secs = (double)(now - n->sync.started_ms) / 1000.0;
+    double rate = secs > 0 ? (double)(height - n->sync.start_height) / secs : 0;
+    double pct = target > 0 ? 100.0 * height / target : 100.0;
+    double eta = rate > 0 ? (double)(target - height) / rate : 0;
+    char tip[65];
+    hex_encode_rev(chain_tip(n->chain)->hash, 32, tip);
+    struct log_field f[] = {LOG_INT("height", height), LOG_INT("peer_height", target),
+                            LOG_STR("best", tip)};
+    char msg[160];
+    snprintf(msg, sizeof msg, "header sync progress=%.2f%% headers_per_s=%.0f eta_s=%.0f", pct, rate, eta);
+    log_event(LOG_INFO, LOG_CAT_CHAIN, (int64_t)n->sync.peer, msg, f, 3);
+    n->sync.last_log_ms = now;
+}
+
+static void on_sync_timer(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct node *n = arg;
+    if (n->shutting_down) return;
+    uint64_t now = clock_mono_ms();
+    node_blocks_tick(n);
+    if (n->sync.peer && !n->sync.done) {
+        if (now - n->sync.last_log_ms >= n->cfg->sync_log_interval_ms) log_progress(n);
+        if (now - n->sync.progress_ms >= n->cfg->sync_stall_ms) {
+            uint64_t stalled = n->sync.peer;
+            struct node_peer *np = node_peer_get(n, stalled);
+            LOG_AT(LOG_INFO, LOG_CAT_CHAIN, (int64_t)stalled, "header sync stalled: switching peer");
+            sync_start(n, stalled);
+            if (np && ++np->sync_strikes >= SYNC_MAX_STRIKES)
+                peer_disconnect_id(n->peers, stalled, PEER_REASON_SYNC_STALLED);
+        }
+    }
+    set_timer(n->sync_timer, 1000 < n->cfg->sync_stall_ms ? 1000 : n->cfg->sync_stall_ms / 2 + 1);
+}
+
+/* Tell the other peers about our new tip: headers to those that asked for
+ * them (sendheaders), an inv to the rest (the peer layer chooses). */
+static void announce(struct node *n, uint64_t source, const struct chain_entry *old_tip)
+{
+    const struct chain_entry *tip = chain_tip(n->chain);
+    if (tip == old_tip) return;
+    struct wire_header hdrs[ANNOUNCE_MAX_HEADERS];
+    size_t count = 0;
+    /* the new headers of the active chain, oldest first, if they are few */
+    int32_t from = old_tip && chain_contains(n->chain, old_tip) ? old_tip->height + 1 : tip->height;
+    if (tip->height - from + 1 > ANNOUNCE_MAX_HEADERS) from = tip->height;
+    for (int32_t h = from; h <= tip->height; h++)
+        if (node_header_at(n, chain_at_height(n->chain, h), &hdrs[count])) count++;
+    if (!count) return;
+    struct wire_headers msg = {.count = count, .headers = hdrs};
+    struct node_request req = {.type = NODE_REQ_ANNOUNCE, .u.headers = &msg};
+    size_t pos = 0;
+    uint64_t id;
+    void *value;
+    while (idmap_next(&n->node_peers, &pos, &id, &value)) {
+        const struct node_peer *np = value;
+        if (id != source && np->ready && np->kind != CONN_FEELER) peer_request(n->peers, id, &req);
+    }
+}
+
+void node_headers_received(struct node *n, uint64_t id, const struct wire_headers *hdrs)
+{
+    struct node_peer *np = node_peer_get(n, id);
+    if (!np) return;
+    bool from_sync = id == n->sync.peer;
+    if (hdrs->count == 0) {
+        if (from_sync && !n->sync.done) {
+            n->sync.done = true;
+            log_progress(n);
+            LOG_AT(LOG_INFO, LOG_CAT_CHAIN, (int64_t)id, "header sync caught up at height %d",
+                   chain_height(n->chain));
+        }
+        return;
+    }
+    if (!chain_lookup(n->chain, hdrs->headers[0].prev_hash)) {
+        /* Not connecting: an announcement ahead of what we know. Ask for
+         * the gap; a peer that keeps doing it is misbehaving. */
+        if (++np->unconnecting > MAX_UNCONNECTING) {
+            peer_misbehaving(n->peers, id, 20, "unconnecting-headers");
+            np->unconnecting = 0;
+        }
+        send_getheaders(n, id, NULL);
+        return;
+    }
+    const struct chain_entry *old_tip = chain_tip(n->chain), *last = NULL;
+    int64_t now = node_now();
+    size_t added = 0;
+    for (size_t i = 0; i < hdrs->count; i++) {
+        const struct chain_entry *e = NULL;
+        enum chain_err err = chain_add_header(n->chain, &hdrs->headers[i], now, &e);
+        if (err == CHAIN_OK) {
+            added++;
+            if (n->headers) headerstore_append(n->headers, &hdrs->headers[i]);
+        } else if (err != CHAIN_DUPLICATE) {
+            char hash[65];
+            uint8_t h[32];
+            wire_header_hash(&hdrs->headers[i], h);
+            hex_encode_rev(h, 32, hash);
+            LOG_AT(LOG_INFO, LOG_CAT_CHAIN, (int64_t)id, "invalid header %s: %s", hash, chain_err_str(err));
+            char offence[64];
+            snprintf(offence, sizeof offence, "invalid-header-%s", chain_err_str(err));
+            /* A header too far in the future may become valid; the rest never do. */
+            peer_misbehaving(n->peers, id, err == CHAIN_ERR_TIME_TOO_NEW ? 20 : 100, offence);
+            break;
+        }
+        last = e;
+    }
+    np->unconnecting = 0;
+    if (added && n->headers && headerstore_flush(n->headers) != HEADERSTORE_OK)
+        log_error(LOG_CAT_CHAIN, "cannot write headers.dat: %s", strerror(errno));
+    if (added) {
+        peer_table_set_best_height(n->peers, chain_height(n->chain));
+        if (from_sync) n->sync.progress_ms = clock_mono_ms();
+        if (np->start_height < last->height) np->start_height = last->height;
+    }
+    if (added && (n->sync.done || !from_sync) && chain_tip(n->chain) != old_tip) {
+        /* The tip moved outside the initial sync: one line, like UpdateTip. */
+        char tip[65];
+        hex_encode_rev(chain_tip(n->chain)->hash, 32, tip);
+        struct log_field f[] = {LOG_INT("height", chain_height(n->chain)), LOG_STR("best", tip)};
+        log_event(LOG_INFO, LOG_CAT_CHAIN, (int64_t)id, "new best header", f, 2);
+    }
+    if (last && hdrs->count == WIRE_MAX_HEADERS) {
+        send_getheaders(n, id, last); /* more where that came from */
+    } else if (from_sync && !n->sync.done) {
+        n->sync.done = true;
+        log_progress(n);
+        LOG_AT(LOG_INFO, LOG_CAT_CHAIN, (int64_t)id, "header sync caught up at height %d",
+               chain_height(n->chain));
+    }
+    if (hdrs->count < WIRE_MAX_HEADERS) announce(n, id, old_tip);
+}
+
+void node_block_announced(struct node *n, uint64_t id, const struct wire_inv *inv)
+{
+    /* Unknown block hashes: ask the announcer for headers up to them. */
+    for (size_t i = 0; i < inv->count; i++) {
+        if (!chain_lookup(n->chain, inv->entries[i].hash)) {
+            send_getheaders(n, id, NULL);
+            return;
+        }
+    }
+}
+
+/* getheaders from a peer: the first locator hash on our active chain is the
+ * fork point; up to 2,000 headers after it, stopping at hash_stop. */
+void node_getheaders_received(struct node *n, uint64_t id, const struct wire_locator *loc)
+{
+    const struct chain_entry *fork = NULL;
+    for (size_t i = 0; i < loc->count && !fork; i++) {
+        const struct chain_entry *e = chain_lookup(n->chain, loc->hashes[i]);
+        if (e && chain_contains(n->chain, e)) fork = e;
+    }
+    int32_t start = fork ? fork->height + 1 : 0; /* no common point: from genesis */
+    struct wire_header *out = malloc(WIRE_MAX_HEADERS * sizeof *out);
+    if (!out) return;
+    size_t count = 0;
+    for (int32_t h = start; h <= chain_height(n->chain) && count < WIRE_MAX_HEADERS; h++) {
+        const struct chain_entry *e = chain_at_height(n->chain, h);
+        if (!node_header_at(n, e, &out[count])) break;
+        count++;
+        if (memcmp(e->hash, loc->hash_stop, 32) == 0) break;
+    }
+    struct wire_headers msg = {.count = count, .headers = out};
+    struct node_request req = {.type = NODE_REQ_SEND_HEADERS, .u.headers = &msg};
+    peer_request(n->peers, id, &req);
+    free(out);
+}
+
+bool node_header_at(const struct node *n, const struct chain_entry *e, struct wire_header *out)
+{
+    if (!e) return false;
+    uint8_t raw[80];
+    if (e->seq == 0) {
+        memcpy(raw, n->cfg->peer.net->genesis_header, 80);
+    } else if (!n->headers || headerstore_read(n->headers, e->seq - 1, raw) != HEADERSTORE_OK) {
+        return false;
+    }
+    wire_header_parse(raw, out);
+    return true;
+}
+
+enum node_err node_sync_start(struct node *n)
+{
+    n->sync_timer = evtimer_new(n->base, on_sync_timer, n);
+    if (!n->sync_timer) return NODE_ERR_NOMEM;
+    set_timer(n->sync_timer, 1000);
+    return NODE_OK;
+}
+
+void node_sync_stop(struct node *n)
+{
+    if (n->sync_timer) event_free(n->sync_timer);
+    n->sync_timer = NULL;
+}
