@@ -215,12 +215,59 @@ static void test_serves_getheaders_and_a_second_daemon_syncs_and_follows(void **
     header_chain_free(&c);
 }
 
+/* The first sync peer never answers: after the stall timeout the daemon
+ * moves to the other peer and finishes there. */
+static void test_stalled_sync_peer_replaced(void **state)
+{
+    (void)state;
+    struct header_chain c;
+    header_chain_make(&c, 2500, 0);
+    uint16_t p1, p2;
+    int l1 = sp_listen(&p1), l2 = sp_listen(&p2);
+    char c1[48], c2[48];
+    snprintf(c1, sizeof c1, "--connect=127.0.0.1:%u", p1);
+    snprintf(c2, sizeof c2, "--connect=127.0.0.1:%u", p2);
+    struct daemon_proc d;
+    const char *args[] = {"--network=regtest", c1, c2, "--sync-stall-timeout=0.5", NULL};
+    assert_true(daemon_start(&d, args));
+    struct sp s1, s2;
+    assert_true(sp_accept(&s1, l1, magic(), WAIT_MS));
+    assert_true(sp_accept(&s2, l2, magic(), WAIT_MS));
+    assert_true(sp_handshake(&s1, false, NULL, WAIT_MS));
+    assert_true(sp_handshake(&s2, false, NULL, WAIT_MS));
+    /* whoever is asked first stays silent; the other serves */
+    struct wire_msg m;
+    struct sp *silent = NULL, *server = NULL;
+    uint64_t deadline = clock_mono_ms() + WAIT_MS;
+    while (!silent && clock_mono_ms() < deadline) {
+        if (sp_recv(&s1, &m, 20) == SP_FRAME) {
+            if (m.type == WIRE_GETHEADERS) silent = &s1, server = &s2;
+            wire_msg_free(&m);
+        } else if (sp_recv(&s2, &m, 20) == SP_FRAME) {
+            if (m.type == WIRE_GETHEADERS) silent = &s2, server = &s1;
+            wire_msg_free(&m);
+        }
+    }
+    assert_non_null(silent);
+    assert_true(header_chain_serve(server, &c, 300, WAIT_MS) >= 2);
+    assert_true(daemon_wait_log(&d, "header sync stalled: switching peer", WAIT_MS));
+    assert_true(daemon_wait_log(&d, "caught up at height 2500", WAIT_MS));
+    sp_close(&s1);
+    sp_close(&s2);
+    close(l1);
+    close(l2);
+    assert_int_equal(daemon_stop(&d, SIGTERM, WAIT_MS), 0);
+    daemon_cleanup(&d);
+    header_chain_free(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sync_store_restart_and_torn_tail),
         cmocka_unit_test(test_bad_pow_in_the_middle_rejected),
         cmocka_unit_test(test_serves_getheaders_and_a_second_daemon_syncs_and_follows),
+        cmocka_unit_test(test_stalled_sync_peer_replaced),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
