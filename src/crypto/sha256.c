@@ -1,38 +1,25 @@
-/* SHA-256 through OpenSSL EVP. One digest context is kept and re-initialised
- * for one-shot hashes: allocating one per call costs as much as hashing an
- * 80-byte header. The daemon is single-threaded; the context is per thread
- * anyway so tests and tools with threads stay correct.
+/* SHA-256 and SHA-256d from OpenSSL's libcrypto.
  *
- * EVP calls on a SHA-256 context fail only if OpenSSL cannot allocate its
- * first context; then no hash in the process can be trusted, so we abort
- * rather than return a wrong digest. Peer input never reaches that path. */
+ * The low-level SHA256_* calls are used, not EVP: they run the same
+ * assembly (SHA extensions where the CPU has them) on a context that lives
+ * on the stack, while every EVP digest init/final allocates, frees and
+ * dispatches through a provider, which costs more than hashing an 80-byte
+ * header (measured in bench/bench_chain: see docs/BENCHMARKS.md). OpenSSL 3
+ * marks these calls deprecated, not removed; the warning is silenced here
+ * only. */
+#define OPENSSL_SUPPRESS_DEPRECATED 1
+
 #include <btcpeerd/sha256.h>
 
-#include <openssl/evp.h>
-#include <stdlib.h>
+#include <openssl/sha.h>
 #include <string.h>
-
-static _Thread_local EVP_MD_CTX *oneshot_ctx;
-static _Thread_local EVP_MD *sha256_md;
-
-/* The digest is fetched once: OpenSSL 3's implicit fetch inside every
- * EVP_DigestInit_ex(EVP_sha256()) costs more than hashing a header. */
-static EVP_MD_CTX *oneshot(void)
-{
-    if (!oneshot_ctx) {
-        oneshot_ctx = EVP_MD_CTX_new();
-        sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
-        if (!oneshot_ctx || !sha256_md) abort();
-    }
-    return oneshot_ctx;
-}
 
 void sha256(const void *data, size_t len, uint8_t out[32])
 {
-    EVP_MD_CTX *ctx = oneshot();
-    if (EVP_DigestInit_ex2(ctx, sha256_md, NULL) != 1 ||
-        EVP_DigestUpdate(ctx, data, len) != 1 || EVP_DigestFinal_ex(ctx, out, NULL) != 1)
-        abort();
+    SHA256_CTX ctx;
+    SHA256_Init(&ctx);
+    SHA256_Update(&ctx, data, len);
+    SHA256_Final(out, &ctx);
 }
 
 void sha256d(const void *data, size_t len, uint8_t out[32])
@@ -44,12 +31,11 @@ void sha256d(const void *data, size_t len, uint8_t out[32])
 
 void sha256d_parts(const void *const *parts, const size_t *lens, size_t n, uint8_t out[32])
 {
-    EVP_MD_CTX *ctx = oneshot();
+    SHA256_CTX ctx;
     uint8_t first[32];
-    if (EVP_DigestInit_ex2(ctx, sha256_md, NULL) != 1) abort();
-    for (size_t i = 0; i < n; i++)
-        if (EVP_DigestUpdate(ctx, parts[i], lens[i]) != 1) abort();
-    if (EVP_DigestFinal_ex(ctx, first, NULL) != 1) abort();
+    SHA256_Init(&ctx);
+    for (size_t i = 0; i < n; i++) SHA256_Update(&ctx, parts[i], lens[i]);
+    SHA256_Final(first, &ctx);
     sha256(first, sizeof first, out);
 }
 
