@@ -31,7 +31,6 @@ struct chain_entry {
     int32_t version;
     uint32_t time;
     uint32_t bits;
-    uint32_t seq;                     /* order of acceptance: genesis 0, then 1, 2, ... */
 };
 
 enum chain_err {
@@ -78,6 +77,9 @@ const struct chain_entry *chain_ancestor(const struct chain *c, const struct cha
                                          int32_t h);
 /* Median time of e and up to ten of its ancestors. */
 uint32_t chain_median_time_past(const struct chain_entry *e);
+/* The order in which e was accepted: genesis 0, then 1, 2, ... (headers.dat
+ * keeps headers in this order). */
+uint32_t chain_entry_seq(const struct chain *c, const struct chain_entry *e);
 /* Headers known, all branches. */
 size_t chain_count(const struct chain *c);
 /* Bytes of heap the index holds (entries, hash table, active array). */

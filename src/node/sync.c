@@ -264,9 +264,11 @@ bool node_header_at(const struct node *n, const struct chain_entry *e, struct wi
 {
     if (!e) return false;
     uint8_t raw[80];
-    if (e->seq == 0) {
+    uint32_t seq = chain_entry_seq(n->chain, e);
+    if (seq == 0) {
         memcpy(raw, n->cfg->peer.net->genesis_header, 80);
-    } else if (!n->headers || headerstore_read(n->headers, e->seq - 1, raw) != HEADERSTORE_OK) {
+    } else if (seq == UINT32_MAX || !n->headers ||
+               headerstore_read(n->headers, seq - 1, raw) != HEADERSTORE_OK) {
         return false;
     }
     wire_header_parse(raw, out);
