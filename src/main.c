@@ -26,6 +26,7 @@ struct daemon_state {
     struct node *node;
     struct listener *listener;
     struct dnsseed *dnsseed;
+    bool stopping;
     struct event *sigint, *sigterm, *sighup;
 };
 
@@ -55,7 +56,11 @@ static void on_stop_signal(evutil_socket_t sig, short events, void *arg)
     listener_free(d->listener);
     d->listener = NULL;
     node_shutdown(d->node);
-    event_base_loopexit(d->base, NULL);
+    d->stopping = true;
+    /* Let DNS seed queries in flight finish (a second at most): cancelled
+     * ones are not freed until the loop runs them. */
+    static const struct timeval grace = {1, 0};
+    event_base_loopexit(d->base, dnsseed_in_flight(d->dnsseed) ? &grace : NULL);
 }
 
 static void on_sighup(evutil_socket_t sig, short events, void *arg)
@@ -114,6 +119,10 @@ static void on_dns_answer(const char *seed, const struct wire_netaddr *addrs, si
 {
     struct daemon_state *d = arg;
     if (err) log_info(LOG_CAT_NET, "DNS seed %s: %s", seed, err);
+    if (d->stopping) {
+        if (dnsseed_in_flight(d->dnsseed) == 0) event_base_loopexit(d->base, NULL);
+        return;
+    }
     if (d->node) node_seed_answer(d->node, seed, addrs, n);
 }
 

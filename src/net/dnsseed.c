@@ -1,25 +1,27 @@
-/* DNS seeds over evdns_getaddrinfo. Queries in flight are tracked so that
- * shutting down cancels them instead of letting a late answer reach a node
- * that is gone. */
+/* DNS seeds over evdns: an A and an AAAA query per seed, answered together.
+ * Queries in flight are tracked: main lets them finish before it stops
+ * (bounded), and what is still in flight then is cancelled so that no late
+ * answer reaches a node that is gone. */
 #include "net/dnsseed.h"
 
 #include <btcpeerd/netaddr.h>
 
 #include <event2/dns.h>
-#include <event2/util.h>
-#include <stdlib.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-#include <netinet/in.h>
 
 #define DNSSEED_MAX_ADDRS 256
 
 struct query {
     struct dnsseed *ds;
-    struct evdns_getaddrinfo_request *req;
+    struct evdns_request *req4, *req6;
     char seed[256];
     uint16_t port;
-    bool cancelled; /* the dnsseed is gone: only free the query */
+    struct wire_netaddr addrs[DNSSEED_MAX_ADDRS];
+    size_t n;
+    bool pending4, pending6; /* answers still to come */
+    int err;           /* first error seen, DNS_ERR_NONE if none */
     struct query *next;
 };
 
@@ -50,28 +52,44 @@ static void unlink_query(struct dnsseed *ds, struct query *q)
     }
 }
 
-static void on_answer(int result, struct evutil_addrinfo *res, void *arg)
+static void add_answers(struct query *q, char type, int count, const void *addresses)
 {
-    struct query *q = arg;
-    if (q->cancelled || result == EVUTIL_EAI_CANCEL) {
-        if (res) evutil_freeaddrinfo(res);
-        free(q);
-        return;
-    }
-    struct dnsseed *ds = q->ds;
-    unlink_query(ds, q);
-    struct wire_netaddr addrs[DNSSEED_MAX_ADDRS];
-    size_t n = 0;
-    for (struct evutil_addrinfo *ai = res; ai && n < DNSSEED_MAX_ADDRS; ai = ai->ai_next) {
-        struct wire_netaddr a;
-        if (!netaddr_from_sockaddr(ai->ai_addr, &a)) continue;
-        a.port = q->port;
+    for (int i = 0; i < count && q->n < DNSSEED_MAX_ADDRS; i++) {
+        struct wire_netaddr a = {.port = q->port};
+        if (type == DNS_IPv4_A) {
+            a.net = WIRE_NET_IPV4;
+            memcpy(a.addr, (const uint8_t *)addresses + 4 * i, 4);
+        } else if (type == DNS_IPv6_AAAA) {
+            wire_netaddr_from_v1(&a, (const uint8_t *)addresses + 16 * i);
+            a.port = q->port;
+        } else {
+            continue;
+        }
         bool dup = false;
-        for (size_t i = 0; i < n && !dup; i++) dup = netaddr_equal(&addrs[i], &a);
-        if (!dup) addrs[n++] = a;
+        for (size_t k = 0; k < q->n && !dup; k++) dup = netaddr_equal(&q->addrs[k], &a);
+        if (!dup) q->addrs[q->n++] = a;
     }
-    if (res) evutil_freeaddrinfo(res);
-    ds->cb(q->seed, addrs, n, result ? evutil_gai_strerror(result) : NULL, ds->arg);
+}
+
+static void on_answer(int result, char type, int count, int ttl, void *addresses, void *arg)
+{
+    (void)ttl;
+    struct query *q = arg;
+    if (result == DNS_ERR_NONE)
+        add_answers(q, type, count, addresses);
+    else if (q->err == DNS_ERR_NONE)
+        q->err = result;
+    if (type == DNS_IPv4_A)
+        q->pending4 = false;
+    else
+        q->pending6 = false;
+    if (q->pending4 || q->pending6) return;
+    struct dnsseed *ds = q->ds;
+    if (ds && result != DNS_ERR_CANCEL) {
+        unlink_query(ds, q);
+        const char *err = q->n == 0 && q->err != DNS_ERR_NONE ? evdns_err_to_string(q->err) : NULL;
+        ds->cb(q->seed, q->addrs, q->n, err, ds->arg);
+    }
     free(q);
 }
 
@@ -81,20 +99,19 @@ bool dnsseed_query(struct dnsseed *ds, const char *seed, uint16_t port)
     if (!q) return false;
     q->ds = ds;
     q->port = port;
+    q->pending4 = q->pending6 = true;
     snprintf(q->seed, sizeof q->seed, "%s", seed);
     q->next = ds->queries;
     ds->queries = q;
-    struct evutil_addrinfo hints;
-    memset(&hints, 0, sizeof hints);
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_protocol = IPPROTO_TCP;
-    /* The callback may run at once (cached, or a literal address); it then
-     * unlinks and frees q itself. */
-    struct evdns_getaddrinfo_request *req = evdns_getaddrinfo(ds->dns, seed, NULL, &hints, on_answer, q);
-    bool still_pending = false;
-    for (struct query *it = ds->queries; it; it = it->next) still_pending |= it == q;
-    if (still_pending) q->req = req;
+    q->req4 = evdns_base_resolve_ipv4(ds->dns, seed, 0, on_answer, q);
+    if (!q->req4) q->pending4 = false;
+    q->req6 = evdns_base_resolve_ipv6(ds->dns, seed, 0, on_answer, q);
+    if (!q->req6) q->pending6 = false;
+    if (!q->pending4 && !q->pending6) {
+        unlink_query(ds, q);
+        free(q);
+        return false;
+    }
     return true;
 }
 
@@ -108,16 +125,16 @@ size_t dnsseed_in_flight(const struct dnsseed *ds)
 void dnsseed_free(struct dnsseed *ds)
 {
     if (!ds) return;
-    /* A cancelled query's callback still runs (now or later) and frees it;
-     * it no longer looks at ds. */
+    /* Queries still in flight (main waits for them before it stops) are
+     * cancelled: their callbacks, whenever they run, free the query, which
+     * no longer points back at ds. */
     while (ds->queries) {
         struct query *q = ds->queries;
         ds->queries = q->next;
-        q->cancelled = true;
-        if (q->req)
-            evdns_getaddrinfo_cancel(q->req);
-        else
-            free(q);
+        q->ds = NULL;
+        struct evdns_request *r6 = q->pending6 ? q->req6 : NULL;
+        if (q->pending4) evdns_cancel_request(ds->dns, q->req4);
+        if (r6) evdns_cancel_request(ds->dns, r6);
     }
     free(ds);
 }

@@ -17,7 +17,7 @@ typedef void (*dnsseed_cb)(const char *seed, const struct wire_netaddr *addrs, s
                            const char *err, void *arg);
 
 struct dnsseed *dnsseed_new(struct evdns_base *dns, dnsseed_cb cb, void *arg);
-/* Cancels queries still in flight; their callbacks do not run. */
+/* Queries still in flight are cancelled and stop reporting. */
 void dnsseed_free(struct dnsseed *ds);
 /* Start a query; false if it could not be started. */
 bool dnsseed_query(struct dnsseed *ds, const char *seed, uint16_t port);

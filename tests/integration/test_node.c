@@ -52,6 +52,13 @@ static int accept_any(const int *fds, size_t n, struct sp *out, unsigned timeout
     return -1;
 }
 
+/* SIGTERM must end the daemon with status 0; if not, show its log. */
+static void stop_ok(struct daemon_proc *d)
+{
+    int rc = daemon_stop(d, SIGTERM, WAIT_MS);
+    if (rc != 0) fail_msg("exit status %d, log:\n%s", rc, d->log ? d->log : "");
+}
+
 static void wait_log_count(struct daemon_proc *d, const char *needle, size_t count)
 {
     uint64_t deadline = clock_mono_ms() + WAIT_MS;
@@ -90,7 +97,7 @@ static void test_dns_seeds_feed_outbound_one_per_group(void **state)
     sp_close(&a);
     sp_close(&b);
     for (int i = 0; i < 3; i++) close(fds[i]);
-    assert_int_equal(daemon_stop(&d, SIGTERM, WAIT_MS), 0);
+    stop_ok(&d);
     daemon_cleanup(&d);
     dns_server_stop(&dns);
 }
@@ -116,7 +123,7 @@ static void test_outbound_without_services_is_dropped(void **state)
     assert_true(daemon_wait_log(&d, "reason=missing-services", WAIT_MS));
     sp_close(&s);
     close(fd);
-    assert_int_equal(daemon_stop(&d, SIGTERM, WAIT_MS), 0);
+    stop_ok(&d);
     daemon_cleanup(&d);
     dns_server_stop(&dns);
 }
@@ -146,7 +153,7 @@ static void test_feeler_moves_a_new_address_to_tried(void **state)
     sp_close(&out);
     sp_close(&feeler);
     for (int i = 0; i < 2; i++) close(fds[i]);
-    assert_int_equal(daemon_stop(&d, SIGTERM, WAIT_MS), 0);
+    stop_ok(&d);
     daemon_cleanup(&d);
     dns_server_stop(&dns);
 }
@@ -234,7 +241,7 @@ static void test_addr_flood_beyond_token_bucket_dropped_and_getaddr_once(void **
     sp_close(&a);
     sp_close(&b);
     sp_close(&c);
-    assert_int_equal(daemon_stop(&d, SIGTERM, WAIT_MS), 0);
+    stop_ok(&d);
     daemon_cleanup(&d);
     dns_server_stop(&dns);
 }
@@ -288,7 +295,7 @@ static void test_bans_survive_restart_and_expire(void **state)
     assert_true(daemon_wait_log(&d, "banned 127.0.0.1/32", WAIT_MS));
     assert_true(refused(port));
     assert_true(daemon_wait_log(&d, "reason=banned", WAIT_MS));
-    assert_int_equal(daemon_stop(&d, SIGTERM, WAIT_MS), 0);
+    stop_ok(&d);
     daemon_cleanup(&d);
 
     /* restarted: still banned, until the stored expiry */
@@ -299,7 +306,7 @@ static void test_bans_survive_restart_and_expire(void **state)
     bool accepted = false;
     while (!accepted && clock_mono_ms() < deadline) accepted = !refused(port);
     assert_true(accepted);
-    assert_int_equal(daemon_stop(&d, SIGTERM, WAIT_MS), 0);
+    stop_ok(&d);
     daemon_cleanup(&d);
     char cmd[96];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
@@ -323,14 +330,14 @@ static void test_peers_dat_survives_restart_and_corruption_is_moved_aside(void *
     struct daemon_proc d;
     assert_true(process_start_btcpeerd(&d, args));
     assert_true(daemon_wait_log(&d, "2 new", WAIT_MS));
-    assert_int_equal(daemon_stop(&d, SIGTERM, WAIT_MS), 0);
+    stop_ok(&d);
     daemon_cleanup(&d);
     struct stat st;
     assert_int_equal(stat(path, &st), 0);
 
     assert_true(process_start_btcpeerd(&d, args));
     assert_true(daemon_wait_log(&d, "loaded 2 addresses", WAIT_MS));
-    assert_int_equal(daemon_stop(&d, SIGTERM, WAIT_MS), 0);
+    stop_ok(&d);
     daemon_cleanup(&d);
 
     FILE *f = fopen(path, "r+");
@@ -340,7 +347,7 @@ static void test_peers_dat_survives_restart_and_corruption_is_moved_aside(void *
     fclose(f);
     assert_true(process_start_btcpeerd(&d, args));
     assert_true(daemon_wait_log(&d, "moved aside to peers.dat.bad", WAIT_MS));
-    assert_int_equal(daemon_stop(&d, SIGTERM, WAIT_MS), 0);
+    stop_ok(&d);
     daemon_cleanup(&d);
     char bad[112];
     snprintf(bad, sizeof bad, "%s.bad", path);
@@ -372,7 +379,7 @@ static void test_inbound_eviction_and_group_cap(void **state)
     assert_true(daemon_wait_log(&d, "reason=evicted", WAIT_MS));
     assert_non_null(strstr(strstr(d.log, "reason=evicted") - 200, "addr=127.31.0."));
     for (int i = 0; i < 21; i++) sp_close(&peers[i]);
-    assert_int_equal(daemon_stop(&d, SIGTERM, WAIT_MS), 0);
+    stop_ok(&d);
     daemon_cleanup(&d);
 
     /* a cap of two per group: the third from 127.33/16 is refused */
@@ -389,7 +396,7 @@ static void test_inbound_eviction_and_group_cap(void **state)
     sp_close(&a);
     sp_close(&b);
     sp_close(&c);
-    assert_int_equal(daemon_stop(&d, SIGTERM, WAIT_MS), 0);
+    stop_ok(&d);
     daemon_cleanup(&d);
 }
 
