@@ -150,10 +150,16 @@ static bool start_btcpeerd(struct daemon_proc *d, const char *const *args, bool 
     char datadir_arg[160], out_path[192];
     snprintf(datadir_arg, sizeof datadir_arg, "--datadir=%s/data", d->datadir);
     snprintf(out_path, sizeof out_path, "%s/output.log", d->datadir);
-    const char *argv[64];
+    const char *argv[80];
     size_t n = 0;
+    /* BTCPEERD_TEST_WRAPPER runs every daemon under a tool, e.g.
+     * "valgrind -q --error-exitcode=99 --leak-check=full". */
+    char wrapper[512] = "";
+    const char *w = getenv("BTCPEERD_TEST_WRAPPER");
+    if (w) snprintf(wrapper, sizeof wrapper, "%s", w);
+    for (char *tok = strtok(wrapper, " "); tok && n < 16; tok = strtok(NULL, " ")) argv[n++] = tok;
     argv[n++] = BTCPEERD_BIN;
-    for (size_t i = 0; args && args[i] && n < 60; i++) argv[n++] = args[i];
+    for (size_t i = 0; args && args[i] && n < 76; i++) argv[n++] = args[i];
     if (with_datadir) {
         argv[n++] = datadir_arg;
         argv[n++] = "--log-file=-";
