@@ -477,7 +477,7 @@ size_t chain_count(const struct chain *c)
 
 size_t chain_memory(const struct chain *c)
 {
-    return sizeof *c + c->n_chunks * CHUNK_LEN * sizeof(struct chain_entry) +
+    return sizeof *c + c->n_chunks * CHUNK_BYTES +
            c->chunks_cap * sizeof *c->chunks + c->cap * sizeof *c->slots +
            c->active_cap * sizeof *c->active;
 }

@@ -68,19 +68,20 @@ void u256_to_hex(const struct u256 *a, char out[65])
     out[64] = '\0';
 }
 
-/* Number of significant bits (0 for zero). */
+/* Number of significant bits (0 for zero). Binary search on the top word:
+ * the min-difficulty rule computes the limit's compact form per header. */
 static unsigned u256_bits(const struct u256 *a)
 {
     for (int i = W - 1; i >= 0; i--) {
-        if (a->w[i]) {
-            unsigned n = 32;
-            uint32_t v = a->w[i];
-            while (!(v & 0x80000000u)) {
-                v <<= 1;
-                n--;
-            }
-            return (unsigned)i * 32 + n;
-        }
+        uint32_t v = a->w[i];
+        if (!v) continue;
+        unsigned n = 1;
+        if (v >> 16) { n += 16; v >>= 16; }
+        if (v >> 8) { n += 8; v >>= 8; }
+        if (v >> 4) { n += 4; v >>= 4; }
+        if (v >> 2) { n += 2; v >>= 2; }
+        if (v >> 1) n += 1;
+        return (unsigned)i * 32 + n;
     }
     return 0;
 }
@@ -153,16 +154,16 @@ void pow_set_compact(struct u256 *out, uint32_t bits, bool *negative, bool *over
 {
     unsigned size = bits >> 24;
     uint32_t word = bits & 0x007fffffu;
-    struct u256 v = {{0}};
+    memset(out, 0, sizeof *out);
     if (size <= 3) {
         word >>= 8 * (3 - size);
-        v.w[0] = word;
+        out->w[0] = word;
     } else {
-        v.w[0] = word;
-        if (8 * (size - 3) < 256) u256_shl(&v, &v, 8 * (size - 3));
-        else v.w[0] = 0;
+        /* word << 8 * (size - 3), dropping what passes bit 255. */
+        unsigned shift = 8 * (size - 3), idx = shift / 32, bit = shift % 32;
+        if (idx < W) out->w[idx] = word << bit;
+        if (bit && idx + 1 < W) out->w[idx + 1] = word >> (32 - bit);
     }
-    *out = v;
     if (negative) *negative = word != 0 && (bits & 0x00800000u) != 0;
     if (overflow)
         *overflow = word != 0 && (size > 34 || (word > 0xff && size > 33) || (word > 0xffff && size > 32));
