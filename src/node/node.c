@@ -102,45 +102,41 @@ static void state_path(const struct node *n, const char *name, char *out, size_t
     snprintf(out, cap, "%s/%s", n->cfg->datadir, name);
 }
 
-static void load_peers(struct node *n)
+/* Read <datadir>/name and give it to parse (which returns NULL on success,
+ * else why the contents are bad). A file that cannot be read or parsed is
+ * moved aside as name.bad and the node starts without it. */
+static void load_state(struct node *n, const char *name,
+                       const char *(*parse)(struct node *n, const uint8_t *data, size_t len))
 {
     char path[PATH_MAX + 16];
     uint8_t *data = NULL;
     size_t len = 0;
-    state_path(n, "peers.dat", path, sizeof path);
+    state_path(n, name, path, sizeof path);
     enum store_err serr = store_read(path, STATE_FILE_MAX, &data, &len);
     if (serr == STORE_ERR_NOT_FOUND) return;
-    enum addrman_err aerr = serr == STORE_OK ? addrman_deserialize(n->addrman, data, len)
-                                             : ADDRMAN_ERR_FORMAT;
+    const char *why = serr == STORE_OK ? parse(n, data, len) : store_err_str(serr);
     free(data);
-    if (aerr == ADDRMAN_OK) {
-        log_info(LOG_CAT_ADDRMAN, "loaded %zu addresses (%zu tried) from peers.dat",
-                 addrman_size(n->addrman), addrman_size_tried(n->addrman));
-        return;
-    }
-    log_warn(LOG_CAT_ADDRMAN, "peers.dat is unreadable (%s): moved aside to peers.dat.bad, starting empty",
-             serr == STORE_OK ? addrman_err_str(aerr) : store_err_str(serr));
+    if (!why) return;
+    log_warn(LOG_CAT_NODE, "%s is unreadable (%s): moved aside to %s.bad, starting without it", name,
+             why, name);
     store_move_aside(path);
 }
 
-static void load_bans(struct node *n)
+static const char *parse_peers(struct node *n, const uint8_t *data, size_t len)
 {
-    char path[PATH_MAX + 16];
-    uint8_t *data = NULL;
-    size_t len = 0;
-    state_path(n, "banlist.dat", path, sizeof path);
-    enum store_err serr = store_read(path, STATE_FILE_MAX, &data, &len);
-    if (serr == STORE_ERR_NOT_FOUND) return;
-    enum banman_err berr = serr == STORE_OK ? banman_deserialize(n->banman, data, len, node_now())
-                                            : BANMAN_ERR_FORMAT;
-    free(data);
-    if (berr == BANMAN_OK) {
-        log_info(LOG_CAT_NODE, "loaded %zu bans from banlist.dat", banman_count(n->banman));
-        return;
-    }
-    log_warn(LOG_CAT_NODE, "banlist.dat is unreadable (%s): moved aside to banlist.dat.bad",
-             serr == STORE_OK ? banman_err_str(berr) : store_err_str(serr));
-    store_move_aside(path);
+    enum addrman_err err = addrman_deserialize(n->addrman, data, len);
+    if (err != ADDRMAN_OK) return addrman_err_str(err);
+    log_info(LOG_CAT_ADDRMAN, "loaded %zu addresses (%zu tried) from peers.dat",
+             addrman_size(n->addrman), addrman_size_tried(n->addrman));
+    return NULL;
+}
+
+static const char *parse_bans(struct node *n, const uint8_t *data, size_t len)
+{
+    enum banman_err err = banman_deserialize(n->banman, data, len, node_now());
+    if (err != BANMAN_OK) return banman_err_str(err);
+    log_info(LOG_CAT_NODE, "loaded %zu bans from banlist.dat", banman_count(n->banman));
+    return NULL;
 }
 
 static enum node_err save_file(struct node *n, const char *name, struct buf_writer *w)
@@ -288,8 +284,8 @@ struct node *node_new(struct event_base *base, struct evdns_base *dns,
 enum node_err node_start(struct node *n)
 {
     if (n->cfg->datadir[0]) {
-        load_peers(n);
-        load_bans(n);
+        load_state(n, "peers.dat", parse_peers);
+        load_state(n, "banlist.dat", parse_bans);
         if (open_headers(n) != NODE_OK) return NODE_ERR_STORE;
         struct timeval tv = {.tv_sec = n->cfg->save_interval_ms / 1000,
                              .tv_usec = (suseconds_t)(n->cfg->save_interval_ms % 1000) * 1000};

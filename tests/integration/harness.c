@@ -264,6 +264,16 @@ int run_btcpeerd(const char *const *args, char **out, unsigned timeout_ms)
     return rc;
 }
 
+uint16_t daemon_start_listening(struct daemon_proc *d, const char *const *extra)
+{
+    const char *args[16] = {"--network=regtest", "--bind=127.0.0.1", "--port=0", "--log-level=debug"};
+    size_t n = 4;
+    for (size_t i = 0; extra && extra[i] && n < 15; i++) args[n++] = extra[i];
+    args[n] = NULL;
+    if (!daemon_start(d, args)) return 0;
+    return daemon_port(d, 8000);
+}
+
 uint16_t daemon_port(struct daemon_proc *d, unsigned timeout_ms)
 {
     static const char needle[] = "listening on 127.0.0.1:";

@@ -29,6 +29,10 @@ bool process_start_btcpeerd(struct daemon_proc *d, const char *const *args);
 bool process_start(struct daemon_proc *d, const char *const *argv);
 /* Wait until the log contains needle; false on timeout or exit. */
 bool daemon_wait_log(struct daemon_proc *d, const char *needle, unsigned timeout_ms);
+/* A regtest daemon at debug level listening on 127.0.0.1 with a free port
+ * (plus extra flags, NULL-terminated, at most 10): its port. Fails the
+ * test if it does not come up. */
+uint16_t daemon_start_listening(struct daemon_proc *d, const char *const *extra);
 /* The port the daemon logged "listening on 127.0.0.1:PORT" for (waits up to
  * timeout_ms); 0 if none. */
 uint16_t daemon_port(struct daemon_proc *d, unsigned timeout_ms);

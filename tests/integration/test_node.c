@@ -158,15 +158,15 @@ static void test_feeler_moves_a_new_address_to_tried(void **state)
     dns_server_stop(&dns);
 }
 
+/* Listening, with no DNS seeds and no outbound slots unless extra says so
+ * (later flags win). */
 static uint16_t start_listening(struct daemon_proc *d, const char *const *extra)
 {
-    const char *args[16] = {"--network=regtest", "--bind=127.0.0.1", "--port=0", "--log-level=debug",
-                            "--dnsseed=0", "--max-outbound=0"};
-    size_t n = 6;
-    for (size_t i = 0; extra && extra[i] && n < 15; i++) args[n++] = extra[i];
+    const char *args[12] = {"--dnsseed=0", "--max-outbound=0"};
+    size_t n = 2;
+    for (size_t i = 0; extra && extra[i] && n < 11; i++) args[n++] = extra[i];
     args[n] = NULL;
-    assert_true(daemon_start(d, args));
-    uint16_t port = daemon_port(d, WAIT_MS);
+    uint16_t port = daemon_start_listening(d, args);
     assert_true(port != 0);
     return port;
 }

@@ -22,17 +22,9 @@ static const uint8_t *regtest_magic(void)
     return netparams_get(NET_REGTEST)->magic;
 }
 
-/* A regtest daemon listening on 127.0.0.1 with a free port, plus extra
- * flags (NULL-terminated, at most 8). */
 static uint16_t start_listening(struct daemon_proc *d, const char *const *extra)
 {
-    const char *args[16] = {"--network=regtest", "--bind=127.0.0.1", "--port=0",
-                            "--log-level=debug"};
-    size_t n = 4;
-    for (size_t i = 0; extra && extra[i] && n < 15; i++) args[n++] = extra[i];
-    args[n] = NULL;
-    assert_true(daemon_start(d, args));
-    uint16_t port = daemon_port(d, WAIT_MS);
+    uint16_t port = daemon_start_listening(d, extra);
     assert_true(port != 0);
     return port;
 }
