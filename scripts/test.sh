@@ -2,8 +2,9 @@
 # The whole test suite, as CI runs it:
 #  1. Debug build with AddressSanitizer + UndefinedBehaviorSanitizer (errors
 #     fatal), every ctest;
-#  2. Debug build without sanitizers, the unit tests under valgrind;
-#  3. when clang is present, each libFuzzer target for a few seconds.
+#  2. a RelWithDebInfo build (-O2 finds warnings -O0 does not);
+#  3. Debug build without sanitizers, the unit tests under valgrind;
+#  4. when clang is present, each libFuzzer target for a few seconds.
 # Run from anywhere; build trees go under build-test/ in the project.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,6 +25,10 @@ cmake --build build-test/asan -j"$jobs"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest --test-dir build-test/asan --output-on-failure -j"$jobs" | tee build-test/ctest.log
 ctest_total=$(grep -oE 'tests failed out of [0-9]+' build-test/ctest.log | grep -oE '[0-9]+$')
+
+echo "== release build: the README's first command builds this way =="
+cmake -S . -B build-test/release -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build-test/release -j"$jobs"
 
 echo "== valgrind: unit tests =="
 cmake -S . -B build-test/valgrind -DCMAKE_BUILD_TYPE=Debug -DBTCPEERD_BENCH=OFF >/dev/null

@@ -106,7 +106,15 @@ void peer_connected_message(struct peer *p, struct wire_msg *msg)
         p->cmpct_version = msg->u.sendcmpct.version;
         break;
     case WIRE_GETHEADERS: post_msg(p, PEER_EV_GETHEADERS, msg); break;
-    case WIRE_HEADERS: post_msg(p, PEER_EV_HEADERS, msg); break;
+    case WIRE_HEADERS:
+        /* BIP130, when Core does it: once headers flow between us, ask for
+         * new blocks to be announced as headers rather than inv. */
+        if (!p->sent_sendheaders && p->their_version >= 70012) {
+            p->sent_sendheaders = true;
+            if (!peer_send_empty(p, WIRE_SENDHEADERS)) break;
+        }
+        post_msg(p, PEER_EV_HEADERS, msg);
+        break;
     case WIRE_BLOCK: post_msg(p, PEER_EV_BLOCK, msg); break;
     case WIRE_NOTFOUND: post_msg(p, PEER_EV_NOT_FOUND, msg); break;
     case WIRE_TX: post_msg(p, PEER_EV_TX, msg); break;

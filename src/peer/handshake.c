@@ -84,8 +84,6 @@ static void peer_become_connected(struct peer *p)
     p->last_recv_us = clock_mono_us(); /* the idle-ping clock starts now */
     log_handshake(p);
     peer_timer_schedule(p);
-    /* BIP130: announce new blocks to us with headers, not inv. */
-    if (p->their_version >= 70012 && !peer_send_empty(p, WIRE_SENDHEADERS)) return;
 
     struct peer_event *ev = peer_event_new(PEER_EV_READY, p->id);
     if (!ev) return;

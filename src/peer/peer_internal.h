@@ -46,6 +46,7 @@ struct peer {
     uint8_t user_agent[WIRE_MAX_USER_AGENT];
     size_t user_agent_len;
     bool wants_addrv2, wtxidrelay, wants_headers_announce, sent_getaddr_to_node;
+    bool sent_sendheaders;
     int64_t feefilter;
     bool cmpct_announce;
     uint64_t cmpct_version;

@@ -296,7 +296,5 @@ bool sp_handshake_services(struct sp *s, bool initiator, uint64_t services,
     wire_msg_free(&msg);
     if (!initiator && !sp_send(s, &ours)) return false;
     if (!sp_send_empty(s, WIRE_VERACK)) return false;
-    /* btcpeerd follows its verack with sendheaders (BIP130) once connected:
-     * read it here so tests start from a quiet connection. */
-    return sp_expect(s, WIRE_VERACK, NULL, timeout_ms) && sp_expect(s, WIRE_SENDHEADERS, NULL, timeout_ms);
+    return sp_expect(s, WIRE_VERACK, NULL, timeout_ms);
 }

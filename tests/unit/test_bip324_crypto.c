@@ -88,12 +88,10 @@ static void assert_hex_equal(const uint8_t *got, size_t n, const char *want_hex)
     char *hex = malloc(2 * n + 1);
     assert_non_null(hex);
     hex_encode(got, n, hex);
-    if (strcmp(hex, want_hex) != 0) {
-        print_error("got  %s\nwant %s\n", hex, want_hex);
-        free(hex);
-        fail();
-    }
+    bool equal = strcmp(hex, want_hex) == 0;
+    if (!equal) print_error("got  %s\nwant %s\n", hex, want_hex);
     free(hex);
+    if (!equal) fail();
 }
 
 static void test_ellswift_decode_vectors(void **state)

@@ -171,8 +171,6 @@ static uint64_t handshake(struct fixture *f)
     struct wire_msg verack = {.type = WIRE_VERACK};
     send_msg(f, &verack);
     assert_true(run_until(f, has_ready));
-    assert_true(recv_msg(f, &got)); /* BIP130: announce with headers, please */
-    assert_int_equal(got.type, WIRE_SENDHEADERS);
     return id;
 }
 
@@ -247,6 +245,22 @@ static void test_requests_reach_the_wire_and_shutdown_disconnects(void **state)
     assert_int_equal(peer_request(f->table, id, &req), PEER_ERR_UNKNOWN_ID);
 }
 
+static void test_sendheaders_once_headers_flow(void **state)
+{
+    struct fixture *f = *state;
+    handshake(f);
+    struct wire_msg headers = {.type = WIRE_HEADERS};
+    send_msg(f, &headers);
+    struct wire_msg got;
+    assert_true(recv_msg(f, &got));
+    assert_int_equal(got.type, WIRE_SENDHEADERS); /* BIP130, after the first headers */
+    send_msg(f, &headers);
+    struct wire_msg ping = {.type = WIRE_PING, .u.ping.nonce = 3};
+    send_msg(f, &ping);
+    assert_true(recv_msg(f, &got));
+    assert_int_equal(got.type, WIRE_PONG); /* and only once */
+}
+
 static void test_misbehaviour_at_limit_disconnects(void **state)
 {
     struct fixture *f = *state;
@@ -284,6 +298,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_request_before_handshake_is_not_connected, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ready_carries_sanitized_version, setup, teardown),
         cmocka_unit_test_setup_teardown(test_requests_reach_the_wire_and_shutdown_disconnects, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sendheaders_once_headers_flow, setup, teardown),
         cmocka_unit_test_setup_teardown(test_misbehaviour_at_limit_disconnects, setup, teardown),
         cmocka_unit_test_setup_teardown(test_queue_drains_in_bounded_batches, setup, teardown),
     };
