@@ -82,6 +82,8 @@ static void node_config_from(struct node_config *nc, const struct config *cfg)
     nc->peer.ping_interval_ms = cfg->ping_interval_ms;
     nc->peer.ping_timeout_ms = cfg->ping_timeout_ms;
     nc->peer.max_msg_rate = cfg->max_msg_rate;
+    nc->peer.v2_enabled = cfg->v2transport == 1;
+    if (!nc->peer.v2_enabled) nc->peer.services &= ~NODE_P2P_V2; /* advertise only what we speak */
     if (cfg->user_agent_comment[0])
         snprintf(nc->peer.user_agent, sizeof nc->peer.user_agent, "/btcpeerd:%s(%s)/",
                  BTCPEERD_VERSION_STRING, cfg->user_agent_comment);

@@ -15,7 +15,7 @@ static void manual_connect(struct manual_peer *m)
     struct node *n = m->node;
     if (n->shutting_down) return;
     uint64_t id = 0;
-    enum peer_err err = peer_connect(n->peers, m->host, m->port, true, &id);
+    enum peer_err err = peer_connect_v(n->peers, m->host, m->port, true, !m->v1_only, &id);
     if (err != PEER_OK) {
         log_warn(LOG_CAT_NODE, "cannot connect to %s:%u: %s", m->host, m->port, peer_err_str(err));
         return;
@@ -86,11 +86,18 @@ void node_manual_ready(struct node *n, uint64_t peer_id)
     if (m) m->backoff_ms = n->cfg->reconnect_min_ms;
 }
 
-void node_manual_disconnected(struct node *n, uint64_t peer_id)
+void node_manual_disconnected(struct node *n, uint64_t peer_id, bool v2_no_answer)
 {
     struct manual_peer *m = find_by_peer(n, peer_id);
     if (!m || n->shutting_down) return;
     m->peer_id = 0;
+    if (v2_no_answer && !m->v1_only) {
+        /* It closed on our BIP324 key: a v1-only node. Straight back in v1. */
+        m->v1_only = true;
+        log_info(LOG_CAT_NODE, "%s:%u does not speak BIP324: reconnecting with v1", m->host, m->port);
+        manual_connect(m);
+        return;
+    }
     struct timeval tv = {.tv_sec = m->backoff_ms / 1000, .tv_usec = (suseconds_t)(m->backoff_ms % 1000) * 1000};
     log_info(LOG_CAT_NODE, "reconnecting to %s:%u in %u ms", m->host, m->port, m->backoff_ms);
     evtimer_add(m->retry, &tv);

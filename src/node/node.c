@@ -88,6 +88,15 @@ static void node_peer_remove(struct node *n, uint64_t id)
     free(idmap_del(&n->node_peers, id));
 }
 
+uint64_t node_addr_hash(const struct wire_netaddr *a)
+{
+    uint8_t k[35];
+    size_t n = netaddr_key(a, k);
+    uint64_t h = 1469598103934665603ull; /* FNV-1a: a private set, not adversarial placement */
+    for (size_t i = 0; i < n; i++) h = (h ^ k[i]) * 1099511628211ull;
+    return h ? h : 1;
+}
+
 bool node_is_whitelisted(const struct node *n, const struct wire_netaddr *a)
 {
     for (size_t i = 0; i < n->cfg->n_whitelist; i++)
@@ -229,7 +238,7 @@ static void node_on_disconnected(struct node *n, uint64_t id, const struct peer_
                    (long long)n->cfg->bantime_s);
         }
     }
-    if (kind == CONN_MANUAL) node_manual_disconnected(n, id);
+    if (kind == CONN_MANUAL) node_manual_disconnected(n, id, info->v2_no_answer);
     if (np && (kind == CONN_OUTBOUND || kind == CONN_FEELER)) node_outbound_gone(n, np, info);
     node_peer_remove(n, id);
     node_sync_peer_gone(n, id);
@@ -268,6 +277,7 @@ struct node *node_new(struct event_base *base, struct evdns_base *dns,
     n->cfg = cfg;
     if (hooks) n->hooks = *hooks;
     idmap_init(&n->node_peers);
+    idmap_init(&n->v1_only);
     n->queue = node_queue_new(base, 64, node_on_event, n);
     if (n->queue) n->peers = peer_table_new(base, dns, &cfg->peer, n->queue);
     n->addrman = addrman_new(NULL, cfg->allow_unroutable || cfg->local_groups);
@@ -325,6 +335,7 @@ void node_free(struct node *n)
     void *value;
     while (idmap_next(&n->node_peers, &pos, NULL, &value)) free(value);
     idmap_free(&n->node_peers);
+    idmap_free(&n->v1_only);
     if (n->save_timer) event_free(n->save_timer);
     addrman_free(n->addrman);
     banman_free(n->banman);

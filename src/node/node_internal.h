@@ -22,6 +22,7 @@ struct manual_peer {
     char host[256];
     uint16_t port;
     uint64_t peer_id;      /* current connection, 0 if none */
+    bool v1_only;          /* it closed on our BIP324 key once: v1 from now on */
     uint32_t backoff_ms;   /* next retry delay */
     struct event *retry;
 };
@@ -54,6 +55,7 @@ struct node {
     struct node_queue *queue;
     struct peer_table *peers;
     struct idmap node_peers;    /* id → struct node_peer * */
+    struct idmap v1_only;       /* address hashes that refused BIP324: dial them with v1 */
     struct addrman *addrman;
     struct banman *banman;
     struct manual_peer *manual;
@@ -81,11 +83,14 @@ struct node_peer *node_peer_add(struct node *n, uint64_t id, enum node_conn_kind
 bool node_is_whitelisted(const struct node *n, const struct wire_netaddr *a);
 int64_t node_now(void);
 
+/* A hash of an address and port, for sets of addresses. */
+uint64_t node_addr_hash(const struct wire_netaddr *a);
+
 /* manual.c */
 enum node_err node_manual_start(struct node *n);
 void node_manual_stop(struct node *n);
 void node_manual_ready(struct node *n, uint64_t peer_id);
-void node_manual_disconnected(struct node *n, uint64_t peer_id);
+void node_manual_disconnected(struct node *n, uint64_t peer_id, bool v2_no_answer);
 
 /* outbound.c */
 enum node_err node_outbound_start(struct node *n);

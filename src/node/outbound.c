@@ -57,10 +57,13 @@ static bool conflicts(const struct node *n, const struct wire_netaddr *a)
     return false;
 }
 
+/* BIP324 to peers that say they speak it, unless one already closed on
+ * our key (then v1, as Core remembers). */
 static bool dial(struct node *n, const struct wire_netaddr *a, enum node_conn_kind kind)
 {
     uint64_t id;
-    if (peer_connect_addr(n->peers, a, &id) != PEER_OK) return false;
+    bool v2 = (a->services & NODE_P2P_V2) && !idmap_get(&n->v1_only, node_addr_hash(a));
+    if (peer_connect_addr(n->peers, a, v2, &id) != PEER_OK) return false;
     addrman_attempt(n->addrman, a, false, node_now());
     if (!node_peer_add(n, id, kind, a)) {
         peer_disconnect_id(n->peers, id, PEER_REASON_SHUTDOWN);
@@ -228,6 +231,15 @@ void node_outbound_ready(struct node *n, struct node_peer *np, const struct peer
 
 void node_outbound_gone(struct node *n, struct node_peer *np, const struct peer_disconnected_info *info)
 {
+    if (info->v2_no_answer && !n->shutting_down) {
+        /* Closed on our BIP324 key without a word: a v1-only node. Again
+         * at once, in v1, and remember. */
+        idmap_put(&n->v1_only, node_addr_hash(&np->addr), (void *)1);
+        struct wire_netaddr a = np->addr;
+        a.services &= ~NODE_P2P_V2;
+        dial(n, &a, np->kind);
+        return;
+    }
     /* A failure counts against the address only if we never got through. */
     if (!info->was_connected && strcmp(info->reason, "shutdown") != 0)
         addrman_attempt(n->addrman, &np->addr, true, node_now());

@@ -47,6 +47,7 @@ struct peer_disconnected_info {
     struct wire_netaddr netaddr;
     bool inbound;
     bool was_connected;   /* the handshake had completed */
+    bool v2_no_answer;    /* outbound v2: closed before sending a byte (try v1) */
 };
 
 struct peer_event {

@@ -59,8 +59,9 @@ static void log_handshake(const struct peer *p)
 {
     char ua[WIRE_MAX_USER_AGENT + 1];
     log_sanitize(p->user_agent, p->user_agent_len, ua);
-    char services[160];
+    char services[160], session[65];
     wire_services_str(p->their_services, services, sizeof services);
+    peer_transport_session_hex(p, session);
     struct log_field f[] = {
         LOG_STR("addr", p->addr_str),
         LOG_STR("direction", p->inbound ? "inbound" : "outbound"),
@@ -70,10 +71,12 @@ static void log_handshake(const struct peer *p)
         LOG_INT("start_height", p->their_start_height),
         LOG_BOOL("relay", p->their_relay),
         LOG_INT("time_offset", p->time_offset),
-        LOG_STR("transport", "v1"),
+        LOG_STR("transport", peer_transport_name(p)),
+        LOG_STR("session_id", session),
     };
-    log_event(LOG_INFO, LOG_CAT_PEER, (int64_t)p->id, "handshake complete", f,
-              sizeof f / sizeof f[0]);
+    size_t n = sizeof f / sizeof f[0];
+    if (!session[0]) n--; /* v1 has no session id */
+    log_event(LOG_INFO, LOG_CAT_PEER, (int64_t)p->id, "handshake complete", f, n);
 }
 
 static void peer_become_connected(struct peer *p)

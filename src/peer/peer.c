@@ -70,6 +70,8 @@ const char *peer_reason_str(enum peer_reason reason)
     case PEER_REASON_FEELER_DONE: return "feeler-done";
     case PEER_REASON_EVICTED: return "evicted";
     case PEER_REASON_SYNC_STALLED: return "sync-stalled";
+    case PEER_REASON_V2_HANDSHAKE: return "v2-handshake";
+    case PEER_REASON_V2_DECRYPT: return "v2-decrypt";
     }
     return "unknown";
 }
@@ -86,7 +88,8 @@ void peer_config_default(struct peer_config *cfg, const struct netparams *net)
     cfg->send_soft_limit = 5u * 1000 * 1000;
     cfg->send_hard_limit = 16u * 1000 * 1000;
     cfg->misbehavior_limit = 100;
-    cfg->services = NODE_WITNESS;
+    cfg->services = NODE_WITNESS | NODE_P2P_V2;
+    cfg->v2_enabled = true;
     snprintf(cfg->user_agent, sizeof cfg->user_agent, "/btcpeerd:%s/", BTCPEERD_VERSION_STRING);
 }
 
@@ -111,7 +114,7 @@ static void peer_free(struct peer *p)
         bufferevent_free(p->bev); /* closes the socket */
     }
     if (p->timer) event_free(p->timer);
-    transport_v1_clear(&p->transport);
+    peer_transport_free(p);
     free(p);
 }
 
@@ -235,6 +238,11 @@ void peer_disconnect(struct peer *p, enum peer_reason reason)
         netaddr_from_sockaddr((const struct sockaddr *)&p->addr, &ev->u.disconnected.netaddr);
         ev->u.disconnected.inbound = p->inbound;
         ev->u.disconnected.was_connected = was == PEER_CONNECTED;
+        /* Core's ShouldReconnectV1: our v2 key went out and nothing came back. */
+        ev->u.disconnected.v2_no_answer =
+            p->v1_reply || (p->v2 && !p->inbound && p->stats.bytes_in == 0 &&
+                            (reason == PEER_REASON_EOF || reason == PEER_REASON_IO_ERROR ||
+                             reason == PEER_REASON_HANDSHAKE_TIMEOUT));
         node_queue_push(t->queue, ev);
     }
     p->next_dead = t->dead;
@@ -290,12 +298,12 @@ bool peer_send(struct peer *p, const struct wire_msg *msg)
                  (unsigned long long)p->id, wire_err_str(werr));
         return true; /* our bug or our memory, not the peer's fault */
     }
-    enum transport_err terr = transport_v1_write(t->cfg->net->magic, wire_msg_command(msg),
-                                                 t->payload.data, t->payload.len,
-                                                 WIRE_MAX_PAYLOAD, &t->frame);
+    int terr = peer_transport_write(p, wire_msg_command(msg), t->payload.data, t->payload.len,
+                                    &t->frame);
     if (terr != TRANSPORT_OK) {
         log_warn(LOG_CAT_PEER, "cannot frame %s for peer %llu: %s", wire_msg_command(msg),
-                 (unsigned long long)p->id, transport_err_str(terr));
+                 (unsigned long long)p->id,
+                 p->v2 ? transport_v2_code_str(terr) : transport_err_str((enum transport_err)terr));
         return true;
     }
     if (bufferevent_write(p->bev, t->frame.data, t->frame.len) != 0) {
@@ -320,11 +328,14 @@ bool peer_send_empty(struct peer *p, enum wire_type type)
 
 /* ---- receiving ---- */
 
-static enum peer_reason fatal_reason(enum transport_status st)
+static enum peer_reason fatal_reason(int st)
 {
     switch (st) {
     case TRANSPORT_FATAL_MAGIC: return PEER_REASON_BAD_MAGIC;
     case TRANSPORT_FATAL_OVERSIZE: return PEER_REASON_OVERSIZE;
+    case TRANSPORT_V2_FATAL_HANDSHAKE:
+    case TRANSPORT_V2_FATAL_CRYPTO: return PEER_REASON_V2_HANDSHAKE;
+    case TRANSPORT_V2_FATAL_DECRYPT: return PEER_REASON_V2_DECRYPT;
     default: return PEER_REASON_IO_ERROR;
     }
 }
@@ -380,8 +391,7 @@ static void peer_on_read(struct bufferevent *bev, void *arg)
         if (evbuffer_peek(in, -1, NULL, &vec, 1) < 1) break;
         size_t consumed = 0;
         struct transport_frame frame;
-        enum transport_status st =
-            transport_v1_read(&p->transport, vec.iov_base, vec.iov_len, &consumed, &frame);
+        int st = peer_transport_read(p, vec.iov_base, vec.iov_len, &consumed, &frame);
         evbuffer_drain(in, consumed);
         p->stats.bytes_in += consumed;
         switch (st) {
@@ -394,8 +404,8 @@ static void peer_on_read(struct bufferevent *bev, void *arg)
         case TRANSPORT_DROP_COMMAND:
             p->stats.msgs_in++;
             LOG_AT(LOG_DEBUG, LOG_CAT_PEER, (int64_t)p->id, "dropped %s: %s", frame.command,
-                   transport_status_str(st));
-            peer_add_misbehavior(p, 10, transport_status_str(st));
+                   transport_status_str((enum transport_status)st));
+            peer_add_misbehavior(p, 10, transport_status_str((enum transport_status)st));
             break;
         default:
             peer_disconnect(p, fatal_reason(st));
@@ -434,7 +444,7 @@ static void peer_connected_tcp(struct peer *p)
     LOG_AT(LOG_INFO, LOG_CAT_PEER, (int64_t)p->id, "connected addr=%s direction=outbound%s",
            p->addr_str, p->manual ? " manual=1" : "");
     peer_timer_schedule(p);
-    if (peer_send_version(p)) p->state = PEER_SENT_VERSION;
+    peer_transport_start_outbound(p);
 }
 
 static void peer_on_event(struct bufferevent *bev, short what, void *arg)
@@ -481,6 +491,12 @@ static struct peer *peer_new(struct peer_table *t, bool inbound, struct bufferev
 enum peer_err peer_connect(struct peer_table *t, const char *host, uint16_t port, bool manual,
                            uint64_t *id)
 {
+    return peer_connect_v(t, host, port, manual, t->cfg->v2_enabled, id);
+}
+
+enum peer_err peer_connect_v(struct peer_table *t, const char *host, uint16_t port, bool manual,
+                             bool v2, uint64_t *id)
+{
     struct bufferevent *bev = bufferevent_socket_new(t->base, -1, BEV_OPT_CLOSE_ON_FREE);
     if (!bev) return PEER_ERR_NOMEM;
     struct peer *p = peer_new(t, false, bev);
@@ -489,6 +505,7 @@ enum peer_err peer_connect(struct peer_table *t, const char *host, uint16_t port
         return PEER_ERR_NOMEM;
     }
     p->manual = manual;
+    p->want_v2 = v2 && t->cfg->v2_enabled;
     p->connecting = true;
     snprintf(p->addr_str, sizeof p->addr_str, strchr(host, ':') ? "[%s]:%u" : "%s:%u", host, port);
     struct timeval tv = {.tv_sec = t->cfg->connect_timeout_ms / 1000,
@@ -512,12 +529,13 @@ enum peer_err peer_connect(struct peer_table *t, const char *host, uint16_t port
     return PEER_OK;
 }
 
-enum peer_err peer_connect_addr(struct peer_table *t, const struct wire_netaddr *addr, uint64_t *id)
+enum peer_err peer_connect_addr(struct peer_table *t, const struct wire_netaddr *addr, bool v2,
+                                uint64_t *id)
 {
     char host[64];
     int family = addr->net == WIRE_NET_IPV4 ? AF_INET : addr->net == WIRE_NET_IPV6 ? AF_INET6 : 0;
     if (!family || !inet_ntop(family, addr->addr, host, sizeof host)) return PEER_ERR_BAD_REQUEST;
-    return peer_connect(t, host, addr->port, false, id);
+    return peer_connect_v(t, host, addr->port, false, v2, id);
 }
 
 enum peer_err peer_accept(struct peer_table *t, int fd, const struct sockaddr *sa, int salen,
@@ -540,6 +558,7 @@ enum peer_err peer_accept(struct peer_table *t, int fd, const struct sockaddr *s
     p->connected_us = clock_mono_us();
     p->last_recv_us = p->connected_us;
     p->handshake_deadline_us = p->connected_us + (uint64_t)t->cfg->handshake_timeout_ms * 1000u;
+    p->detecting = t->cfg->v2_enabled; /* v1 or v2: the first bytes tell */
     bufferevent_enable(bev, EV_READ | EV_WRITE);
     peer_timer_schedule(p);
     *id = p->id;

@@ -37,6 +37,7 @@ struct peer_config {
     size_t send_hard_limit;        /* disconnect past this (16 MB) */
     unsigned misbehavior_limit;    /* score that disconnects (100) */
     uint64_t services;             /* ours, as advertised */
+    bool v2_enabled;               /* BIP324: accept v2 inbound, offer it outbound */
     char user_agent[WIRE_MAX_USER_AGENT + 1];
 };
 
@@ -74,6 +75,8 @@ enum peer_reason {
     PEER_REASON_FEELER_DONE,      /* a feeler connection did its job */
     PEER_REASON_EVICTED,          /* made room for a new inbound peer */
     PEER_REASON_SYNC_STALLED,     /* a header sync peer that stopped making progress */
+    PEER_REASON_V2_HANDSHAKE,     /* BIP324: no garbage terminator in time, or key exchange failed */
+    PEER_REASON_V2_DECRYPT,       /* BIP324: a packet that did not authenticate */
 };
 const char *peer_reason_str(enum peer_reason reason);
 
@@ -124,8 +127,13 @@ void peer_table_disconnect_all(struct peer_table *t, enum peer_reason reason);
  * up with evdns). Returns the new peer's id in *id. */
 enum peer_err peer_connect(struct peer_table *t, const char *host, uint16_t port, bool manual,
                            uint64_t *id);
-/* The same for an address the node already has in binary form. */
-enum peer_err peer_connect_addr(struct peer_table *t, const struct wire_netaddr *addr, uint64_t *id);
+/* The same for an address the node already has in binary form; v2: try
+ * BIP324 first (if enabled). */
+enum peer_err peer_connect_addr(struct peer_table *t, const struct wire_netaddr *addr, bool v2,
+                                uint64_t *id);
+/* peer_connect with the transport chosen by the caller. */
+enum peer_err peer_connect_v(struct peer_table *t, const char *host, uint16_t port, bool manual,
+                             bool v2, uint64_t *id);
 /* Adopt an accepted socket. */
 enum peer_err peer_accept(struct peer_table *t, int fd, const struct sockaddr *sa, int salen,
                           uint64_t *id);

@@ -7,6 +7,7 @@
 
 #include <btcpeerd/buf.h>
 #include <btcpeerd/idmap.h>
+#include <btcpeerd/transport_v2.h>
 
 #include <netinet/in.h>
 
@@ -19,6 +20,13 @@ struct peer {
     struct bufferevent *bev;
     struct event *timer; /* one timer: handshake, idle ping or ping timeout */
     struct transport_v1 transport;
+    struct transport_v2 *v2;  /* set when the peer speaks BIP324 */
+    bool want_v2;             /* outbound: try v2 first */
+    bool v2_keys;             /* v2 keys derived: messages may be sent */
+    bool v1_reply;            /* outbound v2: the answer was v1 */
+    bool detecting;           /* inbound: first bytes not yet classified */
+    uint8_t detect[16];
+    uint8_t detect_have;
     enum peer_state state;
     enum peer_reason reason; /* once dead */
     bool inbound, manual;
@@ -84,6 +92,18 @@ bool peer_send_empty(struct peer *p, enum wire_type type);
 void peer_post(struct peer *p, struct peer_event *ev);
 void peer_add_misbehavior(struct peer *p, unsigned score, const char *offence);
 struct peer *peer_lookup(const struct peer_table *t, uint64_t id);
+
+/* ptransport.c: v1 or v2, chosen per peer */
+bool peer_transport_start_outbound(struct peer *p);
+int peer_transport_read(struct peer *p, const uint8_t *in, size_t len, size_t *consumed,
+                        struct transport_frame *frame);
+int peer_transport_feed(struct peer *p, const uint8_t *in, size_t len, size_t *consumed,
+                        struct transport_frame *frame);
+int peer_transport_write(struct peer *p, const char *command, const uint8_t *payload, size_t len,
+                         struct buf_writer *out);
+void peer_transport_free(struct peer *p);
+const char *peer_transport_name(const struct peer *p);
+void peer_transport_session_hex(const struct peer *p, char out[65]);
 
 /* handshake.c */
 bool peer_send_version(struct peer *p);

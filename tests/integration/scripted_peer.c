@@ -84,14 +84,30 @@ int sp_listen(uint16_t *port)
     return fd;
 }
 
+/* Like a v1-only node: a connection whose first bytes are not our magic
+ * (a BIP324 key) is closed, and the next one is taken. */
 bool sp_accept(struct sp *s, int listen_fd, const uint8_t magic[4], unsigned timeout_ms)
 {
-    struct pollfd pfd = {.fd = listen_fd, .events = POLLIN};
-    if (poll(&pfd, 1, (int)timeout_ms) != 1) return false;
-    int fd = accept(listen_fd, NULL, NULL);
-    if (fd < 0) return false;
-    sp_init(s, fd, magic);
-    return true;
+    uint64_t deadline = clock_mono_ms() + timeout_ms;
+    for (;;) {
+        uint64_t now = clock_mono_ms();
+        if (now >= deadline) return false;
+        struct pollfd pfd = {.fd = listen_fd, .events = POLLIN};
+        if (poll(&pfd, 1, (int)(deadline - now)) != 1) return false;
+        int fd = accept(listen_fd, NULL, NULL);
+        if (fd < 0) return false;
+        uint8_t first[4];
+        struct pollfd in = {.fd = fd, .events = POLLIN};
+        ssize_t n = 0;
+        now = clock_mono_ms();
+        if (now < deadline && poll(&in, 1, (int)(deadline - now)) == 1)
+            n = recv(fd, first, sizeof first, MSG_PEEK | MSG_WAITALL);
+        if (n == 4 && memcmp(first, magic, 4) == 0) {
+            sp_init(s, fd, magic);
+            return true;
+        }
+        close(fd);
+    }
 }
 
 void sp_close(struct sp *s)

@@ -48,7 +48,7 @@ static int accept_any(const int *fds, size_t n, struct sp *out, unsigned timeout
     for (size_t i = 0; i < n; i++) pfd[i] = (struct pollfd){.fd = fds[i], .events = POLLIN};
     if (poll(pfd, (nfds_t)n, (int)timeout_ms) <= 0) return -1;
     for (size_t i = 0; i < n; i++)
-        if (pfd[i].revents & POLLIN) return sp_accept(out, fds[i], magic(), 0) ? (int)i : -1;
+        if (pfd[i].revents & POLLIN) return sp_accept(out, fds[i], magic(), WAIT_MS) ? (int)i : -1;
     return -1;
 }
 

@@ -8,6 +8,10 @@
 
 #include <btcpeerd/clock.h>
 #include <btcpeerd/netparams.h>
+#include <btcpeerd/transport_v2.h>
+
+#include <poll.h>
+#include <sys/socket.h>
 
 #include <signal.h>
 #include <stdio.h>
@@ -57,7 +61,7 @@ static void test_inbound_handshake_and_our_version(void **state)
     struct wire_version v;
     connect_and_handshake(&s, port, &v);
     assert_int_equal(v.version, PROTOCOL_VERSION);
-    assert_true(v.services == NODE_WITNESS); /* truthful: no NODE_NETWORK */
+    assert_true(v.services == (NODE_WITNESS | NODE_P2P_V2)); /* truthful: no NODE_NETWORK */
     assert_false(v.relay);
     assert_int_equal(v.start_height, 0);
     assert_int_equal(v.n_optional, WIRE_VERSION_OPT_RELAY);
@@ -70,6 +74,7 @@ static void test_inbound_handshake_and_our_version(void **state)
     assert_non_null(strstr(d.log, "user_agent=/scripted-peer:1.0/"));
     assert_non_null(strstr(d.log, "services=NETWORK|WITNESS"));
     assert_non_null(strstr(d.log, "direction=inbound"));
+    assert_non_null(strstr(d.log, "transport=v1")); /* a v1 initiator, recognised by its first bytes */
     sp_close(&s);
     expect_disconnect_reason(&d, "eof");
     stop_cleanly(&d);
@@ -94,6 +99,9 @@ static void test_outbound_handshake_to_connect_peer(void **state)
                         v.user_agent_len);
     assert_true(daemon_wait_log(&d, "handshake complete", WAIT_MS));
     assert_non_null(strstr(d.log, "direction=outbound"));
+    /* it tried BIP324 first; the v1-only scripted peer closed on it */
+    assert_non_null(strstr(d.log, "does not speak BIP324: reconnecting with v1"));
+    assert_non_null(strstr(d.log, "transport=v1"));
     /* --connect disables listening by default */
     assert_null(strstr(d.log, "listening on"));
     sp_close(&s);
@@ -105,7 +113,10 @@ static void test_message_before_version_disconnects(void **state)
 {
     (void)state;
     struct daemon_proc d;
-    uint16_t port = start_listening(&d, NULL);
+    /* With BIP324 on, bytes that do not start a v1 version are a v2 key:
+     * the v1 rule is tested with v2 off. */
+    const char *v1_only[] = {"--v2transport=0", NULL};
+    uint16_t port = start_listening(&d, v1_only);
     struct sp s;
     assert_true(sp_connect(&s, port, regtest_magic()));
     assert_true(sp_send_empty(&s, WIRE_VERACK));
@@ -506,6 +517,105 @@ static void test_peer_that_does_not_read_pauses_our_reading(void **state)
     stop_cleanly(&d);
 }
 
+/* A v2 initiator in the test: key and garbage out, the daemon's key,
+ * garbage, terminator and version packet in, until the keys exist. */
+static bool v2_handshake(struct sp *s, struct transport_v2 *t, struct buf_writer *out)
+{
+    buf_writer_reset(out);
+    if (transport_v2_init(t, regtest_magic(), true, out) != TRANSPORT_OK) return false;
+    if (!sp_send_raw(s, out->data, out->len)) return false;
+    uint64_t deadline = clock_mono_ms() + WAIT_MS;
+    uint8_t buf[8192], sid[32];
+    while (!transport_v2_established(t) && clock_mono_ms() < deadline) {
+        struct pollfd pfd = {.fd = s->fd, .events = POLLIN};
+        if (poll(&pfd, 1, 100) != 1) continue;
+        ssize_t n = recv(s->fd, buf, sizeof buf, 0);
+        if (n <= 0) return false;
+        size_t off = 0;
+        while (off < (size_t)n) {
+            size_t used;
+            struct transport_frame f;
+            buf_writer_reset(out);
+            int st = transport_v2_read(t, buf + off, (size_t)n - off, &used, &f, out);
+            off += used;
+            if (out->len && !sp_send_raw(s, out->data, out->len)) return false;
+            if (st == TRANSPORT_FRAME) transport_frame_free(&f);
+            if (transport_v2_status_fatal(st)) return false;
+        }
+    }
+    return transport_v2_session_id(t, sid);
+}
+
+static void test_v2_peer_handshakes_and_a_bad_tag_disconnects(void **state)
+{
+    (void)state;
+    struct daemon_proc d;
+    uint16_t port = start_listening(&d, NULL);
+    struct sp s;
+    assert_true(sp_connect(&s, port, regtest_magic()));
+    struct transport_v2 t;
+    struct buf_writer out;
+    buf_writer_init(&out);
+    assert_true(v2_handshake(&s, &t, &out));
+    /* our version over the encrypted channel; the daemon answers in kind */
+    struct wire_msg v;
+    sp_make_version(&v, 99, 0);
+    struct buf_writer payload;
+    buf_writer_init(&payload);
+    assert_int_equal(wire_encode(&v, &payload), WIRE_OK);
+    buf_writer_reset(&out);
+    assert_int_equal(transport_v2_write(&t, "version", payload.data, payload.len, &out), TRANSPORT_OK);
+    assert_true(sp_send_raw(&s, out.data, out.len));
+    /* a packet with one bit flipped in its ciphertext */
+    buf_writer_reset(&out);
+    uint8_t nonce[8] = {1};
+    assert_int_equal(transport_v2_write(&t, "ping", nonce, 8, &out), TRANSPORT_OK);
+    out.data[out.len - 20] ^= 0x01;
+    assert_true(sp_send_raw(&s, out.data, out.len));
+    assert_true(sp_wait_closed(&s, WAIT_MS));
+    expect_disconnect_reason(&d, "v2-decrypt");
+    buf_writer_free(&payload);
+    buf_writer_free(&out);
+    transport_v2_clear(&t);
+    sp_close(&s);
+    stop_cleanly(&d);
+}
+
+static void test_v2_garbage_over_4095_bytes_disconnects(void **state)
+{
+    (void)state;
+    struct daemon_proc d;
+    uint16_t port = start_listening(&d, NULL);
+    struct sp s;
+    assert_true(sp_connect(&s, port, regtest_magic()));
+    uint8_t junk[64 + 4200];
+    uint64_t rng = 7;
+    test_random_bytes(&rng, junk, sizeof junk); /* any 64 bytes are a valid key */
+    assert_true(sp_send_draining(&s, junk, sizeof junk, WAIT_MS));
+    assert_true(sp_wait_closed(&s, WAIT_MS));
+    expect_disconnect_reason(&d, "v2-handshake");
+    sp_close(&s);
+    stop_cleanly(&d);
+}
+
+static void test_two_daemons_speak_v2(void **state)
+{
+    (void)state;
+    struct daemon_proc a, b;
+    uint16_t port = start_listening(&a, NULL);
+    char connect[64];
+    snprintf(connect, sizeof connect, "--connect=127.0.0.1:%u", port);
+    const char *args[] = {"--network=regtest", connect, NULL};
+    assert_true(daemon_start(&b, args));
+    assert_true(daemon_wait_log(&a, "transport=v2 session_id=", WAIT_MS));
+    assert_true(daemon_wait_log(&b, "transport=v2 session_id=", WAIT_MS));
+    /* both ends derived the same session id */
+    const char *sa = strstr(a.log, "session_id=") + 11, *sb = strstr(b.log, "session_id=") + 11;
+    assert_memory_equal(sa, sb, 64);
+    stop_cleanly(&b);
+    stop_cleanly(&a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -530,6 +640,9 @@ int main(void)
         cmocka_unit_test(test_sigterm_with_peers_exits_cleanly),
         cmocka_unit_test(test_inbound_beyond_maxconnections_refused),
         cmocka_unit_test(test_peer_that_does_not_read_pauses_our_reading),
+        cmocka_unit_test(test_v2_peer_handshakes_and_a_bad_tag_disconnects),
+        cmocka_unit_test(test_v2_garbage_over_4095_bytes_disconnects),
+        cmocka_unit_test(test_two_daemons_speak_v2),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
