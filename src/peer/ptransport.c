@@ -104,7 +104,7 @@ static int detect(struct peer *p, const uint8_t *in, size_t len, size_t *consume
 int peer_transport_feed(struct peer *p, const uint8_t *in, size_t len, size_t *consumed,
                         struct transport_frame *frame)
 {
-    if (!p->v2) return transport_v1_read(&p->transport, in, len, consumed, frame);
+    if (!p->v2) return (int)transport_v1_read(&p->transport, in, len, consumed, frame);
     bool had_keys = p->v2_keys;
     buf_writer_reset(&p->table->frame);
     int st = transport_v2_read(p->v2, in, len, consumed, frame, &p->table->frame);
@@ -137,7 +137,7 @@ int peer_transport_write(struct peer *p, const char *command, const uint8_t *pay
                          struct buf_writer *out)
 {
     if (p->v2) return transport_v2_write(p->v2, command, payload, len, out);
-    return transport_v1_write(p->table->cfg->net->magic, command, payload, len, WIRE_MAX_PAYLOAD, out);
+    return (int)transport_v1_write(p->table->cfg->net->magic, command, payload, len, WIRE_MAX_PAYLOAD, out);
 }
 
 void peer_transport_session_hex(const struct peer *p, char out[65])
