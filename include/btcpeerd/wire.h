@@ -95,6 +95,9 @@ enum wire_type wire_type_from_command(const char *command, size_t len);
 /* Core's rule for the 12-byte command field: printable ASCII up to the first
  * NUL, then only NULs. */
 bool wire_command_valid(const uint8_t field[WIRE_COMMAND_LEN]);
+/* A command we may send: 1 to 12 printable ASCII characters; *len gets its
+ * length. */
+bool wire_command_name_ok(const char *command, size_t *len);
 
 /* ---- addresses (src/wire/addr.c) ---- */
 

@@ -3,6 +3,8 @@
  * tables hold ids (-1 = empty slot). */
 #include "addrman.h"
 
+#include "store.h"
+
 #include <btcpeerd/idmap.h>
 #include <btcpeerd/netaddr.h>
 #include <btcpeerd/random.h>
@@ -563,8 +565,7 @@ static bool read_netaddr(struct buf_reader *r, struct wire_netaddr *a, bool full
 enum addrman_err addrman_serialize(const struct addrman *am, struct buf_writer *out)
 {
     size_t start = out->len;
-    buf_write_bytes(out, FILE_MAGIC, 4);
-    buf_write_u8(out, FILE_VERSION);
+    store_envelope_begin(out, FILE_MAGIC, FILE_VERSION);
     buf_write_bytes(out, am->key, 32);
     buf_write_u32le(out, (uint32_t)am->n_random);
     for (size_t i = 0; i < am->n_random; i++) {
@@ -576,10 +577,7 @@ enum addrman_err addrman_serialize(const struct addrman *am, struct buf_writer *
         buf_write_i32le(out, info->attempts);
         buf_write_u8(out, info->in_tried ? 1 : 0);
     }
-    if (!buf_writer_ok(out)) return ADDRMAN_ERR_NOMEM;
-    uint8_t sum[32];
-    sha256d(out->data + start, out->len - start, sum);
-    return buf_write_bytes(out, sum, 32) ? ADDRMAN_OK : ADDRMAN_ERR_NOMEM;
+    return store_envelope_seal(out, start) ? ADDRMAN_OK : ADDRMAN_ERR_NOMEM;
 }
 
 static void clear(struct addrman *am)
@@ -594,13 +592,16 @@ static void clear(struct addrman *am)
 enum addrman_err addrman_deserialize(struct addrman *am, const uint8_t *data, size_t len)
 {
     clear(am);
-    if (len < 4 + 1 + 32 + 4 + 32) return ADDRMAN_ERR_TRUNCATED;
-    if (memcmp(data, FILE_MAGIC, 4) != 0 || data[4] != FILE_VERSION) return ADDRMAN_ERR_FORMAT;
-    uint8_t sum[32];
-    sha256d(data, len - 32, sum);
-    if (memcmp(sum, data + len - 32, 32) != 0) return ADDRMAN_ERR_CHECKSUM;
+    const uint8_t *body;
+    size_t body_len;
+    switch (store_envelope_open(data, len, FILE_MAGIC, FILE_VERSION, &body, &body_len)) {
+    case STORE_ENVELOPE_OK: break;
+    case STORE_ENVELOPE_TRUNCATED: return ADDRMAN_ERR_TRUNCATED;
+    case STORE_ENVELOPE_FORMAT: return ADDRMAN_ERR_FORMAT;
+    case STORE_ENVELOPE_CHECKSUM: return ADDRMAN_ERR_CHECKSUM;
+    }
     struct buf_reader r;
-    buf_reader_init(&r, data + 5, len - 5 - 32);
+    buf_reader_init(&r, body, body_len);
     buf_read_bytes(&r, am->key, 32);
     uint32_t n = 0;
     buf_read_u32le(&r, &n);

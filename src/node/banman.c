@@ -2,7 +2,8 @@
  * a whole subnet). */
 #include "banman.h"
 
-#include <btcpeerd/sha256.h>
+#include "store.h"
+
 
 #include <stdlib.h>
 #include <string.h>
@@ -106,8 +107,7 @@ const struct ban_entry *banman_get(const struct banman *bm, size_t i)
 enum banman_err banman_serialize(const struct banman *bm, struct buf_writer *out)
 {
     size_t start = out->len;
-    buf_write_bytes(out, FILE_MAGIC, 4);
-    buf_write_u8(out, FILE_VERSION);
+    store_envelope_begin(out, FILE_MAGIC, FILE_VERSION);
     buf_write_u32le(out, (uint32_t)bm->n);
     for (size_t i = 0; i < bm->n; i++) {
         const struct ban_entry *e = &bm->bans[i];
@@ -117,22 +117,22 @@ enum banman_err banman_serialize(const struct banman *bm, struct buf_writer *out
         buf_write_i64le(out, e->created);
         buf_write_i64le(out, e->until);
     }
-    if (!buf_writer_ok(out)) return BANMAN_ERR_NOMEM;
-    uint8_t sum[32];
-    sha256d(out->data + start, out->len - start, sum);
-    return buf_write_bytes(out, sum, 32) ? BANMAN_OK : BANMAN_ERR_NOMEM;
+    return store_envelope_seal(out, start) ? BANMAN_OK : BANMAN_ERR_NOMEM;
 }
 
 enum banman_err banman_deserialize(struct banman *bm, const uint8_t *data, size_t len, int64_t now)
 {
     banman_clear(bm);
-    if (len < 4 + 1 + 4 + 32) return BANMAN_ERR_TRUNCATED;
-    if (memcmp(data, FILE_MAGIC, 4) != 0 || data[4] != FILE_VERSION) return BANMAN_ERR_FORMAT;
-    uint8_t sum[32];
-    sha256d(data, len - 32, sum);
-    if (memcmp(sum, data + len - 32, 32) != 0) return BANMAN_ERR_CHECKSUM;
+    const uint8_t *body;
+    size_t body_len;
+    switch (store_envelope_open(data, len, FILE_MAGIC, FILE_VERSION, &body, &body_len)) {
+    case STORE_ENVELOPE_OK: break;
+    case STORE_ENVELOPE_TRUNCATED: return BANMAN_ERR_TRUNCATED;
+    case STORE_ENVELOPE_FORMAT: return BANMAN_ERR_FORMAT;
+    case STORE_ENVELOPE_CHECKSUM: return BANMAN_ERR_CHECKSUM;
+    }
     struct buf_reader r;
-    buf_reader_init(&r, data + 5, len - 5 - 32);
+    buf_reader_init(&r, body, body_len);
     uint32_t n = 0;
     buf_read_u32le(&r, &n);
     for (uint32_t i = 0; i < n && buf_ok(&r); i++) {

@@ -1,6 +1,8 @@
 /* Atomic state files. */
 #include "store.h"
 
+#include <btcpeerd/sha256.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -107,4 +109,31 @@ enum store_err store_move_aside(const char *path)
     char bad[PATH_MAX];
     if (snprintf(bad, sizeof bad, "%s.bad", path) >= (int)sizeof bad) return STORE_ERR_IO;
     return rename(path, bad) == 0 ? STORE_OK : STORE_ERR_IO;
+}
+
+void store_envelope_begin(struct buf_writer *w, const char magic[4], uint8_t version)
+{
+    buf_write_bytes(w, magic, 4);
+    buf_write_u8(w, version);
+}
+
+bool store_envelope_seal(struct buf_writer *w, size_t start)
+{
+    if (!buf_writer_ok(w)) return false;
+    uint8_t sum[32];
+    sha256d(w->data + start, w->len - start, sum);
+    return buf_write_bytes(w, sum, 32);
+}
+
+enum store_envelope store_envelope_open(const uint8_t *data, size_t len, const char magic[4],
+                                        uint8_t version, const uint8_t **body, size_t *body_len)
+{
+    if (len < 4 + 1 + 32) return STORE_ENVELOPE_TRUNCATED;
+    if (memcmp(data, magic, 4) != 0 || data[4] != version) return STORE_ENVELOPE_FORMAT;
+    uint8_t sum[32];
+    sha256d(data, len - 32, sum);
+    if (memcmp(sum, data + len - 32, 32) != 0) return STORE_ENVELOPE_CHECKSUM;
+    *body = data + 5;
+    *body_len = len - 5 - 32;
+    return STORE_ENVELOPE_OK;
 }

@@ -4,6 +4,9 @@
 #ifndef BTCPEERD_STORE_H
 #define BTCPEERD_STORE_H
 
+#include <btcpeerd/buf.h>
+
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -15,5 +18,17 @@ enum store_err store_write_atomic(const char *path, const void *data, size_t len
 enum store_err store_read(const char *path, size_t max_len, uint8_t **data, size_t *len);
 /* Keep a bad file for inspection: path → path.bad (replacing an older one). */
 enum store_err store_move_aside(const char *path);
+
+/* The envelope of peers.dat and banlist.dat: 4-byte magic, 1-byte version,
+ * the body, SHA-256d of everything before it. */
+enum store_envelope { STORE_ENVELOPE_OK = 0, STORE_ENVELOPE_TRUNCATED, STORE_ENVELOPE_FORMAT,
+                      STORE_ENVELOPE_CHECKSUM };
+/* Write magic and version; the body follows; then store_envelope_seal. */
+void store_envelope_begin(struct buf_writer *w, const char magic[4], uint8_t version);
+/* Append the checksum of everything since start (where begin wrote). */
+bool store_envelope_seal(struct buf_writer *w, size_t start);
+/* Check magic, version and checksum; *body is what lies between. */
+enum store_envelope store_envelope_open(const uint8_t *data, size_t len, const char magic[4],
+                                        uint8_t version, const uint8_t **body, size_t *body_len);
 
 #endif

@@ -190,21 +190,12 @@ enum transport_status transport_v1_read(struct transport_v1 *t, const uint8_t *i
     return TRANSPORT_NEED_MORE;
 }
 
-static bool command_ok(const char *command, size_t *n)
-{
-    *n = strnlen(command, WIRE_COMMAND_LEN + 1);
-    if (*n == 0 || *n > WIRE_COMMAND_LEN) return false;
-    for (size_t i = 0; i < *n; i++)
-        if (command[i] < 0x20 || command[i] > 0x7e) return false;
-    return true;
-}
-
 enum transport_err transport_v1_write(const uint8_t magic[4], const char *command,
                                       const uint8_t *payload, size_t len, size_t max_payload,
                                       struct buf_writer *out)
 {
     size_t n;
-    if (!command_ok(command, &n)) return TRANSPORT_ERR_COMMAND;
+    if (!wire_command_name_ok(command, &n)) return TRANSPORT_ERR_COMMAND;
     if (len > max_payload || len > UINT32_MAX) return TRANSPORT_ERR_TOO_LONG;
     uint8_t header[TRANSPORT_V1_HEADER_LEN] = {0};
     memcpy(header, magic, 4);

@@ -378,21 +378,12 @@ int transport_v2_read(struct transport_v2 *t, const uint8_t *in, size_t len, siz
     return TRANSPORT_NEED_MORE;
 }
 
-static bool command_ok(const char *command, size_t *n)
-{
-    *n = strnlen(command, WIRE_COMMAND_LEN + 1);
-    if (*n == 0 || *n > WIRE_COMMAND_LEN) return false;
-    for (size_t i = 0; i < *n; i++)
-        if (command[i] < 0x20 || command[i] > 0x7e) return false;
-    return true;
-}
-
 int transport_v2_write(struct transport_v2 *t, const char *command, const uint8_t *payload,
                        size_t len, struct buf_writer *out)
 {
     size_t n;
     if (!t->keyed || t->fatal != TRANSPORT_NEED_MORE) return TRANSPORT_V2_ERR_NOT_READY;
-    if (!command_ok(command, &n)) return TRANSPORT_ERR_COMMAND;
+    if (!wire_command_name_ok(command, &n)) return TRANSPORT_ERR_COMMAND;
     if (len > WIRE_MAX_PAYLOAD) return TRANSPORT_ERR_TOO_LONG;
     uint8_t type[1 + WIRE_COMMAND_LEN] = {0};
     size_t type_len = 1;

@@ -76,6 +76,15 @@ bool wire_command_valid(const uint8_t field[WIRE_COMMAND_LEN])
     return true;
 }
 
+bool wire_command_name_ok(const char *command, size_t *len)
+{
+    *len = strnlen(command, WIRE_COMMAND_LEN + 1);
+    if (*len == 0 || *len > WIRE_COMMAND_LEN) return false;
+    for (size_t i = 0; i < *len; i++)
+        if (command[i] < 0x20 || command[i] > 0x7e) return false;
+    return true;
+}
+
 const char *wire_msg_command(const struct wire_msg *msg)
 {
     return msg->type == WIRE_UNKNOWN ? msg->u.unknown.command : wire_type_command(msg->type);
