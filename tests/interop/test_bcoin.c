@@ -139,7 +139,7 @@ static void test_btcpeerd_syncs_headers_from_bcoin_and_fetches_a_block(void **st
     snprintf(fetch, sizeof fetch, "--fetch-block=%s", middle);
     const char *args[] = {"--network=regtest", connect, fetch, "--handshake-timeout=1", NULL};
     assert_true(daemon_start(&d, args));
-    assert_true(daemon_wait_log(&d, "caught up at height 200", WAIT_MS));
+    if (!daemon_wait_log(&d, "caught up at height 200", WAIT_MS)) fail_msg("log:\n%s", d.log);
     assert_non_null(strstr(d.log, tip));
     assert_true(daemon_wait_log(&d, "block fetched", WAIT_MS));
     assert_non_null(strstr(strstr(d.log, "block fetched"), middle));
