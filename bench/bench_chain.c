@@ -81,15 +81,21 @@ static long rss_kib(void)
     return kib;
 }
 
+/* headers.dat as the daemon writes it (checkpoints included). */
 static void write_headers_dat(const char *path, const struct wire_header *hs, size_t n)
 {
-    FILE *f = fopen(path, "wb");
+    struct chain *c = chain_new(netparams_get(NET_REGTEST));
+    struct headerstore *store;
+    struct headerstore_load load;
+    if (!c || headerstore_open(path, c, 1800000000, &store, &load) != HEADERSTORE_OK) abort();
     for (size_t i = 0; i < n; i++) {
-        uint8_t raw[80];
-        wire_header_serialize(&hs[i], raw);
-        fwrite(raw, 1, 80, f);
+        const struct chain_entry *e;
+        if (chain_add_header(c, &hs[i], 1800000000, &e) != CHAIN_OK ||
+            headerstore_append(store, &hs[i], e) != HEADERSTORE_OK)
+            abort();
     }
-    fclose(f);
+    headerstore_close(store);
+    chain_free(c);
 }
 
 /* Wait until the file at path contains needle; seconds waited, or -1. */
@@ -171,9 +177,10 @@ int main(int argc, char **argv)
     write_headers_dat(path, hs, big);
     c = chain_new(netparams_get(NET_REGTEST));
     struct headerstore *store;
-    size_t loaded, cut;
+    struct headerstore_load load;
     t0 = clock_mono_us();
-    if (headerstore_open(path, c, 1800000000, &store, &loaded, &cut) != HEADERSTORE_OK) return 1;
+    if (headerstore_open(path, c, 1800000000, &store, &load) != HEADERSTORE_OK) return 1;
+    size_t loaded = load.loaded;
     double load_s = (double)(clock_mono_us() - t0) / 1e6;
     printf("headers.dat replay of %zu headers: %.2f s, %.0f headers/s\n", loaded, load_s,
            (double)loaded / load_s);

@@ -4,6 +4,7 @@
 #include "headerstore.h"
 
 #include <btcpeerd/buf.h>
+#include <btcpeerd/sha256.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -15,10 +16,41 @@
 #define RECORD 80u
 #define READ_CHUNK (RECORD * 8192u)
 
+/* A checkpoint record (see headerstore.h). */
+#define CKPT_FLAG 0xffffffffu
+static const uint8_t ckpt_marker[32] = "btcpeerd/headers.dat/checkpoint";
+
 struct headerstore {
     int fd;
+    size_t headers; /* header records in the file and the buffer */
     struct buf_writer pending;
 };
+
+static void checkpoint_encode(const struct chain_entry *e, uint8_t out[RECORD])
+{
+    uint8_t sum[32];
+    le32_write(out, CKPT_FLAG);
+    memcpy(out + 4, ckpt_marker, 32);
+    le32_write(out + 36, (uint32_t)e->height);
+    memcpy(out + 40, e->hash, 32);
+    sha256(out, 72, sum);
+    memcpy(out + 72, sum, 8);
+}
+
+/* Whether rec is a whole checkpoint naming e, the header before it. */
+static bool checkpoint_agrees(const uint8_t rec[RECORD], const struct chain_entry *e)
+{
+    uint8_t want[RECORD];
+    checkpoint_encode(e, want);
+    return memcmp(rec, want, RECORD) == 0;
+}
+
+/* Where header record i (0-based) sits: a checkpoint follows every
+ * HEADERSTORE_CHECKPOINT_EVERY of them. */
+static off_t header_offset(uint32_t i)
+{
+    return (off_t)((uint64_t)i + i / HEADERSTORE_CHECKPOINT_EVERY) * RECORD;
+}
 
 const char *headerstore_err_str(enum headerstore_err err)
 {
@@ -31,35 +63,55 @@ const char *headerstore_err_str(enum headerstore_err err)
 }
 
 /* Replay records into the chain; returns the length of the good prefix:
- * it ends at the first record that does not validate, or at a torn tail. */
-static off_t replay(int fd, struct chain *c, int64_t now, size_t *loaded)
+ * it ends at the first header that does not validate or is a duplicate, at
+ * a checkpoint that
+ * disagrees (or a header where a checkpoint belongs), or at a torn tail. */
+static off_t replay(int fd, struct chain *c, int64_t now, struct headerstore_load *load,
+                    size_t *headers, const struct chain_entry **last_out)
 {
     uint8_t *buf = malloc(READ_CHUNK);
     if (!buf) return 0;
     off_t good = 0;
+    const struct chain_entry *last = NULL;
     for (;;) {
         ssize_t n = pread(fd, buf, READ_CHUNK, good);
         size_t whole = n > 0 ? (size_t)n / RECORD * RECORD : 0;
         if (whole == 0) break;
         for (size_t off = 0; off < whole; off += RECORD) {
+            const uint8_t *rec = buf + off;
+            if (*headers && *headers % HEADERSTORE_CHECKPOINT_EVERY == 0 &&
+                load->checkpoints < *headers / HEADERSTORE_CHECKPOINT_EVERY) {
+                if (!checkpoint_agrees(rec, last)) {
+                    load->damaged = true;
+                    goto out;
+                }
+                load->checkpoints++;
+                good += RECORD;
+                continue;
+            }
             struct wire_header h;
-            wire_header_parse(buf + off, &h);
-            enum chain_err err = chain_add_header(c, &h, now, NULL);
-            if (err != CHAIN_OK && err != CHAIN_DUPLICATE) goto out;
-            if (err == CHAIN_OK) (*loaded)++;
+            wire_header_parse(rec, &h);
+            /* A duplicate is damage too: record i must stay the header
+             * the chain accepted i-th (node_header_at reads by that). */
+            if (chain_add_header(c, &h, now, &last) != CHAIN_OK) {
+                load->damaged = true;
+                goto out;
+            }
+            load->loaded++;
+            (*headers)++;
             good += RECORD;
         }
     }
 out:
     free(buf);
+    *last_out = last;
     return good;
 }
 
 enum headerstore_err headerstore_open(const char *path, struct chain *c, int64_t now,
-                                      struct headerstore **out, size_t *loaded, size_t *cut_bytes)
+                                      struct headerstore **out, struct headerstore_load *load)
 {
-    *loaded = 0;
-    *cut_bytes = 0;
+    memset(load, 0, sizeof *load);
     int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0) return HEADERSTORE_ERR_IO;
     struct stat st;
@@ -67,9 +119,11 @@ enum headerstore_err headerstore_open(const char *path, struct chain *c, int64_t
         close(fd);
         return HEADERSTORE_ERR_IO;
     }
-    off_t good = replay(fd, c, now, loaded);
+    size_t headers = 0;
+    const struct chain_entry *last = NULL;
+    off_t good = replay(fd, c, now, load, &headers, &last);
     if (good < st.st_size) {
-        *cut_bytes = (size_t)(st.st_size - good);
+        load->cut_bytes = (size_t)(st.st_size - good);
         if (ftruncate(fd, good) != 0 || fsync(fd) != 0) {
             close(fd);
             return HEADERSTORE_ERR_IO;
@@ -85,33 +139,49 @@ enum headerstore_err headerstore_open(const char *path, struct chain *c, int64_t
         return HEADERSTORE_ERR_NOMEM;
     }
     hs->fd = fd;
+    hs->headers = headers;
     buf_writer_init(&hs->pending);
+    if (headers && headers % HEADERSTORE_CHECKPOINT_EVERY == 0 &&
+        load->checkpoints < headers / HEADERSTORE_CHECKPOINT_EVERY) {
+        /* Cut between a header and its checkpoint: the next flush writes it. */
+        uint8_t raw[RECORD];
+        checkpoint_encode(last, raw);
+        buf_write_bytes(&hs->pending, raw, RECORD);
+    }
     *out = hs;
     return HEADERSTORE_OK;
 }
 
-enum headerstore_err headerstore_append(struct headerstore *hs, const struct wire_header *h)
+enum headerstore_err headerstore_append(struct headerstore *hs, const struct wire_header *h,
+                                        const struct chain_entry *e)
 {
-    uint8_t raw[RECORD];
+    uint8_t raw[2 * RECORD];
     wire_header_serialize(h, raw);
-    return buf_write_bytes(&hs->pending, raw, RECORD) ? HEADERSTORE_OK : HEADERSTORE_ERR_NOMEM;
+    size_t len = RECORD;
+    if ((hs->headers + 1) % HEADERSTORE_CHECKPOINT_EVERY == 0) {
+        checkpoint_encode(e, raw + RECORD);
+        len += RECORD;
+    }
+    if (!buf_write_bytes(&hs->pending, raw, len)) return HEADERSTORE_ERR_NOMEM;
+    hs->headers++;
+    return HEADERSTORE_OK;
 }
 
 enum headerstore_err headerstore_flush(struct headerstore *hs)
 {
     const uint8_t *p = hs->pending.data;
     size_t left = hs->pending.len;
+    off_t start = lseek(hs->fd, 0, SEEK_CUR);
+    if (start < 0) return HEADERSTORE_ERR_IO;
     while (left) {
         ssize_t n = write(hs->fd, p, left);
         if (n < 0 && errno == EINTR) continue;
         if (n <= 0) {
-            /* Drop the partial tail we wrote: the next start must not see
-             * half a batch followed by a gap. */
-            off_t end = lseek(hs->fd, 0, SEEK_CUR);
-            if (end >= 0) {
-                off_t whole = end / RECORD * RECORD;
-                if (ftruncate(hs->fd, whole) == 0) lseek(hs->fd, whole, SEEK_SET);
-            }
+            /* A full disk, say: take back what this flush wrote, so the
+             * file ends where the last good flush left it, and keep the
+             * buffer for the next try. A failed cut is caught at the next
+             * start (a torn tail). */
+            if (ftruncate(hs->fd, start) == 0) (void)lseek(hs->fd, start, SEEK_SET);
             return HEADERSTORE_ERR_IO;
         }
         p += n;
@@ -125,7 +195,7 @@ enum headerstore_err headerstore_read(const struct headerstore *hs, uint32_t i, 
 {
     /* Records still in the write buffer are at the end of the file. */
     off_t on_disk = lseek(hs->fd, 0, SEEK_CUR);
-    off_t at = (off_t)i * RECORD;
+    off_t at = header_offset(i);
     if (on_disk >= 0 && at >= on_disk) {
         size_t off = (size_t)(at - on_disk);
         if (off + RECORD > hs->pending.len) return HEADERSTORE_ERR_IO;

@@ -1,29 +1,51 @@
 /* headers.dat: every accepted header, 80 bytes each, appended in the order
- * they were accepted (so a parent always comes before its children). At
- * start the file is replayed through the chain's full validation: a record
- * that does not link or validate ends the replay, and the file is cut there
- * (a torn last record after a crash is cut the same way). No separate
- * checksums: each header commits to its parent's hash, and re-hashing is
- * what validation does anyway. */
+ * they were accepted (so a parent always comes before its children), with a
+ * checkpoint record after every HEADERSTORE_CHECKPOINT_EVERY headers.
+ *
+ * A checkpoint is 80 bytes too: 0xffffffff, a 32-byte marker no header can
+ * carry as its parent hash (it would need a parent hashing to it), the
+ * height and hash of the header just before it, and eight bytes of SHA-256
+ * over the rest. It lets a start tell a torn tail (cut quietly, as a crash
+ * leaves it) from damage in the middle (logged, cut at the last checkpoint
+ * that still agrees), and keeps records at computable offsets.
+ *
+ * Loading re-hashes and fully re-validates every header (we decided against
+ * trusting a checksum): validation hashes anyway, and replay runs at over
+ * 3,000,000 headers/s (docs/BENCHMARKS.md), so trust would buy little and
+ * cost a path that skips the rules. */
 #ifndef BTCPEERD_HEADERSTORE_H
 #define BTCPEERD_HEADERSTORE_H
 
 #include <btcpeerd/chain.h>
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+/* Often enough that damage costs at most one sync batch of headers. */
+#define HEADERSTORE_CHECKPOINT_EVERY 2000u
 
 enum headerstore_err { HEADERSTORE_OK = 0, HEADERSTORE_ERR_IO, HEADERSTORE_ERR_NOMEM };
 const char *headerstore_err_str(enum headerstore_err err);
 
 struct headerstore;
 
-/* Open (creating) path, replay it into c, and cut what did not replay.
- * *loaded: headers added; *cut_bytes: bytes removed from the end. */
+/* What opening found. */
+struct headerstore_load {
+    size_t loaded;          /* headers added to the chain */
+    size_t cut_bytes;       /* bytes removed from the end */
+    size_t checkpoints;     /* checkpoints that agreed with the replay */
+    bool damaged;           /* the cut was not just a torn tail: a checkpoint
+                               disagreed or a header did not validate */
+};
+
+/* Open (creating) path, replay it into c, and cut what did not replay. */
 enum headerstore_err headerstore_open(const char *path, struct chain *c, int64_t now,
-                                      struct headerstore **out, size_t *loaded, size_t *cut_bytes);
-/* Append one header (buffered; written by headerstore_flush). */
-enum headerstore_err headerstore_append(struct headerstore *hs, const struct wire_header *h);
+                                      struct headerstore **out, struct headerstore_load *load);
+/* Append header h, whose entry in the chain is e (buffered; written by
+ * headerstore_flush). */
+enum headerstore_err headerstore_append(struct headerstore *hs, const struct wire_header *h,
+                                        const struct chain_entry *e);
 /* Write what is buffered and fsync. */
 enum headerstore_err headerstore_flush(struct headerstore *hs);
 /* Record i (0-based: the i-th header accepted after genesis). */

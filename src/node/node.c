@@ -165,18 +165,25 @@ static enum node_err open_headers(struct node *n)
 {
     char path[PATH_MAX + 16];
     state_path(n, "headers.dat", path, sizeof path);
-    size_t loaded = 0, cut = 0;
+    struct headerstore_load load;
     uint64_t t0 = clock_mono_us();
-    enum headerstore_err err = headerstore_open(path, n->chain, node_now(), &n->headers, &loaded, &cut);
+    enum headerstore_err err = headerstore_open(path, n->chain, node_now(), &n->headers, &load);
     if (err != HEADERSTORE_OK) {
         log_error(LOG_CAT_CHAIN, "cannot open %s: %s", path, headerstore_err_str(err));
         return NODE_ERR_STORE;
     }
     double secs = (double)(clock_mono_us() - t0) / 1e6;
-    if (cut) log_warn(LOG_CAT_CHAIN, "headers.dat: cut %zu bytes that did not validate (a torn write?)", cut);
-    if (loaded)
-        log_info(LOG_CAT_CHAIN, "loaded %zu headers from headers.dat in %.3f s, height %d", loaded, secs,
-                 chain_height(n->chain));
+    if (load.damaged)
+        log_warn(LOG_CAT_CHAIN,
+                 "headers.dat: damaged after %zu headers (a record that does not validate or a "
+                 "checkpoint that disagrees); cut %zu bytes, the rest will be synced again",
+                 load.loaded, load.cut_bytes);
+    else if (load.cut_bytes)
+        log_warn(LOG_CAT_CHAIN, "headers.dat: cut a torn tail of %zu bytes", load.cut_bytes);
+    if (load.loaded)
+        log_info(LOG_CAT_CHAIN,
+                 "loaded %zu headers from headers.dat in %.3f s, height %d, %zu checkpoints agreed",
+                 load.loaded, secs, chain_height(n->chain), load.checkpoints);
     return NODE_OK;
 }
 

@@ -183,7 +183,7 @@ void node_headers_received(struct node *n, uint64_t id, const struct wire_header
         enum chain_err err = chain_add_header(n->chain, &hdrs->headers[i], now, &e);
         if (err == CHAIN_OK) {
             added++;
-            if (n->headers) headerstore_append(n->headers, &hdrs->headers[i]);
+            if (n->headers) headerstore_append(n->headers, &hdrs->headers[i], e);
         } else if (err != CHAIN_DUPLICATE) {
             char hash[65];
             uint8_t h[32];
