@@ -27,7 +27,21 @@
 static uint8_t *headers_file;
 static size_t n_headers;
 
+/* As the daemon validates: from wire bytes, the index sized from the
+ * count expected (headers.dat's size, the sync peer's height). */
 static void validate_all(void *arg)
+{
+    (void)arg;
+    struct chain *c = chain_new(netparams_get(NET_MAIN));
+    if (!c || !chain_reserve(c, n_headers)) abort();
+    for (size_t i = 1; i < n_headers; i++) {
+        if (chain_add_raw(c, headers_file + i * 80, 1800000000, NULL) != CHAIN_OK) abort();
+    }
+    chain_free(c);
+}
+
+/* From parsed structs, header by header, no size hint: the slow path. */
+static void validate_structs(void *arg)
 {
     (void)arg;
     struct chain *c = chain_new(netparams_get(NET_MAIN));
@@ -146,11 +160,24 @@ int main(int argc, char **argv)
     headers_file = malloc(10237 * 80);
     n_headers = fread(headers_file, 80, 10237, f);
     fclose(f);
-    double v = bench_run(validate_all, NULL, ms), h = bench_run(hash_all, NULL, ms);
+    /* Interleaved, best of several: a busy machine slows one run, not the
+     * comparison. */
+    double v = 1e9, h = 1e9, vs = 1e9;
+    for (int round = 0; round < 5; round++) {
+        double t = bench_run(validate_all, NULL, ms / 5);
+        if (t < v) v = t;
+        t = bench_run(hash_all, NULL, ms / 5);
+        if (t < h) h = t;
+        t = bench_run(validate_structs, NULL, ms / 5);
+        if (t < vs) vs = t;
+    }
     double vps = (double)(n_headers - 1) / v, hps = (double)(n_headers - 1) / h;
+    double vsps = (double)(n_headers - 1) / vs;
     printf("validate mainnet headers 1-10,236      %10.0f headers/s\n", vps);
     printf("  sha256d of the same headers          %10.0f headers/s  (validation at %.0f %%)\n", hps,
            100.0 * vps / hps);
+    printf("  from structs, no size hint           %10.0f headers/s  (at %.0f %%)\n", vsps,
+           100.0 * vsps / hps);
 
     /* 2. memory with 900,000 headers */
     size_t big = quick ? 100000 : 900000;

@@ -21,10 +21,25 @@ struct u256 {
     uint32_t w[8];
 };
 
-int u256_cmp(const struct u256 *a, const struct u256 *b);
+/* -1, 0, 1 as a <, =, > b. Inline, like u256_add: once per header. */
+static inline int u256_cmp(const struct u256 *a, const struct u256 *b)
+{
+    for (int i = 7; i >= 0; i--) {
+        if (a->w[i] != b->w[i]) return a->w[i] < b->w[i] ? -1 : 1;
+    }
+    return 0;
+}
 bool u256_is_zero(const struct u256 *a);
 /* r = a + b modulo 2^256 (r may alias either). */
-void u256_add(struct u256 *r, const struct u256 *a, const struct u256 *b);
+static inline void u256_add(struct u256 *r, const struct u256 *a, const struct u256 *b)
+{
+    uint64_t carry = 0;
+    for (int i = 0; i < 8; i++) {
+        uint64_t s = (uint64_t)a->w[i] + b->w[i] + carry;
+        r->w[i] = (uint32_t)s;
+        carry = s >> 32;
+    }
+}
 /* From 32 little-endian bytes (a hash in internal order). */
 void u256_from_le(struct u256 *r, const uint8_t le[32]);
 /* From 32 big-endian bytes (a hash as humans write it, netparams.pow_limit). */

@@ -69,6 +69,13 @@ struct chain {
      * encoding's target and proof. 0 never encodes a valid target. */
     uint32_t last_bits;
     struct u256 last_target, last_proof;
+
+    /* The times of the tip and its ten parents, sorted: the median time
+     * past a child of the tip must beat, kept as a sliding window so sync
+     * (one child of the tip after another) never sorts. Valid when
+     * mtp_tip is the tip; any other tip change drops it. */
+    const struct chain_entry *mtp_tip;
+    uint32_t mtp_sorted[CHAIN_MTP_SPAN];
 };
 
 const char *chain_err_str(enum chain_err err)
@@ -154,11 +161,12 @@ static unsigned log2_size(size_t v)
     return n;
 }
 
-/* Room for one more key at a load factor of at most 3/4. */
-static bool table_reserve(struct chain *c)
+/* Room for `more` keys beyond count at a load factor of at most 3/4. */
+static bool table_reserve_n(struct chain *c, size_t more)
 {
-    if ((c->count + 1) * 4 <= c->cap * 3) return true;
+    if ((c->count + more) * 4 <= c->cap * 3) return true;
     size_t ncap = c->cap ? c->cap * 2 : TABLE_MIN;
+    while ((c->count + more) * 4 > ncap * 3) ncap *= 2;
     if (ncap > ((size_t)1 << 31)) return false; /* keys have 32 bits to place with */
     struct slot *ns = calloc(ncap, sizeof *ns);
     if (!ns) return false;
@@ -172,6 +180,11 @@ static bool table_reserve(struct chain *c)
     }
     free(old);
     return true;
+}
+
+static bool table_reserve(struct chain *c)
+{
+    return table_reserve_n(c, 1);
 }
 
 /* ---- entries and the active chain ---- */
@@ -330,6 +343,7 @@ uint32_t chain_median_time_past(const struct chain_entry *e)
  * dependent parent pointers. */
 static uint32_t parent_mtp(const struct chain *c, const struct chain_entry *parent)
 {
+    if (parent == c->mtp_tip) return c->mtp_sorted[CHAIN_MTP_SPAN / 2];
     if (parent->height < CHAIN_MTP_SPAN - 1 || !on_active(c, parent))
         return chain_median_time_past(parent);
     uint32_t times[CHAIN_MTP_SPAN];
@@ -338,15 +352,43 @@ static uint32_t parent_mtp(const struct chain *c, const struct chain_entry *pare
     return median_of(times, CHAIN_MTP_SPAN);
 }
 
-enum chain_err chain_add_header(struct chain *c, const struct wire_header *h, int64_t now,
-                                const struct chain_entry **entry)
+/* The window of the new tip e, a child of the old tip: its eleventh
+ * ancestor's time leaves, its own time comes in. Before height 11 the
+ * window is not full; it starts at height 10. */
+static void mtp_slide(struct chain *c, const struct chain_entry *e)
+{
+    uint32_t *w = c->mtp_sorted;
+    if (c->mtp_tip && c->mtp_tip == e->parent) {
+        const uint32_t out = c->active[e->height - CHAIN_MTP_SPAN]->time, in = e->time;
+        /* Out goes, in comes; usually the oldest time leaves the bottom and
+         * the newest lands on top: one 40-byte move, no compare chain. */
+        size_t i = 0;
+        while (i + 1 < CHAIN_MTP_SPAN && w[i] != out) i++; /* it is there */
+        memmove(&w[i], &w[i + 1], (CHAIN_MTP_SPAN - 1 - i) * sizeof *w);
+        size_t j = CHAIN_MTP_SPAN - 1;
+        while (j > 0 && w[j - 1] > in) j--;
+        memmove(&w[j + 1], &w[j], (CHAIN_MTP_SPAN - 1 - j) * sizeof *w);
+        w[j] = in;
+    } else if (e->height >= CHAIN_MTP_SPAN - 1) {
+        const struct chain_entry *x = e;
+        for (size_t k = 0; k < CHAIN_MTP_SPAN; k++, x = x->parent) {
+            size_t i = k;
+            for (; i > 0 && w[i - 1] > x->time; i--) w[i] = w[i - 1];
+            w[i] = x->time;
+        }
+    } else {
+        c->mtp_tip = NULL;
+        return;
+    }
+    c->mtp_tip = e;
+}
+
+/* chain_add_header, its hash already computed. */
+static enum chain_err add_hashed(struct chain *c, const struct wire_header *h, const uint8_t hash[32],
+                                 int64_t now, const struct chain_entry **entry)
 {
     const struct netparams *np = c->np;
     if (entry) *entry = NULL;
-
-    uint8_t raw[80], hash[32];
-    wire_header_serialize(h, raw);
-    sha256d(raw, sizeof raw, hash);
 
     /* A child of the tip cannot be known already: it would have more work
      * than the tip and so be the tip. Sequential sync skips the lookup, and
@@ -428,9 +470,36 @@ enum chain_err chain_add_header(struct chain *c, const struct wire_header *h, in
         } else {
             set_tip(c, e);
         }
+        mtp_slide(c, e);
     }
     if (entry) *entry = e;
     return CHAIN_OK;
+}
+
+enum chain_err chain_add_raw(struct chain *c, const uint8_t raw[80], int64_t now,
+                             const struct chain_entry **entry)
+{
+    struct wire_header h;
+    uint8_t hash[32];
+    wire_header_parse(raw, &h);
+    sha256d(raw, 80, hash);
+    return add_hashed(c, &h, hash, now, entry);
+}
+
+enum chain_err chain_add_header(struct chain *c, const struct wire_header *h, int64_t now,
+                                const struct chain_entry **entry)
+{
+    uint8_t raw[80];
+    wire_header_serialize(h, raw);
+    return chain_add_raw(c, raw, now, entry);
+}
+
+bool chain_reserve(struct chain *c, size_t headers)
+{
+    if (headers > CHAIN_RESERVE_MAX) headers = CHAIN_RESERVE_MAX;
+    if (headers <= c->count) return true;
+    return table_reserve_n(c, headers - c->count) &&
+           active_reserve(c, (int32_t)(headers > INT32_MAX ? INT32_MAX : headers));
 }
 
 const struct netparams *chain_params(const struct chain *c)

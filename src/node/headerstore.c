@@ -89,11 +89,9 @@ static off_t replay(int fd, struct chain *c, int64_t now, struct headerstore_loa
                 good += RECORD;
                 continue;
             }
-            struct wire_header h;
-            wire_header_parse(rec, &h);
             /* A duplicate is damage too: record i must stay the header
              * the chain accepted i-th (node_header_at reads by that). */
-            if (chain_add_header(c, &h, now, &last) != CHAIN_OK) {
+            if (chain_add_raw(c, rec, now, &last) != CHAIN_OK) {
                 load->damaged = true;
                 goto out;
             }
@@ -119,6 +117,7 @@ enum headerstore_err headerstore_open(const char *path, struct chain *c, int64_t
         close(fd);
         return HEADERSTORE_ERR_IO;
     }
+    (void)chain_reserve(c, chain_count(c) + (size_t)st.st_size / RECORD);
     size_t headers = 0;
     const struct chain_entry *last = NULL;
     off_t good = replay(fd, c, now, load, &headers, &last);

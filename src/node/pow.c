@@ -10,29 +10,11 @@
 
 #define W 8 /* words in a u256 */
 
-int u256_cmp(const struct u256 *a, const struct u256 *b)
-{
-    for (int i = W - 1; i >= 0; i--) {
-        if (a->w[i] != b->w[i]) return a->w[i] < b->w[i] ? -1 : 1;
-    }
-    return 0;
-}
-
 bool u256_is_zero(const struct u256 *a)
 {
     uint32_t acc = 0;
     for (int i = 0; i < W; i++) acc |= a->w[i];
     return acc == 0;
-}
-
-void u256_add(struct u256 *r, const struct u256 *a, const struct u256 *b)
-{
-    uint64_t carry = 0;
-    for (int i = 0; i < W; i++) {
-        uint64_t s = (uint64_t)a->w[i] + b->w[i] + carry;
-        r->w[i] = (uint32_t)s;
-        carry = s >> 32;
-    }
 }
 
 static void u256_sub(struct u256 *r, const struct u256 *a, const struct u256 *b)

@@ -65,6 +65,7 @@ static void sync_start(struct node *n, uint64_t avoid)
     if (!id) return;
     struct node_peer *np = node_peer_get(n, id);
     n->sync.peer_height = np ? np->start_height : 0;
+    if (n->sync.peer_height > 0) (void)chain_reserve(n->chain, (size_t)n->sync.peer_height + 1);
     n->sync.progress_ms = clock_mono_ms();
     n->sync.started_ms = n->sync.progress_ms;
     n->sync.start_height = chain_height(n->chain);
@@ -178,9 +179,14 @@ void node_headers_received(struct node *n, uint64_t id, const struct wire_header
     const struct chain_entry *old_tip = chain_tip(n->chain), *last = NULL;
     int64_t now = node_now();
     size_t added = 0;
+    /* The batch back to wire bytes in one pass, then hashed and validated
+     * from them (see chain_add_raw). */
+    uint8_t *raw = malloc(hdrs->count * 80);
+    if (!raw) return;
+    for (size_t i = 0; i < hdrs->count; i++) wire_header_serialize(&hdrs->headers[i], raw + i * 80);
     for (size_t i = 0; i < hdrs->count; i++) {
         const struct chain_entry *e = NULL;
-        enum chain_err err = chain_add_header(n->chain, &hdrs->headers[i], now, &e);
+        enum chain_err err = chain_add_raw(n->chain, raw + i * 80, now, &e);
         if (err == CHAIN_OK) {
             added++;
             if (n->headers) headerstore_append(n->headers, &hdrs->headers[i], e);
@@ -198,6 +204,7 @@ void node_headers_received(struct node *n, uint64_t id, const struct wire_header
         }
         last = e;
     }
+    free(raw);
     np->unconnecting = 0;
     if (added && n->headers && headerstore_flush(n->headers) != HEADERSTORE_OK)
         log_error(LOG_CAT_CHAIN, "cannot write headers.dat: %s", strerror(errno));
