@@ -572,6 +572,39 @@ static void test_locator_shape(void **state)
     chain_free(c);
 }
 
+/* The tip's median time past is kept as a sliding window: with times that
+ * jump back and forth, through a reorg and back, it must agree with the
+ * median computed from scratch, at exactly the boundary. */
+static void test_median_time_past_window(void **state)
+{
+    (void)state;
+    struct netparams np;
+    easy_params(&np, NET_REGTEST, LIMIT_BITS);
+    struct chain *c = chain_new(&np);
+    assert_true(chain_reserve(c, 300));
+    uint64_t rng = 7;
+    const struct chain_entry *tip = chain_tip(c);
+    for (int i = 0; i < 200; i++) {
+        uint8_t r;
+        test_random_bytes(&rng, &r, 1);
+        uint32_t mtp = chain_median_time_past(tip);
+        /* at the median: too old; one past it: fine (times wander). */
+        struct wire_header bad = make_header(c, tip, mtp, 0, 4);
+        expect(c, &bad, FAR_FUTURE, CHAIN_ERR_TIME_TOO_OLD);
+        struct wire_header good = make_header(c, tip, mtp + 1 + (uint32_t)(r % 2000u), 0, 4);
+        tip = add_ok(c, &good);
+        if (i == 120) {
+            /* a branch from 30 back that overtakes the tip */
+            const struct chain_entry *fork = chain_at_height(c, tip->height - 30);
+            const struct chain_entry *b = extend(c, fork, 35, 7, 4);
+            assert_ptr_equal(chain_tip(c), b);
+            tip = b;
+        }
+    }
+    assert_int_equal(chain_count(c), 1 + 200 + 35);
+    chain_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -587,6 +620,7 @@ int main(void)
         cmocka_unit_test(test_reorg_to_fewer_headers_with_more_work),
         cmocka_unit_test(test_equal_work_keeps_first_seen),
         cmocka_unit_test(test_locator_shape),
+        cmocka_unit_test(test_median_time_past_window),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
