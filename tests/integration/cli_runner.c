@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -68,9 +69,17 @@ bool cli_run(struct event_base *base, const char *const *args, const char *stdin
     memset(r, 0, sizeof *r);
     int out[2], err[2], in[2];
     if (!cloexec_pipe(out) || !cloexec_pipe(err) || !cloexec_pipe(in)) return false;
-    const char *argv[64] = {BTCPEERD_CLI_BIN};
-    size_t n = 1;
-    for (; args[n - 1] && n < 63; n++) argv[n] = args[n - 1];
+    /* BTCPEERD_TEST_WRAPPER (e.g. "valgrind -q --error-exitcode=99
+     * --leak-check=full") runs the CLI under a tool, as the harness does
+     * for daemons. */
+    const char *argv[64];
+    char wrapper[512] = "";
+    size_t n = 0;
+    const char *w = getenv("BTCPEERD_TEST_WRAPPER");
+    if (w) snprintf(wrapper, sizeof wrapper, "%s", w);
+    for (char *tok = strtok(wrapper, " "); tok && n < 16; tok = strtok(NULL, " ")) argv[n++] = tok;
+    argv[n++] = BTCPEERD_CLI_BIN;
+    for (size_t i = 0; args[i] && n < 63; i++) argv[n++] = args[i];
     argv[n] = NULL;
     pid_t pid = fork();
     if (pid < 0) return false;
@@ -78,7 +87,7 @@ bool cli_run(struct event_base *base, const char *const *args, const char *stdin
         dup2(in[0], STDIN_FILENO);
         dup2(out[1], STDOUT_FILENO);
         dup2(err[1], STDERR_FILENO);
-        execv(argv[0], (char *const *)argv);
+        execvp(argv[0], (char *const *)argv);
         _exit(127);
     }
     harness_track_child(pid);
