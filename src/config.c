@@ -442,26 +442,26 @@ static enum config_err parse_file(struct config *cfg, const char *path, bool req
     return err;
 }
 
-/* bitcoind's layout: main in the data directory itself, other networks in
- * a subdirectory named after them. */
+bool config_network_datadir(const char *base, enum net_id network, char *out, size_t cap)
+{
+    char def[PATH_MAX];
+    if (!base || !base[0]) {
+        const char *home = getenv("HOME");
+        if (!home || !*home) home = ".";
+        if (snprintf(def, sizeof def, "%s/.btcpeerd", home) >= (int)sizeof def) return false;
+        base = def;
+    }
+    int n = network == NET_MAIN ? snprintf(out, cap, "%s", base)
+                                : snprintf(out, cap, "%s/%s", base, netparams_get(network)->name);
+    return n >= 0 && (size_t)n < cap;
+}
+
 static enum config_err resolve_datadir(struct config *cfg, char *msg, size_t msg_len)
 {
     char base[PATH_MAX];
-    if (cfg->datadir[0]) {
-        memcpy(base, cfg->datadir, sizeof base);
-    } else {
-        const char *home = getenv("HOME");
-        if (!home || !*home) home = ".";
-        if (snprintf(base, sizeof base, "%s/.btcpeerd", home) >= (int)sizeof base) goto too_long;
-    }
-    if (cfg->network == NET_MAIN) {
-        memcpy(cfg->datadir, base, sizeof base);
-    } else if (snprintf(cfg->datadir, sizeof cfg->datadir, "%s/%s", base,
-                        netparams_get(cfg->network)->name) >= (int)sizeof cfg->datadir) {
-        goto too_long;
-    }
-    return CONFIG_OK;
-too_long:
+    memcpy(base, cfg->datadir, sizeof base);
+    if (config_network_datadir(base, cfg->network, cfg->datadir, sizeof cfg->datadir))
+        return CONFIG_OK;
     report(msg, msg_len, "--datadir: path too long");
     return CONFIG_ERR_BAD_VALUE;
 }

@@ -71,5 +71,9 @@ struct config {
  * names the flag. */
 enum config_err config_load(struct config *cfg, int argc, char **argv, char *msg, size_t msg_len);
 void config_print_help(FILE *out);
+/* bitcoind's layout, shared with btcpeerd-cli: main in the data directory
+ * itself, other networks in a subdirectory named after them. base NULL or ""
+ * means ~/.btcpeerd. False if the path does not fit in cap. */
+bool config_network_datadir(const char *base, enum net_id network, char *out, size_t cap);
 
 #endif
