@@ -33,11 +33,17 @@ bool u256_is_zero(const struct u256 *a);
 /* r = a + b modulo 2^256 (r may alias either). */
 static inline void u256_add(struct u256 *r, const struct u256 *a, const struct u256 *b)
 {
-    uint64_t carry = 0;
-    for (int i = 0; i < 8; i++) {
-        uint64_t s = (uint64_t)a->w[i] + b->w[i] + carry;
+    /* In 64-bit halves: four dependent carries instead of eight. */
+    unsigned carry = 0;
+    for (int i = 0; i < 8; i += 2) {
+        uint64_t x = (uint64_t)a->w[i] | (uint64_t)a->w[i + 1] << 32;
+        uint64_t y = (uint64_t)b->w[i] | (uint64_t)b->w[i + 1] << 32;
+        uint64_t s = x + y;
+        unsigned c1 = s < x;
+        s += carry;
+        carry = c1 | (s < carry);
         r->w[i] = (uint32_t)s;
-        carry = s >> 32;
+        r->w[i + 1] = (uint32_t)(s >> 32);
     }
 }
 /* From 32 little-endian bytes (a hash in internal order). */
