@@ -227,7 +227,7 @@ enum metrics_err metrics_server_new(struct event_base *base, struct node *node, 
         hostport_format((struct sockaddr *)&bound, addr, sizeof addr);
         s->port = ntohs(bound.ss_family == AF_INET ? ((struct sockaddr_in *)&bound)->sin_port
                                                    : ((struct sockaddr_in6 *)&bound)->sin6_port);
-        log_info(LOG_CAT_RPC, "metrics listening on %s", addr);
+        log_info(LOG_CAT_RPC, "metrics served at http://%s/metrics", addr);
     }
     *out = s;
     return METRICS_OK;

@@ -70,7 +70,7 @@ struct metrics_start {
 struct metrics_server;
 
 /* Listen on bind ("HOST:PORT", numeric host, port 0 picks a free one; the
- * bound address is logged as "metrics listening on HOST:PORT"). */
+ * bound address is logged as "metrics served at http://HOST:PORT/metrics"). */
 enum metrics_err metrics_server_new(struct event_base *base, struct node *node, const char *bind,
                                     const struct metrics_start *start, struct metrics_server **out);
 uint16_t metrics_server_port(const struct metrics_server *s);
