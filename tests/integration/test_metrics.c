@@ -226,6 +226,41 @@ static void test_scrape_after_handshake_and_pings(void **state)
     daemon_cleanup(&d);
 }
 
+/* Two daemons speak BIP324 to each other: each census says v2, and the
+ * v2 framing is what the message bytes count. */
+static void test_v2_peers_in_the_census(void **state)
+{
+    (void)state;
+    struct daemon_proc server, client;
+    const char *extra[] = {"--metrics-bind=127.0.0.1:0", NULL};
+    uint16_t port = daemon_start_listening(&server, extra);
+    assert_true(port != 0);
+    uint16_t mport = metrics_port(&server);
+    char connect[64];
+    snprintf(connect, sizeof connect, "--connect=127.0.0.1:%u", port);
+    const char *cargs[] = {"--network=regtest", connect, "--metrics-bind=127.0.0.1:0", NULL};
+    assert_true(daemon_start(&client, cargs));
+    uint16_t cport = metrics_port(&client);
+
+    const char *in_v2 = "btcpeerd_peers{direction=\"inbound\",state=\"connected\",transport=\"v2\"}";
+    const char *out_v2 = "btcpeerd_peers{direction=\"outbound\",state=\"connected\",transport=\"v2\"}";
+    char *text = scrape_until(mport, in_v2, 1);
+    assert_true(value_of(text, in_v2) == 1);
+    /* a v2 verack: 3-byte length, header byte, 1+12-byte id (verack has no
+     * short id), empty payload, 16-byte tag */
+    assert_true(value_of(text, "btcpeerd_message_bytes_total{direction=\"in\",command=\"verack\"}") == 33);
+    free(text);
+    text = scrape_until(cport, out_v2, 1);
+    assert_true(value_of(text, out_v2) == 1);
+    assert_true(value_of(text, "btcpeerd_peer_handshake_duration_seconds_count") == 1);
+    free(text);
+
+    assert_int_equal(daemon_stop(&client, SIGTERM, wait_ms()), 0);
+    daemon_cleanup(&client);
+    assert_int_equal(daemon_stop(&server, SIGTERM, wait_ms()), 0);
+    daemon_cleanup(&server);
+}
+
 static void test_only_get_and_head_of_metrics(void **state)
 {
     (void)state;
@@ -280,6 +315,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_scrape_after_handshake_and_pings),
+        cmocka_unit_test(test_v2_peers_in_the_census),
         cmocka_unit_test(test_only_get_and_head_of_metrics),
         cmocka_unit_test(test_metrics_bind_must_name_a_port),
     };
