@@ -3,6 +3,7 @@
  * option_apply, so a name means the same thing in both places. */
 #include <btcpeerd/config.h>
 #include <btcpeerd/hex.h>
+#include <btcpeerd/hostport.h>
 #include <btcpeerd/netaddr.h>
 
 #include <errno.h>
@@ -23,6 +24,7 @@ enum option_id {
     OPT_ADDNODE,
     OPT_LISTEN,
     OPT_BIND,
+    OPT_METRICS_BIND,
     OPT_PORT,
     OPT_MAXCONNECTIONS,
     OPT_MAX_OUTBOUND,
@@ -83,6 +85,9 @@ static const struct option_spec specs[OPT_COUNT] = {
                     "accept inbound connections", true},
     [OPT_BIND] = {"bind", required_argument, "ADDR[:PORT]", "all addresses",
                   "listen on this address only", true},
+    [OPT_METRICS_BIND] = {"metrics-bind", required_argument, "HOST:PORT", "off",
+                          "serve Prometheus metrics at http://HOST:PORT/metrics; port 0 picks a "
+                          "free one (logged)", true},
     [OPT_PORT] = {"port", required_argument, "N", "the network's port (8333 on main)",
                   "port to listen on; 0 picks a free one", true},
     [OPT_MAXCONNECTIONS] = {"maxconnections", required_argument, "N", "125",
@@ -231,6 +236,24 @@ static enum config_err option_apply(struct config *cfg, enum option_id id, const
         size_t len = strlen(value);
         if (len == 0 || len >= sizeof cfg->bind) return CONFIG_ERR_BAD_VALUE;
         memcpy(cfg->bind, value, len + 1);
+        return CONFIG_OK;
+    }
+    case OPT_METRICS_BIND: {
+        /* A numeric host and an explicit port: nothing is looked up, and
+         * no default port could surprise anyone. */
+        char host[256];
+        uint16_t port;
+        struct sockaddr_storage ss;
+        socklen_t sslen;
+        size_t len = strlen(value);
+        const char *colon = strrchr(value, ':');
+        bool has_port = colon && (value[0] == '[' ? colon > strchr(value, ']')
+                                                  : strchr(value, ':') == colon);
+        if (len >= sizeof cfg->metrics_bind || !has_port ||
+            !hostport_parse(value, host, sizeof host, &port, 0) ||
+            !hostport_numeric(host, port, &ss, &sslen))
+            return CONFIG_ERR_BAD_VALUE;
+        memcpy(cfg->metrics_bind, value, len + 1);
         return CONFIG_OK;
     }
     case OPT_PORT: {

@@ -5,7 +5,9 @@
 #include "net/dnsseed.h"
 #include "net/listener.h"
 #include "node/node.h"
+#include "rpc/metrics.h"
 
+#include <btcpeerd/clock.h>
 #include <btcpeerd/config.h>
 #include <btcpeerd/log.h>
 #include <btcpeerd/netaddr.h>
@@ -26,6 +28,7 @@ struct daemon_state {
     struct node *node;
     struct listener *listener;
     struct dnsseed *dnsseed;
+    struct metrics_server *metrics;
     bool stopping;
     struct event *sigint, *sigterm, *sighup;
 };
@@ -156,6 +159,7 @@ static int run(const struct config *cfg)
 {
     static struct node_config nc;
     struct daemon_state d = {0};
+    struct metrics_start started = {.unix_ms = clock_unix_ms(), .mono_us = clock_mono_us()};
     int rc = 1;
     const struct netparams *np = netparams_get(cfg->network);
     node_config_from(&nc, cfg);
@@ -200,6 +204,15 @@ static int run(const struct config *cfg)
              BTCPEERD_VERSION_STRING, np->name,
              d.listener ? listener_port(d.listener) : np->default_port, cfg->datadir);
     if (node_start(d.node) != NODE_OK) goto out;
+    if (cfg->metrics_bind[0]) {
+        enum metrics_err merr =
+            metrics_server_new(d.base, d.node, cfg->metrics_bind, &started, &d.metrics);
+        if (merr != METRICS_OK) {
+            log_error(LOG_CAT_RPC, "cannot serve metrics on %s: %s", cfg->metrics_bind,
+                      metrics_err_str(merr));
+            goto out;
+        }
+    }
     if (event_base_dispatch(d.base) < 0) {
         log_error(LOG_CAT_NODE, "event loop failed");
         goto out;
@@ -207,6 +220,7 @@ static int run(const struct config *cfg)
     log_info(LOG_CAT_NODE, "shutdown complete");
     rc = 0;
 out:
+    metrics_server_free(d.metrics); /* before the node it reads */
     listener_free(d.listener);
     dnsseed_free(d.dnsseed);
     d.dnsseed = NULL;

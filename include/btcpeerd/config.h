@@ -37,6 +37,7 @@ struct config {
     char addnode[CONFIG_MAX_PEERS][256];
     int listen;                  /* -1 = default: on unless --connect */
     char bind[256];              /* "" = every address */
+    char metrics_bind[256];      /* "" = no metrics endpoint */
     int port;                    /* -1 = the network's default */
     unsigned max_connections;
     int max_outbound;

@@ -91,4 +91,13 @@ void node_seed_answer(struct node *n, const char *seed, const struct wire_netadd
 void node_accept(struct node *n, int fd, const struct sockaddr *sa, int salen);
 struct peer_table *node_peers(struct node *n);
 
+/* Gauges for metrics and RPC, read at the moment of asking (node_stats.c). */
+struct node_stats {
+    int32_t header_height;           /* the best header chain's tip */
+    size_t addrman_new, addrman_tried;
+    size_t bans;                     /* bans in force (expired entries not counted) */
+};
+void node_get_stats(const struct node *n, struct node_stats *out);
+const struct peer_table *node_peers_const(const struct node *n);
+
 #endif

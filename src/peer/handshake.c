@@ -85,6 +85,7 @@ static void peer_become_connected(struct peer *p)
     p->state = PEER_CONNECTED;
     if (p->local_nonce && !p->inbound) idmap_del(&t->local_nonces, p->local_nonce);
     p->last_recv_us = clock_mono_us(); /* the idle-ping clock starts now */
+    peer_metrics_handshake_done(p);
     log_handshake(p);
     peer_timer_schedule(p);
 

@@ -72,6 +72,7 @@ const char *peer_reason_str(enum peer_reason reason)
     case PEER_REASON_SYNC_STALLED: return "sync-stalled";
     case PEER_REASON_V2_HANDSHAKE: return "v2-handshake";
     case PEER_REASON_V2_DECRYPT: return "v2-decrypt";
+    case PEER_REASON_COUNT: break;
     }
     return "unknown";
 }
@@ -146,6 +147,7 @@ struct peer_table *peer_table_new(struct event_base *base, struct evdns_base *dn
     idmap_init(&t->local_nonces);
     buf_writer_init(&t->payload);
     buf_writer_init(&t->frame);
+    peer_metrics_init(&t->metrics);
     t->reaper = event_new(base, -1, 0, reap_dead, t);
     if (!t->reaper) {
         free(t);
@@ -223,6 +225,7 @@ void peer_disconnect(struct peer *p, enum peer_reason reason)
     p->state = PEER_DEAD;
     p->reason = reason;
     log_disconnect(p, was);
+    peer_metrics_disconnect(p, reason);
 
     struct peer_table *t = p->table;
     if (p->local_nonce && idmap_get(&t->local_nonces, p->local_nonce))
@@ -312,6 +315,8 @@ bool peer_send(struct peer *p, const struct wire_msg *msg)
     }
     p->stats.msgs_out++;
     p->stats.bytes_out += t->frame.len;
+    t->metrics.net_bytes_out += t->frame.len;
+    peer_metrics_msg_out(p, msg->type, t->frame.len);
     LOG_AT(LOG_TRACE, LOG_CAT_PEER, (int64_t)p->id, "sent %s (%zu bytes)", wire_msg_command(msg),
            t->payload.len);
     peer_check_output(p);
@@ -360,6 +365,8 @@ static void peer_handle_frame(struct peer *p, struct transport_frame *frame)
         log_sanitize((const uint8_t *)frame->command, strlen(frame->command), cmd);
         LOG_AT(LOG_DEBUG, LOG_CAT_PEER, (int64_t)p->id, "malformed %s (%zu bytes): %s", cmd,
                frame->len, wire_err_str(err));
+        peer_metrics_msg_in(p, wire_type_from_command(frame->command, strlen(frame->command)),
+                            peer_transport_framed_len(p, frame->command, frame->len));
         if (p->state == PEER_NONE || p->state == PEER_SENT_VERSION)
             peer_disconnect(p, PEER_REASON_PROTOCOL_VIOLATION); /* no valid version first */
         else
@@ -368,6 +375,7 @@ static void peer_handle_frame(struct peer *p, struct transport_frame *frame)
     }
     LOG_AT(LOG_TRACE, LOG_CAT_PEER, (int64_t)p->id, "received %s (%zu bytes)",
            wire_msg_command(&msg), frame->len);
+    peer_metrics_msg_in(p, msg.type, peer_transport_framed_len(p, frame->command, frame->len));
     if (p->state == PEER_CONNECTED) {
         if (!peer_is_solicited(p, &msg)) {
             p->stats.rate_counted++;
@@ -394,6 +402,7 @@ static void peer_on_read(struct bufferevent *bev, void *arg)
         int st = peer_transport_read(p, vec.iov_base, vec.iov_len, &consumed, &frame);
         evbuffer_drain(in, consumed);
         p->stats.bytes_in += consumed;
+        p->table->metrics.net_bytes_in += consumed;
         switch (st) {
         case TRANSPORT_NEED_MORE: break;
         case TRANSPORT_FRAME:
@@ -403,6 +412,8 @@ static void peer_on_read(struct bufferevent *bev, void *arg)
         case TRANSPORT_DROP_CHECKSUM:
         case TRANSPORT_DROP_COMMAND:
             p->stats.msgs_in++;
+            /* a message, but no payload to measure: counted without bytes */
+            peer_metrics_msg_in(p, wire_type_from_command(frame.command, strlen(frame.command)), 0);
             LOG_AT(LOG_DEBUG, LOG_CAT_PEER, (int64_t)p->id, "dropped %s: %s", frame.command,
                    transport_status_str((enum transport_status)st));
             peer_add_misbehavior(p, 10, transport_status_str((enum transport_status)st));

@@ -77,6 +77,7 @@ enum peer_reason {
     PEER_REASON_SYNC_STALLED,     /* a header sync peer that stopped making progress */
     PEER_REASON_V2_HANDSHAKE,     /* BIP324: no garbage terminator in time, or key exchange failed */
     PEER_REASON_V2_DECRYPT,       /* BIP324: a packet that did not authenticate */
+    PEER_REASON_COUNT             /* not a reason: the number of them (metrics) */
 };
 const char *peer_reason_str(enum peer_reason reason);
 

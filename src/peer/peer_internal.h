@@ -4,6 +4,7 @@
 #define BTCPEERD_PEER_INTERNAL_H
 
 #include "peer.h"
+#include "peer_metrics.h"
 
 #include <btcpeerd/buf.h>
 #include <btcpeerd/idmap.h>
@@ -82,6 +83,7 @@ struct peer_table {
     struct event *reaper;
     struct buf_writer payload; /* scratch for encoding, reused */
     struct buf_writer frame;
+    struct peer_metrics metrics; /* read through peer_table_metrics */
 };
 
 /* peer.c */
@@ -104,6 +106,17 @@ int peer_transport_write(struct peer *p, const char *command, const uint8_t *pay
 void peer_transport_free(struct peer *p);
 const char *peer_transport_name(const struct peer *p);
 void peer_transport_session_hex(const struct peer *p, char out[65]);
+
+/* ptransport.c: the bytes a message of this command and payload length
+ * takes on this peer's wire (v1 header, or v2 length, header and tag). */
+size_t peer_transport_framed_len(const struct peer *p, const char *command, size_t payload_len);
+
+/* peer_metrics.c: counting where things happen (no allocation). */
+void peer_metrics_msg_in(struct peer *p, enum wire_type type, size_t framed_len);
+void peer_metrics_msg_out(struct peer *p, enum wire_type type, size_t framed_len);
+void peer_metrics_disconnect(struct peer *p, enum peer_reason reason);
+void peer_metrics_handshake_done(struct peer *p);
+void peer_metrics_ping(struct peer *p, uint64_t rtt_us);
 
 /* handshake.c */
 bool peer_send_version(struct peer *p);

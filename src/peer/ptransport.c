@@ -28,6 +28,7 @@ static bool flush_v2_out(struct peer *p)
     if (!out->len) return true;
     bool ok = bufferevent_write(p->bev, out->data, out->len) == 0;
     p->stats.bytes_out += out->len;
+    p->table->metrics.net_bytes_out += out->len;
     buf_writer_reset(out);
     return ok;
 }
@@ -138,6 +139,15 @@ int peer_transport_write(struct peer *p, const char *command, const uint8_t *pay
 {
     if (p->v2) return transport_v2_write(p->v2, command, payload, len, out);
     return (int)transport_v1_write(p->table->cfg->net->magic, command, payload, len, WIRE_MAX_PAYLOAD, out);
+}
+
+size_t peer_transport_framed_len(const struct peer *p, const char *command, size_t payload_len)
+{
+    if (!p->v2) return TRANSPORT_V1_HEADER_LEN + payload_len;
+    /* Assumes the sender used the short id when there is one (BIP324 says
+     * it should; Core does). */
+    size_t id_len = transport_v2_short_id(command) ? 1u : 1u + WIRE_COMMAND_LEN;
+    return TRANSPORT_V2_LENGTH_LEN + TRANSPORT_V2_HEADER_LEN + id_len + payload_len + BIP324_TAG_LEN;
 }
 
 void peer_transport_session_hex(const struct peer *p, char out[65])

@@ -1,0 +1,47 @@
+/* What the peer layer counts for the operator's metrics: messages and bytes
+ * by command, disconnects by reason, handshake and ping durations, and a
+ * census of the live peers. The counters are fixed arrays inside the peer
+ * table, bumped where the events happen (no allocation, no lookup beyond an
+ * array index); src/rpc/metrics.c reads them through the const views below
+ * and formats them. */
+#ifndef BTCPEERD_PEER_METRICS_H
+#define BTCPEERD_PEER_METRICS_H
+
+#include "peer.h"
+
+#include <btcpeerd/histogram.h>
+#include <btcpeerd/wire.h>
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Indexed by enum wire_type: every command we know has its own slot, and
+ * WIRE_UNKNOWN ("other") takes the rest, so a peer inventing commands
+ * cannot grow the label set. */
+struct peer_metrics {
+    uint64_t msgs_in[WIRE_TYPE_COUNT], msgs_out[WIRE_TYPE_COUNT];
+    uint64_t bytes_in[WIRE_TYPE_COUNT], bytes_out[WIRE_TYPE_COUNT]; /* framed size */
+    uint64_t net_bytes_in, net_bytes_out; /* every byte on the sockets, handshakes included */
+    uint64_t disconnects[PEER_REASON_COUNT];
+    struct histogram handshake_seconds; /* TCP established/accepted → CONNECTED */
+    struct histogram ping_seconds;      /* ping sent → matching pong */
+};
+
+enum { PEER_CENSUS_STATES = PEER_CONNECTED + 1, PEER_CENSUS_TRANSPORTS = 2 };
+
+/* Live peers (dead ones awaiting the reaper are not counted) by direction
+ * (0 outbound, 1 inbound), handshake state (PEER_NONE..PEER_CONNECTED) and
+ * transport (0 v1, 1 v2). */
+struct peer_census {
+    size_t n[2][PEER_CENSUS_STATES][PEER_CENSUS_TRANSPORTS];
+};
+
+void peer_metrics_init(struct peer_metrics *m);
+const struct peer_metrics *peer_table_metrics(const struct peer_table *t);
+void peer_table_census(const struct peer_table *t, struct peer_census *out);
+/* The command label of a message type: its command, "other" for WIRE_UNKNOWN. */
+const char *peer_metrics_command(enum wire_type type);
+/* The label for a census state: "none", "sent_version", "sent_verack", "connected". */
+const char *peer_metrics_state(enum peer_state state);
+
+#endif

@@ -1,0 +1,246 @@
+/* GET /metrics: the families btcpeerd exposes, gathered from the peer
+ * table and the node at scrape time, and the evhttp listener that serves
+ * them (--metrics-bind). Only GET and HEAD of /metrics; anything else is a
+ * 404 or a 405. Scraping allocates one evbuffer per request; the counting
+ * behind it allocates nothing (see peer_metrics.c). */
+#include "rpc/metrics.h"
+
+#include <btcpeerd/clock.h>
+#include <btcpeerd/hostport.h>
+#include <btcpeerd/log.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <event2/listener.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
+
+static const char *const directions[2] = {"outbound", "inbound"};
+static const char *const transports[PEER_CENSUS_TRANSPORTS] = {"v1", "v2"};
+
+static void render_peers(struct evbuffer *out, const struct metrics_view *v)
+{
+    prom_family(out, "btcpeerd_peers", "gauge",
+                "Connected peers by direction, handshake state and transport.");
+    for (size_t d = 0; d < 2; d++)
+        for (size_t s = 0; s < PEER_CENSUS_STATES; s++)
+            for (size_t t = 0; t < PEER_CENSUS_TRANSPORTS; t++) {
+                struct prom_label l[] = {{"direction", directions[d]},
+                                         {"state", peer_metrics_state((enum peer_state)s)},
+                                         {"transport", transports[t]}};
+                prom_sample_u64(out, "btcpeerd_peers", l, 3, v->census.n[d][s][t]);
+            }
+}
+
+/* One sample per known command and direction, zeros included, so every
+ * series exists from the first scrape. */
+static void render_by_command(struct evbuffer *out, const char *name, const char *help,
+                              const uint64_t *in, const uint64_t *sent)
+{
+    prom_family(out, name, "counter", help);
+    for (size_t d = 0; d < 2; d++)
+        for (size_t i = 0; i < WIRE_TYPE_COUNT; i++) {
+            struct prom_label l[] = {{"direction", d ? "out" : "in"},
+                                     {"command", peer_metrics_command((enum wire_type)i)}};
+            prom_sample_u64(out, name, l, 2, d ? sent[i] : in[i]);
+        }
+}
+
+static void render_traffic(struct evbuffer *out, const struct peer_metrics *m)
+{
+    render_by_command(out, "btcpeerd_messages_total",
+                      "P2P messages received (in) and sent (out) by command; unknown commands "
+                      "count as \"other\".",
+                      m->msgs_in, m->msgs_out);
+    render_by_command(out, "btcpeerd_message_bytes_total",
+                      "Bytes of P2P messages by command, framing included (v1 header, v2 "
+                      "length, header and tag).",
+                      m->bytes_in, m->bytes_out);
+    prom_family(out, "btcpeerd_network_bytes_total", "counter",
+                "Every byte read from and written to peer sockets, transport handshakes "
+                "included.");
+    struct prom_label in[] = {{"direction", "in"}}, sent[] = {{"direction", "out"}};
+    prom_sample_u64(out, "btcpeerd_network_bytes_total", in, 1, m->net_bytes_in);
+    prom_sample_u64(out, "btcpeerd_network_bytes_total", sent, 1, m->net_bytes_out);
+}
+
+static void render_disconnects(struct evbuffer *out, const struct peer_metrics *m)
+{
+    prom_family(out, "btcpeerd_peer_disconnects_total", "counter",
+                "Peer disconnections by reason (the reason= of the disconnect log line).");
+    for (size_t r = 0; r < PEER_REASON_COUNT; r++) {
+        struct prom_label l[] = {{"reason", peer_reason_str((enum peer_reason)r)}};
+        prom_sample_u64(out, "btcpeerd_peer_disconnects_total", l, 1, m->disconnects[r]);
+    }
+}
+
+static void render_latency(struct evbuffer *out, const struct peer_metrics *m)
+{
+    prom_family(out, "btcpeerd_peer_handshake_duration_seconds", "histogram",
+                "Time from TCP connection (outbound) or accept (inbound) to a completed "
+                "version/verack handshake.");
+    prom_histogram(out, "btcpeerd_peer_handshake_duration_seconds", NULL, 0,
+                   &m->handshake_seconds);
+    prom_family(out, "btcpeerd_peer_ping_rtt_seconds", "histogram",
+                "Round trip from our ping to its matching pong.");
+    prom_histogram(out, "btcpeerd_peer_ping_rtt_seconds", NULL, 0, &m->ping_seconds);
+}
+
+static void render_node(struct evbuffer *out, const struct metrics_view *v)
+{
+    prom_family(out, "btcpeerd_header_height", "gauge",
+                "Height of the best validated header chain.");
+    prom_sample_u64(out, "btcpeerd_header_height", NULL, 0,
+                    v->node.header_height > 0 ? (uint64_t)v->node.header_height : 0);
+    prom_family(out, "btcpeerd_addrman_addresses", "gauge",
+                "Addresses in the address manager's new and tried tables.");
+    struct prom_label nl[] = {{"table", "new"}}, tl[] = {{"table", "tried"}};
+    prom_sample_u64(out, "btcpeerd_addrman_addresses", nl, 1, v->node.addrman_new);
+    prom_sample_u64(out, "btcpeerd_addrman_addresses", tl, 1, v->node.addrman_tried);
+    prom_family(out, "btcpeerd_bans", "gauge", "Banned addresses and subnets in force.");
+    prom_sample_u64(out, "btcpeerd_bans", NULL, 0, v->node.bans);
+}
+
+static void render_process(struct evbuffer *out, const struct metrics_view *v)
+{
+    prom_family(out, "btcpeerd_build_info", "gauge", "Always 1; the version is the label.");
+    struct prom_label ver[] = {{"version", BTCPEERD_VERSION_STRING}};
+    prom_sample_u64(out, "btcpeerd_build_info", ver, 1, 1);
+    prom_family(out, "process_start_time_seconds", "gauge",
+                "Start time of the process since the Unix epoch in seconds.");
+    prom_sample_double(out, "process_start_time_seconds", NULL, 0, v->start_time_s);
+    prom_family(out, "btcpeerd_uptime_seconds", "gauge", "Seconds since the daemon started.");
+    prom_sample_double(out, "btcpeerd_uptime_seconds", NULL, 0, v->uptime_s);
+}
+
+void metrics_render(struct evbuffer *out, const struct metrics_view *v)
+{
+    render_peers(out, v);
+    render_traffic(out, v->peers);
+    render_disconnects(out, v->peers);
+    render_latency(out, v->peers);
+    render_node(out, v);
+    render_process(out, v);
+}
+
+/* ---- the server ---- */
+
+struct metrics_server {
+    struct evhttp *http;
+    struct node *node;
+    struct metrics_start start;
+    uint16_t port;
+};
+
+const char *metrics_err_str(enum metrics_err err)
+{
+    switch (err) {
+    case METRICS_OK: return "ok";
+    case METRICS_ERR_ADDRESS: return "bad address (HOST:PORT, numeric host)";
+    case METRICS_ERR_BIND: return "cannot bind";
+    case METRICS_ERR_NOMEM: return "out of memory";
+    }
+    return "unknown";
+}
+
+static void on_metrics(struct evhttp_request *req, void *arg)
+{
+    struct metrics_server *s = arg;
+    enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
+    struct evkeyvalq *headers = evhttp_request_get_output_headers(req);
+    if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD) {
+        evhttp_add_header(headers, "Allow", "GET, HEAD");
+        evhttp_send_error(req, 405, "Method Not Allowed");
+        return;
+    }
+    struct evbuffer *body = evbuffer_new();
+    if (!body) {
+        evhttp_send_error(req, HTTP_INTERNAL, NULL);
+        return;
+    }
+    struct metrics_view v;
+    memset(&v, 0, sizeof v);
+    const struct peer_table *peers = node_peers_const(s->node);
+    v.peers = peer_table_metrics(peers);
+    peer_table_census(peers, &v.census);
+    node_get_stats(s->node, &v.node);
+    v.start_time_s = (double)s->start.unix_ms / 1000.0;
+    v.uptime_s = (double)(clock_mono_us() - s->start.mono_us) / 1e6;
+    metrics_render(body, &v);
+    evhttp_add_header(headers, "Content-Type", CONTENT_TYPE);
+    evhttp_send_reply(req, HTTP_OK, "OK", body); /* evhttp leaves the body out for HEAD */
+    evbuffer_free(body);
+}
+
+static void on_other(struct evhttp_request *req, void *arg)
+{
+    (void)arg;
+    evhttp_send_error(req, HTTP_NOTFOUND, NULL);
+}
+
+enum metrics_err metrics_server_new(struct event_base *base, struct node *node, const char *bind,
+                                    const struct metrics_start *start, struct metrics_server **out)
+{
+    char host[256];
+    uint16_t port;
+    struct sockaddr_storage ss;
+    socklen_t len;
+    /* Default 0 never wins: config checked that a port was given. */
+    if (!hostport_parse(bind, host, sizeof host, &port, 0) ||
+        !hostport_numeric(host, port, &ss, &len))
+        return METRICS_ERR_ADDRESS;
+    struct metrics_server *s = calloc(1, sizeof *s);
+    if (!s) return METRICS_ERR_NOMEM;
+    s->node = node;
+    s->start = *start;
+    s->http = evhttp_new(base);
+    if (!s->http) {
+        free(s);
+        return METRICS_ERR_NOMEM;
+    }
+    /* A scrape is a short GET: small limits, and idle connections closed. */
+    evhttp_set_timeout(s->http, 30);
+    evhttp_set_max_headers_size(s->http, 8192);
+    evhttp_set_max_body_size(s->http, 1024);
+    evhttp_set_cb(s->http, "/metrics", on_metrics, s);
+    evhttp_set_gencb(s->http, on_other, s);
+
+    unsigned flags = LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC;
+    if (ss.ss_family == AF_INET6) flags |= LEV_OPT_BIND_IPV6ONLY;
+    struct evconnlistener *lev =
+        evconnlistener_new_bind(base, NULL, NULL, flags, 16, (struct sockaddr *)&ss, (int)len);
+    if (!lev || !evhttp_bind_listener(s->http, lev)) {
+        if (lev) evconnlistener_free(lev);
+        evhttp_free(s->http);
+        free(s);
+        return METRICS_ERR_BIND;
+    }
+    struct sockaddr_storage bound;
+    socklen_t blen = sizeof bound;
+    if (getsockname(evconnlistener_get_fd(lev), (struct sockaddr *)&bound, &blen) == 0) {
+        char addr[64];
+        hostport_format((struct sockaddr *)&bound, addr, sizeof addr);
+        s->port = ntohs(bound.ss_family == AF_INET ? ((struct sockaddr_in *)&bound)->sin_port
+                                                   : ((struct sockaddr_in6 *)&bound)->sin6_port);
+        log_info(LOG_CAT_RPC, "metrics served at http://%s/metrics", addr);
+    }
+    *out = s;
+    return METRICS_OK;
+}
+
+uint16_t metrics_server_port(const struct metrics_server *s)
+{
+    return s->port;
+}
+
+void metrics_server_free(struct metrics_server *s)
+{
+    if (!s) return;
+    evhttp_free(s->http);
+    free(s);
+}
