@@ -69,6 +69,9 @@ void aftermath_baseline(struct daemon_proc *d, uint16_t port, struct rss_mark *m
 {
     memset(m, 0, sizeof *m);
     assert_serves_peer(d, port, "127.0.0.3");
+    /* its departure logged, so that tests may look at the log from here on */
+    if (!daemon_wait_log(d, "disconnected addr=127.0.0.3:", SERVE_WAIT_MS))
+        fail_msg("the warm-up peer's disconnect was not logged:\n%s", d->log);
     m->t_ms = clock_mono_ms();
     if (!rss_check_meaningful()) return;
     m->rss_kb = proc_status_kb(d->pid, "VmRSS");
