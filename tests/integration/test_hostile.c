@@ -787,6 +787,43 @@ static void test_peer_that_never_reads_is_dropped(void **state)
     finish(&c, "never-reads");
 }
 
+/* ---- memory caps that need the daemon ---- */
+
+static void test_partial_messages_capped_across_peers(void **state)
+{
+    (void)state;
+    struct ctx c;
+    start(&c, NULL);
+    /* Nine peers each start a 4,000,000-byte block and send 3,700,000 bytes
+     * of it: 33.3 MB held for unfinished messages, over the 32 MB cap. The
+     * peer holding the most is dropped; the others are not. */
+    enum { N = 9 };
+    static struct sp s[N];
+    struct buf_writer w;
+    buf_writer_init(&w);
+    uint8_t cmd[12];
+    cmd12(cmd, "block");
+    raw_frame(&w, magic(), cmd, NULL, 0, WIRE_MAX_PAYLOAD);
+    size_t part = 3700000;
+    uint8_t *body = calloc(1, part);
+    for (int i = 0; i < N; i++) {
+        connect_handshake(&c, &s[i]);
+        assert_true(sp_send_raw(&s[i], w.data, w.len));
+    }
+    uint64_t t0 = clock_mono_ms();
+    for (int i = 0; i < N; i++) send_until_closed(&s[i], body, part - (size_t)i * 1000, WAIT_MS);
+    expect_reason(&c.d, "recv-buffer-full");
+    expect_log(&c.d, "partial messages hold");
+    fprintf(stderr, "[figure] partial-message cap: a peer dropped after %llu ms\n",
+            (unsigned long long)(clock_mono_ms() - t0));
+    daemon_pump(&c.d, 100);
+    assert_int_equal(daemon_log_count(&c.d, "reason=recv-buffer-full"), 1);
+    for (int i = 0; i < N; i++) sp_close(&s[i]);
+    free(body);
+    buf_writer_free(&w);
+    finish(&c, "partial-message-cap");
+}
+
 /* ---- connections ---- */
 
 #define MANY 1000
@@ -855,6 +892,7 @@ int main(void)
         cmocka_unit_test(test_headers_that_do_not_connect),
         cmocka_unit_test(test_unsolicited_blocks),
         cmocka_unit_test(test_peer_that_never_reads_is_dropped),
+        cmocka_unit_test(test_partial_messages_capped_across_peers),
         cmocka_unit_test(test_1000_connections_from_one_address),
     };
     /* HOSTILE_ONLY=test_name (a glob) runs just that case. */
