@@ -54,6 +54,7 @@ struct peer_event {
     struct peer_event *next;
     enum peer_event_type type;
     uint64_t peer_id;
+    size_t cost;          /* bytes it holds, set when queued (node_queue_bytes) */
     union {
         struct wire_msg msg;              /* owned by the event */
         struct peer_ready_info ready;
@@ -75,6 +76,13 @@ void node_queue_free(struct node_queue *q);
 /* Takes ownership of ev (allocated with peer_event_new). */
 void node_queue_push(struct node_queue *q, struct peer_event *ev);
 size_t node_queue_len(const struct node_queue *q);
+/* The bytes the queued events hold (the event and its message's arrays). */
+size_t node_queue_bytes(const struct node_queue *q);
+/* Called with each event's peer id and cost as the node takes it off the
+ * queue, before the node sees it: the peer layer's count of what each peer
+ * has waiting (its caps pause a peer's reading, never drop an event). */
+typedef void (*node_queue_pop_fn)(uint64_t peer_id, size_t cost, void *arg);
+void node_queue_set_pop_hook(struct node_queue *q, node_queue_pop_fn fn, void *arg);
 
 struct peer_event *peer_event_new(enum peer_event_type type, uint64_t peer_id);
 /* Frees the payload too (the node calls it after handling, unless it took

@@ -12,7 +12,10 @@
 bool peer_is_solicited(struct peer *p, const struct wire_msg *msg)
 {
     switch (msg->type) {
-    case WIRE_PONG: return true;
+    case WIRE_PONG:
+        /* Only the answer to our ping: pongs with other nonces answer
+         * nothing and count like any unsolicited message. */
+        return p->ping_outstanding && msg->u.ping.nonce == p->ping_nonce;
     case WIRE_HEADERS:
         if (!p->pending_headers) return false;
         p->pending_headers--;
@@ -143,6 +146,7 @@ static bool send_inv_request(struct peer *p, uint32_t type, const uint8_t hash[3
     struct wire_inv_entry entry = {.type = type};
     memcpy(entry.hash, hash, 32);
     struct wire_msg msg = {.type = WIRE_GETDATA, .u.inv = {.count = 1, .entries = &entry}};
+    if (p->pending_getdata >= PEER_MAX_PENDING_GETDATA) return false;
     if (!peer_send(p, &msg)) return false;
     p->pending_getdata++;
     return true;
@@ -192,13 +196,27 @@ enum peer_err peer_request(struct peer_table *t, uint64_t id, const struct node_
     struct wire_msg msg;
     memset(&msg, 0, sizeof msg);
     switch (req->type) {
-    case NODE_REQ_GET_HEADERS:
+    case NODE_REQ_GET_HEADERS: {
         if (!req->u.locator) return PEER_ERR_BAD_REQUEST;
+        uint64_t now = clock_mono_us();
+        if (p->pending_headers >= PEER_MAX_PENDING_HEADERS) {
+            /* Core's HEADERS_RESPONSE_TIME: an answer owed this long is
+             * not coming; the peer may be asked again. */
+            if (now - p->headers_asked_us < PEER_HEADERS_RESPONSE_US) return PEER_ERR_BUSY;
+            p->pending_headers = 0;
+        }
         msg.type = WIRE_GETHEADERS;
         msg.u.locator = *req->u.locator;
-        if (peer_send(p, &msg)) p->pending_headers++;
+        if (peer_send(p, &msg)) {
+            p->pending_headers++;
+            p->headers_asked_us = now;
+        }
         break;
-    case NODE_REQ_GET_BLOCK: send_inv_request(p, WIRE_INV_WITNESS_BLOCK, req->u.hash); break;
+    }
+    case NODE_REQ_GET_BLOCK:
+        if (p->pending_getdata >= PEER_MAX_PENDING_GETDATA) return PEER_ERR_BUSY;
+        send_inv_request(p, WIRE_INV_WITNESS_BLOCK, req->u.hash);
+        break;
     case NODE_REQ_GET_ADDR:
         if (peer_send_empty(p, WIRE_GETADDR)) p->pending_addr = true;
         break;

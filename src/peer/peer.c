@@ -43,6 +43,7 @@ const char *peer_err_str(enum peer_err err)
     case PEER_ERR_BAD_REQUEST: return "bad-request";
     case PEER_ERR_NOMEM: return "out-of-memory";
     case PEER_ERR_SOCKET: return "socket-error";
+    case PEER_ERR_BUSY: return "busy";
     }
     return "unknown";
 }
@@ -72,6 +73,7 @@ const char *peer_reason_str(enum peer_reason reason)
     case PEER_REASON_SYNC_STALLED: return "sync-stalled";
     case PEER_REASON_V2_HANDSHAKE: return "v2-handshake";
     case PEER_REASON_V2_DECRYPT: return "v2-decrypt";
+    case PEER_REASON_RECV_BUFFER_FULL: return "recv-buffer-full";
     case PEER_REASON_COUNT: break;
     }
     return "unknown";
@@ -101,9 +103,20 @@ struct peer *peer_lookup(const struct peer_table *t, uint64_t id)
 
 /* ---- freeing ---- */
 
+/* Every change to a peer's output buffer (our writes in, the socket's
+ * takes out) moves the table's total of bytes owed to peers. */
+static void on_output_change(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
+{
+    (void)buf;
+    struct peer *p = arg;
+    p->table->send_total += info->n_added;
+    p->table->send_total -= info->n_deleted;
+}
+
 static void peer_free(struct peer *p)
 {
     if (p->bev) {
+        struct evbuffer *owed = bufferevent_get_output(p->bev);
         /* bufferevent_free does not flush: give what is queued (a verack,
          * the last answer) one non-blocking write before the socket closes. */
         struct evbuffer *out = bufferevent_get_output(p->bev);
@@ -112,6 +125,8 @@ static void peer_free(struct peer *p)
             evbuffer_unfreeze(out, 1); /* the bufferevent froze its front for itself */
             evbuffer_write(out, fd);
         }
+        evbuffer_remove_cb(owed, on_output_change, p);
+        p->table->send_total -= evbuffer_get_length(owed);
         bufferevent_free(p->bev); /* closes the socket */
     }
     if (p->timer) event_free(p->timer);
@@ -128,6 +143,75 @@ static void reap_dead(evutil_socket_t fd, short what, void *arg)
         struct peer *p = t->dead;
         t->dead = p->next_dead;
         peer_free(p);
+    }
+}
+
+/* ---- reading, and the caps that pause it ---- */
+
+void peer_update_reading(struct peer *p)
+{
+    if (p->state == PEER_DEAD || !p->bev || p->connecting) return;
+    if (p->reading_paused || p->queue_paused) {
+        bufferevent_disable(p->bev, EV_READ);
+        return;
+    }
+    bufferevent_enable(p->bev, EV_READ);
+    /* Bytes read before the pause are still in the input buffer, and no
+     * new bytes may come to call us: run the read callback for them on the
+     * next loop turn. */
+    if (evbuffer_get_length(bufferevent_get_input(p->bev)))
+        bufferevent_trigger(p->bev, EV_READ, BEV_TRIG_DEFER_CALLBACKS);
+}
+
+static bool node_queue_over(const struct node_queue *q)
+{
+    return node_queue_len(q) >= NODE_QUEUE_MAX_EVENTS || node_queue_bytes(q) >= NODE_QUEUE_MAX_BYTES;
+}
+
+/* The node took one of a peer's events: resume a paused peer once its
+ * backlog is half gone and the queue as a whole is under its caps, or in
+ * any case once it has nothing waiting (nothing else would wake it). */
+static void on_queue_pop(uint64_t id, size_t cost, void *arg)
+{
+    struct peer_table *t = arg;
+    struct peer *p = peer_lookup(t, id);
+    if (!p) return;
+    if (p->queued_events) p->queued_events--;
+    p->queued_bytes = p->queued_bytes > cost ? p->queued_bytes - cost : 0;
+    if (!p->queue_paused) return;
+    bool caught_up = p->queued_events <= PEER_QUEUE_MAX_EVENTS / 2 &&
+                     p->queued_bytes <= PEER_QUEUE_MAX_BYTES / 2 && !node_queue_over(t->queue);
+    if (!caught_up && p->queued_events) return;
+    p->queue_paused = false;
+    LOG_AT(LOG_DEBUG, LOG_CAT_PEER, (int64_t)p->id, "node queue caught up: reading resumed");
+    peer_update_reading(p);
+}
+
+/* Partial-message bytes: the peer's, and everyone's. Past the global cap the
+ * peer holding the most is dropped (the one that costs most, and the one a
+ * slow sender of big messages becomes). */
+static void peer_account_recv(struct peer *p)
+{
+    struct peer_table *t = p->table;
+    if (p->state == PEER_DEAD) return;
+    size_t held = p->detecting ? p->detect_have
+                  : p->v2      ? transport_v2_buffered(p->v2)
+                               : transport_v1_buffered(&p->transport);
+    t->recv_total = t->recv_total - p->recv_held + held;
+    p->recv_held = held;
+    while (t->recv_total > PEER_RECV_GLOBAL_LIMIT) {
+        struct peer *victim = NULL;
+        size_t pos = 0;
+        void *value;
+        while (idmap_next(&t->peers, &pos, NULL, &value)) {
+            struct peer *q = value;
+            if (!victim || q->recv_held > victim->recv_held) victim = q;
+        }
+        if (!victim || !victim->recv_held) break;
+        LOG_AT(LOG_INFO, LOG_CAT_PEER, (int64_t)victim->id,
+               "all peers' partial messages hold %zu bytes (cap %u): dropping the largest, %zu bytes",
+               t->recv_total, PEER_RECV_GLOBAL_LIMIT, victim->recv_held);
+        peer_disconnect(victim, PEER_REASON_RECV_BUFFER_FULL);
     }
 }
 
@@ -153,6 +237,7 @@ struct peer_table *peer_table_new(struct event_base *base, struct evdns_base *dn
         free(t);
         return NULL;
     }
+    node_queue_set_pop_hook(queue, on_queue_pop, t);
     return t;
 }
 
@@ -173,6 +258,7 @@ void peer_table_free(struct peer_table *t)
     if (!t) return;
     peer_table_disconnect_all(t, PEER_REASON_SHUTDOWN);
     reap_dead(-1, 0, t);
+    node_queue_set_pop_hook(t->queue, NULL, NULL);
     event_free(t->reaper);
     idmap_free(&t->peers);
     idmap_free(&t->local_nonces);
@@ -228,6 +314,8 @@ void peer_disconnect(struct peer *p, enum peer_reason reason)
     peer_metrics_disconnect(p, reason);
 
     struct peer_table *t = p->table;
+    t->recv_total -= p->recv_held;
+    p->recv_held = 0;
     if (p->local_nonce && idmap_get(&t->local_nonces, p->local_nonce))
         idmap_del(&t->local_nonces, p->local_nonce);
     idmap_del(&t->peers, p->id);
@@ -256,7 +344,18 @@ void peer_disconnect(struct peer *p, enum peer_reason reason)
 void peer_post(struct peer *p, struct peer_event *ev)
 {
     if (!ev) return;
-    node_queue_push(p->table->queue, ev);
+    struct node_queue *q = p->table->queue;
+    node_queue_push(q, ev);
+    p->queued_events++;
+    p->queued_bytes += ev->cost;
+    if (!p->queue_paused && (p->queued_events >= PEER_QUEUE_MAX_EVENTS ||
+                             p->queued_bytes >= PEER_QUEUE_MAX_BYTES || node_queue_over(q))) {
+        p->queue_paused = true;
+        LOG_AT(LOG_DEBUG, LOG_CAT_PEER, (int64_t)p->id,
+               "node queue holds %zu of its events (%zu bytes; %zu in all): reading paused",
+               p->queued_events, p->queued_bytes, node_queue_len(q));
+        peer_update_reading(p);
+    }
 }
 
 void peer_add_misbehavior(struct peer *p, unsigned score, const char *offence)
@@ -276,16 +375,26 @@ static void peer_check_output(struct peer *p)
 {
     const struct peer_config *cfg = p->table->cfg;
     size_t out = evbuffer_get_length(bufferevent_get_output(p->bev));
+    size_t all = p->table->send_total;
     if (out > cfg->send_hard_limit) {
         peer_disconnect(p, PEER_REASON_SEND_BUFFER_FULL);
     } else if (out > cfg->send_soft_limit && !p->reading_paused) {
         /* Stop reading until the remote reads what we owe it; the write
          * callback fires once output falls to half the soft limit. */
         p->reading_paused = true;
-        bufferevent_disable(p->bev, EV_READ);
         bufferevent_setwatermark(p->bev, EV_WRITE, cfg->send_soft_limit / 2, 0);
+        peer_update_reading(p);
         LOG_AT(LOG_DEBUG, LOG_CAT_PEER, (int64_t)p->id,
                "send buffer at %zu bytes: reading paused", out);
+    } else if (all > PEER_SEND_GLOBAL_LIMIT && out && !p->reading_paused) {
+        /* All peers together are owed too much: this one waits until it
+         * has taken everything (write low-water mark 0). */
+        p->reading_paused = true;
+        bufferevent_setwatermark(p->bev, EV_WRITE, 0, 0);
+        peer_update_reading(p);
+        LOG_AT(LOG_DEBUG, LOG_CAT_PEER, (int64_t)p->id,
+               "send buffer at %zu bytes, %zu owed to all peers (cap %u): reading paused", out, all,
+               PEER_SEND_GLOBAL_LIMIT);
     }
 }
 
@@ -394,7 +503,9 @@ static void peer_on_read(struct bufferevent *bev, void *arg)
 {
     struct peer *p = arg;
     struct evbuffer *in = bufferevent_get_input(bev);
-    while (p->state != PEER_DEAD && evbuffer_get_length(in) > 0) {
+    /* A paused peer's remaining input waits in the buffer (bounded by the
+     * read high-water mark) until it is resumed. */
+    while (p->state != PEER_DEAD && !p->queue_paused && evbuffer_get_length(in) > 0) {
         struct evbuffer_iovec vec;
         if (evbuffer_peek(in, -1, NULL, &vec, 1) < 1) break;
         size_t consumed = 0;
@@ -403,6 +514,11 @@ static void peer_on_read(struct bufferevent *bev, void *arg)
         evbuffer_drain(in, consumed);
         p->stats.bytes_in += consumed;
         p->table->metrics.net_bytes_in += consumed;
+        peer_account_recv(p);
+        if (p->state == PEER_DEAD) {
+            if (st == TRANSPORT_FRAME) transport_frame_free(&frame);
+            break;
+        }
         switch (st) {
         case TRANSPORT_NEED_MORE: break;
         case TRANSPORT_FRAME:
@@ -431,7 +547,7 @@ static void peer_on_write(struct bufferevent *bev, void *arg)
     if (p->reading_paused && p->state != PEER_DEAD) {
         p->reading_paused = false;
         bufferevent_setwatermark(bev, EV_WRITE, 0, 0);
-        bufferevent_enable(bev, EV_READ);
+        peer_update_reading(p);
         LOG_AT(LOG_DEBUG, LOG_CAT_PEER, (int64_t)p->id, "send buffer drained: reading resumed");
     }
 }
@@ -496,6 +612,8 @@ static struct peer *peer_new(struct peer_table *t, bool inbound, struct bufferev
     }
     if (inbound) t->n_inbound++;
     bufferevent_setcb(bev, peer_on_read, peer_on_write, peer_on_event, p);
+    bufferevent_setwatermark(bev, EV_READ, 0, PEER_RECV_HIGH_WATER);
+    evbuffer_add_cb(bufferevent_get_output(bev), on_output_change, p);
     return p;
 }
 

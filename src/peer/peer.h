@@ -50,6 +50,7 @@ enum peer_err {
     PEER_ERR_BAD_REQUEST,
     PEER_ERR_NOMEM,
     PEER_ERR_SOCKET,
+    PEER_ERR_BUSY, /* a request of that kind is already in flight (caps in peer_internal.h) */
 };
 const char *peer_err_str(enum peer_err err);
 
@@ -77,6 +78,7 @@ enum peer_reason {
     PEER_REASON_SYNC_STALLED,     /* a header sync peer that stopped making progress */
     PEER_REASON_V2_HANDSHAKE,     /* BIP324: no garbage terminator in time, or key exchange failed */
     PEER_REASON_V2_DECRYPT,       /* BIP324: a packet that did not authenticate */
+    PEER_REASON_RECV_BUFFER_FULL, /* held the most partial-message bytes when all peers' passed the cap */
     PEER_REASON_COUNT             /* not a reason: the number of them (metrics) */
 };
 const char *peer_reason_str(enum peer_reason reason);

@@ -15,6 +15,59 @@
 struct bufferevent;
 struct event;
 
+/* ---- memory caps: what one peer, and all of them, may make us hold ----
+ * Every cap is a named constant with its reason; a test pushes each one
+ * (tests/unit/test_peer_table.c, tests/integration/test_hostile.c). The
+ * per-peer send limits are peer_config fields (send_soft_limit 5 MB pauses
+ * reading, send_hard_limit 16 MB disconnects) since tests lower them. */
+
+/* libevent reads at most this much from a socket into a peer's input
+ * buffer before our read callback runs; the callback hands every byte to
+ * the transport, so the input buffer never holds more than this. */
+#define PEER_RECV_HIGH_WATER (256u * 1024)
+
+/* Bytes held in all peers' transports for messages not yet complete. One
+ * peer may hold up to a 4,000,000-byte payload (WIRE_MAX_PAYLOAD); 125
+ * peers doing so slowly would be 500 MB. Eight maximum-size messages in
+ * flight at once is more than an honest network sends us; past this the
+ * peer holding the most partial bytes is dropped (recv-buffer-full). */
+#define PEER_RECV_GLOBAL_LIMIT (32u * 1000 * 1000)
+
+/* Bytes queued for sending to all peers. Each peer pauses its own reading
+ * at send_soft_limit (5 MB); 125 peers could still owe 625 MB. Past this
+ * total, a peer that adds output stops being read until it has taken all
+ * we owe it, so a crowd of non-readers costs at most this much. */
+#define PEER_SEND_GLOBAL_LIMIT (64u * 1000 * 1000)
+
+/* Events one peer may have waiting in the node queue (and their payload
+ * bytes). The node drains 64 events a loop turn while one read of 16 KB can
+ * post 250 small messages, so a flooder would grow the queue without bound;
+ * at either cap we stop reading that peer until the node has caught up with
+ * it (the events are processed, none dropped). 8 MB is two maximum-size
+ * messages. */
+#define PEER_QUEUE_MAX_EVENTS 1024u
+#define PEER_QUEUE_MAX_BYTES (8u * 1000 * 1000)
+/* The whole node queue: past either, any peer that posts is paused the same
+ * way, so the queue holds at most this plus one event per peer. */
+#define NODE_QUEUE_MAX_EVENTS 16384u
+#define NODE_QUEUE_MAX_BYTES (64u * 1000 * 1000)
+
+/* Requests in flight to one peer. getheaders: one at a time, as Bitcoin
+ * Core (a peer that sends headers that do not connect would otherwise make
+ * us ask again for each, and every answer would pass as solicited, outside
+ * the rate limit). getdata: Core's MAX_BLOCKS_IN_TRANSIT_PER_PEER. */
+#define PEER_MAX_PENDING_HEADERS 1u
+#define PEER_MAX_PENDING_GETDATA 16u
+/* A getheaders unanswered this long is forgotten (Core: 2 minutes). */
+#define PEER_HEADERS_RESPONSE_US (120u * 1000 * 1000)
+
+/* The rate limit's average is taken over at least this many seconds. The
+ * seed's rule had no average in a peer's first second, and on loopback
+ * 500,000 messages fit in that second unjudged; over a 10-second window an
+ * honest peer's opening burst (Core sends about eight messages after
+ * verack) passes and a flood is cut after 10 × the limit messages. */
+#define PEER_RATE_MIN_WINDOW_S 10u
+
 struct peer {
     uint64_t id;
     struct peer_table *table;
@@ -32,7 +85,11 @@ struct peer {
     enum peer_reason reason; /* once dead */
     bool inbound, manual;
     bool connecting;         /* outbound TCP connect in progress */
-    bool reading_paused;     /* output over the soft limit */
+    bool reading_paused;     /* output over the soft (or the global) limit */
+    bool queue_paused;       /* too many of its events wait in the node queue */
+    size_t queued_events;    /* its events in the node queue */
+    size_t queued_bytes;     /* their payload bytes */
+    size_t recv_held;        /* bytes its transport holds for a partial message */
 
     struct sockaddr_storage addr;
     char addr_str[64];
@@ -62,6 +119,7 @@ struct peer {
 
     /* Answers we asked for: they do not count against the rate limit. */
     uint32_t pending_headers;
+    uint64_t headers_asked_us; /* monotonic: the last getheaders we sent */
     uint32_t pending_getdata;
     bool pending_addr;
 
@@ -81,6 +139,8 @@ struct peer_table {
     size_t n_inbound;
     struct peer *dead;         /* freed by the reaper, outside peer callbacks */
     struct event *reaper;
+    size_t recv_total;         /* sum of recv_held */
+    size_t send_total;         /* bytes in every peer's output buffer */
     struct buf_writer payload; /* scratch for encoding, reused */
     struct buf_writer frame;
     struct peer_metrics metrics; /* read through peer_table_metrics */
@@ -88,6 +148,8 @@ struct peer_table {
 
 /* peer.c */
 void peer_disconnect(struct peer *p, enum peer_reason reason);
+/* Read from the socket unless a cap says not to (output owed, node queue). */
+void peer_update_reading(struct peer *p);
 /* Encode and queue one message; false if the peer died doing so. */
 bool peer_send(struct peer *p, const struct wire_msg *msg);
 bool peer_send_empty(struct peer *p, enum wire_type type);

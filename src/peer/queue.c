@@ -9,7 +9,10 @@
 struct node_queue {
     struct peer_event *head, *tail;
     size_t len;
+    size_t bytes;
     size_t batch;
+    node_queue_pop_fn on_pop;
+    void *pop_arg;
     struct event *drain_ev;
     node_queue_drain_fn fn;
     void *arg;
@@ -54,6 +57,28 @@ void peer_event_free(struct peer_event *ev)
     free(ev);
 }
 
+/* What an event holds: itself and its message's heap arrays. */
+static size_t event_cost(const struct peer_event *ev)
+{
+    size_t c = sizeof *ev;
+    if (!event_has_msg(ev->type)) return c;
+    const struct wire_msg *m = &ev->u.msg;
+    switch (m->type) {
+    case WIRE_BLOCK: return c + m->u.block.raw_len + m->u.block.tx_count * sizeof(struct wire_tx_span);
+    case WIRE_TX: return c + m->u.tx.raw_len;
+    case WIRE_HEADERS: return c + m->u.headers.count * sizeof(struct wire_header);
+    case WIRE_INV:
+    case WIRE_GETDATA:
+    case WIRE_NOTFOUND: return c + m->u.inv.count * sizeof(struct wire_inv_entry);
+    case WIRE_ADDR:
+    case WIRE_ADDRV2: return c + m->u.addr.count * sizeof(struct wire_netaddr);
+    case WIRE_GETHEADERS:
+    case WIRE_GETBLOCKS: return c + m->u.locator.count * 32;
+    case WIRE_UNKNOWN: return c + m->u.unknown.len;
+    default: return c;
+    }
+}
+
 static void queue_drain(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
@@ -64,7 +89,9 @@ static void queue_drain(evutil_socket_t fd, short what, void *arg)
         q->head = ev->next;
         if (!q->head) q->tail = NULL;
         q->len--;
+        q->bytes -= ev->cost;
         ev->next = NULL;
+        if (q->on_pop) q->on_pop(ev->peer_id, ev->cost, q->pop_arg);
         q->fn(ev, q->arg); /* the callback owns ev now */
     }
     if (q->head) {
@@ -107,6 +134,8 @@ void node_queue_free(struct node_queue *q)
 void node_queue_push(struct node_queue *q, struct peer_event *ev)
 {
     ev->next = NULL;
+    ev->cost = event_cost(ev);
+    q->bytes += ev->cost;
     if (q->tail)
         q->tail->next = ev;
     else
@@ -119,4 +148,15 @@ void node_queue_push(struct node_queue *q, struct peer_event *ev)
 size_t node_queue_len(const struct node_queue *q)
 {
     return q->len;
+}
+
+size_t node_queue_bytes(const struct node_queue *q)
+{
+    return q->bytes;
+}
+
+void node_queue_set_pop_hook(struct node_queue *q, node_queue_pop_fn fn, void *arg)
+{
+    q->on_pop = fn;
+    q->pop_arg = arg;
 }

@@ -77,13 +77,14 @@ bool peer_timer_init(struct peer *p)
 }
 
 /* The seed's rule: counted messages ÷ whole seconds connected > limit →
- * disconnect. Not judged in the first second (no whole second yet). */
+ * disconnect, with the seconds counted as at least PEER_RATE_MIN_WINDOW_S
+ * so that a flood in the first second is judged too. */
 bool peer_rate_check(struct peer *p)
 {
     uint32_t limit = p->table->cfg->max_msg_rate;
     if (limit == 0) return true;
     uint64_t secs = (clock_mono_us() - p->connected_us) / 1000000u;
-    if (secs == 0) return true;
+    if (secs < PEER_RATE_MIN_WINDOW_S) secs = PEER_RATE_MIN_WINDOW_S;
     if (p->stats.rate_counted / secs > limit) {
         peer_disconnect(p, PEER_REASON_RATE_LIMIT);
         return false;

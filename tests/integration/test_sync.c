@@ -3,6 +3,7 @@
  * restart (a torn tail cut), rejects a chain with bad proof of work in the
  * middle, serves getheaders, and a second btcpeerd syncs from the first and
  * follows its new tip through an announcement. */
+#include "aftermath.h"
 #include "harness.h"
 #include "header_chain.h"
 #include "scripted_peer.h"
@@ -120,8 +121,14 @@ static void test_bad_pow_in_the_middle_rejected(void **state)
     char connect[48], datadir[64];
     snprintf(connect, sizeof connect, "--connect=127.0.0.1:%u", sp_port);
     snprintf(datadir, sizeof datadir, "--datadir=%s", s.dir);
-    const char *args[] = {"--network=regtest", connect, datadir, "--log-file=-", NULL};
+    /* listening too, so the aftermath check can connect */
+    const char *args[] = {"--network=regtest", connect, datadir, "--log-file=-", "--listen=1",
+                          "--bind=127.0.0.1", "--port=0", NULL};
     assert_true(process_start_btcpeerd(&s.d, args));
+    uint16_t port = daemon_port(&s.d, WAIT_MS);
+    assert_true(port != 0);
+    struct rss_mark mark;
+    aftermath_baseline(&s.d, port, &mark);
     struct sp srv;
     assert_true(sp_accept(&srv, lfd, magic(), WAIT_MS));
     assert_true(sp_handshake(&srv, false, NULL, WAIT_MS));
@@ -133,6 +140,7 @@ static void test_bad_pow_in_the_middle_rejected(void **state)
     assert_non_null(strstr(s.d.log, hash));
     sp_close(&srv);
     close(lfd);
+    aftermath_check(&s.d, port, &mark, "bad-pow-mid-chain");
     assert_int_equal(daemon_stop(&s.d, SIGTERM, WAIT_MS), 0);
     daemon_cleanup(&s.d);
     remove_dir(s.dir);

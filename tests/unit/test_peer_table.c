@@ -6,6 +6,7 @@
 #include "testutil.h"
 
 #include "peer/peer.h"
+#include "peer/peer_internal.h" /* the caps, and a peer's paused flags */
 
 #include <btcpeerd/clock.h>
 #include <btcpeerd/netparams.h>
@@ -27,6 +28,7 @@ struct fixture {
     struct peer_config cfg;
     struct peer_event *events[MAX_EVENTS];
     size_t n_events;
+    size_t n_seen;             /* every event drained, kept or not */
     int remote;                /* our end of the socketpair */
     struct transport_v1 rx;    /* what the peer sent us */
 };
@@ -34,23 +36,35 @@ struct fixture {
 static void collect(struct peer_event *ev, void *arg)
 {
     struct fixture *f = arg;
+    f->n_seen++;
     if (f->n_events < MAX_EVENTS)
         f->events[f->n_events++] = ev;
     else
         peer_event_free(ev);
 }
 
-static int setup(void **state)
+static int setup_batch(void **state, size_t batch)
 {
     struct fixture *f = calloc(1, sizeof *f);
     f->base = event_base_new();
-    f->queue = node_queue_new(f->base, 64, collect, f);
+    f->queue = node_queue_new(f->base, batch, collect, f);
     peer_config_default(&f->cfg, netparams_get(NET_REGTEST));
     f->table = peer_table_new(f->base, NULL, &f->cfg, f->queue);
     transport_v1_init(&f->rx, f->cfg.net->magic, WIRE_MAX_PAYLOAD);
     f->remote = -1;
     *state = f;
     return 0;
+}
+
+static int setup(void **state)
+{
+    return setup_batch(state, 64);
+}
+
+/* A node that falls behind: one event a loop turn. */
+static int setup_slow_node(void **state)
+{
+    return setup_batch(state, 1);
 }
 
 static int teardown(void **state)
@@ -69,7 +83,7 @@ static int teardown(void **state)
 /* Turn the loop until pred holds or a second passes. */
 static bool run_until(struct fixture *f, bool (*pred)(struct fixture *))
 {
-    uint64_t deadline = clock_mono_ms() + 1000;
+    uint64_t deadline = clock_mono_ms() + 5000;
     while (!pred(f)) {
         if (clock_mono_ms() > deadline) return false;
         event_base_loop(f->base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
@@ -291,6 +305,173 @@ static void test_queue_drains_in_bounded_batches(void **state)
     for (size_t i = 0; i < 150; i++) assert_true(f->events[i]->peer_id == i + 1); /* FIFO */
 }
 
+static void test_one_getheaders_and_16_getdata_in_flight(void **state)
+{
+    struct fixture *f = *state;
+    uint64_t id = handshake(f);
+    uint8_t hashes[1][32] = {{0}};
+    struct wire_locator loc = {.version = PROTOCOL_VERSION, .count = 1, .hashes = hashes};
+    struct node_request gh = {.type = NODE_REQ_GET_HEADERS, .u.locator = &loc};
+    assert_int_equal(peer_request(f->table, id, &gh), PEER_OK);
+    for (unsigned i = 1; i < PEER_MAX_PENDING_HEADERS; i++)
+        assert_int_equal(peer_request(f->table, id, &gh), PEER_OK);
+    assert_int_equal(peer_request(f->table, id, &gh), PEER_ERR_BUSY);
+    /* an answer frees the slot */
+    struct wire_msg headers = {.type = WIRE_HEADERS};
+    send_msg(f, &headers);
+    uint64_t deadline = clock_mono_ms() + 1000;
+    while (peer_request(f->table, id, &gh) == PEER_ERR_BUSY && clock_mono_ms() < deadline)
+        event_base_loop(f->base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+    assert_int_equal(peer_request(f->table, id, &gh), PEER_ERR_BUSY); /* the new one is in flight */
+
+    struct node_request gb = {.type = NODE_REQ_GET_BLOCK};
+    for (unsigned i = 0; i < PEER_MAX_PENDING_GETDATA; i++) {
+        gb.u.hash[0] = (uint8_t)i;
+        assert_int_equal(peer_request(f->table, id, &gb), PEER_OK);
+    }
+    assert_int_equal(peer_request(f->table, id, &gb), PEER_ERR_BUSY);
+    assert_int_equal(peer_lookup(f->table, id)->pending_getdata, PEER_MAX_PENDING_GETDATA);
+}
+
+/* Write as much of data as the socket takes, turning the loop meanwhile;
+ * calls watch after every turn. */
+static void feed(struct fixture *f, const uint8_t *data, size_t len, void (*watch)(struct fixture *, void *),
+                 void *arg)
+{
+    size_t off = 0;
+    uint64_t deadline = clock_mono_ms() + 20000;
+    while (off < len && clock_mono_ms() < deadline) {
+        ssize_t n;
+        while (off < len && (n = write(f->remote, data + off, len - off)) > 0) off += (size_t)n;
+        event_base_loop(f->base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+        watch(f, arg);
+        /* we never read what the peer sends back */
+    }
+    assert_int_equal(off, len);
+}
+
+struct queue_watch {
+    uint64_t id;
+    size_t max_len, max_peer_events;
+    bool paused_seen;
+};
+
+static void watch_queue(struct fixture *f, void *arg)
+{
+    struct queue_watch *w = arg;
+    size_t len = node_queue_len(f->queue);
+    if (len > w->max_len) w->max_len = len;
+    struct peer *p = peer_lookup(f->table, w->id);
+    if (!p) return;
+    if (p->queued_events > w->max_peer_events) w->max_peer_events = p->queued_events;
+    if (p->queue_paused) w->paused_seen = true;
+}
+
+static bool all_notfound_seen(struct fixture *f)
+{
+    return f->n_seen >= 1 + 6000; /* READY and every notfound */
+}
+
+static void test_node_queue_cap_pauses_the_peer_and_drops_nothing(void **state)
+{
+    struct fixture *f = *state;
+    f->cfg.max_msg_rate = 0;
+    uint64_t id = handshake(f);
+    /* 6,000 small messages, each one event, to a node that takes one a
+     * turn while a read of 16 KB posts ~270 */
+    struct buf_writer p, w;
+    buf_writer_init(&p);
+    buf_writer_init(&w);
+    struct wire_inv_entry e = {.type = WIRE_INV_BLOCK};
+    struct wire_msg nf = {.type = WIRE_NOTFOUND, .u.inv = {.count = 1, .entries = &e}};
+    assert_int_equal(wire_encode(&nf, &p), WIRE_OK);
+    for (int i = 0; i < 6000; i++)
+        assert_int_equal(transport_v1_write(f->cfg.net->magic, "notfound", p.data, p.len, WIRE_MAX_PAYLOAD, &w),
+                         TRANSPORT_OK);
+    struct queue_watch qw = {.id = id};
+    feed(f, w.data, w.len, watch_queue, &qw);
+    assert_true(run_until(f, all_notfound_seen));
+    print_message("queue: max %zu events, the peer's max %zu, paused %d\n", qw.max_len, qw.max_peer_events,
+                  qw.paused_seen);
+    assert_true(qw.paused_seen);
+    /* the cap held: the peer's backlog stopped at the cap (plus the event
+     * that crossed it) */
+    assert_true(qw.max_peer_events <= PEER_QUEUE_MAX_EVENTS);
+    assert_true(qw.max_len <= PEER_QUEUE_MAX_EVENTS + 2);
+    /* and it was resumed: reading again, nothing waiting */
+    struct peer *peer = peer_lookup(f->table, id);
+    assert_non_null(peer);
+    assert_false(peer->queue_paused);
+    assert_int_equal(peer->queued_events, 0);
+    assert_int_equal(node_queue_bytes(f->queue), 0);
+    buf_writer_free(&p);
+    buf_writer_free(&w);
+}
+
+struct send_watch {
+    uint64_t id;
+    size_t max_total;
+    bool paused_seen;
+};
+
+static void watch_send(struct fixture *f, void *arg)
+{
+    struct send_watch *w = arg;
+    if (f->table->send_total > w->max_total) w->max_total = f->table->send_total;
+    struct peer *p = peer_lookup(f->table, w->id);
+    if (p && p->reading_paused) w->paused_seen = true;
+}
+
+static void test_global_send_cap_pauses_a_peer_that_adds_output(void **state)
+{
+    struct fixture *f = *state;
+    /* the per-peer soft limit out of the way: only the global cap can act */
+    f->cfg.send_soft_limit = 4 * (size_t)PEER_SEND_GLOBAL_LIMIT;
+    f->cfg.send_hard_limit = 8 * (size_t)PEER_SEND_GLOBAL_LIMIT;
+    f->cfg.max_msg_rate = 0;
+    uint64_t id = handshake(f);
+    /* getdata for 50,000 unknown things: each answer is a 1.8 MB notfound
+     * we never read; 60 of them would owe 108 MB */
+    struct wire_inv_entry *entries = calloc(WIRE_MAX_INV, sizeof *entries);
+    struct wire_msg gd = {.type = WIRE_GETDATA, .u.inv = {.count = WIRE_MAX_INV, .entries = entries}};
+    struct buf_writer p, w;
+    buf_writer_init(&p);
+    buf_writer_init(&w);
+    assert_int_equal(wire_encode(&gd, &p), WIRE_OK);
+    assert_int_equal(transport_v1_write(f->cfg.net->magic, "getdata", p.data, p.len, WIRE_MAX_PAYLOAD, &w),
+                     TRANSPORT_OK);
+    struct send_watch sw = {.id = id};
+    size_t off = 0;
+    uint64_t deadline = clock_mono_ms() + 20000;
+    for (int sent = 0; sent < 60 && !sw.paused_seen && clock_mono_ms() < deadline;) {
+        ssize_t n = write(f->remote, w.data + off, w.len - off);
+        if (n > 0 && (off += (size_t)n) == w.len) off = 0, sent++;
+        event_base_loop(f->base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+        watch_send(f, &sw);
+    }
+    assert_true(sw.paused_seen);
+    /* paused once past the cap: at most one more answer beyond it */
+    assert_true(sw.max_total > PEER_SEND_GLOBAL_LIMIT);
+    assert_true(sw.max_total <= PEER_SEND_GLOBAL_LIMIT + 2 * p.len);
+    free(entries);
+    buf_writer_free(&p);
+    buf_writer_free(&w);
+}
+
+static void test_wrong_nonce_pongs_count_toward_the_rate(void **state)
+{
+    struct fixture *f = *state;
+    f->cfg.max_msg_rate = 1; /* at most 19 in the first ten seconds */
+    uint64_t id = handshake(f);
+    for (uint64_t i = 0; i < 25 && peer_lookup(f->table, id); i++) {
+        struct wire_msg pong = {.type = WIRE_PONG, .u.ping.nonce = i + 1000};
+        send_msg(f, &pong);
+        for (int k = 0; k < 20; k++) event_base_loop(f->base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+    }
+    assert_true(run_until(f, has_disconnected));
+    assert_string_equal(f->events[f->n_events - 1]->u.disconnected.reason, "rate-limit");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -301,6 +482,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_sendheaders_once_headers_flow, setup, teardown),
         cmocka_unit_test_setup_teardown(test_misbehaviour_at_limit_disconnects, setup, teardown),
         cmocka_unit_test_setup_teardown(test_queue_drains_in_bounded_batches, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_one_getheaders_and_16_getdata_in_flight, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_node_queue_cap_pauses_the_peer_and_drops_nothing, setup_slow_node,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_global_send_cap_pauses_a_peer_that_adds_output, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_wrong_nonce_pongs_count_toward_the_rate, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
