@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Install what btcpeerd needs from Debian 12's packages. With --test, also
-# what the test suite needs (cmocka, valgrind, clang for the fuzz smoke run).
+# what the test suite needs (cmocka, valgrind, clang for the fuzz smoke run,
+# microsocks as a real SOCKS5 proxy).
 # Uses sudo when not root; installs nothing when everything is there.
 set -euo pipefail
 
 packages=(build-essential cmake pkg-config libevent-dev libssl-dev libsecp256k1-dev libjansson-dev)
 if [[ "${1:-}" == "--test" ]]; then
-    packages+=(libcmocka-dev valgrind clang libclang-rt-14-dev)
+    packages+=(libcmocka-dev valgrind clang libclang-rt-14-dev microsocks)
     # bcoin (the interop peer) comes from npm; Node.js from Debian if absent.
     command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 fi

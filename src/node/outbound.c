@@ -25,9 +25,11 @@ static void set_timer(struct event *ev, uint32_t ms)
     event_add(ev, &tv);
 }
 
-static bool reachable(const struct wire_netaddr *a)
+static bool reachable(const struct node *n, const struct wire_netaddr *a)
 {
-    /* Tor, I2P and CJDNS need a proxy or a router we do not have (yet). */
+    /* Tor v3 through the onion proxy (--onion, or --proxy); I2P and CJDNS
+     * need a router we do not have. */
+    if (a->net == WIRE_NET_TORV3) return n->cfg->peer.onion_proxy.set;
     return a->net == WIRE_NET_IPV4 || a->net == WIRE_NET_IPV6;
 }
 
@@ -79,7 +81,7 @@ static void open_connections(struct node *n)
     for (int tries = 0; have < n->cfg->max_outbound && tries < SELECT_TRIES; tries++) {
         struct wire_netaddr a;
         if (!addrman_select(n->addrman, false, now, &a)) break;
-        if (!reachable(&a) || conflicts(n, &a)) continue;
+        if (!reachable(n, &a) || conflicts(n, &a)) continue;
         /* Prefer the network's port, as bitcoind does, until choices run out. */
         if (a.port != n->cfg->peer.net->default_port && tries < 50) continue;
         if (dial(n, &a, CONN_OUTBOUND)) have++;
@@ -111,7 +113,7 @@ static void on_feeler_timer(evutil_socket_t fd, short what, void *arg)
         struct wire_netaddr a;
         bool found = addrman_tried_collision(n->addrman, &a);
         for (int tries = 0; !found && tries < SELECT_TRIES; tries++)
-            found = addrman_select(n->addrman, true, node_now(), &a) && reachable(&a) && !conflicts(n, &a);
+            found = addrman_select(n->addrman, true, node_now(), &a) && reachable(n, &a) && !conflicts(n, &a);
         if (found && dial(n, &a, CONN_FEELER)) {
             char s[NETADDR_STR_MAX];
             netaddr_str(&a, s);

@@ -12,7 +12,9 @@
 #include <netinet/in.h>
 
 struct bufferevent;
+struct evbuffer;
 struct event;
+struct socks5;
 
 struct peer {
     uint64_t id;
@@ -31,10 +33,15 @@ struct peer {
     enum peer_reason reason; /* once dead */
     bool inbound, manual;
     bool connecting;         /* outbound TCP connect in progress */
+    const struct peer_proxy *proxy; /* the SOCKS5 proxy this goes through, NULL if direct */
+    struct socks5 *socks;    /* the proxy negotiation, while state is PEER_PROXY */
+    int proxy_err;           /* enum socks5_err of a failed negotiation */
+    bool has_target;         /* outbound to a binary address (an onion too): target is it */
+    struct wire_netaddr target;
     bool reading_paused;     /* output over the soft limit */
 
     struct sockaddr_storage addr;
-    char addr_str[64];
+    char addr_str[PEER_ADDR_MAX];
 
     uint64_t connected_us;   /* monotonic: TCP established / accepted */
     uint64_t handshake_deadline_us;
@@ -104,6 +111,22 @@ int peer_transport_write(struct peer *p, const char *command, const uint8_t *pay
 void peer_transport_free(struct peer *p);
 const char *peer_transport_name(const struct peer *p);
 void peer_transport_session_hex(const struct peer *p, char out[65]);
+
+/* pproxy.c: SOCKS5 on the peer's connection, before the transport */
+/* Set up the negotiation for host:port through px (before connecting). */
+enum peer_err peer_proxy_prepare(struct peer *p, const struct peer_proxy *px, const char *host,
+                                 uint16_t port);
+/* Connected to the proxy: send the greeting. */
+void peer_proxy_begin(struct peer *p);
+/* Bytes from the proxy: consumes the negotiation's share of in, opens the
+ * tunnel (and starts the transport) or disconnects. */
+void peer_proxy_read(struct peer *p, struct evbuffer *in);
+void peer_proxy_free(struct peer *p);
+/* The netaddr of a peer for the node: the target, else the socket's. */
+void peer_netaddr(const struct peer *p, struct wire_netaddr *out);
+
+/* peer.c: after TCP connect (direct) or once the tunnel is open (proxy). */
+void peer_outbound_open(struct peer *p);
 
 /* handshake.c */
 bool peer_send_version(struct peer *p);
