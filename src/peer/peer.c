@@ -77,6 +77,7 @@ const char *peer_reason_str(enum peer_reason reason)
     case PEER_REASON_V2_HANDSHAKE: return "v2-handshake";
     case PEER_REASON_V2_DECRYPT: return "v2-decrypt";
     case PEER_REASON_PROXY_ERROR: return "proxy-error";
+    case PEER_REASON_ADDR_FETCH_DONE: return "addr-fetch-done";
     }
     return "unknown";
 }

@@ -94,6 +94,7 @@ enum peer_reason {
     PEER_REASON_V2_HANDSHAKE,     /* BIP324: no garbage terminator in time, or key exchange failed */
     PEER_REASON_V2_DECRYPT,       /* BIP324: a packet that did not authenticate */
     PEER_REASON_PROXY_ERROR,      /* the SOCKS5 proxy refused or failed (proxy_error= says how) */
+    PEER_REASON_ADDR_FETCH_DONE,  /* a seed reached through the proxy gave its addresses */
 };
 const char *peer_reason_str(enum peer_reason reason);
 

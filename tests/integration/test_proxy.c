@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #define WAIT_MS 5000
@@ -357,6 +358,59 @@ static void test_onion(void **state)
     close(direct);
 }
 
+/* DNS seeds under --proxy: no DNS query; the seed's name goes to the proxy
+ * as a one-shot peer that is asked for addresses and dropped once they
+ * come. Its onion addresses are then dialled through the proxy by name
+ * (automatic outbound, one per network group). */
+static void test_seed_through_proxy_then_onion_outbound(void **state)
+{
+    (void)state;
+    uint16_t pport;
+    int lfd = sp_listen(&pport);
+    char proxy[64], dns[64];
+    snprintf(proxy, sizeof proxy, "--proxy=127.0.0.1:%u", pport);
+    int dfd = dns_trap(dns, sizeof dns);
+    struct daemon_proc d;
+    const char *args[] = {"--network=regtest", "--listen=0", "--dnsseed-name=seed.test", proxy, dns,
+                          "--log-level=debug", NULL};
+    assert_true(daemon_start(&d, args));
+    struct socks_script sc = {.method = 2, .auth_ok = true, .rep = 0};
+    struct socks_req r;
+    int fd = fake_proxy(lfd, &sc, &r);
+    assert_int_equal(r.atyp, 3);
+    assert_string_equal(r.host, "seed.test");
+    assert_int_equal(r.port, 18444);
+    struct sp s;
+    sp_adopt(&s, fd, magic());
+    assert_true(sp_handshake(&s, false, NULL, WAIT_MS));
+    assert_true(sp_expect(&s, WIRE_GETADDR, NULL, WAIT_MS));
+    /* two onion addresses (BIP155) */
+    struct wire_netaddr addrs[2];
+    memset(addrs, 0, sizeof addrs);
+    for (int i = 0; i < 2; i++) {
+        addrs[i].net = WIRE_NET_TORV3;
+        addrs[i].port = 18444;
+        addrs[i].time = (uint32_t)time(NULL);
+        addrs[i].services = NODE_NETWORK | NODE_WITNESS;
+        memset(addrs[i].addr, 0x11 * (i + 1), 32);
+    }
+    struct wire_msg msg = {.type = WIRE_ADDRV2, .u.addr = {.count = 2, .addrs = addrs}};
+    assert_true(sp_send(&s, &msg));
+    wait_log(&d, "reason=addr-fetch-done");
+    assert_true(sp_wait_closed(&s, WAIT_MS));
+    sp_close(&s);
+    /* the next connection: an onion, by name, through the proxy */
+    struct socks_req r2;
+    close(fake_proxy(lfd, &sc, &r2));
+    assert_int_equal(r2.atyp, 3);
+    assert_int_equal(strlen(r2.host), 62);
+    assert_string_equal(r2.host + 56, ".onion");
+    assert_int_equal(r2.port, 18444);
+    stop_cleanly(&d);
+    assert_no_dns(dfd);
+    close(lfd);
+}
+
 /* ---- a real proxy: microsocks ---- */
 
 static bool can_connect(uint16_t port)
@@ -455,6 +509,7 @@ int main(void)
         cmocka_unit_test(test_methods_and_auth_failures),
         cmocka_unit_test(test_silent_proxy_times_out),
         cmocka_unit_test(test_onion),
+        cmocka_unit_test(test_seed_through_proxy_then_onion_outbound),
         cmocka_unit_test(test_through_microsocks),
         cmocka_unit_test(test_bad_proxy_flags),
     };
