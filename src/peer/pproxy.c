@@ -80,6 +80,8 @@ void peer_proxy_read(struct peer *p, struct evbuffer *in)
             peer_disconnect(p, PEER_REASON_IO_ERROR);
             return;
         }
+        LOG_AT(LOG_TRACE, LOG_CAT_PEER, (int64_t)p->id, "proxy: %zu bytes in, %zu out, state %s", used,
+               out->len, socks5_state_str(p->socks->state));
         if (st == SOCKS5_FAILED) {
             p->proxy_err = (int)p->socks->err;
             peer_disconnect(p, PEER_REASON_PROXY_ERROR);
