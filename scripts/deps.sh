@@ -2,13 +2,13 @@
 # Install what btcpeerd needs from Debian 12's packages. With --test, also
 # what the test suite needs (cmocka, valgrind, clang for the fuzz smoke run,
 # mandoc and systemd-analyze for the packaging test, prometheus for
-# promtool, which checks the /metrics text).
+# promtool, which checks the /metrics text, microsocks as a real SOCKS5 proxy).
 # Uses sudo when not root; installs nothing when everything is there.
 set -euo pipefail
 
 packages=(build-essential cmake pkg-config libevent-dev libssl-dev libsecp256k1-dev libjansson-dev)
 if [[ "${1:-}" == "--test" ]]; then
-    packages+=(libcmocka-dev valgrind clang libclang-rt-14-dev prometheus)
+    packages+=(libcmocka-dev valgrind clang libclang-rt-14-dev prometheus microsocks)
     # the packaging test: man page lint and systemd-analyze verify
     packages+=(mandoc systemd)
     # bcoin (the interop peer) comes from npm; Node.js from Debian if absent.

@@ -37,6 +37,9 @@ enum option_id {
     OPT_FEELER_INTERVAL,
     OPT_TEST_LOCAL_GROUPS,
     OPT_V2TRANSPORT,
+    OPT_PROXY,
+    OPT_ONION,
+    OPT_PROXY_RANDOMIZE,
     OPT_SYNC_STALL_TIMEOUT,
     OPT_BLOCK_TIMEOUT,
     OPT_FETCH_BLOCK,
@@ -113,6 +116,15 @@ static const struct option_spec specs[OPT_COUNT] = {
                                "(tests) treat 127.0.0.0/8 as routable, grouped by /16", true},
     [OPT_V2TRANSPORT] = {"v2transport", required_argument, "0|1", "1",
                          "BIP324 encrypted transport: offered outbound, accepted inbound", true},
+    [OPT_PROXY] = {"proxy", required_argument, "IP[:PORT]", "none (port 9050)",
+                   "SOCKS5 proxy for every outbound connection; host names go to it unresolved, "
+                   "and no DNS look-up is made", true},
+    [OPT_ONION] = {"onion", required_argument, "IP[:PORT]", "--proxy (port 9050)",
+                   "SOCKS5 proxy for Tor v3 (.onion) peers; without it or --proxy they are "
+                   "unreachable", true},
+    [OPT_PROXY_RANDOMIZE] = {"proxy-randomize", required_argument, "0|1", "1",
+                             "fresh random proxy credentials per connection (Tor stream "
+                             "isolation)", true},
     [OPT_SYNC_STALL_TIMEOUT] = {"sync-stall-timeout", required_argument, "SEC", "120",
                                 "switch header sync peers after this long without progress", true},
     [OPT_BLOCK_TIMEOUT] = {"block-timeout", required_argument, "SEC", "60",
@@ -310,6 +322,21 @@ static enum config_err option_apply(struct config *cfg, enum option_id id, const
     case OPT_FEELER_INTERVAL: return parse_seconds(value, &cfg->feeler_interval_ms);
     case OPT_TEST_LOCAL_GROUPS: cfg->test_local_groups = true; return CONFIG_OK;
     case OPT_V2TRANSPORT: return parse_bool(value, &cfg->v2transport);
+    case OPT_PROXY:
+    case OPT_ONION: {
+        /* Numeric only: resolving the proxy's name would be a DNS look-up. */
+        char host[256];
+        uint16_t port;
+        struct sockaddr_storage ss;
+        socklen_t len;
+        char *dst = id == OPT_PROXY ? cfg->proxy : cfg->onion;
+        if (strlen(value) >= sizeof cfg->proxy || !hostport_parse(value, host, sizeof host, &port, 9050) ||
+            port == 0 || !hostport_numeric(host, port, &ss, &len))
+            return CONFIG_ERR_BAD_VALUE;
+        memcpy(dst, value, strlen(value) + 1);
+        return CONFIG_OK;
+    }
+    case OPT_PROXY_RANDOMIZE: return parse_bool(value, &cfg->proxy_randomize);
     case OPT_SYNC_STALL_TIMEOUT: return parse_seconds(value, &cfg->sync_stall_ms);
     case OPT_BLOCK_TIMEOUT: return parse_seconds(value, &cfg->block_timeout_ms);
     case OPT_FETCH_BLOCK:
@@ -365,6 +392,7 @@ static void set_defaults(struct config *cfg)
     cfg->bantime_s = 86400;
     cfg->feeler_interval_ms = 120000;
     cfg->v2transport = 1;
+    cfg->proxy_randomize = 1;
     cfg->sync_stall_ms = 120000;
     cfg->block_timeout_ms = 60000;
 }

@@ -9,6 +9,7 @@
 
 #include <btcpeerd/clock.h>
 #include <btcpeerd/config.h>
+#include <btcpeerd/hostport.h>
 #include <btcpeerd/log.h>
 #include <btcpeerd/netaddr.h>
 #include <btcpeerd/netparams.h>
@@ -77,6 +78,19 @@ static void on_sighup(evutil_socket_t sig, short events, void *arg)
         log_info(LOG_CAT_NODE, "log file reopened");
 }
 
+/* "IP[:PORT]" (checked by config_load) into a proxy; "" leaves it unset. */
+static void proxy_from(struct peer_proxy *px, const char *spec)
+{
+    char host[64];
+    uint16_t port;
+    memset(px, 0, sizeof *px);
+    if (!spec[0] || !hostport_parse(spec, host, sizeof host, &port, 9050) ||
+        !hostport_numeric(host, port, &px->addr, &px->len))
+        return;
+    hostport_format((const struct sockaddr *)&px->addr, px->str, sizeof px->str);
+    px->set = true;
+}
+
 static void node_config_from(struct node_config *nc, const struct config *cfg)
 {
     const struct netparams *np = netparams_get(cfg->network);
@@ -90,6 +104,9 @@ static void node_config_from(struct node_config *nc, const struct config *cfg)
     if (cfg->user_agent_comment[0])
         snprintf(nc->peer.user_agent, sizeof nc->peer.user_agent, "/btcpeerd:%s(%s)/",
                  BTCPEERD_VERSION_STRING, cfg->user_agent_comment);
+    proxy_from(&nc->peer.proxy, cfg->proxy);
+    proxy_from(&nc->peer.onion_proxy, cfg->onion[0] ? cfg->onion : cfg->proxy);
+    nc->peer.proxy_randomize = cfg->proxy_randomize == 1;
     nc->max_connections = cfg->max_connections;
     nc->max_outbound = (unsigned)cfg->max_outbound;
     nc->max_inbound_per_group = cfg->max_inbound_per_group;

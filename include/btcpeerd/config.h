@@ -51,6 +51,9 @@ struct config {
     char whitelist[32][64];
     bool test_local_groups;
     int v2transport;
+    char proxy[64];              /* --proxy: "IP[:PORT]", "" = none */
+    char onion[64];              /* --onion: "" = the --proxy */
+    int proxy_randomize;
     uint32_t feeler_interval_ms;
     uint32_t sync_stall_ms;
     uint32_t block_timeout_ms;

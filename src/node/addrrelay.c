@@ -42,7 +42,7 @@ static size_t pick_relay_targets(const struct node *n, uint64_t source, uint64_t
     /* Reservoir sampling over the ready peers. */
     while (idmap_next(&n->node_peers, &pos, &id, &value)) {
         const struct node_peer *np = value;
-        if (id == source || !np->ready || np->kind == CONN_FEELER) continue;
+        if (id == source || !np->ready || np->kind == CONN_FEELER || np->kind == CONN_ADDR_FETCH) continue;
         if (seen < RELAY_FANOUT) {
             out[seen] = id;
         } else {
@@ -88,6 +88,12 @@ void node_addr_received(struct node *n, uint64_t peer_id, const struct wire_addr
     LOG_AT(LOG_DEBUG, LOG_CAT_ADDRMAN, (int64_t)peer_id, "addr: %zu accepted, %zu dropped (token bucket)",
            accepted, dropped);
     if (n_fresh) relay(n, peer_id, fresh, n_fresh);
+    /* A seed reached through the proxy has done its job with a real answer
+     * (Core waits for more than one address too: one may be its own). */
+    if (np->kind == CONN_ADDR_FETCH && addrs->count > 1) {
+        log_info(LOG_CAT_ADDRMAN, "addr-fetch peer=%llu: %zu addresses", (unsigned long long)peer_id, accepted);
+        peer_disconnect_id(n->peers, peer_id, PEER_REASON_ADDR_FETCH_DONE);
+    }
 }
 
 void node_getaddr_received(struct node *n, uint64_t peer_id)

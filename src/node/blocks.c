@@ -46,7 +46,7 @@ static uint64_t pick_peer(const struct node *n, const struct block_fetch *f)
     void *value;
     while (idmap_next(&n->node_peers, &pos, NULL, &value)) {
         const struct node_peer *np = value;
-        if (!np->ready || np->kind == CONN_FEELER || was_tried(f, np->id)) continue;
+        if (!np->ready || np->kind == CONN_FEELER || np->kind == CONN_ADDR_FETCH || was_tried(f, np->id)) continue;
         if (!(np->services & (NODE_NETWORK | NODE_NETWORK_LIMITED))) continue;
         if (e && np->start_height < e->height) continue;
         return np->id;

@@ -222,6 +222,10 @@ static void node_on_ready(struct node *n, uint64_t id, const struct peer_ready_i
     np->services = info->services;
     if (np->kind == CONN_MANUAL) node_manual_ready(n, id);
     if (np->kind == CONN_OUTBOUND || np->kind == CONN_FEELER) node_outbound_ready(n, np, info);
+    if (np->kind == CONN_ADDR_FETCH) {
+        node_addr_fetch_ready(n, np);
+        return;
+    }
     /* still connected (not dropped for its services, not a feeler)? */
     if (node_peer_get(n, id) && np->kind != CONN_FEELER && peer_get_stats(n->peers, id, NULL, NULL) == PEER_OK) {
         node_sync_peer_ready(n, np, info->start_height);
@@ -233,7 +237,7 @@ static void node_on_disconnected(struct node *n, uint64_t id, const struct peer_
 {
     struct node_peer *np = node_peer_get(n, id);
     enum node_conn_kind kind = np ? np->kind : CONN_INBOUND;
-    if (strcmp(info->reason, "misbehaving") == 0 && kind != CONN_MANUAL &&
+    if (strcmp(info->reason, "misbehaving") == 0 && kind != CONN_MANUAL && kind != CONN_ADDR_FETCH &&
         !node_is_whitelisted(n, &info->netaddr) && n->cfg->bantime_s > 0) {
         struct netaddr_subnet sn;
         netaddr_subnet_single(&info->netaddr, &sn);

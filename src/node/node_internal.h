@@ -27,7 +27,9 @@ struct manual_peer {
     struct event *retry;
 };
 
-enum node_conn_kind { CONN_INBOUND = 0, CONN_MANUAL, CONN_OUTBOUND, CONN_FEELER };
+/* CONN_ADDR_FETCH: under --proxy, a DNS seed's name reached through the
+ * proxy (no DNS of ours): asked for addresses, dropped once they come. */
+enum node_conn_kind { CONN_INBOUND = 0, CONN_MANUAL, CONN_OUTBOUND, CONN_FEELER, CONN_ADDR_FETCH };
 
 /* What the node knows of each peer, by id. */
 struct node_peer {
@@ -97,6 +99,8 @@ enum node_err node_outbound_start(struct node *n);
 void node_outbound_stop(struct node *n);
 /* After READY of an automatic outbound or feeler peer. */
 void node_outbound_ready(struct node *n, struct node_peer *np, const struct peer_ready_info *info);
+/* After READY of an addr-fetch peer: ask it for addresses. */
+void node_addr_fetch_ready(struct node *n, struct node_peer *np);
 /* After an automatic outbound or feeler peer went away. */
 void node_outbound_gone(struct node *n, struct node_peer *np, const struct peer_disconnected_info *info);
 

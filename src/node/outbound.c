@@ -25,9 +25,11 @@ static void set_timer(struct event *ev, uint32_t ms)
     event_add(ev, &tv);
 }
 
-static bool reachable(const struct wire_netaddr *a)
+static bool reachable(const struct node *n, const struct wire_netaddr *a)
 {
-    /* Tor, I2P and CJDNS need a proxy or a router we do not have (yet). */
+    /* Tor v3 through the onion proxy (--onion, or --proxy); I2P and CJDNS
+     * need a router we do not have. */
+    if (a->net == WIRE_NET_TORV3) return n->cfg->peer.onion_proxy.set;
     return a->net == WIRE_NET_IPV4 || a->net == WIRE_NET_IPV6;
 }
 
@@ -79,7 +81,7 @@ static void open_connections(struct node *n)
     for (int tries = 0; have < n->cfg->max_outbound && tries < SELECT_TRIES; tries++) {
         struct wire_netaddr a;
         if (!addrman_select(n->addrman, false, now, &a)) break;
-        if (!reachable(&a) || conflicts(n, &a)) continue;
+        if (!reachable(n, &a) || conflicts(n, &a)) continue;
         /* Prefer the network's port, as bitcoind does, until choices run out. */
         if (a.port != n->cfg->peer.net->default_port && tries < 50) continue;
         if (dial(n, &a, CONN_OUTBOUND)) have++;
@@ -111,7 +113,7 @@ static void on_feeler_timer(evutil_socket_t fd, short what, void *arg)
         struct wire_netaddr a;
         bool found = addrman_tried_collision(n->addrman, &a);
         for (int tries = 0; !found && tries < SELECT_TRIES; tries++)
-            found = addrman_select(n->addrman, true, node_now(), &a) && reachable(&a) && !conflicts(n, &a);
+            found = addrman_select(n->addrman, true, node_now(), &a) && reachable(n, &a) && !conflicts(n, &a);
         if (found && dial(n, &a, CONN_FEELER)) {
             char s[NETADDR_STR_MAX];
             netaddr_str(&a, s);
@@ -123,17 +125,46 @@ static void on_feeler_timer(evutil_socket_t fd, short what, void *arg)
 
 /* ---- seeds ---- */
 
+/* Under --proxy no DNS query of ours may leave the machine: the seed's
+ * name goes to the proxy as a peer to connect to (the proxy resolves it to
+ * one of the nodes the seed lists), which is asked for addresses and
+ * dropped once they come, as bitcoind does with -proxy. */
+static void addr_fetch(struct node *n, const char *seed, uint16_t port)
+{
+    uint64_t id;
+    /* v1: the node behind a seed name is anyone; no fallback dance for a
+     * one-shot connection. */
+    if (peer_connect_v(n->peers, seed, port, false, false, &id) != PEER_OK) return;
+    if (!node_peer_add(n, id, CONN_ADDR_FETCH, NULL)) {
+        peer_disconnect_id(n->peers, id, PEER_REASON_SHUTDOWN);
+        return;
+    }
+    log_info(LOG_CAT_ADDRMAN, "DNS seed %s: asking a node behind it through the proxy", seed);
+}
+
+static void seed_query(struct node *n, const char *seed, uint16_t port)
+{
+    if (n->cfg->peer.proxy.set)
+        addr_fetch(n, seed, port);
+    else if (n->hooks.dns_query)
+        n->hooks.dns_query(n->hooks.ctx, seed, port);
+}
+
 static void query_dns_seeds(struct node *n)
 {
-    if (!n->hooks.dns_query) return;
     n->last_dns_ms = (int64_t)clock_mono_ms();
     uint16_t port = n->cfg->peer.net->default_port;
     if (n->cfg->n_seed_names) {
-        for (size_t i = 0; i < n->cfg->n_seed_names; i++) n->hooks.dns_query(n->hooks.ctx, n->cfg->seed_names[i], port);
+        for (size_t i = 0; i < n->cfg->n_seed_names; i++) seed_query(n, n->cfg->seed_names[i], port);
         return;
     }
-    for (const char *const *s = seeds_dns(n->cfg->peer.net->id); *s; s++)
-        n->hooks.dns_query(n->hooks.ctx, *s, port);
+    for (const char *const *s = seeds_dns(n->cfg->peer.net->id); *s; s++) seed_query(n, *s, port);
+}
+
+void node_addr_fetch_ready(struct node *n, struct node_peer *np)
+{
+    struct node_request req = {.type = NODE_REQ_GET_ADDR};
+    if (peer_request(n->peers, np->id, &req) == PEER_OK) np->addr_tokens += ADDRMAN_GETADDR_MAX;
 }
 
 void node_seed_answer(struct node *n, const char *seed, const struct wire_netaddr *addrs, size_t count)

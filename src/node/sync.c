@@ -148,7 +148,8 @@ static void announce(struct node *n, uint64_t source, const struct chain_entry *
     void *value;
     while (idmap_next(&n->node_peers, &pos, &id, &value)) {
         const struct node_peer *np = value;
-        if (id != source && np->ready && np->kind != CONN_FEELER) peer_request(n->peers, id, &req);
+        if (id != source && np->ready && np->kind != CONN_FEELER && np->kind != CONN_ADDR_FETCH)
+            peer_request(n->peers, id, &req);
     }
 }
 

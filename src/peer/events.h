@@ -28,6 +28,10 @@ enum peer_event_type {
 
 const char *peer_event_type_str(enum peer_event_type type);
 
+/* A peer's address as logged: "[ipv6]:port", or a host name (up to 255
+ * bytes, an onion name among them) and its port. */
+#define PEER_ADDR_MAX 272
+
 /* What the node learns of a peer at READY (a snapshot: the node keeps its
  * own copy, the peer may die at any time after). */
 struct peer_ready_info {
@@ -37,7 +41,7 @@ struct peer_ready_info {
     uint64_t services;
     int32_t start_height;
     bool relay;
-    char addr[64];        /* "ip:port" */
+    char addr[PEER_ADDR_MAX]; /* "ip:port", "[ipv6]:port", "name:port" */
     struct wire_netaddr netaddr;
     char user_agent[WIRE_MAX_USER_AGENT + 1]; /* sanitized */
 };

@@ -99,7 +99,7 @@ static void peer_become_connected(struct peer *p)
     r->start_height = p->their_start_height;
     r->relay = p->their_relay;
     snprintf(r->addr, sizeof r->addr, "%s", p->addr_str);
-    netaddr_from_sockaddr((const struct sockaddr *)&p->addr, &r->netaddr);
+    peer_netaddr(p, &r->netaddr);
     log_sanitize(p->user_agent, p->user_agent_len, r->user_agent);
     peer_post(p, ev);
 }

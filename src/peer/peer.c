@@ -10,6 +10,7 @@
 #include <btcpeerd/log.h>
 #include <btcpeerd/netaddr.h>
 #include <btcpeerd/random.h>
+#include <btcpeerd/socks5.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -21,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 const char *peer_state_str(enum peer_state state)
 {
@@ -30,6 +32,7 @@ const char *peer_state_str(enum peer_state state)
     case PEER_SENT_VERACK: return "sent-verack";
     case PEER_CONNECTED: return "connected";
     case PEER_DEAD: return "dead";
+    case PEER_PROXY: return "proxy";
     }
     return "unknown";
 }
@@ -44,6 +47,7 @@ const char *peer_err_str(enum peer_err err)
     case PEER_ERR_NOMEM: return "out-of-memory";
     case PEER_ERR_SOCKET: return "socket-error";
     case PEER_ERR_BUSY: return "busy";
+    case PEER_ERR_UNREACHABLE: return "unreachable";
     }
     return "unknown";
 }
@@ -74,6 +78,8 @@ const char *peer_reason_str(enum peer_reason reason)
     case PEER_REASON_V2_HANDSHAKE: return "v2-handshake";
     case PEER_REASON_V2_DECRYPT: return "v2-decrypt";
     case PEER_REASON_RECV_BUFFER_FULL: return "recv-buffer-full";
+    case PEER_REASON_PROXY_ERROR: return "proxy-error";
+    case PEER_REASON_ADDR_FETCH_DONE: return "addr-fetch-done";
     case PEER_REASON_COUNT: break;
     }
     return "unknown";
@@ -131,6 +137,7 @@ static void peer_free(struct peer *p)
     }
     if (p->timer) event_free(p->timer);
     peer_transport_free(p);
+    peer_proxy_free(p);
     free(p);
 }
 
@@ -300,8 +307,14 @@ static void log_disconnect(const struct peer *p, enum peer_state state)
         LOG_UINT("msgs_out", p->stats.msgs_out),
         LOG_UINT("bytes_in", p->stats.bytes_in),
         LOG_UINT("bytes_out", p->stats.bytes_out),
+        /* through a proxy: which, and how its negotiation failed */
+        LOG_STR("proxy", p->proxy ? p->proxy->str : ""),
+        LOG_STR("proxy_error", p->proxy_err ? socks5_err_str((enum socks5_err)p->proxy_err) : ""),
     };
-    log_event(LOG_INFO, LOG_CAT_PEER, (int64_t)p->id, "disconnected", f, sizeof f / sizeof f[0]);
+    size_t nf = sizeof f / sizeof f[0];
+    if (!p->proxy_err) nf--;
+    if (!p->proxy) nf--;
+    log_event(LOG_INFO, LOG_CAT_PEER, (int64_t)p->id, "disconnected", f, nf);
 }
 
 void peer_disconnect(struct peer *p, enum peer_reason reason)
@@ -326,7 +339,7 @@ void peer_disconnect(struct peer *p, enum peer_reason reason)
     struct peer_event *ev = peer_event_new(PEER_EV_DISCONNECTED, p->id);
     if (ev) {
         ev->u.disconnected.reason = peer_reason_str(reason);
-        netaddr_from_sockaddr((const struct sockaddr *)&p->addr, &ev->u.disconnected.netaddr);
+        peer_netaddr(p, &ev->u.disconnected.netaddr);
         ev->u.disconnected.inbound = p->inbound;
         ev->u.disconnected.was_connected = was == PEER_CONNECTED;
         /* Core's ShouldReconnectV1: our v2 key went out and nothing came back. */
@@ -505,7 +518,8 @@ static void peer_on_read(struct bufferevent *bev, void *arg)
     struct evbuffer *in = bufferevent_get_input(bev);
     /* A paused peer's remaining input waits in the buffer (bounded by the
      * read high-water mark) until it is resumed. */
-    while (p->state != PEER_DEAD && !p->queue_paused && evbuffer_get_length(in) > 0) {
+    if (p->socks) peer_proxy_read(p, in); /* may open the tunnel: then the rest is P2P */
+    while (p->state != PEER_DEAD && !p->socks && !p->queue_paused && evbuffer_get_length(in) > 0) {
         struct evbuffer_iovec vec;
         if (evbuffer_peek(in, -1, NULL, &vec, 1) < 1) break;
         size_t consumed = 0;
@@ -560,17 +574,33 @@ static void peer_connected_tcp(struct peer *p)
     p->handshake_deadline_us = p->connected_us + (uint64_t)p->table->cfg->handshake_timeout_ms * 1000u;
     bufferevent_set_timeouts(p->bev, NULL, NULL);
     evutil_socket_t fd = bufferevent_getfd(p->bev);
+    int one = 1;
+    if (fd >= 0) setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (p->socks) {
+        /* Connected to the proxy, not the peer: addr stays the target. */
+        peer_timer_schedule(p);
+        peer_proxy_begin(p);
+        return;
+    }
     struct sockaddr_storage ss;
     socklen_t len = sizeof ss;
     if (fd >= 0 && getpeername(fd, (struct sockaddr *)&ss, &len) == 0) {
         p->addr = ss;
         hostport_format((struct sockaddr *)&ss, p->addr_str, sizeof p->addr_str);
     }
-    int one = 1;
-    if (fd >= 0) setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    LOG_AT(LOG_INFO, LOG_CAT_PEER, (int64_t)p->id, "connected addr=%s direction=outbound%s",
-           p->addr_str, p->manual ? " manual=1" : "");
     peer_timer_schedule(p);
+    peer_outbound_open(p);
+}
+
+void peer_outbound_open(struct peer *p)
+{
+    if (p->proxy)
+        LOG_AT(LOG_INFO, LOG_CAT_PEER, (int64_t)p->id,
+               "connected addr=%s direction=outbound%s proxy=%s", p->addr_str,
+               p->manual ? " manual=1" : "", p->proxy->str);
+    else
+        LOG_AT(LOG_INFO, LOG_CAT_PEER, (int64_t)p->id, "connected addr=%s direction=outbound%s",
+               p->addr_str, p->manual ? " manual=1" : "");
     peer_transport_start_outbound(p);
 }
 
@@ -623,9 +653,23 @@ enum peer_err peer_connect(struct peer_table *t, const char *host, uint16_t port
     return peer_connect_v(t, host, port, manual, t->cfg->v2_enabled, id);
 }
 
-enum peer_err peer_connect_v(struct peer_table *t, const char *host, uint16_t port, bool manual,
-                             bool v2, uint64_t *id)
+static bool is_onion(const char *host)
 {
+    size_t n = strlen(host);
+    return n > 6 && strcasecmp(host + n - 6, ".onion") == 0;
+}
+
+static enum peer_err peer_connect_target(struct peer_table *t, const char *host, uint16_t port,
+                                         bool manual, bool v2, const struct wire_netaddr *target,
+                                         uint64_t *id)
+{
+    const struct peer_proxy *px = NULL;
+    if (is_onion(host)) {
+        if (!t->cfg->onion_proxy.set) return PEER_ERR_UNREACHABLE;
+        px = &t->cfg->onion_proxy;
+    } else if (t->cfg->proxy.set) {
+        px = &t->cfg->proxy;
+    }
     struct bufferevent *bev = bufferevent_socket_new(t->base, -1, BEV_OPT_CLOSE_ON_FREE);
     if (!bev) return PEER_ERR_NOMEM;
     struct peer *p = peer_new(t, false, bev);
@@ -637,20 +681,38 @@ enum peer_err peer_connect_v(struct peer_table *t, const char *host, uint16_t po
     p->want_v2 = v2 && t->cfg->v2_enabled;
     p->connecting = true;
     snprintf(p->addr_str, sizeof p->addr_str, strchr(host, ':') ? "[%s]:%u" : "%s:%u", host, port);
+    if (target) {
+        p->has_target = true;
+        p->target = *target;
+    }
+    if (px) {
+        enum peer_err err = peer_proxy_prepare(p, px, host, port);
+        if (err != PEER_OK) {
+            peer_disconnect(p, PEER_REASON_CONNECT_FAILED);
+            *id = p->id;
+            return PEER_OK; /* reported as a failed connect, like any other */
+        }
+    }
     struct timeval tv = {.tv_sec = t->cfg->connect_timeout_ms / 1000,
                          .tv_usec = (suseconds_t)(t->cfg->connect_timeout_ms % 1000) * 1000};
     bufferevent_set_timeouts(bev, &tv, &tv);
     bufferevent_enable(bev, EV_READ | EV_WRITE);
     *id = p->id;
-    LOG_AT(LOG_INFO, LOG_CAT_PEER, (int64_t)p->id, "connecting addr=%s", p->addr_str);
-
     struct sockaddr_storage ss;
     socklen_t len;
     bool numeric = hostport_numeric(host, port, &ss, &len);
     if (numeric) p->addr = ss; /* known before the connect completes */
-    int rc = numeric
-                 ? bufferevent_socket_connect(bev, (struct sockaddr *)&ss, (int)len)
-                 : bufferevent_socket_connect_hostname(bev, t->dns, AF_UNSPEC, host, port);
+    int rc;
+    if (px) {
+        /* The proxy resolves names: no look-up of ours may leak them. */
+        LOG_AT(LOG_INFO, LOG_CAT_PEER, (int64_t)p->id, "connecting addr=%s proxy=%s",
+               p->addr_str, px->str);
+        rc = bufferevent_socket_connect(bev, (const struct sockaddr *)&px->addr, (int)px->len);
+    } else {
+        LOG_AT(LOG_INFO, LOG_CAT_PEER, (int64_t)p->id, "connecting addr=%s", p->addr_str);
+        rc = numeric ? bufferevent_socket_connect(bev, (struct sockaddr *)&ss, (int)len)
+                     : bufferevent_socket_connect_hostname(bev, t->dns, AF_UNSPEC, host, port);
+    }
     if (rc != 0) {
         /* Reported like any failed connect: the caller sees DISCONNECTED. */
         peer_disconnect(p, PEER_REASON_CONNECT_FAILED);
@@ -658,13 +720,26 @@ enum peer_err peer_connect_v(struct peer_table *t, const char *host, uint16_t po
     return PEER_OK;
 }
 
+enum peer_err peer_connect_v(struct peer_table *t, const char *host, uint16_t port, bool manual,
+                             bool v2, uint64_t *id)
+{
+    return peer_connect_target(t, host, port, manual, v2, NULL, id);
+}
+
 enum peer_err peer_connect_addr(struct peer_table *t, const struct wire_netaddr *addr, bool v2,
                                 uint64_t *id)
 {
-    char host[64];
+    char host[NETADDR_STR_MAX];
+    if (addr->net == WIRE_NET_TORV3) {
+        /* "<56 chars>.onion:port" without its port: the name for the proxy */
+        netaddr_str(addr, host);
+        char *colon = strrchr(host, ':');
+        if (colon) *colon = '\0';
+        return peer_connect_target(t, host, addr->port, false, v2, addr, id);
+    }
     int family = addr->net == WIRE_NET_IPV4 ? AF_INET : addr->net == WIRE_NET_IPV6 ? AF_INET6 : 0;
     if (!family || !inet_ntop(family, addr->addr, host, sizeof host)) return PEER_ERR_BAD_REQUEST;
-    return peer_connect_v(t, host, addr->port, false, v2, id);
+    return peer_connect_target(t, host, addr->port, false, v2, addr, id);
 }
 
 enum peer_err peer_accept(struct peer_table *t, int fd, const struct sockaddr *sa, int salen,

@@ -21,8 +21,20 @@
 struct event_base;
 struct evdns_base;
 
-enum peer_state { PEER_NONE = 0, PEER_SENT_VERSION, PEER_SENT_VERACK, PEER_CONNECTED, PEER_DEAD };
+/* PEER_PROXY: outbound through a SOCKS5 proxy, the tunnel not yet open
+ * (the transport starts in PEER_NONE once it is). */
+enum peer_state { PEER_NONE = 0, PEER_SENT_VERSION, PEER_SENT_VERACK, PEER_CONNECTED, PEER_DEAD,
+                  PEER_PROXY };
 const char *peer_state_str(enum peer_state state);
+
+/* A SOCKS5 proxy for outbound connections (numeric address: resolving it
+ * would be a DNS look-up of our own). */
+struct peer_proxy {
+    bool set;
+    struct sockaddr_storage addr;
+    socklen_t len;
+    char str[64];   /* "127.0.0.1:9050", for logs */
+};
 
 /* Every timeout and limit, with the seed's values as defaults
  * (peer_config_default), so tests run the same code in milliseconds. */
@@ -38,6 +50,9 @@ struct peer_config {
     unsigned misbehavior_limit;    /* score that disconnects (100) */
     uint64_t services;             /* ours, as advertised */
     bool v2_enabled;               /* BIP324: accept v2 inbound, offer it outbound */
+    struct peer_proxy proxy;       /* --proxy: every outbound connection, names resolved by it */
+    struct peer_proxy onion_proxy; /* --onion: Tor v3 addresses (main sets it to proxy by default) */
+    bool proxy_randomize;          /* fresh random credentials per connection: Tor stream isolation */
     char user_agent[WIRE_MAX_USER_AGENT + 1];
 };
 
@@ -51,6 +66,7 @@ enum peer_err {
     PEER_ERR_NOMEM,
     PEER_ERR_SOCKET,
     PEER_ERR_BUSY, /* a request of that kind is already in flight (caps in peer_internal.h) */
+    PEER_ERR_UNREACHABLE, /* a network we have no route to (onion without a proxy) */
 };
 const char *peer_err_str(enum peer_err err);
 
@@ -79,6 +95,8 @@ enum peer_reason {
     PEER_REASON_V2_HANDSHAKE,     /* BIP324: no garbage terminator in time, or key exchange failed */
     PEER_REASON_V2_DECRYPT,       /* BIP324: a packet that did not authenticate */
     PEER_REASON_RECV_BUFFER_FULL, /* held the most partial-message bytes when all peers' passed the cap */
+    PEER_REASON_PROXY_ERROR,      /* the SOCKS5 proxy refused or failed (proxy_error= says how) */
+    PEER_REASON_ADDR_FETCH_DONE,  /* a seed reached through the proxy gave its addresses */
     PEER_REASON_COUNT             /* not a reason: the number of them (metrics) */
 };
 const char *peer_reason_str(enum peer_reason reason);
@@ -127,11 +145,13 @@ void peer_table_set_best_height(struct peer_table *t, int32_t height);
 void peer_table_disconnect_all(struct peer_table *t, enum peer_reason reason);
 
 /* Start an outbound connection to host:port (host numeric or a name, looked
- * up with evdns). Returns the new peer's id in *id. */
+ * up with evdns; with a proxy configured, every connection goes through it
+ * and a name is sent to the proxy, never looked up here; "*.onion" needs the
+ * onion proxy). Returns the new peer's id in *id. */
 enum peer_err peer_connect(struct peer_table *t, const char *host, uint16_t port, bool manual,
                            uint64_t *id);
-/* The same for an address the node already has in binary form; v2: try
- * BIP324 first (if enabled). */
+/* The same for an address the node already has in binary form (IPv4, IPv6,
+ * or Tor v3 through the onion proxy); v2: try BIP324 first (if enabled). */
 enum peer_err peer_connect_addr(struct peer_table *t, const struct wire_netaddr *addr, bool v2,
                                 uint64_t *id);
 /* peer_connect with the transport chosen by the caller. */

@@ -13,7 +13,9 @@
 #include <netinet/in.h>
 
 struct bufferevent;
+struct evbuffer;
 struct event;
+struct socks5;
 
 /* ---- memory caps: what one peer, and all of them, may make us hold ----
  * Every cap is a named constant with its reason; a test pushes each one
@@ -85,6 +87,11 @@ struct peer {
     enum peer_reason reason; /* once dead */
     bool inbound, manual;
     bool connecting;         /* outbound TCP connect in progress */
+    const struct peer_proxy *proxy; /* the SOCKS5 proxy this goes through, NULL if direct */
+    struct socks5 *socks;    /* the proxy negotiation, while state is PEER_PROXY */
+    int proxy_err;           /* enum socks5_err of a failed negotiation */
+    bool has_target;         /* outbound to a binary address (an onion too): target is it */
+    struct wire_netaddr target;
     bool reading_paused;     /* output over the soft (or the global) limit */
     bool queue_paused;       /* too many of its events wait in the node queue */
     size_t queued_events;    /* its events in the node queue */
@@ -92,7 +99,7 @@ struct peer {
     size_t recv_held;        /* bytes its transport holds for a partial message */
 
     struct sockaddr_storage addr;
-    char addr_str[64];
+    char addr_str[PEER_ADDR_MAX];
 
     uint64_t connected_us;   /* monotonic: TCP established / accepted */
     uint64_t handshake_deadline_us;
@@ -179,6 +186,22 @@ void peer_metrics_msg_out(struct peer *p, enum wire_type type, size_t framed_len
 void peer_metrics_disconnect(struct peer *p, enum peer_reason reason);
 void peer_metrics_handshake_done(struct peer *p);
 void peer_metrics_ping(struct peer *p, uint64_t rtt_us);
+
+/* pproxy.c: SOCKS5 on the peer's connection, before the transport */
+/* Set up the negotiation for host:port through px (before connecting). */
+enum peer_err peer_proxy_prepare(struct peer *p, const struct peer_proxy *px, const char *host,
+                                 uint16_t port);
+/* Connected to the proxy: send the greeting. */
+void peer_proxy_begin(struct peer *p);
+/* Bytes from the proxy: consumes the negotiation's share of in, opens the
+ * tunnel (and starts the transport) or disconnects. */
+void peer_proxy_read(struct peer *p, struct evbuffer *in);
+void peer_proxy_free(struct peer *p);
+/* The netaddr of a peer for the node: the target, else the socket's. */
+void peer_netaddr(const struct peer *p, struct wire_netaddr *out);
+
+/* peer.c: after TCP connect (direct) or once the tunnel is open (proxy). */
+void peer_outbound_open(struct peer *p);
 
 /* handshake.c */
 bool peer_send_version(struct peer *p);

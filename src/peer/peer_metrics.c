@@ -65,9 +65,17 @@ void peer_table_census(const struct peer_table *t, struct peer_census *out)
     void *value;
     while (idmap_next(&t->peers, &pos, NULL, &value)) {
         const struct peer *p = value;
-        if ((size_t)p->state >= PEER_CENSUS_STATES) continue; /* dead: leaving */
-        out->n[p->inbound ? 1 : 0][p->state][p->v2 ? 1 : 0]++;
+        size_t slot;
+        if (p->state == PEER_PROXY) slot = PEER_CENSUS_STATES - 1;
+        else if (p->state <= PEER_CONNECTED) slot = (size_t)p->state;
+        else continue; /* dead: leaving */
+        out->n[p->inbound ? 1 : 0][slot][p->v2 ? 1 : 0]++;
     }
+}
+
+enum peer_state peer_census_state(size_t slot)
+{
+    return slot == PEER_CENSUS_STATES - 1 ? PEER_PROXY : (enum peer_state)slot;
 }
 
 const char *peer_metrics_command(enum wire_type type)
@@ -84,6 +92,7 @@ const char *peer_metrics_state(enum peer_state state)
     case PEER_SENT_VERACK: return "sent_verack";
     case PEER_CONNECTED: return "connected";
     case PEER_DEAD: return "dead";
+    case PEER_PROXY: return "proxy";
     }
     return "unknown";
 }

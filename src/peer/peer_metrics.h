@@ -27,10 +27,13 @@ struct peer_metrics {
     struct histogram ping_seconds;      /* ping sent → matching pong */
 };
 
-enum { PEER_CENSUS_STATES = PEER_CONNECTED + 1, PEER_CENSUS_TRANSPORTS = 2 };
+/* Census slots: PEER_NONE..PEER_CONNECTED, then PEER_PROXY (dead peers
+ * awaiting the reaper are not counted). */
+enum { PEER_CENSUS_STATES = PEER_CONNECTED + 2, PEER_CENSUS_TRANSPORTS = 2 };
+/* The state a census slot counts. */
+enum peer_state peer_census_state(size_t slot);
 
-/* Live peers (dead ones awaiting the reaper are not counted) by direction
- * (0 outbound, 1 inbound), handshake state (PEER_NONE..PEER_CONNECTED) and
+/* Live peers by direction (0 outbound, 1 inbound), census slot and
  * transport (0 v1, 1 v2). */
 struct peer_census {
     size_t n[2][PEER_CENSUS_STATES][PEER_CENSUS_TRANSPORTS];

@@ -31,7 +31,7 @@ static void render_peers(struct evbuffer *out, const struct metrics_view *v)
         for (size_t s = 0; s < PEER_CENSUS_STATES; s++)
             for (size_t t = 0; t < PEER_CENSUS_TRANSPORTS; t++) {
                 struct prom_label l[] = {{"direction", directions[d]},
-                                         {"state", peer_metrics_state((enum peer_state)s)},
+                                         {"state", peer_metrics_state(peer_census_state(s))},
                                          {"transport", transports[t]}};
                 prom_sample_u64(out, "btcpeerd_peers", l, 3, v->census.n[d][s][t]);
             }

@@ -22,6 +22,11 @@ static void sp_init(struct sp *s, int fd, const uint8_t magic[4])
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 }
 
+void sp_adopt(struct sp *s, int fd, const uint8_t magic[4])
+{
+    sp_init(s, fd, magic);
+}
+
 bool sp_connect(struct sp *s, uint16_t port, const uint8_t magic[4])
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);

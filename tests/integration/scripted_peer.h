@@ -32,6 +32,8 @@ int sp_listen_on(const char *ip, uint16_t port);
 /* Accept one connection on a listening socket within timeout_ms. */
 bool sp_accept(struct sp *s, int listen_fd, const uint8_t magic[4], unsigned timeout_ms);
 void sp_close(struct sp *s);
+/* Speak P2P on a socket opened elsewhere (e.g. after a SOCKS5 exchange). */
+void sp_adopt(struct sp *s, int fd, const uint8_t magic[4]);
 
 bool sp_send_raw(struct sp *s, const void *data, size_t len);
 bool sp_send_frame(struct sp *s, const char *command, const uint8_t *payload, size_t len);
