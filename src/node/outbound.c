@@ -19,6 +19,17 @@
 #define DNS_WANTED_ADDRESSES 1000u
 #define SELECT_TRIES 100
 
+/* Selections to try in one round. A selection from a sparse table scans
+ * random buckets until it meets an entry (about 65,536 / n slots), and with
+ * a handful of addresses 100 of them every 500 ms cost a fifth of a core
+ * while finding nothing new: past a few draws per address, more draws only
+ * return the same ones. */
+static int select_tries(const struct node *n)
+{
+    size_t cap = 4 * addrman_size(n->addrman) + 4;
+    return cap < SELECT_TRIES ? (int)cap : SELECT_TRIES;
+}
+
 static void set_timer(struct event *ev, uint32_t ms)
 {
     struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = (suseconds_t)(ms % 1000) * 1000};
@@ -78,12 +89,13 @@ static void open_connections(struct node *n)
 {
     size_t have = count_kind(n, CONN_OUTBOUND);
     int64_t now = node_now();
-    for (int tries = 0; have < n->cfg->max_outbound && tries < SELECT_TRIES; tries++) {
+    const int max_tries = select_tries(n);
+    for (int tries = 0; have < n->cfg->max_outbound && tries < max_tries; tries++) {
         struct wire_netaddr a;
         if (!addrman_select(n->addrman, false, now, &a)) break;
         if (!reachable(n, &a) || conflicts(n, &a)) continue;
         /* Prefer the network's port, as bitcoind does, until choices run out. */
-        if (a.port != n->cfg->peer.net->default_port && tries < 50) continue;
+        if (a.port != n->cfg->peer.net->default_port && tries < max_tries / 2) continue;
         if (dial(n, &a, CONN_OUTBOUND)) have++;
     }
     if (have < n->cfg->max_outbound)
@@ -112,7 +124,8 @@ static void on_feeler_timer(evutil_socket_t fd, short what, void *arg)
     if (count_kind(n, CONN_OUTBOUND) >= n->cfg->max_outbound && count_kind(n, CONN_FEELER) == 0) {
         struct wire_netaddr a;
         bool found = addrman_tried_collision(n->addrman, &a);
-        for (int tries = 0; !found && tries < SELECT_TRIES; tries++)
+        const int max_tries = select_tries(n);
+        for (int tries = 0; !found && tries < max_tries; tries++)
             found = addrman_select(n->addrman, true, node_now(), &a) && reachable(n, &a) && !conflicts(n, &a);
         if (found && dial(n, &a, CONN_FEELER)) {
             char s[NETADDR_STR_MAX];
