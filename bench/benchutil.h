@@ -8,6 +8,9 @@
 /* Run fn(arg) repeatedly for at least min_ms of wall time (after one warm-up
  * call); return seconds per call. */
 double bench_run(void (*fn)(void *), void *arg, unsigned min_ms);
+/* The same in this thread's CPU time: for ratios of two runs on a busy
+ * machine, where wall time also counts other processes' turns. */
+double bench_run_cpu(void (*fn)(void *), void *arg, unsigned min_ms);
 /* Print "<name>: <MB/s> MB/s (<ns> ns/op, <bytes> bytes/op)". */
 void bench_report_mbps(const char *name, size_t bytes_per_op, double secs_per_op);
 
