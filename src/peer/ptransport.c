@@ -28,6 +28,7 @@ static bool flush_v2_out(struct peer *p)
     if (!out->len) return true;
     bool ok = bufferevent_write(p->bev, out->data, out->len) == 0;
     p->stats.bytes_out += out->len;
+    p->table->total_out += out->len;
     buf_writer_reset(out);
     return ok;
 }
