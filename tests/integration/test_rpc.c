@@ -567,6 +567,58 @@ static void test_server_0_serves_nothing(void **state)
     daemon_cleanup(&d);
 }
 
+static void expect_exit_2(const char *arg, const char *needle)
+{
+    const char *args[] = {arg, NULL};
+    char *out;
+    assert_int_equal(run_btcpeerd(args, &out, WAIT_MS), 2);
+    if (!strstr(out, needle)) fail_msg("expected '%s' in: %s", needle, out);
+    free(out);
+}
+
+static void test_rpc_flags_help_bad_values_and_config_file(void **state)
+{
+    (void)state;
+    const char *help[] = {"--help", NULL};
+    char *out;
+    assert_int_equal(run_btcpeerd(help, &out, WAIT_MS), 0);
+    static const char *const flags[] = {"--server=0|1", "--rpcbind=ADDR[:PORT]", "--rpcport=N",
+                                        "--rpcallowip=CIDR", "--rpcuser=", "--rpcpassword=",
+                                        "--rpccookiefile=", "18449 regtest", "<datadir>/.cookie"};
+    for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
+        if (!strstr(out, flags[i])) fail_msg("--help lacks %s", flags[i]);
+    free(out);
+    expect_exit_2("--rpcport=70000", "--rpcport: bad value");
+    expect_exit_2("--rpcallowip=10.0.0.0/99", "--rpcallowip: bad value");
+    expect_exit_2("--server=yes", "--server: bad value");
+    expect_exit_2("--rpcuser=al:ice", "--rpcuser: bad value");
+    expect_exit_2("--rpcuser=alice", "--rpcuser and --rpcpassword go together");
+
+    /* the same settings from the config file */
+    char conf[] = "/tmp/btcpeerd-rpc-conf-XXXXXX";
+    int fd = mkstemp(conf);
+    assert_true(fd >= 0);
+    static const char text[] = "rpcuser=carol\nrpcpassword=hunter2\nrpccookiefile=my.cookie\n";
+    assert_int_equal(write(fd, text, sizeof text - 1), (ssize_t)(sizeof text - 1));
+    close(fd);
+    char conf_arg[64];
+    snprintf(conf_arg, sizeof conf_arg, "--conf=%s", conf);
+    struct daemon_proc d;
+    const char *args[] = {"--network=regtest", "--listen=0", conf_arg, NULL};
+    assert_true(daemon_start(&d, args));
+    static const char needle[] = "RPC server bound to 127.0.0.1:";
+    assert_true(daemon_wait_log(&d, needle, WAIT_MS));
+    uint16_t port = (uint16_t)atoi(strstr(d.log, needle) + sizeof needle - 1);
+    assert_true(daemon_wait_log(&d, "data/regtest/my.cookie", WAIT_MS));
+    struct http_reply h;
+    http_post(port, "carol:hunter2", "{\"id\":1,\"method\":\"uptime\"}", &h);
+    assert_int_equal(h.status, 200);
+    http_reply_free(&h);
+    assert_int_equal(daemon_stop(&d, SIGTERM, WAIT_MS), 0);
+    daemon_cleanup(&d);
+    unlink(conf);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -576,6 +628,7 @@ int main(void)
         cmocka_unit_test(test_getblock_waits_for_a_peer),
         cmocka_unit_test(test_stop_shuts_down_cleanly),
         cmocka_unit_test(test_server_0_serves_nothing),
+        cmocka_unit_test(test_rpc_flags_help_bad_values_and_config_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
