@@ -78,8 +78,10 @@ static void on_rpc_stop(void *arg)
     shut_down(arg, "stop requested over RPC");
 }
 
-static void rpc_config_from(struct rpc_config *rc, const struct config *cfg, const struct node_config *nc,
-                            struct daemon_state *d)
+_Static_assert(sizeof ((struct rpc_config *)0)->bind == sizeof ((struct config *)0)->rpcbind,
+               "--rpcbind lists of the same size");
+
+static void rpc_config_from(struct rpc_config *rc, const struct config *cfg, struct daemon_state *d)
 {
     rpc_config_default(rc, netparams_get(cfg->network));
     rc->n_bind = cfg->n_rpcbind;
@@ -91,7 +93,6 @@ static void rpc_config_from(struct rpc_config *rc, const struct config *cfg, con
     snprintf(rc->password, sizeof rc->password, "%s", cfg->rpcpassword);
     snprintf(rc->cookie_file, sizeof rc->cookie_file, "%s", cfg->rpccookiefile);
     rc->getblock_timeout_ms = cfg->rpc_getblock_timeout_ms;
-    snprintf(rc->user_agent, sizeof rc->user_agent, "%s", nc->peer.user_agent);
     rc->stop = on_rpc_stop;
     rc->stop_arg = d;
 }
@@ -235,7 +236,7 @@ static int run(const struct config *cfg)
     if (node_start(d.node) != NODE_OK) goto out;
     if (cfg->server) {
         static struct rpc_config rpc_cfg;
-        rpc_config_from(&rpc_cfg, cfg, &nc, &d);
+        rpc_config_from(&rpc_cfg, cfg, &d);
         enum rpc_err rerr = rpc_server_start(d.base, d.node, &rpc_cfg, &d.rpc);
         if (rerr != RPC_OK) {
             log_error(LOG_CAT_RPC, "cannot start the RPC server: %s", rpc_err_str(rerr));

@@ -31,7 +31,6 @@ struct rpc_config {
     uint32_t getblock_timeout_ms;    /* a getblock waiting for peers (120 s) */
     uint32_t idle_timeout_s;         /* an idle HTTP connection (30 s) */
     size_t max_body;                 /* bigger bodies get 413 (1 MiB) */
-    char user_agent[300];            /* our subversion, for getnetworkinfo */
     /* "stop": called once the reply is sent; must shut the daemon down as
      * SIGTERM does (it may free the server). */
     void (*stop)(void *arg);
