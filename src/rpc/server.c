@@ -133,6 +133,8 @@ static void on_reply(void *arg, int status, const char *body)
         struct evhttp_connection *conn = evhttp_request_get_connection(r->req);
         if (conn) evhttp_connection_set_closecb(conn, NULL, NULL);
         send_reply(s, r->req, status, body, status_reason(status));
+    } else if (s->stop_requested) {
+        event_active(s->stop_ev, EV_TIMEOUT, 0); /* nobody to tell: stop now */
     }
     unlink_req(s, r);
     free(r);
