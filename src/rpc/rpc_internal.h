@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 struct evhttp;
+struct sockaddr;
 struct event;
 struct rpc_http_req;
 struct getblock_wait;
@@ -28,6 +29,12 @@ struct rpc_server {
     bool stop_requested;
     struct event *stop_ev;
 };
+
+/* access.c: may this client in (loopback always, else --rpcallowip)? Does
+ * this Authorization header carry the cookie or user:password? */
+bool rpc_client_allowed(const struct rpc_config *cfg, const struct sockaddr *sa);
+bool rpc_auth_ok(const char *authorization, const char *cookie, const char *user,
+                 const char *password);
 
 /* Method tables, one per file. */
 extern const struct rpc_method rpc_methods_net[];

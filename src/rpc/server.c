@@ -9,7 +9,6 @@
 #include <btcpeerd/hostport.h>
 #include <btcpeerd/log.h>
 #include <btcpeerd/random.h>
-#include <btcpeerd/sha256.h>
 
 #include "node/node.h"
 
@@ -20,7 +19,6 @@
 #include <event2/keyvalq_struct.h>
 #include <fcntl.h>
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -150,56 +148,22 @@ static void on_conn_close(struct evhttp_connection *conn, void *arg)
     free(r);
 }
 
-/* ---- checks before the body ---- */
+/* ---- checks before the body (access.c) ---- */
 
 static bool client_allowed(const struct rpc_server *s, struct evhttp_request *req, char *who,
                            size_t cap)
 {
     struct evhttp_connection *conn = evhttp_request_get_connection(req);
     const struct sockaddr *sa = conn ? evhttp_connection_get_addr(conn) : NULL;
-    struct wire_netaddr a;
     snprintf(who, cap, "?");
-    if (!sa || !netaddr_from_sockaddr(sa, &a)) return false;
-    hostport_format(sa, who, cap);
-    if (netaddr_is_loopback(&a)) return true;
-    for (size_t i = 0; i < s->cfg.n_allow; i++)
-        if (netaddr_subnet_match(&s->cfg.allow[i], &a)) return true;
-    return false;
-}
-
-/* Both sides hashed first, so the comparison takes the same time whatever
- * the lengths. */
-static bool secret_equal(const char *given, size_t given_len, const char *expected)
-{
-    uint8_t a[32], b[32];
-    sha256(given, given_len, a);
-    sha256(expected, strlen(expected), b);
-    return CRYPTO_memcmp(a, b, sizeof a) == 0;
+    if (sa) hostport_format(sa, who, cap);
+    return sa && rpc_client_allowed(&s->cfg, sa);
 }
 
 static bool authorized(const struct rpc_server *s, struct evhttp_request *req)
 {
     const char *auth = evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization");
-    if (!auth || strncmp(auth, "Basic ", 6) != 0) return false;
-    const char *b64 = auth + 6;
-    while (*b64 == ' ') b64++;
-    size_t len = strlen(b64);
-    while (len && (b64[len - 1] == ' ' || b64[len - 1] == '\r')) len--;
-    if (len == 0 || len % 4 != 0 || len > 1024) return false;
-    unsigned char creds[800];
-    int n = EVP_DecodeBlock(creds, (const unsigned char *)b64, (int)len);
-    if (n < 0) return false;
-    size_t clen = (size_t)n;
-    for (size_t i = len; i > 0 && b64[i - 1] == '=' && clen > 0; i--) clen--; /* padding */
-    bool ok = secret_equal((const char *)creds, clen, s->cookie);
-    if (s->cfg.user[0]) {
-        char expected[400];
-        snprintf(expected, sizeof expected, "%s:%s", s->cfg.user, s->cfg.password);
-        ok |= secret_equal((const char *)creds, clen, expected);
-        OPENSSL_cleanse(expected, sizeof expected);
-    }
-    OPENSSL_cleanse(creds, sizeof creds);
-    return ok;
+    return rpc_auth_ok(auth, s->cookie, s->cfg.user, s->cfg.password);
 }
 
 static void on_request(struct evhttp_request *req, void *arg)
