@@ -129,13 +129,23 @@ enum node_err node_addnode(struct node *n, const char *spec, enum node_addnode_c
     return NODE_ERR_BAD_ADDRESS;
 }
 
-size_t node_added_nodes(const struct node *n, char (*out)[264], size_t cap)
+size_t node_added_nodes(const struct node *n, struct node_added *out, size_t cap)
 {
     size_t count = 0;
     for (size_t i = 0; i < n->n_manual; i++) {
         const struct manual_peer *m = &n->manual[i];
         if (!m->active) continue;
-        if (count < cap) snprintf(out[count], sizeof out[count], "%s:%u", m->host, m->port);
+        if (count < cap) {
+            struct node_added *a = &out[count];
+            memset(a, 0, sizeof *a);
+            snprintf(a->node, sizeof a->node, "%s:%u", m->host, m->port);
+            struct peer_info info;
+            if (m->peer_id && peer_get_info(n->peers, m->peer_id, &info) == PEER_OK &&
+                info.state == PEER_CONNECTED) {
+                a->connected = true;
+                snprintf(a->address, sizeof a->address, "%s", info.addr);
+            }
+        }
         count++;
     }
     return count;

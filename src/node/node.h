@@ -131,8 +131,14 @@ enum node_err node_disconnect(struct node *n, const char *addr, uint64_t id);
 
 enum node_addnode_cmd { NODE_ADDNODE_ADD = 0, NODE_ADDNODE_REMOVE, NODE_ADDNODE_ONETRY };
 enum node_err node_addnode(struct node *n, const char *spec, enum node_addnode_cmd cmd);
-/* "host:port" of each kept manual peer; returns how many (may exceed cap). */
-size_t node_added_nodes(const struct node *n, char (*out)[264], size_t cap);
+/* The kept manual peers (--connect, --addnode, RPC addnode); returns how
+ * many there are (may exceed cap). */
+struct node_added {
+    char node[264];     /* host:port as given */
+    bool connected;     /* handshake complete */
+    char address[64];   /* the connection's address when connected */
+};
+size_t node_added_nodes(const struct node *n, struct node_added *out, size_t cap);
 
 /* Bans (the same list misbehaving peers land on). node_ban disconnects the
  * connected peers it covers. */

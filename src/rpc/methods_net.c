@@ -252,6 +252,38 @@ static enum rpc_status m_addnode(struct rpc_call *c, json_t *params, void *ctx)
     return RPC_DONE;
 }
 
+static enum rpc_status m_getaddednodeinfo(struct rpc_call *c, json_t *params, void *ctx)
+{
+    struct rpc_server *s = ctx;
+    const char *only;
+    if (!rpc_get_str(c, params, 0, false, &only)) return RPC_DONE;
+    size_t n = node_added_nodes(s->node, NULL, 0);
+    struct node_added *added = calloc(n ? n : 1, sizeof *added);
+    if (!added) {
+        rpc_call_error(c, RPC_OUT_OF_MEMORY, "Out of memory");
+        return RPC_DONE;
+    }
+    n = node_added_nodes(s->node, added, n);
+    json_t *arr = json_array();
+    for (size_t i = 0; i < n; i++) {
+        if (only && strcmp(only, added[i].node) != 0) continue;
+        json_t *addrs = json_array();
+        if (added[i].connected)
+            json_array_append_new(addrs, json_pack("{s:s,s:s}", "address", added[i].address,
+                                                   "connected", "outbound"));
+        json_array_append_new(arr, json_pack("{s:s,s:b,s:o}", "addednode", added[i].node, "connected",
+                                             added[i].connected, "addresses", addrs));
+    }
+    free(added);
+    if (only && json_array_size(arr) == 0) {
+        json_decref(arr);
+        rpc_call_error(c, RPC_CLIENT_NODE_NOT_ADDED, "Error: Node has not been added.");
+        return RPC_DONE;
+    }
+    rpc_call_result(c, arr);
+    return RPC_DONE;
+}
+
 static enum rpc_status m_disconnectnode(struct rpc_call *c, json_t *params, void *ctx)
 {
     struct rpc_server *s = ctx;
@@ -448,6 +480,7 @@ static enum rpc_status m_ping(struct rpc_call *c, json_t *params, void *ctx)
 }
 
 static const char *const args_addnode[] = {"node", "command", NULL};
+static const char *const args_node[] = {"node", NULL};
 static const char *const args_disconnect[] = {"address", "nodeid", NULL};
 static const char *const args_setban[] = {"subnet", "command", "bantime", "absolute", NULL};
 static const char *const args_nodeaddresses[] = {"count", "network", NULL};
@@ -458,6 +491,9 @@ const struct rpc_method rpc_methods_net[] = {
     {"clearbanned", "Network", m_clearbanned, NULL, "Clear all banned IPs."},
     {"disconnectnode", "Network", m_disconnectnode, args_disconnect,
      "Disconnect a peer by address (as getpeerinfo's addr) or by nodeid."},
+    {"getaddednodeinfo", "Network", m_getaddednodeinfo, args_node,
+     "The peers kept connected (--connect, --addnode, addnode add), or one of them, and whether "
+     "each is connected."},
     {"getaddrmaninfo", "Network", m_getaddrmaninfo, NULL,
      "Addresses in the address manager's new and tried tables, per network."},
     {"getconnectioncount", "Network", m_getconnectioncount, NULL, "Returns the number of connections."},

@@ -413,11 +413,20 @@ static void test_methods_with_a_peer(void **state)
     rep = call(&r, "addnode", params);
     assert_int_equal(error_code(rep), -23);
     json_decref(rep);
+    rep = call(&r, "getaddednodeinfo", NULL);
+    json_t *added = json_array_get(result_of(rep), 0);
+    assert_string_equal(json_string_value(json_object_get(added, "addednode")), target);
+    assert_true(json_is_false(json_object_get(added, "connected"))); /* no handshake from us */
+    json_decref(rep);
     snprintf(params, sizeof params, "[\"%s\",\"remove\"]", target);
     rep = call(&r, "addnode", params);
     assert_true(json_is_null(result_of(rep)));
     json_decref(rep);
     rep = call(&r, "addnode", params);
+    assert_int_equal(error_code(rep), -24);
+    json_decref(rep);
+    snprintf(params, sizeof params, "[\"%s\"]", target);
+    rep = call(&r, "getaddednodeinfo", params);
     assert_int_equal(error_code(rep), -24);
     json_decref(rep);
     close(lfd);
