@@ -19,6 +19,14 @@ else
     echo "SKIP: npm could not install bcoin; the interop tests will be skipped"
 fi
 
+echo "== interop RPC client: bitcoin-core 5.0.0 from npm =="
+if command -v npm >/dev/null 2>&1 &&
+    (cd tests/interop/rpcclient && npm ci --no-audit --no-fund --loglevel=error >/dev/null 2>&1); then
+    echo "bitcoin-core installed"
+else
+    echo "SKIP: npm could not install bitcoin-core; the RPC client interop test will be skipped"
+fi
+
 echo "== sanitizers: ASan + UBSan =="
 cmake -S . -B build-test/asan -DCMAKE_BUILD_TYPE=Debug -DBTCPEERD_SANITIZE=ON >/dev/null
 cmake --build build-test/asan -j"$jobs"

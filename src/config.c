@@ -48,6 +48,14 @@ enum option_id {
     OPT_PING_TIMEOUT,
     OPT_MAX_MSG_RATE,
     OPT_USER_AGENT_COMMENT,
+    OPT_SERVER,
+    OPT_RPCBIND,
+    OPT_RPCPORT,
+    OPT_RPCALLOWIP,
+    OPT_RPCUSER,
+    OPT_RPCPASSWORD,
+    OPT_RPCCOOKIEFILE,
+    OPT_RPC_GETBLOCK_TIMEOUT,
     OPT_DAEMON,
     OPT_PID_FILE,
     OPT_HELP,
@@ -143,6 +151,23 @@ static const struct option_spec specs[OPT_COUNT] = {
                           true},
     [OPT_USER_AGENT_COMMENT] = {"user-agent-comment", required_argument, "TEXT", "none",
                                 "comment in our user agent, /btcpeerd:VERSION(TEXT)/", true},
+    [OPT_SERVER] = {"server", required_argument, "0|1", "1", "accept JSON-RPC commands", true},
+    [OPT_RPCBIND] = {"rpcbind", required_argument, "ADDR[:PORT]", "127.0.0.1 and ::1",
+                     "serve JSON-RPC on this address; repeatable", true},
+    [OPT_RPCPORT] = {"rpcport", required_argument, "N",
+                     "8339 main, 18339 testnet3, 48339 testnet4, 38339 signet, 18449 regtest",
+                     "JSON-RPC port; 0 picks a free one (logged)", true},
+    [OPT_RPCALLOWIP] = {"rpcallowip", required_argument, "CIDR", "loopback only",
+                        "also accept JSON-RPC clients from this subnet; repeatable", true},
+    [OPT_RPCUSER] = {"rpcuser", required_argument, "USER", "none",
+                     "JSON-RPC user name (with --rpcpassword)", true},
+    [OPT_RPCPASSWORD] = {"rpcpassword", required_argument, "PASS", "none",
+                         "JSON-RPC password (the cookie works as well)", true},
+    [OPT_RPCCOOKIEFILE] = {"rpccookiefile", required_argument, "PATH", "<datadir>/.cookie",
+                           "where the JSON-RPC cookie (__cookie__:<random>) is written; relative "
+                           "to the datadir", true},
+    [OPT_RPC_GETBLOCK_TIMEOUT] = {"rpc-getblock-timeout", required_argument, "SEC", "120",
+                                  "how long getblock waits for a block fetched from peers", true},
     [OPT_DAEMON] = {"daemon", no_argument, NULL, "off", "run in the background", true},
     [OPT_PID_FILE] = {"pid-file", required_argument, "PATH", "none",
                       "write the process id here", true},
@@ -364,6 +389,42 @@ static enum config_err option_apply(struct config *cfg, enum option_id id, const
         memcpy(cfg->user_agent_comment, value, len + 1);
         return CONFIG_OK;
     }
+    case OPT_SERVER: return parse_bool(value, &cfg->server);
+    case OPT_RPCBIND: {
+        size_t len = strlen(value);
+        if (cfg->n_rpcbind >= CONFIG_MAX_RPCBIND || len == 0 || len >= sizeof cfg->rpcbind[0])
+            return CONFIG_ERR_BAD_VALUE;
+        memcpy(cfg->rpcbind[cfg->n_rpcbind++], value, len + 1);
+        return CONFIG_OK;
+    }
+    case OPT_RPCPORT: {
+        uint64_t v;
+        if (!parse_uint(value, 65535, &v)) return CONFIG_ERR_BAD_VALUE;
+        cfg->rpcport = (int)v;
+        return CONFIG_OK;
+    }
+    case OPT_RPCALLOWIP: {
+        struct netaddr_subnet sn;
+        size_t len = strlen(value);
+        if (cfg->n_rpcallowip >= CONFIG_MAX_RPCALLOWIP || len >= sizeof cfg->rpcallowip[0] ||
+            !netaddr_subnet_parse(value, &sn))
+            return CONFIG_ERR_BAD_VALUE;
+        memcpy(cfg->rpcallowip[cfg->n_rpcallowip++], value, len + 1);
+        return CONFIG_OK;
+    }
+    case OPT_RPCUSER:
+    case OPT_RPCPASSWORD: {
+        char *dst = id == OPT_RPCUSER ? cfg->rpcuser : cfg->rpcpassword;
+        size_t cap = id == OPT_RPCUSER ? sizeof cfg->rpcuser : sizeof cfg->rpcpassword;
+        size_t len = strlen(value);
+        if (len == 0 || len >= cap || (id == OPT_RPCUSER && strchr(value, ':')))
+            return CONFIG_ERR_BAD_VALUE;
+        memcpy(dst, value, len + 1);
+        return CONFIG_OK;
+    }
+    case OPT_RPCCOOKIEFILE:
+        return copy_path(cfg->rpccookiefile, value) ? CONFIG_OK : CONFIG_ERR_BAD_VALUE;
+    case OPT_RPC_GETBLOCK_TIMEOUT: return parse_seconds(value, &cfg->rpc_getblock_timeout_ms);
     case OPT_DAEMON: cfg->daemon = true; return CONFIG_OK;
     case OPT_PID_FILE: return copy_path(cfg->pid_file, value) ? CONFIG_OK : CONFIG_ERR_BAD_VALUE;
     case OPT_HELP: cfg->help = true; return CONFIG_OK;
@@ -395,6 +456,9 @@ static void set_defaults(struct config *cfg)
     cfg->proxy_randomize = 1;
     cfg->sync_stall_ms = 120000;
     cfg->block_timeout_ms = 60000;
+    cfg->server = 1;
+    cfg->rpcport = -1;
+    cfg->rpc_getblock_timeout_ms = 120000;
 }
 
 static void report(char *msg, size_t msg_len, const char *fmt, ...)
@@ -552,6 +616,23 @@ enum config_err config_load(struct config *cfg, int argc, char **argv, char *msg
         report(msg, msg_len, "--log-file: path too long");
         return CONFIG_ERR_BAD_VALUE;
     }
+    if ((cfg->rpcuser[0] != '\0') != (cfg->rpcpassword[0] != '\0')) {
+        report(msg, msg_len, "--rpcuser and --rpcpassword go together");
+        return CONFIG_ERR_BAD_VALUE;
+    }
+    /* The cookie lives in the per-network datadir unless an absolute path
+     * says otherwise. */
+    char cookie[PATH_MAX];
+    int cn = !cfg->rpccookiefile[0]
+                 ? snprintf(cookie, sizeof cookie, "%s/.cookie", cfg->datadir)
+             : cfg->rpccookiefile[0] != '/'
+                 ? snprintf(cookie, sizeof cookie, "%s/%s", cfg->datadir, cfg->rpccookiefile)
+                 : snprintf(cookie, sizeof cookie, "%s", cfg->rpccookiefile);
+    if (cn < 0 || cn >= (int)sizeof cookie) {
+        report(msg, msg_len, "--rpccookiefile: path too long");
+        return CONFIG_ERR_BAD_VALUE;
+    }
+    memcpy(cfg->rpccookiefile, cookie, sizeof cookie);
     return CONFIG_OK;
 }
 

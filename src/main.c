@@ -6,6 +6,7 @@
 #include "net/listener.h"
 #include "node/node.h"
 #include "rpc/metrics.h"
+#include "rpc/rpc.h"
 
 #include <btcpeerd/clock.h>
 #include <btcpeerd/config.h>
@@ -30,6 +31,7 @@ struct daemon_state {
     struct listener *listener;
     struct dnsseed *dnsseed;
     struct metrics_server *metrics;
+    struct rpc_server *rpc;
     bool stopping;
     struct event *sigint, *sigterm, *sighup;
 };
@@ -52,11 +54,13 @@ static int make_dirs(const char *path)
     return 0;
 }
 
-static void on_stop_signal(evutil_socket_t sig, short events, void *arg)
+/* The one clean shutdown, for SIGINT, SIGTERM and the RPC's stop. */
+static void shut_down(struct daemon_state *d, const char *why)
 {
-    (void)events;
-    struct daemon_state *d = arg;
-    log_info(LOG_CAT_NODE, "received %s, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    if (d->stopping) return;
+    log_info(LOG_CAT_NODE, "%s, shutting down", why);
+    rpc_server_free(d->rpc);
+    d->rpc = NULL;
     listener_free(d->listener);
     d->listener = NULL;
     node_shutdown(d->node);
@@ -65,6 +69,36 @@ static void on_stop_signal(evutil_socket_t sig, short events, void *arg)
      * ones are not freed until the loop runs them. */
     static const struct timeval grace = {1, 0};
     event_base_loopexit(d->base, dnsseed_in_flight(d->dnsseed) ? &grace : NULL);
+}
+
+static void on_stop_signal(evutil_socket_t sig, short events, void *arg)
+{
+    (void)events;
+    shut_down(arg, sig == SIGINT ? "received SIGINT" : "received SIGTERM");
+}
+
+static void on_rpc_stop(void *arg)
+{
+    shut_down(arg, "stop requested over RPC");
+}
+
+_Static_assert(sizeof ((struct rpc_config *)0)->bind == sizeof ((struct config *)0)->rpcbind,
+               "--rpcbind lists of the same size");
+
+static void rpc_config_from(struct rpc_config *rc, const struct config *cfg, struct daemon_state *d)
+{
+    rpc_config_default(rc, netparams_get(cfg->network));
+    rc->n_bind = cfg->n_rpcbind;
+    memcpy(rc->bind, cfg->rpcbind, sizeof rc->bind);
+    rc->port = cfg->rpcport;
+    for (size_t i = 0; i < cfg->n_rpcallowip && i < RPC_MAX_ALLOW; i++)
+        netaddr_subnet_parse(cfg->rpcallowip[i], &rc->allow[rc->n_allow++]);
+    snprintf(rc->user, sizeof rc->user, "%s", cfg->rpcuser);
+    snprintf(rc->password, sizeof rc->password, "%s", cfg->rpcpassword);
+    snprintf(rc->cookie_file, sizeof rc->cookie_file, "%s", cfg->rpccookiefile);
+    rc->getblock_timeout_ms = cfg->rpc_getblock_timeout_ms;
+    rc->stop = on_rpc_stop;
+    rc->stop_arg = d;
 }
 
 static void on_sighup(evutil_socket_t sig, short events, void *arg)
@@ -230,6 +264,15 @@ static int run(const struct config *cfg)
             goto out;
         }
     }
+    if (cfg->server) {
+        static struct rpc_config rpc_cfg;
+        rpc_config_from(&rpc_cfg, cfg, &d);
+        enum rpc_err rerr = rpc_server_start(d.base, d.node, &rpc_cfg, &d.rpc);
+        if (rerr != RPC_OK) {
+            log_error(LOG_CAT_RPC, "cannot start the RPC server: %s", rpc_err_str(rerr));
+            goto out;
+        }
+    }
     if (event_base_dispatch(d.base) < 0) {
         log_error(LOG_CAT_NODE, "event loop failed");
         goto out;
@@ -237,7 +280,8 @@ static int run(const struct config *cfg)
     log_info(LOG_CAT_NODE, "shutdown complete");
     rc = 0;
 out:
-    metrics_server_free(d.metrics); /* before the node it reads */
+    rpc_server_free(d.rpc);             /* both before the node they read */
+    metrics_server_free(d.metrics);
     listener_free(d.listener);
     dnsseed_free(d.dnsseed);
     d.dnsseed = NULL;
@@ -295,6 +339,7 @@ int main(int argc, char **argv)
     make_absolute(cfg.datadir, sizeof cfg.datadir);
     make_absolute(cfg.log_file, sizeof cfg.log_file);
     make_absolute(cfg.pid_file, sizeof cfg.pid_file);
+    make_absolute(cfg.rpccookiefile, sizeof cfg.rpccookiefile);
     struct log_config lc = {.level = cfg.log_level, .debug_cats = cfg.debug_cats,
                             .format = cfg.log_format, .path = cfg.log_file};
     if (log_open(&lc) != LOG_OK) {

@@ -22,6 +22,8 @@ enum config_err {
 const char *config_err_str(enum config_err err);
 
 #define CONFIG_MAX_PEERS 64
+#define CONFIG_MAX_RPCBIND 8
+#define CONFIG_MAX_RPCALLOWIP 32
 
 struct config {
     enum net_id network;
@@ -63,6 +65,16 @@ struct config {
     uint32_t handshake_timeout_ms, ping_interval_ms, ping_timeout_ms;
     uint32_t max_msg_rate;
     char user_agent_comment[128];
+    /* JSON-RPC. */
+    int server;                  /* --server (1) */
+    size_t n_rpcbind;            /* 0 = 127.0.0.1 and ::1 */
+    char rpcbind[CONFIG_MAX_RPCBIND][256];
+    int rpcport;                 /* -1 = the network's RPC port */
+    size_t n_rpcallowip;
+    char rpcallowip[CONFIG_MAX_RPCALLOWIP][64];
+    char rpcuser[128], rpcpassword[256];
+    char rpccookiefile[PATH_MAX];/* resolved: <datadir>/.cookie by default */
+    uint32_t rpc_getblock_timeout_ms;
     /* Process. */
     bool daemon;
     char pid_file[PATH_MAX];

@@ -49,6 +49,8 @@ void log_close(void);
 void log_set_level(enum log_level level);
 void log_set_debug_cats(uint32_t cats);
 bool log_enabled(enum log_level level, enum log_cat cat);
+enum log_level log_get_level(void);
+uint32_t log_get_debug_cats(void); /* 0 = no filter */
 
 /* peer < 0 means "no peer". */
 void log_write(enum log_level level, enum log_cat cat, int64_t peer, const char *fmt, ...)

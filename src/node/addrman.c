@@ -286,6 +286,19 @@ size_t addrman_size(const struct addrman *am) { return am->n_random; }
 size_t addrman_size_new(const struct addrman *am) { return am->n_new; }
 size_t addrman_size_tried(const struct addrman *am) { return am->n_tried; }
 
+void addrman_count_net(const struct addrman *am, uint8_t net, size_t *n_new, size_t *n_tried)
+{
+    *n_new = *n_tried = 0;
+    for (size_t i = 0; i < am->n_random; i++) {
+        const struct addr_info *info = &am->info[am->random[i]];
+        if (info->addr.net != net) continue;
+        if (info->in_tried)
+            (*n_tried)++;
+        else
+            (*n_new)++;
+    }
+}
+
 bool addrman_contains(const struct addrman *am, const struct wire_netaddr *addr, bool *in_tried)
 {
     int32_t id = find(am, addr);

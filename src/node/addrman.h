@@ -78,6 +78,8 @@ void addrman_resolve_collisions(struct addrman *am, int64_t now);
 size_t addrman_size(const struct addrman *am);
 size_t addrman_size_new(const struct addrman *am);
 size_t addrman_size_tried(const struct addrman *am);
+/* Addresses of one network (enum wire_net) in each table. */
+void addrman_count_net(const struct addrman *am, uint8_t net, size_t *n_new, size_t *n_tried);
 bool addrman_contains(const struct addrman *am, const struct wire_netaddr *addr, bool *in_tried);
 
 /* Bitcoin Core's "terrible": not worth keeping or relaying. */

@@ -117,13 +117,26 @@ void node_notfound_received(struct node *n, uint64_t id, const struct wire_inv *
                 retry_elsewhere(n, f, "not found");
 }
 
+bool node_block_path(const struct node *n, const uint8_t hash[32], char *out, size_t cap)
+{
+    if (!n->cfg->datadir[0]) return false;
+    char hex[65];
+    hex_encode_rev(hash, 32, hex);
+    return snprintf(out, cap, "%s/blocks/%s.blk", n->cfg->datadir, hex) < (int)cap;
+}
+
+void node_set_block_listener(struct node *n, node_block_fn fn, void *ctx)
+{
+    n->block_listener = fn;
+    n->block_listener_ctx = ctx;
+}
+
 static bool save_block(struct node *n, const uint8_t hash[32], const struct wire_block *b)
 {
-    char dir[PATH_MAX + 8], path[PATH_MAX + 96], hex[65];
+    char dir[PATH_MAX + 8], path[PATH_MAX + 96];
     snprintf(dir, sizeof dir, "%s/blocks", n->cfg->datadir);
     if (mkdir(dir, 0700) != 0 && errno != EEXIST) return false;
-    hex_encode_rev(hash, 32, hex);
-    snprintf(path, sizeof path, "%s/%s.blk", dir, hex);
+    if (!node_block_path(n, hash, path, sizeof path)) return false;
     return store_write_atomic(path, b->raw, b->raw_len) == STORE_OK;
 }
 
@@ -159,6 +172,7 @@ void node_block_received(struct node *n, uint64_t id, const struct wire_block *b
     log_event(LOG_INFO, LOG_CAT_NODE, (int64_t)id, "block fetched", fl, 3);
     *pp = f->next;
     free(f);
+    if (n->block_listener) n->block_listener(n->block_listener_ctx, hash);
 }
 
 void node_blocks_free(struct node *n)

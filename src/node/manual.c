@@ -41,6 +41,7 @@ static enum node_err add_target(struct node *n, const char *spec)
     m->backoff_ms = n->cfg->reconnect_min_ms;
     m->retry = evtimer_new(n->base, manual_retry, m);
     if (!m->retry) return NODE_ERR_NOMEM;
+    m->active = true;
     n->n_manual++;
     return NODE_OK;
 }
@@ -48,8 +49,9 @@ static enum node_err add_target(struct node *n, const char *spec)
 enum node_err node_manual_start(struct node *n)
 {
     size_t total = n->cfg->n_connect + n->cfg->n_addnode;
-    if (!total) return NODE_OK;
-    n->manual = calloc(total, sizeof *n->manual);
+    /* Room for the RPC's addnode too; the slots never move (their timers
+     * point at them). */
+    n->manual = calloc(NODE_MAX_MANUAL * 2, sizeof *n->manual);
     if (!n->manual) return NODE_ERR_NOMEM;
     for (size_t i = 0; i < total; i++) {
         const char *spec = i < n->cfg->n_connect ? n->cfg->connect[i]
@@ -76,8 +78,77 @@ void node_manual_stop(struct node *n)
 static struct manual_peer *find_by_peer(struct node *n, uint64_t peer_id)
 {
     for (size_t i = 0; i < n->n_manual; i++)
-        if (n->manual[i].peer_id == peer_id) return &n->manual[i];
+        if (n->manual[i].active && n->manual[i].peer_id == peer_id) return &n->manual[i];
     return NULL;
+}
+
+static struct manual_peer *find_by_target(struct node *n, const char *host, uint16_t port)
+{
+    for (size_t i = 0; i < n->n_manual; i++) {
+        struct manual_peer *m = &n->manual[i];
+        if (m->active && m->port == port && strcmp(m->host, host) == 0) return m;
+    }
+    return NULL;
+}
+
+/* The RPC's addnode: add (kept connected like --addnode), remove (no more
+ * retries; a live connection stays, as in Core), onetry (one connection,
+ * not retried). */
+enum node_err node_addnode(struct node *n, const char *spec, enum node_addnode_cmd cmd)
+{
+    if (!n->manual || n->shutting_down) return NODE_ERR_SHUTTING_DOWN;
+    char host[256];
+    uint16_t port;
+    if (!hostport_parse(spec, host, sizeof host, &port, n->cfg->peer.net->default_port))
+        return NODE_ERR_BAD_ADDRESS;
+    struct manual_peer *m = find_by_target(n, host, port);
+    switch (cmd) {
+    case NODE_ADDNODE_ADD:
+        if (m) return NODE_ERR_EXISTS;
+        if (n->n_manual >= NODE_MAX_MANUAL * 2) return NODE_ERR_FULL;
+        enum node_err err = add_target(n, spec);
+        if (err != NODE_OK) return err;
+        log_info(LOG_CAT_NODE, "addnode %s:%u", host, port);
+        manual_connect(&n->manual[n->n_manual - 1]);
+        return NODE_OK;
+    case NODE_ADDNODE_REMOVE:
+        if (!m) return NODE_ERR_NOT_FOUND;
+        evtimer_del(m->retry);
+        m->active = false;
+        log_info(LOG_CAT_NODE, "addnode remove %s:%u", host, port);
+        return NODE_OK;
+    case NODE_ADDNODE_ONETRY: {
+        uint64_t id = 0;
+        enum peer_err perr = peer_connect_v(n->peers, host, port, true, n->cfg->peer.v2_enabled, &id);
+        if (perr != PEER_OK) return NODE_ERR_BAD_ADDRESS;
+        node_peer_add(n, id, CONN_MANUAL, NULL);
+        log_info(LOG_CAT_NODE, "addnode onetry %s:%u peer=%llu", host, port, (unsigned long long)id);
+        return NODE_OK;
+    }
+    }
+    return NODE_ERR_BAD_ADDRESS;
+}
+
+size_t node_added_nodes(const struct node *n, struct node_added *out, size_t cap)
+{
+    size_t count = 0;
+    for (size_t i = 0; i < n->n_manual; i++) {
+        const struct manual_peer *m = &n->manual[i];
+        if (!m->active) continue;
+        if (count < cap) {
+            struct node_added *a = &out[count];
+            memset(a, 0, sizeof *a);
+            snprintf(a->node, sizeof a->node, "%s:%u", m->host, m->port);
+            struct peer_info info;
+            if (m->peer_id && peer_get_info(n->peers, m->peer_id, &info) == PEER_OK &&
+                info.state == PEER_CONNECTED) {
+                a->connected = true;
+                snprintf(a->address, sizeof a->address, "%s", info.addr);
+            }
+        }
+        count++;
+    }
+    return count;
 }
 
 void node_manual_ready(struct node *n, uint64_t peer_id)

@@ -23,6 +23,10 @@ const char *node_err_str(enum node_err err)
     case NODE_ERR_NOMEM: return "out-of-memory";
     case NODE_ERR_BAD_ADDRESS: return "bad-address";
     case NODE_ERR_STORE: return "cannot-save-state";
+    case NODE_ERR_NOT_FOUND: return "not-found";
+    case NODE_ERR_EXISTS: return "already-exists";
+    case NODE_ERR_FULL: return "full";
+    case NODE_ERR_SHUTTING_DOWN: return "shutting-down";
     }
     return "unknown";
 }

@@ -24,6 +24,7 @@ struct manual_peer {
     uint64_t peer_id;      /* current connection, 0 if none */
     bool v1_only;          /* it closed on our BIP324 key once: v1 from now on */
     uint32_t backoff_ms;   /* next retry delay */
+    bool active;           /* false once removed (RPC addnode remove) */
     struct event *retry;
 };
 
@@ -76,6 +77,8 @@ struct node {
     } sync;
     struct event *sync_timer;
     struct block_fetch *fetches;
+    node_block_fn block_listener;
+    void *block_listener_ctx;
 };
 
 /* node.c */

@@ -60,6 +60,8 @@ static void handle_pong(struct peer *p, const struct wire_ping *pong)
     p->ping_outstanding = false;
     p->stats.ping_rtt_us = clock_mono_us() - p->ping_sent_us;
     peer_metrics_ping(p, p->stats.ping_rtt_us);
+    if (!p->stats.min_ping_us || p->stats.ping_rtt_us < p->stats.min_ping_us)
+        p->stats.min_ping_us = p->stats.ping_rtt_us;
     peer_timer_schedule(p);
 }
 

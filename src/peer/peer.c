@@ -411,6 +411,26 @@ static void peer_check_output(struct peer *p)
     }
 }
 
+/* Add bytes to a command's row; a full table puts the rest in "*other*"
+ * (its last row is kept for it). */
+static void peer_count_msg_bytes(struct peer_msg_bytes *rows, size_t *n, const char *command,
+                                 uint64_t bytes)
+{
+    for (size_t i = 0; i < *n; i++) {
+        if (strcmp(rows[i].command, command) == 0) {
+            rows[i].bytes += bytes;
+            return;
+        }
+    }
+    if (*n >= PEER_MSG_KINDS - 1 && strcmp(command, "*other*") != 0) {
+        peer_count_msg_bytes(rows, n, "*other*", bytes);
+        return;
+    }
+    if (*n >= PEER_MSG_KINDS) return;
+    snprintf(rows[*n].command, sizeof rows[*n].command, "%s", command);
+    rows[(*n)++].bytes = bytes;
+}
+
 bool peer_send(struct peer *p, const struct wire_msg *msg)
 {
     if (p->state == PEER_DEAD || !p->bev) return false;
@@ -439,6 +459,8 @@ bool peer_send(struct peer *p, const struct wire_msg *msg)
     p->stats.bytes_out += t->frame.len;
     t->metrics.net_bytes_out += t->frame.len;
     peer_metrics_msg_out(p, msg->type, t->frame.len);
+    p->last_send_us = clock_mono_us();
+    peer_count_msg_bytes(p->sent_per_msg, &p->n_sent_per_msg, wire_msg_command(msg), t->frame.len);
     LOG_AT(LOG_TRACE, LOG_CAT_PEER, (int64_t)p->id, "sent %s (%zu bytes)", wire_msg_command(msg),
            t->payload.len);
     peer_check_output(p);
@@ -481,7 +503,12 @@ static void peer_handle_frame(struct peer *p, struct transport_frame *frame)
     struct wire_msg msg;
     p->stats.msgs_in++;
     p->last_recv_us = clock_mono_us();
+    p->last_msg_in_us = p->last_recv_us;
     enum wire_err err = wire_decode(frame->command, frame->payload, frame->len, &msg);
+    peer_count_msg_bytes(p->recv_per_msg, &p->n_recv_per_msg,
+                         err == WIRE_OK && msg.type != WIRE_UNKNOWN ? wire_msg_command(&msg) : "*other*",
+                         p->rx_frame_bytes);
+    p->rx_frame_bytes = 0;
     if (err != WIRE_OK) {
         char cmd[WIRE_COMMAND_LEN + 1];
         log_sanitize((const uint8_t *)frame->command, strlen(frame->command), cmd);
@@ -528,6 +555,7 @@ static void peer_on_read(struct bufferevent *bev, void *arg)
         evbuffer_drain(in, consumed);
         p->stats.bytes_in += consumed;
         p->table->metrics.net_bytes_in += consumed;
+        p->rx_frame_bytes += consumed;
         peer_account_recv(p);
         if (p->state == PEER_DEAD) {
             if (st == TRANSPORT_FRAME) transport_frame_free(&frame);
@@ -798,4 +826,64 @@ enum peer_err peer_get_stats(const struct peer_table *t, uint64_t id, struct pee
     if (out) *out = p->stats;
     if (state) *state = p->state;
     return PEER_OK;
+}
+
+/* A monotonic time in the past as unix seconds. */
+static int64_t mono_to_unix(uint64_t then_us, uint64_t now_us)
+{
+    if (!then_us) return 0;
+    return clock_unix_s() - (int64_t)((now_us - then_us) / 1000000u);
+}
+
+enum peer_err peer_get_info(const struct peer_table *t, uint64_t id, struct peer_info *out)
+{
+    const struct peer *p = peer_lookup(t, id);
+    if (!p) return PEER_ERR_UNKNOWN_ID;
+    memset(out, 0, sizeof *out);
+    uint64_t now = clock_mono_us();
+    out->id = p->id;
+    out->state = p->state;
+    out->inbound = p->inbound;
+    out->manual = p->manual;
+    snprintf(out->addr, sizeof out->addr, "%s", p->addr_str);
+    evutil_socket_t fd = p->bev ? bufferevent_getfd(p->bev) : -1;
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    if (fd >= 0 && getsockname(fd, (struct sockaddr *)&ss, &len) == 0)
+        hostport_format((struct sockaddr *)&ss, out->addrbind, sizeof out->addrbind);
+    out->transport = peer_transport_name(p);
+    peer_transport_session_hex(p, out->session_id);
+    out->version = p->their_version;
+    out->services = p->their_services;
+    out->relay = p->their_relay;
+    log_sanitize(p->user_agent, p->user_agent_len, out->subver);
+    out->start_height = p->their_start_height;
+    out->time_offset = p->time_offset;
+    out->conn_time = mono_to_unix(p->connected_us, now);
+    out->last_send = mono_to_unix(p->last_send_us, now);
+    out->last_recv = mono_to_unix(p->last_msg_in_us, now);
+    out->ping_wait_us = p->ping_outstanding ? now - p->ping_sent_us : 0;
+    out->stats = p->stats;
+    out->n_sent_per_msg = p->n_sent_per_msg;
+    out->n_recv_per_msg = p->n_recv_per_msg;
+    memcpy(out->sent_per_msg, p->sent_per_msg, sizeof out->sent_per_msg);
+    memcpy(out->recv_per_msg, p->recv_per_msg, sizeof out->recv_per_msg);
+    return PEER_OK;
+}
+
+void peer_table_totals(const struct peer_table *t, uint64_t *in, uint64_t *out)
+{
+    *in = t->metrics.net_bytes_in;
+    *out = t->metrics.net_bytes_out;
+}
+
+size_t peer_table_ids(const struct peer_table *t, uint64_t *ids, size_t cap)
+{
+    size_t pos = 0, i = 0;
+    uint64_t id;
+    while (idmap_next(&t->peers, &pos, &id, NULL)) {
+        if (i < cap) ids[i] = id;
+        i++;
+    }
+    return i;
 }

@@ -131,6 +131,37 @@ struct peer_stats {
     uint64_t rate_counted; /* messages that count against the rate limit */
     unsigned misbehavior;
     uint64_t ping_rtt_us;  /* last measured, 0 = none yet */
+    uint64_t min_ping_us;  /* smallest measured, 0 = none yet */
+};
+
+/* Bytes (framing included) sent or received per message command, for
+ * getpeerinfo's bytessent_per_msg; unknown commands count as "*other*". */
+#define PEER_MSG_KINDS 40
+struct peer_msg_bytes {
+    char command[13];
+    uint64_t bytes;
+};
+
+/* Everything the peer knows about itself, for RPC views (peer_get_info).
+ * Times are unix seconds (0 = never). */
+struct peer_info {
+    uint64_t id;
+    enum peer_state state;
+    bool inbound, manual;
+    char addr[PEER_ADDR_MAX], addrbind[64];
+    const char *transport;          /* "v1" or "v2" */
+    char session_id[65];            /* BIP324 session id in hex, "" for v1 */
+    int32_t version;                /* 0 before their version */
+    uint64_t services;
+    bool relay;
+    char subver[WIRE_MAX_USER_AGENT + 1]; /* sanitized */
+    int32_t start_height;
+    int64_t time_offset;
+    int64_t conn_time, last_send, last_recv;
+    uint64_t ping_wait_us;          /* a ping outstanding for this long, 0 = none */
+    struct peer_stats stats;
+    size_t n_sent_per_msg, n_recv_per_msg;
+    struct peer_msg_bytes sent_per_msg[PEER_MSG_KINDS], recv_per_msg[PEER_MSG_KINDS];
 };
 
 struct peer_table *peer_table_new(struct event_base *base, struct evdns_base *dns,
@@ -169,5 +200,10 @@ enum peer_err peer_misbehaving(struct peer_table *t, uint64_t id, unsigned score
                                const char *offence);
 enum peer_err peer_get_stats(const struct peer_table *t, uint64_t id, struct peer_stats *out,
                              enum peer_state *state);
+enum peer_err peer_get_info(const struct peer_table *t, uint64_t id, struct peer_info *out);
+/* Ids of every peer (live or dying), at most cap; returns how many exist. */
+/* Bytes received and sent by every peer since the table was made. */
+void peer_table_totals(const struct peer_table *t, uint64_t *in, uint64_t *out);
+size_t peer_table_ids(const struct peer_table *t, uint64_t *ids, size_t cap);
 
 #endif

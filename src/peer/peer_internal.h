@@ -104,6 +104,9 @@ struct peer {
     uint64_t connected_us;   /* monotonic: TCP established / accepted */
     uint64_t handshake_deadline_us;
     uint64_t last_recv_us;
+    uint64_t last_send_us;   /* 0 = never */
+    uint64_t last_msg_in_us; /* a whole message received; 0 = never */
+    uint64_t rx_frame_bytes; /* bytes read since the last whole frame */
 
     uint64_t local_nonce;    /* in our version; registered while outbound and pre-CONNECTED */
     uint64_t ping_nonce;
@@ -131,6 +134,8 @@ struct peer {
     bool pending_addr;
 
     struct peer_stats stats;
+    size_t n_sent_per_msg, n_recv_per_msg;
+    struct peer_msg_bytes sent_per_msg[PEER_MSG_KINDS], recv_per_msg[PEER_MSG_KINDS];
     struct peer *next_dead;
 };
 

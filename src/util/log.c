@@ -108,6 +108,8 @@ void log_close(void)
 
 void log_set_level(enum log_level level) { logger.level = level; }
 void log_set_debug_cats(uint32_t cats) { logger.debug_cats = cats; }
+enum log_level log_get_level(void) { return logger.level; }
+uint32_t log_get_debug_cats(void) { return logger.debug_cats; }
 
 /* info and above follow the level alone; debug and trace also need either
  * the category enabled with --debug or no category filter at all. */

@@ -159,6 +159,13 @@ static bool start_btcpeerd(struct daemon_proc *d, const char *const *args, bool 
     if (w) snprintf(wrapper, sizeof wrapper, "%s", w);
     for (char *tok = strtok(wrapper, " "); tok && n < 16; tok = strtok(NULL, " ")) argv[n++] = tok;
     argv[n++] = BTCPEERD_BIN;
+    /* The JSON-RPC server is on by default: a free port, so daemons of
+     * parallel tests never fight over the network's fixed RPC port. First,
+     * so a flag of the test that lacks its value still takes the next one. */
+    bool rpc_chosen = false;
+    for (size_t i = 0; args && args[i]; i++)
+        rpc_chosen |= strncmp(args[i], "--rpcport", 9) == 0 || strncmp(args[i], "--server", 8) == 0;
+    if (!rpc_chosen) argv[n++] = "--rpcport=0";
     for (size_t i = 0; args && args[i] && n < 76; i++) argv[n++] = args[i];
     if (with_datadir) {
         argv[n++] = datadir_arg;

@@ -21,7 +21,8 @@ struct daemon_proc {
 };
 
 /* Start BTCPEERD_BIN with args (NULL-terminated) plus --datadir=<fresh temp
- * dir> and --log-file=-. */
+ * dir> and --log-file=-. Every start_ function adds --rpcport=0 unless args
+ * name --rpcport or --server. */
 bool daemon_start(struct daemon_proc *d, const char *const *args);
 /* BTCPEERD_BIN with exactly these args (the caller picks datadir and log). */
 bool process_start_btcpeerd(struct daemon_proc *d, const char *const *args);

@@ -1,0 +1,58 @@
+/* The JSON-RPC server: HTTP on loopback (or --rpcbind), HTTP Basic auth with
+ * the cookie or --rpcuser/--rpcpassword, an allow-list of client subnets,
+ * a cap on the body. bitcoind's method names and shapes (methods_*.c). It
+ * sees the node only through node.h's views and commands. */
+#ifndef BTCPEERD_RPC_H
+#define BTCPEERD_RPC_H
+
+#include <btcpeerd/netaddr.h>
+#include <btcpeerd/netparams.h>
+
+#include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct event_base;
+struct node;
+
+#define RPC_MAX_BIND 8
+#define RPC_MAX_ALLOW 32
+#define RPC_DEFAULT_MAX_BODY (1024u * 1024u)
+
+struct rpc_config {
+    const struct netparams *net;
+    size_t n_bind;                   /* 0 = 127.0.0.1 and ::1 */
+    char bind[RPC_MAX_BIND][256];    /* ADDR[:PORT] */
+    int port;                        /* -1 = rpc_default_port(net); 0 = any free port */
+    size_t n_allow;                  /* beyond loopback, always allowed */
+    struct netaddr_subnet allow[RPC_MAX_ALLOW];
+    char user[128], password[256];   /* "" = cookie only */
+    char cookie_file[PATH_MAX];
+    uint32_t getblock_timeout_ms;    /* a getblock waiting for peers (120 s) */
+    uint32_t idle_timeout_s;         /* an idle HTTP connection (30 s) */
+    size_t max_body;                 /* bigger bodies get 413 (1 MiB) */
+    /* "stop": called once the reply is sent; must shut the daemon down as
+     * SIGTERM does (it may free the server). */
+    void (*stop)(void *arg);
+    void *stop_arg;
+};
+
+void rpc_config_default(struct rpc_config *cfg, const struct netparams *net);
+/* btcpeerd's own ports, distinct from bitcoind's: 8339, 18339, 48339,
+ * 38339, 18449. */
+uint16_t rpc_default_port(enum net_id net);
+
+enum rpc_err { RPC_OK = 0, RPC_ERR_NOMEM, RPC_ERR_BIND, RPC_ERR_COOKIE, RPC_ERR_ADDRESS };
+const char *rpc_err_str(enum rpc_err err);
+
+struct rpc_server;
+
+/* Write the cookie, bind, serve. On error *out is NULL and nothing is left
+ * behind. */
+enum rpc_err rpc_server_start(struct event_base *base, struct node *node,
+                              const struct rpc_config *cfg, struct rpc_server **out);
+/* Answer pending calls with an error, close every connection, remove the
+ * cookie. */
+void rpc_server_free(struct rpc_server *s);
+
+#endif

@@ -1,0 +1,58 @@
+/* The server's state shared with the method files. */
+#ifndef BTCPEERD_RPC_INTERNAL_H
+#define BTCPEERD_RPC_INTERNAL_H
+
+#include "jsonrpc.h"
+#include "rpc.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct evhttp;
+struct sockaddr;
+struct event;
+struct rpc_http_req;
+struct getblock_wait;
+
+struct rpc_server {
+    struct event_base *base;
+    struct node *node;
+    struct rpc_config cfg;
+    struct evhttp *http;
+    char cookie[128];                /* "__cookie__:<64 hex>" */
+    bool cookie_written;
+    int64_t started;                 /* unix seconds */
+    struct rpc_method *methods;      /* every method, in help order */
+    size_t n_methods;
+    struct rpc_http_req *requests;   /* replies still to send */
+    struct getblock_wait *waits;     /* getblock calls waiting for a block */
+    bool stop_requested;
+    struct event *stop_ev;
+};
+
+/* access.c: may this client in (loopback always, else --rpcallowip)? Does
+ * this Authorization header carry the cookie or user:password? */
+bool rpc_client_allowed(const struct rpc_config *cfg, const struct sockaddr *sa);
+bool rpc_auth_ok(const char *authorization, const char *cookie, const char *user,
+                 const char *password);
+
+/* Method tables, one per file. */
+extern const struct rpc_method rpc_methods_net[];
+extern const size_t rpc_methods_net_count;
+extern const struct rpc_method rpc_methods_chain[];
+extern const size_t rpc_methods_chain_count;
+extern const struct rpc_method rpc_methods_control[];
+extern const size_t rpc_methods_control_count;
+
+/* methods_chain.c: the block listener and cleanup of waiting getblocks. */
+void rpc_chain_block_arrived(void *ctx, const uint8_t hash[32]);
+void rpc_chain_fail_waits(struct rpc_server *s, const char *why);
+
+/* Parameter helpers: false with the call's error set (bitcoind's wording
+ * where it has one). */
+bool rpc_get_int(struct rpc_call *c, json_t *params, size_t i, int64_t def, int64_t *out);
+bool rpc_get_bool(struct rpc_call *c, json_t *params, size_t i, bool def, bool *out);
+/* *out is NULL when absent (an error if required). */
+bool rpc_get_str(struct rpc_call *c, json_t *params, size_t i, bool required, const char **out);
+
+#endif

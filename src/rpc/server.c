@@ -1,0 +1,355 @@
+/* The HTTP side of JSON-RPC (libevent evhttp): bind, the allow-list (403),
+ * POST only (405), HTTP Basic auth against the cookie and --rpcuser (401),
+ * the body cap (413), then the body to jsonrpc_handle. A reply may come
+ * later (getblock waiting for peers): the request stays in a list, and a
+ * client that hangs up first abandons its batch. */
+#include "rpc_internal.h"
+
+#include <btcpeerd/hex.h>
+#include <btcpeerd/hostport.h>
+#include <btcpeerd/log.h>
+#include <btcpeerd/random.h>
+
+#include "node/node.h"
+
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <fcntl.h>
+#include <openssl/crypto.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+struct rpc_http_req {
+    struct rpc_server *srv;
+    struct evhttp_request *req;   /* NULL once the client went away */
+    struct rpc_batch *batch;
+    struct rpc_http_req *next;
+};
+
+const char *rpc_err_str(enum rpc_err err)
+{
+    switch (err) {
+    case RPC_OK: return "ok";
+    case RPC_ERR_NOMEM: return "out-of-memory";
+    case RPC_ERR_BIND: return "cannot-bind";
+    case RPC_ERR_COOKIE: return "cannot-write-cookie";
+    case RPC_ERR_ADDRESS: return "bad-address";
+    }
+    return "unknown";
+}
+
+uint16_t rpc_default_port(enum net_id net)
+{
+    switch (net) {
+    case NET_MAIN: return 8339;
+    case NET_TESTNET3: return 18339;
+    case NET_TESTNET4: return 48339;
+    case NET_SIGNET: return 38339;
+    case NET_REGTEST: return 18449;
+    case NET_COUNT: break;
+    }
+    return 8339;
+}
+
+void rpc_config_default(struct rpc_config *cfg, const struct netparams *net)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->net = net;
+    cfg->port = -1;
+    cfg->getblock_timeout_ms = 120000;
+    cfg->idle_timeout_s = 30;
+    cfg->max_body = RPC_DEFAULT_MAX_BODY;
+}
+
+/* ---- requests and replies ---- */
+
+static void unlink_req(struct rpc_server *s, struct rpc_http_req *r)
+{
+    for (struct rpc_http_req **pp = &s->requests; *pp; pp = &(*pp)->next) {
+        if (*pp == r) {
+            *pp = r->next;
+            return;
+        }
+    }
+}
+
+static void on_stop_sent(struct evhttp_request *req, void *arg)
+{
+    (void)req;
+    struct rpc_server *s = arg;
+    event_active(s->stop_ev, EV_TIMEOUT, 0);
+}
+
+static void on_stop_event(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct rpc_server *s = arg;
+    if (s->cfg.stop) s->cfg.stop(s->cfg.stop_arg); /* may free s */
+}
+
+static void send_reply(struct rpc_server *s, struct evhttp_request *req, int status,
+                       const char *body, const char *reason)
+{
+    struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+    if (body) {
+        evhttp_add_header(h, "Content-Type", "application/json");
+        evbuffer_add(evhttp_request_get_output_buffer(req), body, strlen(body));
+    }
+    if (s->stop_requested && !evtimer_pending(s->stop_ev, NULL)) {
+        /* stop: shut down once this reply is out (or in 2 s at most). */
+        static const struct timeval fallback = {2, 0};
+        evtimer_add(s->stop_ev, &fallback);
+        evhttp_request_set_on_complete_cb(req, on_stop_sent, s);
+    }
+    evhttp_send_reply(req, status, reason, NULL);
+}
+
+static const char *status_reason(int status)
+{
+    switch (status) {
+    case 200: return "OK";
+    case 204: return "No Content";
+    case 400: return "Bad Request";
+    case 404: return "Not Found";
+    default: return "Internal Server Error";
+    }
+}
+
+static void on_reply(void *arg, int status, const char *body)
+{
+    struct rpc_http_req *r = arg;
+    struct rpc_server *s = r->srv;
+    if (r->req) {
+        struct evhttp_connection *conn = evhttp_request_get_connection(r->req);
+        if (conn) evhttp_connection_set_closecb(conn, NULL, NULL);
+        send_reply(s, r->req, status, body, status_reason(status));
+    } else if (s->stop_requested) {
+        event_active(s->stop_ev, EV_TIMEOUT, 0); /* nobody to tell: stop now */
+    }
+    unlink_req(s, r);
+    free(r);
+}
+
+static void on_conn_close(struct evhttp_connection *conn, void *arg)
+{
+    (void)conn;
+    struct rpc_http_req *r = arg;
+    log_debug(LOG_CAT_RPC, "client went away before its reply");
+    jsonrpc_abandon(r->batch);
+    unlink_req(r->srv, r);
+    free(r);
+}
+
+/* ---- checks before the body (access.c) ---- */
+
+static bool client_allowed(const struct rpc_server *s, struct evhttp_request *req, char *who,
+                           size_t cap)
+{
+    struct evhttp_connection *conn = evhttp_request_get_connection(req);
+    const struct sockaddr *sa = conn ? evhttp_connection_get_addr(conn) : NULL;
+    snprintf(who, cap, "?");
+    if (sa) hostport_format(sa, who, cap);
+    return sa && rpc_client_allowed(&s->cfg, sa);
+}
+
+static bool authorized(const struct rpc_server *s, struct evhttp_request *req)
+{
+    const char *auth = evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization");
+    return rpc_auth_ok(auth, s->cookie, s->cfg.user, s->cfg.password);
+}
+
+static void on_request(struct evhttp_request *req, void *arg)
+{
+    struct rpc_server *s = arg;
+    char who[64];
+    if (!client_allowed(s, req, who, sizeof who)) {
+        log_warn(LOG_CAT_RPC, "refused RPC client %s: not in --rpcallowip", who);
+        evhttp_send_error(req, 403, "Forbidden");
+        return;
+    }
+    if (evhttp_request_get_command(req) != EVHTTP_REQ_POST) {
+        evhttp_send_error(req, 405, "JSONRPC server handles only POST requests");
+        return;
+    }
+    if (!authorized(s, req)) {
+        log_warn(LOG_CAT_RPC, "RPC client %s: incorrect password", who);
+        /* evhttp_send_error would drop the header */
+        evhttp_add_header(evhttp_request_get_output_headers(req), "WWW-Authenticate",
+                          "Basic realm=\"jsonrpc\"");
+        evhttp_send_reply(req, 401, "Unauthorized", NULL);
+        return;
+    }
+    struct evbuffer *in = evhttp_request_get_input_buffer(req);
+    size_t len = evbuffer_get_length(in);
+    if (len > s->cfg.max_body) {
+        evhttp_send_error(req, 413, "Payload Too Large");
+        return;
+    }
+    struct rpc_http_req *r = calloc(1, sizeof *r);
+    char *body = malloc(len + 1);
+    if (!r || !body) {
+        free(r);
+        free(body);
+        evhttp_send_error(req, 500, "Out of memory");
+        return;
+    }
+    evbuffer_copyout(in, body, len);
+    body[len] = '\0';
+    r->srv = s;
+    r->req = req;
+    r->next = s->requests;
+    s->requests = r;
+    log_debug(LOG_CAT_RPC, "request from %s (%zu bytes)", who, len);
+    struct rpc_batch *b = jsonrpc_handle(body, len, s->methods, s->n_methods, s, on_reply, r);
+    free(body);
+    if (b) { /* answered later: r is still ours */
+        r->batch = b;
+        struct evhttp_connection *conn = evhttp_request_get_connection(req);
+        if (conn) evhttp_connection_set_closecb(conn, on_conn_close, r);
+    }
+}
+
+/* ---- cookie ---- */
+
+static bool write_cookie(struct rpc_server *s)
+{
+    uint8_t rnd[32];
+    char hex[65], tmp[PATH_MAX + 8];
+    random_bytes(rnd, sizeof rnd);
+    hex_encode(rnd, sizeof rnd, hex);
+    snprintf(s->cookie, sizeof s->cookie, "__cookie__:%s", hex);
+    if (snprintf(tmp, sizeof tmp, "%s.tmp", s->cfg.cookie_file) >= (int)sizeof tmp) return false;
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) return false;
+    size_t len = strlen(s->cookie);
+    bool ok = fchmod(fd, 0600) == 0 && write(fd, s->cookie, len) == (ssize_t)len && fsync(fd) == 0;
+    ok = close(fd) == 0 && ok;
+    if (ok && rename(tmp, s->cfg.cookie_file) != 0) ok = false;
+    if (!ok) unlink(tmp);
+    return ok;
+}
+
+/* ---- bind ---- */
+
+static enum rpc_err bind_one(struct rpc_server *s, const char *spec, uint16_t port, bool optional)
+{
+    char host[256];
+    if (!hostport_parse(spec, host, sizeof host, &port, port)) return RPC_ERR_ADDRESS;
+    struct evhttp_bound_socket *bs = evhttp_bind_socket_with_handle(s->http, host, port);
+    if (!bs) {
+        if (optional) {
+            log_info(LOG_CAT_RPC, "RPC server not bound to %s (%s)", host, strerror(errno));
+            return RPC_OK;
+        }
+        log_error(LOG_CAT_RPC, "cannot bind RPC to %s port %u: %s", host, port, strerror(errno));
+        return RPC_ERR_BIND;
+    }
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    char where[96] = "?";
+    if (getsockname(evhttp_bound_socket_get_fd(bs), (struct sockaddr *)&ss, &sl) == 0)
+        hostport_format((struct sockaddr *)&ss, where, sizeof where);
+    log_info(LOG_CAT_RPC, "RPC server bound to %s", where);
+    return RPC_OK;
+}
+
+static enum rpc_err bind_all(struct rpc_server *s)
+{
+    uint16_t port = s->cfg.port >= 0 ? (uint16_t)s->cfg.port : rpc_default_port(s->cfg.net->id);
+    if (s->cfg.n_bind == 0) {
+        enum rpc_err err = bind_one(s, "127.0.0.1", port, false);
+        if (err == RPC_OK) err = bind_one(s, "[::1]", port, true); /* if the host has IPv6 */
+        return err;
+    }
+    for (size_t i = 0; i < s->cfg.n_bind; i++) {
+        enum rpc_err err = bind_one(s, s->cfg.bind[i], port, false);
+        if (err != RPC_OK) return err;
+    }
+    return RPC_OK;
+}
+
+static bool collect_methods(struct rpc_server *s)
+{
+    size_t n = rpc_methods_net_count + rpc_methods_chain_count + rpc_methods_control_count;
+    s->methods = calloc(n, sizeof *s->methods);
+    if (!s->methods) return false;
+    memcpy(s->methods, rpc_methods_chain, rpc_methods_chain_count * sizeof *s->methods);
+    memcpy(s->methods + rpc_methods_chain_count, rpc_methods_control,
+           rpc_methods_control_count * sizeof *s->methods);
+    memcpy(s->methods + rpc_methods_chain_count + rpc_methods_control_count, rpc_methods_net,
+           rpc_methods_net_count * sizeof *s->methods);
+    s->n_methods = n;
+    return true;
+}
+
+enum rpc_err rpc_server_start(struct event_base *base, struct node *node,
+                              const struct rpc_config *cfg, struct rpc_server **out)
+{
+    *out = NULL;
+    struct rpc_server *s = calloc(1, sizeof *s);
+    if (!s) return RPC_ERR_NOMEM;
+    s->base = base;
+    s->node = node;
+    s->cfg = *cfg;
+    s->started = (int64_t)time(NULL);
+    s->http = evhttp_new(base);
+    s->stop_ev = evtimer_new(base, on_stop_event, s);
+    if (!s->http || !s->stop_ev || !collect_methods(s)) {
+        rpc_server_free(s);
+        return RPC_ERR_NOMEM;
+    }
+    evhttp_set_max_body_size(s->http, (ev_ssize_t)cfg->max_body);
+    evhttp_set_max_headers_size(s->http, 8192);
+    evhttp_set_timeout(s->http, (int)cfg->idle_timeout_s);
+    evhttp_set_allowed_methods(s->http, EVHTTP_REQ_POST | EVHTTP_REQ_GET | EVHTTP_REQ_PUT |
+                                            EVHTTP_REQ_HEAD | EVHTTP_REQ_DELETE);
+    evhttp_set_gencb(s->http, on_request, s);
+    if (!write_cookie(s)) {
+        log_error(LOG_CAT_RPC, "cannot write the RPC cookie %s: %s", cfg->cookie_file, strerror(errno));
+        rpc_server_free(s);
+        return RPC_ERR_COOKIE;
+    }
+    s->cookie_written = true;
+    enum rpc_err err = bind_all(s);
+    if (err != RPC_OK) {
+        rpc_server_free(s);
+        return err;
+    }
+    node_set_block_listener(node, rpc_chain_block_arrived, s);
+    log_info(LOG_CAT_RPC, "RPC cookie written to %s", cfg->cookie_file);
+    *out = s;
+    return RPC_OK;
+}
+
+void rpc_server_free(struct rpc_server *s)
+{
+    if (!s) return;
+    if (s->node) node_set_block_listener(s->node, NULL, NULL);
+    rpc_chain_fail_waits(s, "Shutting down");
+    /* Replies still owed (none once the waits are answered, but be sure). */
+    while (s->requests) {
+        struct rpc_http_req *r = s->requests;
+        s->requests = r->next;
+        if (r->req) {
+            struct evhttp_connection *conn = evhttp_request_get_connection(r->req);
+            if (conn) evhttp_connection_set_closecb(conn, NULL, NULL);
+        }
+        jsonrpc_abandon(r->batch);
+        free(r);
+    }
+    if (s->http) evhttp_free(s->http);
+    if (s->stop_ev) event_free(s->stop_ev);
+    if (s->cookie_written && unlink(s->cfg.cookie_file) == 0)
+        log_info(LOG_CAT_RPC, "RPC cookie removed");
+    OPENSSL_cleanse(s->cookie, sizeof s->cookie);
+    free(s->methods);
+    free(s);
+}
