@@ -43,15 +43,17 @@ async function main() {
     only: [only],
     httpHost: '127.0.0.1',
     httpPort: httpPort,
-    // bcoin speaks no BIP324: btcpeerd's first connection carries a v2 key
-    // and garbage, which bcoin parses as malformed v1 and scores 10 per
-    // error, banning the address at 100 (so the v1 retry could be refused,
-    // depending on the random garbage). The test is about btcpeerd's
-    // fallback, so bcoin's ban threshold is raised out of the way.
-    banScore: 1000000,
-    logLevel: 'error',
-    logConsole: false
+    // BCOIN_LOG=debug shows bcoin's own view when a test fails.
+    logLevel: process.env.BCOIN_LOG || 'error',
+    logConsole: Boolean(process.env.BCOIN_LOG)
   });
+  // bcoin speaks no BIP324: btcpeerd's first connection carries a v2 key
+  // and garbage, which bcoin parses as malformed v1 and scores 10 per
+  // error, banning the address at 100 (so the v1 retry could be refused,
+  // depending on the random garbage). The test is about btcpeerd's
+  // fallback, so bcoin's ban threshold is raised out of the way. FullNode
+  // does not pass a banScore option on to its pool: set the pool's own.
+  node.pool.options.banScore = 1000000;
   node.pool.discoverExternal = async () => {};
   node.pool.discoverGateway = async () => {};
 
