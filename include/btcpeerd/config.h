@@ -49,6 +49,7 @@ struct config {
     size_t n_whitelist;
     char whitelist[32][64];
     bool test_local_groups;
+    uint32_t save_interval_ms;   /* --test-save-interval */
     int v2transport;
     uint32_t feeler_interval_ms;
     uint32_t sync_stall_ms;
