@@ -36,6 +36,7 @@ enum option_id {
     OPT_WHITELIST,
     OPT_FEELER_INTERVAL,
     OPT_TEST_LOCAL_GROUPS,
+    OPT_TEST_SAVE_INTERVAL,
     OPT_V2TRANSPORT,
     OPT_PROXY,
     OPT_ONION,
@@ -122,6 +123,8 @@ static const struct option_spec specs[OPT_COUNT] = {
                              "how often a feeler tests an address from the new table", true},
     [OPT_TEST_LOCAL_GROUPS] = {"test-local-groups", no_argument, NULL, "off",
                                "(tests) treat 127.0.0.0/8 as routable, grouped by /16", true},
+    [OPT_TEST_SAVE_INTERVAL] = {"test-save-interval", required_argument, "SEC", "900",
+                                "(tests) how often peers.dat and banlist.dat are saved", true},
     [OPT_V2TRANSPORT] = {"v2transport", required_argument, "0|1", "1",
                          "BIP324 encrypted transport: offered outbound, accepted inbound", true},
     [OPT_PROXY] = {"proxy", required_argument, "IP[:PORT]", "none (port 9050)",
@@ -346,6 +349,10 @@ static enum config_err option_apply(struct config *cfg, enum option_id id, const
     }
     case OPT_FEELER_INTERVAL: return parse_seconds(value, &cfg->feeler_interval_ms);
     case OPT_TEST_LOCAL_GROUPS: cfg->test_local_groups = true; return CONFIG_OK;
+    case OPT_TEST_SAVE_INTERVAL: {
+        enum config_err err = parse_seconds(value, &cfg->save_interval_ms);
+        return err == CONFIG_OK && cfg->save_interval_ms == 0 ? CONFIG_ERR_BAD_VALUE : err;
+    }
     case OPT_V2TRANSPORT: return parse_bool(value, &cfg->v2transport);
     case OPT_PROXY:
     case OPT_ONION: {
@@ -452,6 +459,7 @@ static void set_defaults(struct config *cfg)
     cfg->dnsseed = -1;
     cfg->bantime_s = 86400;
     cfg->feeler_interval_ms = 120000;
+    cfg->save_interval_ms = 900000;
     cfg->v2transport = 1;
     cfg->proxy_randomize = 1;
     cfg->sync_stall_ms = 120000;

@@ -152,6 +152,7 @@ static void node_config_from(struct node_config *nc, const struct config *cfg)
         netaddr_subnet_parse(cfg->whitelist[i], &nc->whitelist[nc->n_whitelist++]);
     nc->local_groups = cfg->test_local_groups;
     nc->feeler_interval_ms = cfg->feeler_interval_ms;
+    nc->save_interval_ms = cfg->save_interval_ms;
     nc->sync_stall_ms = cfg->sync_stall_ms;
     nc->block_timeout_ms = cfg->block_timeout_ms;
     nc->n_fetch_blocks = cfg->n_fetch_blocks;

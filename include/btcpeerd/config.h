@@ -52,6 +52,7 @@ struct config {
     size_t n_whitelist;
     char whitelist[32][64];
     bool test_local_groups;
+    uint32_t save_interval_ms;   /* --test-save-interval */
     int v2transport;
     char proxy[64];              /* --proxy: "IP[:PORT]", "" = none */
     char onion[64];              /* --onion: "" = the --proxy */

@@ -135,7 +135,12 @@ static bool save_block(struct node *n, const uint8_t hash[32], const struct wire
 {
     char dir[PATH_MAX + 8], path[PATH_MAX + 96];
     snprintf(dir, sizeof dir, "%s/blocks", n->cfg->datadir);
-    if (mkdir(dir, 0700) != 0 && errno != EEXIST) return false;
+    if (mkdir(dir, 0700) == 0) {
+        /* A new directory is durable once its parent's entry is. */
+        if (store_sync_dir_of(dir) != STORE_OK) return false;
+    } else if (errno != EEXIST) {
+        return false;
+    }
     if (!node_block_path(n, hash, path, sizeof path)) return false;
     return store_write_atomic(path, b->raw, b->raw_len) == STORE_OK;
 }
@@ -164,7 +169,14 @@ void node_block_received(struct node *n, uint64_t id, const struct wire_block *b
         return;
     }
     if (!save_block(n, hash, b)) {
-        log_error(LOG_CAT_NODE, "cannot write block %s: %s", hex, strerror(errno));
+        /* Our fault (a full disk, say), not the peer's: it may be asked
+         * again, after the block timeout. */
+        log_error(LOG_CAT_NODE, "cannot write block %s: %s; asking again in %.1f s", hex,
+                  strerror(errno), (double)n->cfg->block_timeout_ms / 1000.0);
+        for (size_t i = 0; i < f->n_tried; i++)
+            if (f->tried[i] == id) f->tried[i] = f->tried[--f->n_tried];
+        f->peer = id;
+        f->deadline_ms = clock_mono_ms() + n->cfg->block_timeout_ms;
         return;
     }
     struct log_field fl[] = {LOG_STR("hash", hex), LOG_UINT("bytes", b->raw_len),

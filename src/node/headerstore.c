@@ -3,6 +3,8 @@
  * fsync, off the per-header path. */
 #include "headerstore.h"
 
+#include "store.h"
+
 #include <btcpeerd/buf.h>
 #include <btcpeerd/sha256.h>
 
@@ -117,6 +119,12 @@ enum headerstore_err headerstore_open(const char *path, struct chain *c, int64_t
         close(fd);
         return HEADERSTORE_ERR_IO;
     }
+    /* A new (empty) file: its directory entry must reach the disk too, or
+     * a power cut could lose the file with every header fsynced into it. */
+    if (st.st_size == 0 && store_sync_dir_of(path) != STORE_OK) {
+        close(fd);
+        return HEADERSTORE_ERR_IO;
+    }
     (void)chain_reserve(c, chain_count(c) + (size_t)st.st_size / RECORD);
     size_t headers = 0;
     const struct chain_entry *last = NULL;
@@ -180,7 +188,9 @@ enum headerstore_err headerstore_flush(struct headerstore *hs)
              * file ends where the last good flush left it, and keep the
              * buffer for the next try. A failed cut is caught at the next
              * start (a torn tail). */
+            int saved = n == 0 ? ENOSPC : errno;
             if (ftruncate(hs->fd, start) == 0) (void)lseek(hs->fd, start, SEEK_SET);
+            errno = saved; /* for the caller's log line */
             return HEADERSTORE_ERR_IO;
         }
         p += n;

@@ -9,10 +9,13 @@
 #include <btcpeerd/clock.h>
 #include <btcpeerd/log.h>
 
+#include <dirent.h>
+#include <errno.h>
 #include <event2/event.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define STATE_FILE_MAX (64u * 1024 * 1024)
 
@@ -152,17 +155,46 @@ static const char *parse_bans(struct node *n, const uint8_t *data, size_t len)
     return NULL;
 }
 
-static enum node_err save_file(struct node *n, const char *name, struct buf_writer *w)
+/* what/count name the entries for the log line ("addresses", "bans"). */
+static enum node_err save_file(struct node *n, const char *name, struct buf_writer *w,
+                               const char *what, size_t count)
 {
     char path[PATH_MAX + 16];
     state_path(n, name, path, sizeof path);
     enum store_err err = store_write_atomic(path, w->data, w->len);
     if (err != STORE_OK) {
         /* The old file is intact; we try again at the next save. */
-        log_error(LOG_CAT_NODE, "cannot write %s: %s", path, store_err_str(err));
+        log_error(LOG_CAT_NODE, "cannot write %s: %s (%s); the old file is kept", path,
+                  store_err_str(err), strerror(errno));
         return NODE_ERR_STORE;
     }
+    /* Logged after the rename and its fsyncs: what it says is on disk. */
+    char msg[64];
+    snprintf(msg, sizeof msg, "saved %s", name);
+    struct log_field f[] = {LOG_UINT(what, count), LOG_UINT("bytes", w->len)};
+    log_event(LOG_DEBUG, LOG_CAT_NODE, -1, msg, f, 2);
     return NODE_OK;
+}
+
+/* A kill in the middle of store_write_atomic leaves its temporary file
+ * behind; peers.dat.tmp and banlist.dat.tmp are overwritten by the next
+ * save, but a block's is not, so those are removed at start. */
+static void remove_stale_block_temps(const struct node *n)
+{
+    char dir[PATH_MAX + 8];
+    snprintf(dir, sizeof dir, "%s/blocks", n->cfg->datadir);
+    DIR *d = opendir(dir);
+    if (!d) return;
+    size_t removed = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        size_t len = strlen(e->d_name);
+        if (len > 8 && strcmp(e->d_name + len - 8, ".blk.tmp") == 0 &&
+            unlinkat(dirfd(d), e->d_name, 0) == 0)
+            removed++;
+    }
+    closedir(d);
+    if (removed) log_info(LOG_CAT_NODE, "removed %zu unfinished block files", removed);
 }
 
 static enum node_err open_headers(struct node *n)
@@ -201,10 +233,12 @@ static void save_state(struct node *n)
     if (!n->cfg->datadir[0]) return;
     struct buf_writer w;
     buf_writer_init(&w);
-    if (addrman_serialize(n->addrman, &w) == ADDRMAN_OK) save_file(n, "peers.dat", &w);
+    if (addrman_serialize(n->addrman, &w) == ADDRMAN_OK)
+        save_file(n, "peers.dat", &w, "addresses", addrman_size(n->addrman));
     buf_writer_reset(&w);
     banman_sweep(n->banman, node_now());
-    if (banman_serialize(n->banman, &w) == BANMAN_OK) save_file(n, "banlist.dat", &w);
+    if (banman_serialize(n->banman, &w) == BANMAN_OK)
+        save_file(n, "banlist.dat", &w, "bans", banman_count(n->banman));
     buf_writer_free(&w);
 }
 
@@ -312,6 +346,7 @@ enum node_err node_start(struct node *n)
         load_state(n, "peers.dat", parse_peers);
         load_state(n, "banlist.dat", parse_bans);
         if (open_headers(n) != NODE_OK) return NODE_ERR_STORE;
+        remove_stale_block_temps(n);
         struct timeval tv = {.tv_sec = n->cfg->save_interval_ms / 1000,
                              .tv_usec = (suseconds_t)(n->cfg->save_interval_ms % 1000) * 1000};
         event_add(n->save_timer, &tv);

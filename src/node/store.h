@@ -16,6 +16,9 @@ const char *store_err_str(enum store_err err);
 enum store_err store_write_atomic(const char *path, const void *data, size_t len);
 /* The whole file (at most max_len bytes) into a new buffer the caller frees. */
 enum store_err store_read(const char *path, size_t max_len, uint8_t **data, size_t *len);
+/* fsync the directory holding path, so that a file created (or renamed)
+ * there survives a power cut, not only its contents. */
+enum store_err store_sync_dir_of(const char *path);
 /* Keep a bad file for inspection: path → path.bad (replacing an older one). */
 enum store_err store_move_aside(const char *path);
 
