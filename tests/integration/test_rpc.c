@@ -3,6 +3,7 @@
  * user/password auth, 401, 405, 413, malformed bodies, batches, most
  * methods with a scripted peer connected, getblock answered later once a
  * peer delivers the block (and timing out when none does), and stop. */
+#include "cli_runner.h"
 #include "harness.h"
 #include "scripted_peer.h"
 #include "testutil.h"
@@ -633,6 +634,54 @@ static void test_rpc_flags_help_bad_values_and_config_file(void **state)
     unlink(conf);
 }
 
+/* The real btcpeerd-cli against the real daemon: it finds the cookie in
+ * the regtest directory of -datadir, as an operator's would. */
+static void test_btcpeerd_cli_end_to_end(void **state)
+{
+    (void)state;
+    struct rpcd r;
+    rpcd_start(&r, NULL);
+    char datadir[192], port[32];
+    snprintf(datadir, sizeof datadir, "-datadir=%s/data", r.d.datadir);
+    snprintf(port, sizeof port, "-rpcport=%u", r.rpc_port);
+    struct cli_run c;
+
+    const char *count[] = {"-regtest", datadir, port, "getblockcount", NULL};
+    assert_true(cli_run(NULL, count, NULL, WAIT_MS, &c));
+    assert_int_equal(c.status, 0);
+    assert_string_equal(c.out, "0\n");
+    cli_run_free(&c);
+
+    const char *hash[] = {"-regtest", datadir, port, "getblockhash", "0", NULL};
+    assert_true(cli_run(NULL, hash, NULL, WAIT_MS, &c));
+    assert_int_equal(c.status, 0);
+    char genesis[65];
+    hex_encode_rev(netparams_get(NET_REGTEST)->genesis_hash, 32, genesis);
+    assert_memory_equal(c.out, genesis, 64);
+    cli_run_free(&c);
+
+    const char *info[] = {"-regtest", datadir, port, "getblockchaininfo", NULL};
+    assert_true(cli_run(NULL, info, NULL, WAIT_MS, &c));
+    assert_int_equal(c.status, 0);
+    assert_non_null(strstr(c.out, "\"chain\": \"regtest\""));
+    cli_run_free(&c);
+
+    /* bitcoind's error for a height past the tip: code -8, exit 8 */
+    const char *bad[] = {"-regtest", datadir, port, "getblockhash", "99", NULL};
+    assert_true(cli_run(NULL, bad, NULL, WAIT_MS, &c));
+    assert_int_equal(c.status, 8);
+    assert_non_null(strstr(c.err, "error code: -8"));
+    cli_run_free(&c);
+
+    const char *stop[] = {"-regtest", datadir, port, "stop", NULL};
+    assert_true(cli_run(NULL, stop, NULL, WAIT_MS, &c));
+    assert_int_equal(c.status, 0);
+    cli_run_free(&c);
+    assert_true(daemon_wait_log(&r.d, "shutdown complete", WAIT_MS));
+    assert_int_equal(daemon_stop(&r.d, 0, WAIT_MS), 0);
+    daemon_cleanup(&r.d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -643,6 +692,7 @@ int main(void)
         cmocka_unit_test(test_stop_shuts_down_cleanly),
         cmocka_unit_test(test_server_0_serves_nothing),
         cmocka_unit_test(test_rpc_flags_help_bad_values_and_config_file),
+        cmocka_unit_test(test_btcpeerd_cli_end_to_end),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
