@@ -526,8 +526,8 @@ static char *trim(char *s)
     return s;
 }
 
-static enum config_err parse_file(struct config *cfg, const char *path, bool required,
-                                  const bool cli_set[OPT_COUNT], char *msg, size_t msg_len)
+enum config_err config_file_each(const char *path, bool required, bool skip_bad_lines,
+                                 config_line_fn fn, void *ctx, char *msg, size_t msg_len)
 {
     FILE *f = fopen(path, "r");
     if (!f) {
@@ -544,25 +544,48 @@ static enum config_err parse_file(struct config *cfg, const char *path, bool req
         if (*s == '\0' || *s == '#') continue;
         char *eq = strchr(s, '=');
         if (!eq) {
+            if (skip_bad_lines) continue;
             report(msg, msg_len, "%s:%u: expected key=value", path, lineno);
             err = CONFIG_ERR_FILE_SYNTAX;
             break;
         }
         *eq = '\0';
-        const char *key = trim(s), *value = trim(eq + 1);
-        int id = -1;
-        for (int i = 0; i < OPT_COUNT; i++)
-            if (specs[i].file_ok && strcmp(specs[i].name, key) == 0) id = i;
-        if (id < 0) {
-            report(msg, msg_len, "%s: unknown option '%s'", path, key);
-            err = CONFIG_ERR_UNKNOWN_OPTION;
-        } else if (!cli_set[id]) {
-            err = option_apply(cfg, (enum option_id)id, value);
-            if (err != CONFIG_OK) report(msg, msg_len, "%s: bad value for '%s'", path, key);
-        }
+        err = fn(ctx, trim(s), trim(eq + 1), lineno);
     }
     fclose(f);
     return err;
+}
+
+struct file_apply {
+    struct config *cfg;
+    const bool *cli_set;
+    const char *path;
+    char *msg;
+    size_t msg_len;
+};
+
+static enum config_err file_line_apply(void *ctx, const char *key, const char *value, unsigned lineno)
+{
+    (void)lineno;
+    struct file_apply *fa = ctx;
+    int id = -1;
+    for (int i = 0; i < OPT_COUNT; i++)
+        if (specs[i].file_ok && strcmp(specs[i].name, key) == 0) id = i;
+    if (id < 0) {
+        report(fa->msg, fa->msg_len, "%s: unknown option '%s'", fa->path, key);
+        return CONFIG_ERR_UNKNOWN_OPTION;
+    }
+    if (fa->cli_set[id]) return CONFIG_OK; /* the command line wins */
+    enum config_err err = option_apply(fa->cfg, (enum option_id)id, value);
+    if (err != CONFIG_OK) report(fa->msg, fa->msg_len, "%s: bad value for '%s'", fa->path, key);
+    return err;
+}
+
+static enum config_err parse_file(struct config *cfg, const char *path, bool required,
+                                  const bool cli_set[OPT_COUNT], char *msg, size_t msg_len)
+{
+    struct file_apply fa = {cfg, cli_set, path, msg, msg_len};
+    return config_file_each(path, required, false, file_line_apply, &fa, msg, msg_len);
 }
 
 bool config_network_datadir(const char *base, enum net_id network, char *out, size_t cap)

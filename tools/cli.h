@@ -24,9 +24,6 @@ enum cli_err {
 };
 const char *cli_err_str(enum cli_err err);
 
-/* RPC ports by network: the P2P port + 6 (8339, 18339, 48339, 38339) and
- * regtest's 18449, so they never collide with bitcoind's. */
-uint16_t cli_default_rpc_port(enum net_id network);
 
 #define CLI_MAX_SECRET 1024
 

@@ -26,19 +26,6 @@ const char *cli_err_str(enum cli_err err)
     return "unknown";
 }
 
-uint16_t cli_default_rpc_port(enum net_id network)
-{
-    switch (network) {
-    case NET_MAIN: return 8339;
-    case NET_TESTNET3: return 18339;
-    case NET_TESTNET4: return 48339;
-    case NET_SIGNET: return 38339;
-    case NET_REGTEST: return 18449;
-    case NET_COUNT: break;
-    }
-    return 8339;
-}
-
 static void report(char *msg, size_t msg_len, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
@@ -212,17 +199,14 @@ bool cli_conf_path(const struct cli_options *o, char *out, size_t cap)
     return n >= 0 && (size_t)n < cap;
 }
 
-static char *trim(char *s)
-{
-    while (*s == ' ' || *s == '\t') s++;
-    size_t n = strlen(s);
-    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r' || s[n - 1] == '\n'))
-        s[--n] = '\0';
-    return s;
-}
+struct conf_apply {
+    struct cli_options *o;
+    const char *path;
+    char *msg;
+    size_t msg_len;
+};
 
-enum cli_err cli_read_conf(struct cli_options *o, const char *path, bool required, char *msg,
-                           size_t msg_len)
+static enum config_err conf_line_apply(void *ctx, const char *key, const char *value, unsigned lineno)
 {
     /* The daemon's key for each option the file may set. */
     static const struct {
@@ -233,37 +217,30 @@ enum cli_err cli_read_conf(struct cli_options *o, const char *path, bool require
         {"rpcuser", CO_RPCUSER},       {"rpcpassword", CO_RPCPASSWORD},
         {"rpccookiefile", CO_RPCCOOKIEFILE}, {"rpcconnect", CO_RPCCONNECT},
     };
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        if (!required && errno == ENOENT) return CLI_OK;
-        report(msg, msg_len, "cannot read config file %s: %s", path, strerror(errno));
-        return CLI_ERR_CONF;
-    }
-    enum cli_err err = CLI_OK;
-    char line[4096];
-    unsigned lineno = 0;
-    while (err == CLI_OK && fgets(line, sizeof line, f)) {
-        lineno++;
-        char *s = trim(line);
-        char *eq = strchr(s, '=');
-        if (*s == '\0' || *s == '#' || !eq) continue; /* the daemon reports bad lines */
-        *eq = '\0';
-        const char *key = trim(s), *value = trim(eq + 1);
-        for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
-            enum cli_opt id = keys[k].id;
-            bool network_set = o->set & ((1u << CO_CHAIN) | (1u << CO_REGTEST) | (1u << CO_TESTNET) |
-                                         (1u << CO_TESTNET4) | (1u << CO_SIGNET));
-            if (strcmp(key, keys[k].key) != 0 || (o->set & (1u << id)) ||
-                (id == CO_CHAIN && network_set))
-                continue;
-            if (!apply(o, id, value, true)) {
-                report(msg, msg_len, "%s:%u: bad value for '%s'", path, lineno, key);
-                err = CLI_ERR_CONF;
-            }
+    struct conf_apply *ca = ctx;
+    struct cli_options *o = ca->o;
+    const bool network_set = o->set & ((1u << CO_CHAIN) | (1u << CO_REGTEST) | (1u << CO_TESTNET) |
+                                       (1u << CO_TESTNET4) | (1u << CO_SIGNET));
+    for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
+        enum cli_opt id = keys[k].id;
+        if (strcmp(key, keys[k].key) != 0 || (o->set & (1u << id)) || (id == CO_CHAIN && network_set))
+            continue;
+        if (!apply(o, id, value, true)) {
+            report(ca->msg, ca->msg_len, "%s:%u: bad value for '%s'", ca->path, lineno, key);
+            return CONFIG_ERR_BAD_VALUE;
         }
     }
-    fclose(f);
-    return err;
+    return CONFIG_OK; /* keys the client has no use for are the daemon's */
+}
+
+enum cli_err cli_read_conf(struct cli_options *o, const char *path, bool required, char *msg,
+                           size_t msg_len)
+{
+    struct conf_apply ca = {o, path, msg, msg_len};
+    /* Lines the daemon would reject are its to report. */
+    return config_file_each(path, required, true, conf_line_apply, &ca, msg, msg_len) == CONFIG_OK
+               ? CLI_OK
+               : CLI_ERR_CONF;
 }
 
 enum cli_err cli_resolve(const struct cli_options *o, struct cli_target *t, char *msg,
@@ -275,7 +252,7 @@ enum cli_err cli_resolve(const struct cli_options *o, struct cli_target *t, char
         report(msg, msg_len, "-datadir: path too long");
         return CLI_ERR_USAGE;
     }
-    uint16_t port = cli_default_rpc_port(t->network);
+    uint16_t port = netparams_get(t->network)->rpc_port;
     if (!hostport_parse(o->rpcconnect[0] ? o->rpcconnect : "127.0.0.1", t->host, sizeof t->host,
                         &port, port)) {
         report(msg, msg_len, "-rpcconnect: bad value '%s'", o->rpcconnect);

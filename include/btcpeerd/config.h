@@ -93,4 +93,14 @@ void config_print_help(FILE *out);
  * means ~/.btcpeerd. False if the path does not fit in cap. */
 bool config_network_datadir(const char *base, enum net_id network, char *out, size_t cap);
 
+/* A btcpeerd.conf, read the one way (shared with btcpeerd-cli): fn gets
+ * each `key=value` line, trimmed; blank lines and `#` comments are skipped,
+ * and so are lines without `=` when skip_bad_lines (else they are an
+ * error). The first error fn returns stops the reading and is returned. A
+ * missing file is fine unless required. */
+typedef enum config_err (*config_line_fn)(void *ctx, const char *key, const char *value,
+                                          unsigned lineno);
+enum config_err config_file_each(const char *path, bool required, bool skip_bad_lines,
+                                 config_line_fn fn, void *ctx, char *msg, size_t msg_len);
+
 #endif

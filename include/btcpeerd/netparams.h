@@ -13,6 +13,7 @@ struct netparams {
     const char *name;          /* "main", "testnet3", ... as --network takes it */
     uint8_t magic[4];          /* message start bytes, in wire order */
     uint16_t default_port;
+    uint16_t rpc_port;                /* btcpeerd's JSON-RPC default: not bitcoind's, so both can run */
     uint8_t genesis_header[80];
     uint8_t genesis_hash[32];  /* internal byte order */
 

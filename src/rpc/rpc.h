@@ -23,7 +23,7 @@ struct rpc_config {
     const struct netparams *net;
     size_t n_bind;                   /* 0 = 127.0.0.1 and ::1 */
     char bind[RPC_MAX_BIND][256];    /* ADDR[:PORT] */
-    int port;                        /* -1 = rpc_default_port(net); 0 = any free port */
+    int port;                        /* -1 = net->rpc_port; 0 = any free port */
     size_t n_allow;                  /* beyond loopback, always allowed */
     struct netaddr_subnet allow[RPC_MAX_ALLOW];
     char user[128], password[256];   /* "" = cookie only */
@@ -38,9 +38,6 @@ struct rpc_config {
 };
 
 void rpc_config_default(struct rpc_config *cfg, const struct netparams *net);
-/* btcpeerd's own ports, distinct from bitcoind's: 8339, 18339, 48339,
- * 38339, 18449. */
-uint16_t rpc_default_port(enum net_id net);
 
 enum rpc_err { RPC_OK = 0, RPC_ERR_NOMEM, RPC_ERR_BIND, RPC_ERR_COOKIE, RPC_ERR_ADDRESS };
 const char *rpc_err_str(enum rpc_err err);

@@ -45,19 +45,6 @@ const char *rpc_err_str(enum rpc_err err)
     return "unknown";
 }
 
-uint16_t rpc_default_port(enum net_id net)
-{
-    switch (net) {
-    case NET_MAIN: return 8339;
-    case NET_TESTNET3: return 18339;
-    case NET_TESTNET4: return 48339;
-    case NET_SIGNET: return 38339;
-    case NET_REGTEST: return 18449;
-    case NET_COUNT: break;
-    }
-    return 8339;
-}
-
 void rpc_config_default(struct rpc_config *cfg, const struct netparams *net)
 {
     memset(cfg, 0, sizeof *cfg);
@@ -263,7 +250,7 @@ static enum rpc_err bind_one(struct rpc_server *s, const char *spec, uint16_t po
 
 static enum rpc_err bind_all(struct rpc_server *s)
 {
-    uint16_t port = s->cfg.port >= 0 ? (uint16_t)s->cfg.port : rpc_default_port(s->cfg.net->id);
+    uint16_t port = s->cfg.port >= 0 ? (uint16_t)s->cfg.port : s->cfg.net->rpc_port;
     if (s->cfg.n_bind == 0) {
         enum rpc_err err = bind_one(s, "127.0.0.1", port, false);
         if (err == RPC_OK) err = bind_one(s, "[::1]", port, true); /* if the host has IPv6 */
