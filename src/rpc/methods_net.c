@@ -185,10 +185,15 @@ static enum rpc_status m_getnetworkinfo(struct rpc_call *c, json_t *params, void
     json_t *nets = json_array();
     static const char *const names[] = {"ipv4", "ipv6", "onion", "i2p", "cjdns"};
     for (size_t i = 0; i < 5; i++) {
-        bool reachable = i < 2; /* no Tor, I2P or CJDNS support */
+        /* IP directly or through --proxy; onion only through a proxy
+         * (--onion, which defaults to --proxy); no I2P or CJDNS. */
+        const struct peer_proxy *px = i < 2 ? &nc->peer.proxy : i == 2 ? &nc->peer.onion_proxy : NULL;
+        bool reachable = i < 2 || (px && px->set);
+        bool proxied = px && px->set;
         json_array_append_new(nets, json_pack("{s:s,s:b,s:b,s:s,s:b}", "name", names[i], "limited",
-                                              !reachable, "reachable", reachable, "proxy", "",
-                                              "proxy_randomize_credentials", 0));
+                                              !reachable, "reachable", reachable, "proxy",
+                                              proxied ? px->str : "", "proxy_randomize_credentials",
+                                              proxied && nc->peer.proxy_randomize));
     }
     json_object_set_new(o, "networks", nets);
     json_object_set_new(o, "localaddresses", json_array());

@@ -290,7 +290,10 @@ static void test_methods_with_a_peer(void **state)
 {
     (void)state;
     struct rpcd r;
-    rpcd_start(&r, NULL);
+    /* An onion proxy nobody listens at: never dialled (no onion peers), but
+     * getnetworkinfo must show onion reachable through it. */
+    const char *extra[] = {"--onion=127.0.0.1:9", NULL};
+    rpcd_start(&r, extra);
     uint16_t p2p = daemon_port(&r.d, WAIT_MS);
     struct sp s;
     assert_true(sp_connect(&s, p2p, regtest_magic()));
@@ -331,6 +334,14 @@ static void test_methods_with_a_peer(void **state)
     assert_int_equal(json_integer_value(json_object_get(result_of(rep), "connections_in")), 1);
     assert_int_equal(json_integer_value(json_object_get(result_of(rep), "protocolversion")), PROTOCOL_VERSION);
     assert_memory_equal(json_string_value(json_object_get(result_of(rep), "subversion")), "/btcpeerd:", 10);
+    json_t *nets = json_object_get(result_of(rep), "networks");
+    json_t *ipv4 = json_array_get(nets, 0), *onion = json_array_get(nets, 2), *i2p = json_array_get(nets, 3);
+    assert_string_equal(json_string_value(json_object_get(onion, "name")), "onion");
+    assert_true(json_is_true(json_object_get(onion, "reachable")));
+    assert_string_equal(json_string_value(json_object_get(onion, "proxy")), "127.0.0.1:9");
+    assert_true(json_is_true(json_object_get(ipv4, "reachable")));
+    assert_string_equal(json_string_value(json_object_get(ipv4, "proxy")), "");
+    assert_true(json_is_false(json_object_get(i2p, "reachable")));
     json_decref(rep);
     rep = call(&r, "getnettotals", NULL);
     assert_true(json_integer_value(json_object_get(result_of(rep), "totalbytesrecv")) > 0);
