@@ -96,6 +96,7 @@ void peer_config_default(struct peer_config *cfg, const struct netparams *net)
     cfg->max_msg_rate = 10;
     cfg->send_soft_limit = 5u * 1000 * 1000;
     cfg->send_hard_limit = 16u * 1000 * 1000;
+    cfg->send_global_limit = PEER_SEND_GLOBAL_LIMIT;
     cfg->misbehavior_limit = 100;
     cfg->services = NODE_WITNESS | NODE_P2P_V2;
     cfg->v2_enabled = true;
@@ -399,15 +400,15 @@ static void peer_check_output(struct peer *p)
         peer_update_reading(p);
         LOG_AT(LOG_DEBUG, LOG_CAT_PEER, (int64_t)p->id,
                "send buffer at %zu bytes: reading paused", out);
-    } else if (all > PEER_SEND_GLOBAL_LIMIT && out && !p->reading_paused) {
+    } else if (all > cfg->send_global_limit && out && !p->reading_paused) {
         /* All peers together are owed too much: this one waits until it
          * has taken everything (write low-water mark 0). */
         p->reading_paused = true;
         bufferevent_setwatermark(p->bev, EV_WRITE, 0, 0);
         peer_update_reading(p);
         LOG_AT(LOG_DEBUG, LOG_CAT_PEER, (int64_t)p->id,
-               "send buffer at %zu bytes, %zu owed to all peers (cap %u): reading paused", out, all,
-               PEER_SEND_GLOBAL_LIMIT);
+               "send buffer at %zu bytes, %zu owed to all peers (cap %zu): reading paused", out, all,
+               cfg->send_global_limit);
     }
 }
 

@@ -47,6 +47,7 @@ struct peer_config {
     uint32_t max_msg_rate;         /* messages/s averaged since connect; 0 = off */
     size_t send_soft_limit;        /* stop reading past this much output (5 MB) */
     size_t send_hard_limit;        /* disconnect past this (16 MB) */
+    size_t send_global_limit;      /* owed to all peers before adders pause (PEER_SEND_GLOBAL_LIMIT) */
     unsigned misbehavior_limit;    /* score that disconnects (100) */
     uint64_t services;             /* ours, as advertised */
     bool v2_enabled;               /* BIP324: accept v2 inbound, offer it outbound */
