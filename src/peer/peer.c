@@ -414,24 +414,6 @@ static void peer_check_output(struct peer *p)
 
 /* Add bytes to a command's row; a full table puts the rest in "*other*"
  * (its last row is kept for it). */
-static void peer_count_msg_bytes(struct peer_msg_bytes *rows, size_t *n, const char *command,
-                                 uint64_t bytes)
-{
-    for (size_t i = 0; i < *n; i++) {
-        if (strcmp(rows[i].command, command) == 0) {
-            rows[i].bytes += bytes;
-            return;
-        }
-    }
-    if (*n >= PEER_MSG_KINDS - 1 && strcmp(command, "*other*") != 0) {
-        peer_count_msg_bytes(rows, n, "*other*", bytes);
-        return;
-    }
-    if (*n >= PEER_MSG_KINDS) return;
-    snprintf(rows[*n].command, sizeof rows[*n].command, "%s", command);
-    rows[(*n)++].bytes = bytes;
-}
-
 bool peer_send(struct peer *p, const struct wire_msg *msg)
 {
     if (p->state == PEER_DEAD || !p->bev) return false;
@@ -461,7 +443,7 @@ bool peer_send(struct peer *p, const struct wire_msg *msg)
     t->metrics.net_bytes_out += t->frame.len;
     peer_metrics_msg_out(p, msg->type, t->frame.len);
     p->last_send_us = clock_mono_us();
-    peer_count_msg_bytes(p->sent_per_msg, &p->n_sent_per_msg, wire_msg_command(msg), t->frame.len);
+    p->sent_bytes[msg->type < WIRE_TYPE_COUNT ? msg->type : WIRE_UNKNOWN] += t->frame.len;
     LOG_AT(LOG_TRACE, LOG_CAT_PEER, (int64_t)p->id, "sent %s (%zu bytes)", wire_msg_command(msg),
            t->payload.len);
     peer_check_output(p);
@@ -506,9 +488,8 @@ static void peer_handle_frame(struct peer *p, struct transport_frame *frame)
     p->last_recv_us = clock_mono_us();
     p->last_msg_in_us = p->last_recv_us;
     enum wire_err err = wire_decode(frame->command, frame->payload, frame->len, &msg);
-    peer_count_msg_bytes(p->recv_per_msg, &p->n_recv_per_msg,
-                         err == WIRE_OK && msg.type != WIRE_UNKNOWN ? wire_msg_command(&msg) : "*other*",
-                         p->rx_frame_bytes);
+    p->recv_bytes[err == WIRE_OK && msg.type < WIRE_TYPE_COUNT ? msg.type : WIRE_UNKNOWN] +=
+        p->rx_frame_bytes;
     p->rx_frame_bytes = 0;
     if (err != WIRE_OK) {
         char cmd[WIRE_COMMAND_LEN + 1];
@@ -836,6 +817,21 @@ static int64_t mono_to_unix(uint64_t then_us, uint64_t now_us)
     return clock_unix_s() - (int64_t)((now_us - then_us) / 1000000u);
 }
 
+_Static_assert(PEER_MSG_KINDS >= WIRE_TYPE_COUNT, "a row for every message type");
+
+/* The nonzero counts as named rows, bitcoind's "*other*" for the rest. */
+static size_t msg_rows(const uint64_t bytes[WIRE_TYPE_COUNT], struct peer_msg_bytes *rows)
+{
+    size_t n = 0;
+    for (int t = 0; t < WIRE_TYPE_COUNT; t++) {
+        if (!bytes[t]) continue;
+        snprintf(rows[n].command, sizeof rows[n].command, "%s",
+                 t == WIRE_UNKNOWN ? "*other*" : wire_type_command((enum wire_type)t));
+        rows[n++].bytes = bytes[t];
+    }
+    return n;
+}
+
 enum peer_err peer_get_info(const struct peer_table *t, uint64_t id, struct peer_info *out)
 {
     const struct peer *p = peer_lookup(t, id);
@@ -865,10 +861,8 @@ enum peer_err peer_get_info(const struct peer_table *t, uint64_t id, struct peer
     out->last_recv = mono_to_unix(p->last_msg_in_us, now);
     out->ping_wait_us = p->ping_outstanding ? now - p->ping_sent_us : 0;
     out->stats = p->stats;
-    out->n_sent_per_msg = p->n_sent_per_msg;
-    out->n_recv_per_msg = p->n_recv_per_msg;
-    memcpy(out->sent_per_msg, p->sent_per_msg, sizeof out->sent_per_msg);
-    memcpy(out->recv_per_msg, p->recv_per_msg, sizeof out->recv_per_msg);
+    out->n_sent_per_msg = msg_rows(p->sent_bytes, out->sent_per_msg);
+    out->n_recv_per_msg = msg_rows(p->recv_bytes, out->recv_per_msg);
     return PEER_OK;
 }
 

@@ -134,8 +134,10 @@ struct peer {
     bool pending_addr;
 
     struct peer_stats stats;
-    size_t n_sent_per_msg, n_recv_per_msg;
-    struct peer_msg_bytes sent_per_msg[PEER_MSG_KINDS], recv_per_msg[PEER_MSG_KINDS];
+    /* Bytes on the wire by message type (WIRE_UNKNOWN: any other command),
+     * for getpeerinfo: indexed, not named, so each peer carries 2 x 8 bytes
+     * a type and a count costs no string compare. */
+    uint64_t sent_bytes[WIRE_TYPE_COUNT], recv_bytes[WIRE_TYPE_COUNT];
     struct peer *next_dead;
 };
 
