@@ -101,7 +101,7 @@ static void write_headers_dat(const char *path, const struct wire_header *hs, si
     struct chain *c = chain_new(netparams_get(NET_REGTEST));
     struct headerstore *store;
     struct headerstore_load load;
-    if (!c || headerstore_open(path, c, 1800000000, &store, &load) != HEADERSTORE_OK) abort();
+    if (!c || headerstore_open(path, c, &store, &load) != HEADERSTORE_OK) abort();
     for (size_t i = 0; i < n; i++) {
         const struct chain_entry *e;
         if (chain_add_header(c, &hs[i], 1800000000, &e) != CHAIN_OK ||
@@ -206,7 +206,7 @@ int main(int argc, char **argv)
     struct headerstore *store;
     struct headerstore_load load;
     t0 = clock_mono_us();
-    if (headerstore_open(path, c, 1800000000, &store, &load) != HEADERSTORE_OK) return 1;
+    if (headerstore_open(path, c, &store, &load) != HEADERSTORE_OK) return 1;
     size_t loaded = load.loaded;
     double load_s = (double)(clock_mono_us() - t0) / 1e6;
     printf("headers.dat replay of %zu headers: %.2f s, %.0f headers/s\n", loaded, load_s,

@@ -23,7 +23,7 @@ static size_t open_once(const char *path, size_t *cut)
     if (!c) abort();
     struct headerstore *hs;
     struct headerstore_load load;
-    if (headerstore_open(path, c, NOW, &hs, &load) != HEADERSTORE_OK) abort();
+    if (headerstore_open(path, c, &hs, &load) != HEADERSTORE_OK) abort();
     headerstore_close(hs);
     if ((size_t)chain_count(c) != load.loaded + 1) abort();
     chain_free(c);

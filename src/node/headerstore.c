@@ -25,6 +25,10 @@ static const uint8_t ckpt_marker[32] = "btcpeerd/headers.dat/checkpoint";
 struct headerstore {
     int fd;
     size_t headers; /* header records in the file and the buffer */
+    /* An append failed: from then on nothing more is kept, so record i
+     * still holds the header the chain accepted i-th (the file stops
+     * short; a restart re-syncs the rest). */
+    bool broken;
     struct buf_writer pending;
 };
 
@@ -64,20 +68,31 @@ const char *headerstore_err_str(enum headerstore_err err)
     return "unknown";
 }
 
-/* Replay records into the chain; returns the length of the good prefix:
+/* Replay records into the chain; *good is the length of the good prefix:
  * it ends at the first header that does not validate or is a duplicate, at
- * a checkpoint that
- * disagrees (or a header where a checkpoint belongs), or at a torn tail. */
-static off_t replay(int fd, struct chain *c, int64_t now, struct headerstore_load *load,
-                    size_t *headers, const struct chain_entry **last_out)
+ * a checkpoint that disagrees (or a header where a checkpoint belongs), or
+ * at a torn tail. An error reading (or no memory to read with) is not a
+ * short file: nothing may be cut for it. */
+static enum headerstore_err replay(int fd, struct chain *c, struct headerstore_load *load,
+                                   size_t *headers, const struct chain_entry **last_out, off_t *good)
 {
+    /* These headers were valid when they came; a clock that is behind at
+     * start must not make the newest look too new and cut them: no
+     * future-time rule on replay. */
+    const int64_t no_future_limit = INT64_MAX / 2;
     uint8_t *buf = malloc(READ_CHUNK);
-    if (!buf) return 0;
-    off_t good = 0;
+    if (!buf) return HEADERSTORE_ERR_NOMEM;
+    enum headerstore_err err = HEADERSTORE_OK;
     const struct chain_entry *last = NULL;
+    *good = 0;
     for (;;) {
-        ssize_t n = pread(fd, buf, READ_CHUNK, good);
-        size_t whole = n > 0 ? (size_t)n / RECORD * RECORD : 0;
+        ssize_t n = pread(fd, buf, READ_CHUNK, *good);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            err = HEADERSTORE_ERR_IO;
+            break;
+        }
+        size_t whole = (size_t)n / RECORD * RECORD;
         if (whole == 0) break;
         for (size_t off = 0; off < whole; off += RECORD) {
             const uint8_t *rec = buf + off;
@@ -88,28 +103,28 @@ static off_t replay(int fd, struct chain *c, int64_t now, struct headerstore_loa
                     goto out;
                 }
                 load->checkpoints++;
-                good += RECORD;
+                *good += RECORD;
                 continue;
             }
             /* A duplicate is damage too: record i must stay the header
              * the chain accepted i-th (node_header_at reads by that). */
-            if (chain_add_raw(c, rec, now, &last) != CHAIN_OK) {
+            if (chain_add_raw(c, rec, no_future_limit, &last) != CHAIN_OK) {
                 load->damaged = true;
                 goto out;
             }
             load->loaded++;
             (*headers)++;
-            good += RECORD;
+            *good += RECORD;
         }
     }
 out:
     free(buf);
     *last_out = last;
-    return good;
+    return err;
 }
 
-enum headerstore_err headerstore_open(const char *path, struct chain *c, int64_t now,
-                                      struct headerstore **out, struct headerstore_load *load)
+enum headerstore_err headerstore_open(const char *path, struct chain *c, struct headerstore **out,
+                                      struct headerstore_load *load)
 {
     memset(load, 0, sizeof *load);
     int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
@@ -128,7 +143,12 @@ enum headerstore_err headerstore_open(const char *path, struct chain *c, int64_t
     (void)chain_reserve(c, chain_count(c) + (size_t)st.st_size / RECORD);
     size_t headers = 0;
     const struct chain_entry *last = NULL;
-    off_t good = replay(fd, c, now, load, &headers, &last);
+    off_t good;
+    enum headerstore_err rerr = replay(fd, c, load, &headers, &last, &good);
+    if (rerr != HEADERSTORE_OK) {
+        close(fd);
+        return rerr;
+    }
     if (good < st.st_size) {
         load->cut_bytes = (size_t)(st.st_size - good);
         if (ftruncate(fd, good) != 0 || fsync(fd) != 0) {
@@ -169,7 +189,13 @@ enum headerstore_err headerstore_append(struct headerstore *hs, const struct wir
         checkpoint_encode(e, raw + RECORD);
         len += RECORD;
     }
-    if (!buf_write_bytes(&hs->pending, raw, len)) return HEADERSTORE_ERR_NOMEM;
+    if (hs->broken) return HEADERSTORE_ERR_NOMEM;
+    size_t before = hs->pending.len;
+    if (!buf_write_bytes(&hs->pending, raw, len)) {
+        hs->broken = true;
+        hs->pending.len = before;
+        return HEADERSTORE_ERR_NOMEM;
+    }
     hs->headers++;
     return HEADERSTORE_OK;
 }
@@ -186,10 +212,13 @@ enum headerstore_err headerstore_flush(struct headerstore *hs)
         if (n <= 0) {
             /* A full disk, say: take back what this flush wrote, so the
              * file ends where the last good flush left it, and keep the
-             * buffer for the next try. A failed cut is caught at the next
-             * start (a torn tail). */
+             * buffer for the next try. Even if the cut fails, the next
+             * try writes over this one's bytes, not after them, or every
+             * record's offset would shift; a tail left behind is cut at
+             * the next start (a torn tail). */
             int saved = n == 0 ? ENOSPC : errno;
-            if (ftruncate(hs->fd, start) == 0) (void)lseek(hs->fd, start, SEEK_SET);
+            if (ftruncate(hs->fd, start) != 0) { /* see above */ }
+            (void)lseek(hs->fd, start, SEEK_SET);
             errno = saved; /* for the caller's log line */
             return HEADERSTORE_ERR_IO;
         }

@@ -6,12 +6,13 @@
  * carry as its parent hash (it would need a parent hashing to it), the
  * height and hash of the header just before it, and eight bytes of SHA-256
  * over the rest. It lets a start tell a torn tail (cut quietly, as a crash
- * leaves it) from damage in the middle (logged, cut at the last checkpoint
- * that still agrees), and keeps records at computable offsets.
+ * leaves it) from damage in the middle (logged; the file is cut at the
+ * first record that fails: a checkpoint that disagrees, a header that does
+ * not validate), and keeps records at computable offsets.
  *
  * Loading re-hashes and fully re-validates every header (we decided against
  * trusting a checksum): validation hashes anyway, and replay runs at over
- * 3,000,000 headers/s (docs/BENCHMARKS.md), so trust would buy little and
+ * 2,000,000 headers/s (docs/BENCHMARKS.md), so trust would buy little and
  * cost a path that skips the rules. */
 #ifndef BTCPEERD_HEADERSTORE_H
 #define BTCPEERD_HEADERSTORE_H
@@ -39,9 +40,12 @@ struct headerstore_load {
                                disagreed or a header did not validate */
 };
 
-/* Open (creating) path, replay it into c, and cut what did not replay. */
-enum headerstore_err headerstore_open(const char *path, struct chain *c, int64_t now,
-                                      struct headerstore **out, struct headerstore_load *load);
+/* Open (creating) path, replay it into c, and cut what did not replay.
+ * The replay applies every rule but the future-time one (a clock behind at
+ * start must not cut headers that were valid when they came). A read error
+ * fails the open and cuts nothing. */
+enum headerstore_err headerstore_open(const char *path, struct chain *c, struct headerstore **out,
+                                      struct headerstore_load *load);
 /* Append header h, whose entry in the chain is e (buffered; written by
  * headerstore_flush). */
 enum headerstore_err headerstore_append(struct headerstore *hs, const struct wire_header *h,

@@ -203,7 +203,7 @@ static enum node_err open_headers(struct node *n)
     state_path(n, "headers.dat", path, sizeof path);
     struct headerstore_load load;
     uint64_t t0 = clock_mono_us();
-    enum headerstore_err err = headerstore_open(path, n->chain, node_now(), &n->headers, &load);
+    enum headerstore_err err = headerstore_open(path, n->chain, &n->headers, &load);
     if (err != HEADERSTORE_OK) {
         log_error(LOG_CAT_CHAIN, "cannot open %s: %s", path, headerstore_err_str(err));
         return NODE_ERR_STORE;

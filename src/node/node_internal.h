@@ -69,6 +69,7 @@ struct node {
     bool shutting_down;
     struct chain *chain;
     struct headerstore *headers;
+    bool headers_append_failed; /* logged once: headers.dat keeps no more */
     struct {
         uint64_t peer;          /* 0 = none */
         int32_t peer_height, start_height;

@@ -190,7 +190,13 @@ void node_headers_received(struct node *n, uint64_t id, const struct wire_header
         enum chain_err err = chain_add_raw(n->chain, raw + i * 80, now, &e);
         if (err == CHAIN_OK) {
             added++;
-            if (n->headers) headerstore_append(n->headers, &hdrs->headers[i], e);
+            if (n->headers && headerstore_append(n->headers, &hdrs->headers[i], e) != HEADERSTORE_OK &&
+                !n->headers_append_failed) {
+                n->headers_append_failed = true;
+                log_error(LOG_CAT_CHAIN, "headers.dat: out of memory at height %d; headers from here "
+                          "on are not kept (nor served to peers) until a restart re-syncs them",
+                          e->height);
+            }
         } else if (err != CHAIN_DUPLICATE) {
             char hash[65];
             uint8_t h[32];

@@ -78,7 +78,7 @@ static struct headerstore *open_store(const char *path, struct chain **c, struct
     *c = chain_new(netparams_get(NET_REGTEST));
     assert_non_null(*c);
     struct headerstore *hs = NULL;
-    assert_int_equal(headerstore_open(path, *c, NOW, &hs, load), HEADERSTORE_OK);
+    assert_int_equal(headerstore_open(path, *c, &hs, load), HEADERSTORE_OK);
     return hs;
 }
 
@@ -254,6 +254,38 @@ static void test_duplicate_record_is_damage(void **state)
     chain_free(c);
 }
 
+/* Headers stamped far ahead of this machine's clock (as if it had been
+ * set back after they came): the replay keeps them all. */
+static void test_replay_ignores_a_clock_that_is_behind(void **state)
+{
+    struct fixture *f = *state;
+    struct chain *c;
+    struct headerstore_load load;
+    struct headerstore *hs = open_store(f->path, &c, &load);
+    const struct chain_entry *tip = chain_tip(c);
+    const int64_t later = 4000000000; /* 2096 */
+    for (int i = 0; i < 10; i++) {
+        struct wire_header h = {.version = 0x20000000, .time = (uint32_t)later + (uint32_t)i * 600u,
+                                .bits = 0x207fffff};
+        memcpy(h.prev_hash, tip->hash, 32);
+        uint8_t hash[32];
+        for (h.nonce = 0;; h.nonce++) {
+            wire_header_hash(&h, hash);
+            if (hash[31] < 0x7f) break;
+        }
+        assert_int_equal(chain_add_header(c, &h, later + 7200, &tip), CHAIN_OK);
+        assert_int_equal(headerstore_append(hs, &h, tip), HEADERSTORE_OK);
+    }
+    headerstore_close(hs);
+    chain_free(c);
+    hs = open_store(f->path, &c, &load);
+    assert_int_equal(load.loaded, 10);
+    assert_false(load.damaged);
+    assert_int_equal(load.cut_bytes, 0);
+    headerstore_close(hs);
+    chain_free(c);
+}
+
 /* A full disk, played by RLIMIT_FSIZE: write() fails with EFBIG part way
  * through a flush. */
 static void test_failed_flush_leaves_last_good_file(void **state)
@@ -299,6 +331,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_damaged_header_cuts_there, setup, teardown),
         cmocka_unit_test_setup_teardown(test_duplicate_record_is_damage, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failed_flush_leaves_last_good_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_replay_ignores_a_clock_that_is_behind, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
