@@ -103,14 +103,32 @@ enum node_err node_addnode(struct node *n, const char *spec, enum node_addnode_c
         return NODE_ERR_BAD_ADDRESS;
     struct manual_peer *m = find_by_target(n, host, port);
     switch (cmd) {
-    case NODE_ADDNODE_ADD:
+    case NODE_ADDNODE_ADD: {
         if (m) return NODE_ERR_EXISTS;
-        if (n->n_manual >= NODE_MAX_MANUAL * 2) return NODE_ERR_FULL;
-        enum node_err err = add_target(n, spec);
-        if (err != NODE_OK) return err;
+        /* A removed slot is taken again (its timer, which points at the
+         * slot, with it); only then a new one. */
+        struct manual_peer *slot = NULL;
+        for (size_t i = 0; i < n->n_manual && !slot; i++)
+            if (!n->manual[i].active) slot = &n->manual[i];
+        if (slot) {
+            struct event *retry = slot->retry;
+            memset(slot, 0, sizeof *slot);
+            slot->node = n;
+            snprintf(slot->host, sizeof slot->host, "%s", host);
+            slot->port = port;
+            slot->backoff_ms = n->cfg->reconnect_min_ms;
+            slot->retry = retry;
+            slot->active = true;
+        } else {
+            if (n->n_manual >= NODE_MAX_MANUAL * 2) return NODE_ERR_FULL;
+            enum node_err err = add_target(n, spec);
+            if (err != NODE_OK) return err;
+            slot = &n->manual[n->n_manual - 1];
+        }
         log_info(LOG_CAT_NODE, "addnode %s:%u", host, port);
-        manual_connect(&n->manual[n->n_manual - 1]);
+        manual_connect(slot);
         return NODE_OK;
+    }
     case NODE_ADDNODE_REMOVE:
         if (!m) return NODE_ERR_NOT_FOUND;
         evtimer_del(m->retry);

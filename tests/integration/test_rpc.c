@@ -442,6 +442,21 @@ static void test_methods_with_a_peer(void **state)
     assert_int_equal(error_code(rep), -24);
     json_decref(rep);
     close(lfd);
+    /* add and remove, over and over: removed slots are taken again, so the
+     * table (128 slots) never fills */
+    for (int i = 0; i < 140; i++) {
+        snprintf(params, sizeof params, "[\"%s\",\"add\"]", target);
+        rep = call(&r, "addnode", params);
+        if (!json_is_null(result_of(rep))) fail_msg("add #%d refused (code %lld)", i, (long long)error_code(rep));
+        json_decref(rep);
+        snprintf(params, sizeof params, "[\"%s\",\"remove\"]", target);
+        rep = call(&r, "addnode", params);
+        assert_true(json_is_null(result_of(rep)));
+        json_decref(rep);
+    }
+    rep = call(&r, "getaddednodeinfo", NULL);
+    assert_int_equal(json_array_size(result_of(rep)), 0);
+    json_decref(rep);
 
     /* bans */
     rep = call(&r, "setban", "[\"10.0.0.0/8\",\"add\",3600]");
