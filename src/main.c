@@ -20,7 +20,10 @@
 #include <event2/event.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -306,6 +309,25 @@ static void make_absolute(char *path, size_t cap)
     if (snprintf(out, sizeof out, "%s/%s", cwd, path) < (int)sizeof out) snprintf(path, cap, "%s", out);
 }
 
+/* One daemon per data directory, as bitcoind's .lock: a second one would
+ * append to the same headers.dat and rewrite the other's peers.dat and
+ * cookie. The lock lives as long as the process (and its daemon() child,
+ * which shares the open file). */
+static bool lock_datadir(const char *datadir)
+{
+    char path[PATH_MAX + 8];
+    if (snprintf(path, sizeof path, "%s/.lock", datadir) >= (int)sizeof path) return false;
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) return false;
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        int saved = errno;
+        close(fd);
+        errno = saved;
+        return false;
+    }
+    return true; /* fd stays open: the lock is held until exit */
+}
+
 static bool write_pid_file(const char *path)
 {
     FILE *f = fopen(path, "w");
@@ -338,6 +360,11 @@ int main(int argc, char **argv)
         return 1;
     }
     make_absolute(cfg.datadir, sizeof cfg.datadir);
+    if (!lock_datadir(cfg.datadir)) {
+        fprintf(stderr, "btcpeerd: cannot lock data directory %s: %s\n", cfg.datadir,
+                errno == EWOULDBLOCK ? "another btcpeerd is probably using it" : strerror(errno));
+        return 1;
+    }
     make_absolute(cfg.log_file, sizeof cfg.log_file);
     make_absolute(cfg.pid_file, sizeof cfg.pid_file);
     make_absolute(cfg.rpccookiefile, sizeof cfg.rpccookiefile);

@@ -89,6 +89,30 @@ static void test_sigint_stops_cleanly_with_exit_0(void **state)
     daemon_cleanup(&d);
 }
 
+/* A second daemon on a data directory in use stops at once (exit 1) and
+ * leaves the first one's files alone, its RPC cookie among them. */
+static void test_second_daemon_on_the_same_datadir_refused(void **state)
+{
+    (void)state;
+    struct daemon_proc a, b;
+    const char *args[] = {"--network=regtest", "--listen=0", NULL};
+    assert_true(daemon_start(&a, args));
+    assert_true(daemon_wait_log(&a, "RPC cookie written", 5000));
+    char datadir[192], cookie[224];
+    snprintf(datadir, sizeof datadir, "--datadir=%s/data", a.datadir);
+    snprintf(cookie, sizeof cookie, "%s/data/regtest/.cookie", a.datadir);
+    const char *bargs[] = {"--network=regtest", "--listen=0", "--rpcport=0", datadir, "--log-file=-",
+                           NULL};
+    assert_true(process_start_btcpeerd(&b, bargs));
+    assert_int_equal(daemon_stop(&b, 0, 5000), 1);
+    assert_non_null(strstr(b.log, "cannot lock data directory"));
+    assert_non_null(strstr(b.log, "another btcpeerd is probably using it"));
+    daemon_cleanup(&b);
+    assert_int_equal(access(cookie, R_OK), 0);
+    assert_int_equal(daemon_stop(&a, SIGTERM, 5000), 0);
+    daemon_cleanup(&a);
+}
+
 static void test_config_file_applies_and_cli_wins(void **state)
 {
     (void)state;
@@ -218,6 +242,7 @@ int main(void)
         cmocka_unit_test(test_sigterm_stops_cleanly_with_exit_0),
         cmocka_unit_test(test_sigint_stops_cleanly_with_exit_0),
         cmocka_unit_test(test_config_file_applies_and_cli_wins),
+        cmocka_unit_test(test_second_daemon_on_the_same_datadir_refused),
         cmocka_unit_test(test_sighup_reopens_log_file),
         cmocka_unit_test(test_daemon_mode_writes_and_removes_pid_file),
     };
