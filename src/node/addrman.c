@@ -459,18 +459,39 @@ void addrman_connected(struct addrman *am, const struct wire_netaddr *addr, int6
 
 /* One table: random bucket, first filled slot from a random position, kept
  * with a probability that grows each round so a full scan always ends. */
-static bool select_from(struct addrman *am, bool from_new, int64_t now, struct wire_netaddr *out)
+/* A random entry of one table: Core's walk (a random bucket, the first
+ * entry from a random position in it) while most buckets hold something;
+ * in a sparse table that walk draws hundreds of empty buckets per entry
+ * (two random numbers each), so there an entry is drawn from random[]
+ * directly: with at most one entry a bucket, the two draw alike. */
+static int32_t random_entry(struct addrman *am, bool from_new)
 {
     uint32_t n_buckets = from_new ? ADDRMAN_NEW_BUCKETS : ADDRMAN_TRIED_BUCKETS;
+    size_t in_table = from_new ? am->n_new : am->n_tried;
+    if (in_table < n_buckets) {
+        /* in_table > 0 (the callers check), so this ends long before the
+         * bound; the bound is against a count gone wrong. */
+        for (size_t tries = 0; tries < 64 * am->n_random; tries++) {
+            int32_t id = am->random[rnd(am, am->n_random)];
+            if (am->info[id].in_tried != from_new) return id;
+        }
+        return -1;
+    }
+    uint32_t b = (uint32_t)rnd(am, n_buckets);
+    uint32_t start = (uint32_t)rnd(am, ADDRMAN_BUCKET_SIZE);
+    int32_t id = -1;
+    for (uint32_t i = 0; i < ADDRMAN_BUCKET_SIZE && id < 0; i++) {
+        uint32_t p = (start + i) % ADDRMAN_BUCKET_SIZE;
+        id = from_new ? am->new_table[b][p] : am->tried_table[b][p];
+    }
+    return id;
+}
+
+static bool select_from(struct addrman *am, bool from_new, int64_t now, struct wire_netaddr *out)
+{
     double factor = 1.0;
     for (unsigned round = 0; round < 100000; round++) {
-        uint32_t b = (uint32_t)rnd(am, n_buckets);
-        uint32_t start = (uint32_t)rnd(am, ADDRMAN_BUCKET_SIZE);
-        int32_t id = -1;
-        for (uint32_t i = 0; i < ADDRMAN_BUCKET_SIZE && id < 0; i++) {
-            uint32_t p = (start + i) % ADDRMAN_BUCKET_SIZE;
-            id = from_new ? am->new_table[b][p] : am->tried_table[b][p];
-        }
+        int32_t id = random_entry(am, from_new);
         if (id < 0) continue;
         const struct addr_info *info = &am->info[id];
         if ((double)rnd(am, 1u << 30) < factor * chance_of(info, now) * (double)(1u << 30)) {
