@@ -283,6 +283,19 @@ static void test_malformed_oversize_and_batches(void **state)
     json_t *rep = call(&r, "getblockhash", "{\"height\":0}");
     assert_string_equal(json_string_value(result_of(rep)), regtest_genesis_hash);
     json_decref(rep);
+    /* a bad hash of 300 "é": its quoted message is cut at a character
+     * boundary, still -8 with a 1.0 request's 500 */
+    char body[1024];
+    size_t len = (size_t)snprintf(body, sizeof body, "{\"id\":1,\"method\":\"getblockheader\",\"params\":[\"");
+    for (size_t i = 0; i < 300; i++) len += (size_t)snprintf(body + len, sizeof body - len, "\xc3\xa9");
+    snprintf(body + len, sizeof body - len, "\"]}");
+    http_post(r.rpc_port, r.cookie, body, &h);
+    assert_int_equal(h.status, 500);
+    json_error_t jerr;
+    rep = json_loads(h.body, 0, &jerr);
+    assert_int_equal(error_code(rep), -8);
+    json_decref(rep);
+    http_reply_free(&h);
     rpcd_stop(&r);
 }
 

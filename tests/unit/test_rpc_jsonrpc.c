@@ -45,6 +45,14 @@ static enum rpc_status m_fail(struct rpc_call *c, json_t *params, void *ctx)
     return RPC_DONE;
 }
 
+/* An error quoting its parameter, as getblockheader quotes a bad hash. */
+static enum rpc_status m_quote(struct rpc_call *c, json_t *params, void *ctx)
+{
+    (void)ctx;
+    rpc_call_error(c, RPC_INVALID_PARAMETER, "bad '%s'", json_string_value(json_array_get(params, 0)));
+    return RPC_DONE;
+}
+
 static enum rpc_status m_later(struct rpc_call *c, json_t *params, void *ctx)
 {
     (void)params;
@@ -59,12 +67,14 @@ static const struct rpc_method methods[] = {
     {"echo", "Test", m_echo, echo_args, "returns its parameters"},
     {"fail", "Test", m_fail, NULL, "always an error"},
     {"later", "Test", m_later, NULL, "answers later"},
+    {"quote", "Test", m_quote, echo_args, "an error quoting its parameter"},
 };
+#define N_METHODS (sizeof methods / sizeof methods[0])
 
 static void run(const char *body, struct reply *r)
 {
     memset(r, 0, sizeof *r);
-    struct rpc_batch *b = jsonrpc_handle(body, strlen(body), methods, 3, NULL, on_reply, r);
+    struct rpc_batch *b = jsonrpc_handle(body, strlen(body), methods, N_METHODS, NULL, on_reply, r);
     assert_null(b);
     assert_int_equal(r->calls, 1);
 }
@@ -116,6 +126,32 @@ static void test_v1_errors_use_bitcoinds_http_statuses(void **state)
     run("{\"id\":1,\"method\":\"echo\",\"params\":\"notanarray\"}", &r);
     assert_int_equal(r.status, 400);
     json_decref(r.body);
+}
+
+/* A message cut at 512 bytes in the middle of a 2-byte character (300 "é"
+ * after "bad '": the cut lands inside one) stays an error with its code and
+ * 500, its text cut on a character boundary. */
+static void test_long_error_is_cut_on_a_utf8_boundary(void **state)
+{
+    (void)state;
+    for (size_t prefix = 0; prefix < 4; prefix++) { /* every parity of the cut */
+        char body[1024];
+        size_t len = (size_t)snprintf(body, sizeof body, "{\"id\":1,\"method\":\"quote\",\"params\":[\"");
+        for (size_t i = 0; i < prefix; i++) body[len++] = 'x';
+        for (size_t i = 0; i < 300; i++) len += (size_t)snprintf(body + len, sizeof body - len, "\xc3\xa9");
+        snprintf(body + len, sizeof body - len, "\"]}");
+        struct reply r;
+        run(body, &r);
+        assert_int_equal(r.status, 500);
+        json_t *e = json_object_get(r.body, "error");
+        if (json_integer_value(json_object_get(e, "code")) != RPC_INVALID_PARAMETER)
+            fail_msg("%s", json_dumps(r.body, 0));
+        const char *msg = json_string_value(json_object_get(e, "message"));
+        assert_non_null(msg);
+        assert_true(strlen(msg) >= 509 && strlen(msg) <= 511);
+        assert_memory_equal(msg, "bad '", 5);
+        json_decref(r.body);
+    }
 }
 
 static void test_v2_request_has_result_or_error_and_200(void **state)
@@ -278,6 +314,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_v1_request_has_result_error_and_id),
         cmocka_unit_test(test_v1_errors_use_bitcoinds_http_statuses),
+        cmocka_unit_test(test_long_error_is_cut_on_a_utf8_boundary),
         cmocka_unit_test(test_v2_request_has_result_or_error_and_200),
         cmocka_unit_test(test_batch_mixes_versions_and_skips_notifications),
         cmocka_unit_test(test_malformed_bodies_get_parse_error),
