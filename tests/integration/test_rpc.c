@@ -18,6 +18,7 @@
 #include <openssl/evp.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -573,6 +574,32 @@ static void test_getblock_waits_for_a_peer(void **state)
     rpcd_stop(&r);
 }
 
+/* Ban times past the end of time, relative and absolute: banned until
+ * INT64_MAX, no overflow. */
+static void test_setban_huge_times(void **state)
+{
+    (void)state;
+    struct rpcd r;
+    rpcd_start(&r, NULL);
+    json_t *rep = call(&r, "setban", "[\"10.1.0.0/16\",\"add\",9223372036854775807]");
+    assert_true(json_is_null(result_of(rep)));
+    json_decref(rep);
+    rep = call(&r, "setban", "[\"10.2.0.0/16\",\"add\",9223372036854775807,true]");
+    assert_true(json_is_null(result_of(rep)));
+    json_decref(rep);
+    rep = call(&r, "setban", "[\"10.3.0.0/16\",\"add\",9223372036854775000]");
+    assert_true(json_is_null(result_of(rep)));
+    json_decref(rep);
+    rep = call(&r, "listbanned", NULL);
+    json_t *bans = result_of(rep);
+    assert_int_equal(json_array_size(bans), 3);
+    for (size_t i = 0; i < 3; i++)
+        assert_true(json_integer_value(json_object_get(json_array_get(bans, i), "banned_until")) ==
+                    INT64_MAX);
+    json_decref(rep);
+    rpcd_stop(&r);
+}
+
 static void test_stop_shuts_down_cleanly(void **state)
 {
     (void)state;
@@ -713,6 +740,7 @@ int main(void)
         cmocka_unit_test(test_malformed_oversize_and_batches),
         cmocka_unit_test(test_methods_with_a_peer),
         cmocka_unit_test(test_getblock_waits_for_a_peer),
+        cmocka_unit_test(test_setban_huge_times),
         cmocka_unit_test(test_stop_shuts_down_cleanly),
         cmocka_unit_test(test_server_0_serves_nothing),
         cmocka_unit_test(test_rpc_flags_help_bad_values_and_config_file),
