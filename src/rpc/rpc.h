@@ -44,12 +44,12 @@ const char *rpc_err_str(enum rpc_err err);
 
 struct rpc_server;
 
-/* Write the cookie, bind, serve. On error *out is NULL and nothing is left
- * behind. */
+/* Bind, then write the cookie, serve. On error *out is NULL and nothing is
+ * left behind (a cookie already there is left alone). */
 enum rpc_err rpc_server_start(struct event_base *base, struct node *node,
                               const struct rpc_config *cfg, struct rpc_server **out);
 /* Answer pending calls with an error, close every connection, remove the
- * cookie. */
+ * cookie if it still is the one this server wrote. */
 void rpc_server_free(struct rpc_server *s);
 
 #endif

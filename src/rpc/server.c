@@ -224,6 +224,20 @@ static bool write_cookie(struct rpc_server *s)
     return ok;
 }
 
+/* Does the cookie file still hold what this server wrote? Another daemon
+ * may have replaced it since: that one is not ours to remove. */
+static bool cookie_is_ours(const struct rpc_server *s)
+{
+    char buf[sizeof s->cookie];
+    int fd = open(s->cfg.cookie_file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) return false;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    bool same = n >= 0 && (size_t)n == strlen(s->cookie) && CRYPTO_memcmp(buf, s->cookie, (size_t)n) == 0;
+    OPENSSL_cleanse(buf, sizeof buf);
+    return same;
+}
+
 /* ---- bind ---- */
 
 static enum rpc_err bind_one(struct rpc_server *s, const char *spec, uint16_t port, bool optional)
@@ -299,17 +313,19 @@ enum rpc_err rpc_server_start(struct event_base *base, struct node *node,
     evhttp_set_allowed_methods(s->http, EVHTTP_REQ_POST | EVHTTP_REQ_GET | EVHTTP_REQ_PUT |
                                             EVHTTP_REQ_HEAD | EVHTTP_REQ_DELETE);
     evhttp_set_gencb(s->http, on_request, s);
+    /* Bind first: a second daemon on this datadir fails here, before it
+     * would overwrite (and on its way out remove) the first one's cookie. */
+    enum rpc_err err = bind_all(s);
+    if (err != RPC_OK) {
+        rpc_server_free(s);
+        return err;
+    }
     if (!write_cookie(s)) {
         log_error(LOG_CAT_RPC, "cannot write the RPC cookie %s: %s", cfg->cookie_file, strerror(errno));
         rpc_server_free(s);
         return RPC_ERR_COOKIE;
     }
     s->cookie_written = true;
-    enum rpc_err err = bind_all(s);
-    if (err != RPC_OK) {
-        rpc_server_free(s);
-        return err;
-    }
     node_set_block_listener(node, rpc_chain_block_arrived, s);
     log_info(LOG_CAT_RPC, "RPC cookie written to %s", cfg->cookie_file);
     *out = s;
@@ -334,7 +350,7 @@ void rpc_server_free(struct rpc_server *s)
     }
     if (s->http) evhttp_free(s->http);
     if (s->stop_ev) event_free(s->stop_ev);
-    if (s->cookie_written && unlink(s->cfg.cookie_file) == 0)
+    if (s->cookie_written && cookie_is_ours(s) && unlink(s->cfg.cookie_file) == 0)
         log_info(LOG_CAT_RPC, "RPC cookie removed");
     OPENSSL_cleanse(s->cookie, sizeof s->cookie);
     free(s->methods);

@@ -600,6 +600,32 @@ static void test_setban_huge_times(void **state)
     rpcd_stop(&r);
 }
 
+/* A second daemon on the same datadir cannot bind the first one's RPC port:
+ * it exits without touching the running daemon's cookie. */
+static void test_second_daemon_keeps_the_first_ones_cookie(void **state)
+{
+    (void)state;
+    struct rpcd r;
+    rpcd_start(&r, NULL);
+    char datadir[256], port[32];
+    snprintf(datadir, sizeof datadir, "--datadir=%s/data", r.d.datadir);
+    snprintf(port, sizeof port, "--rpcport=%u", r.rpc_port);
+    const char *args[] = {"--network=regtest", "--listen=0", datadir, port, "--log-file=-", NULL};
+    char *out;
+    assert_int_not_equal(run_btcpeerd(args, &out, WAIT_MS), 0);
+    if (!strstr(out, "cannot bind RPC")) fail_msg("expected a bind failure: %s", out);
+    free(out);
+    char cookie[128] = "";
+    FILE *f = fopen(r.cookie_path, "r");
+    if (!f) fail_msg("the running daemon's cookie is gone");
+    assert_non_null(fgets(cookie, sizeof cookie, f));
+    fclose(f);
+    assert_string_equal(cookie, r.cookie);
+    json_t *rep = call(&r, "getblockcount", NULL);
+    json_decref(rep);
+    rpcd_stop(&r);
+}
+
 static void test_stop_shuts_down_cleanly(void **state)
 {
     (void)state;
@@ -741,6 +767,7 @@ int main(void)
         cmocka_unit_test(test_methods_with_a_peer),
         cmocka_unit_test(test_getblock_waits_for_a_peer),
         cmocka_unit_test(test_setban_huge_times),
+        cmocka_unit_test(test_second_daemon_keeps_the_first_ones_cookie),
         cmocka_unit_test(test_stop_shuts_down_cleanly),
         cmocka_unit_test(test_server_0_serves_nothing),
         cmocka_unit_test(test_rpc_flags_help_bad_values_and_config_file),
