@@ -214,7 +214,10 @@ static bool write_cookie(struct rpc_server *s)
     hex_encode(rnd, sizeof rnd, hex);
     snprintf(s->cookie, sizeof s->cookie, "__cookie__:%s", hex);
     if (snprintf(tmp, sizeof tmp, "%s.tmp", s->cfg.cookie_file) >= (int)sizeof tmp) return false;
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    /* A fresh file, never through a link someone planted at the .tmp name
+     * (it would get the cookie, and rename would move the link in place). */
+    if (unlink(tmp) != 0 && errno != ENOENT) return false;
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0) return false;
     size_t len = strlen(s->cookie);
     bool ok = fchmod(fd, 0600) == 0 && write(fd, s->cookie, len) == (ssize_t)len && fsync(fd) == 0;

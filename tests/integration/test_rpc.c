@@ -626,6 +626,46 @@ static void test_second_daemon_keeps_the_first_ones_cookie(void **state)
     rpcd_stop(&r);
 }
 
+/* A symlink planted at <cookie>.tmp is not followed: its target keeps its
+ * text and the cookie is a regular 0600 file. */
+static void test_cookie_tmp_symlink_not_followed(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/btcpeerd-cookie-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char victim[128], tmp[128], cookie[128], arg[160];
+    snprintf(victim, sizeof victim, "%s/victim", dir);
+    snprintf(cookie, sizeof cookie, "%s/c", dir);
+    snprintf(tmp, sizeof tmp, "%s/c.tmp", dir);
+    snprintf(arg, sizeof arg, "--rpccookiefile=%s", cookie);
+    FILE *f = fopen(victim, "w");
+    assert_non_null(f);
+    fputs("keep", f);
+    fclose(f);
+    assert_int_equal(symlink(victim, tmp), 0);
+    struct daemon_proc d;
+    const char *args[] = {"--network=regtest", "--listen=0", arg, NULL};
+    assert_true(daemon_start(&d, args));
+    assert_true(daemon_wait_log(&d, "RPC cookie written", WAIT_MS));
+    char text[64] = "";
+    f = fopen(victim, "r");
+    assert_non_null(f);
+    assert_non_null(fgets(text, sizeof text, f));
+    fclose(f);
+    assert_string_equal(text, "keep");
+    struct stat st;
+    assert_int_equal(lstat(cookie, &st), 0);
+    assert_true(S_ISREG(st.st_mode));
+    assert_int_equal(st.st_mode & 0777, 0600);
+    assert_int_not_equal(lstat(tmp, &st), 0);
+    assert_int_equal(daemon_stop(&d, SIGTERM, WAIT_MS), 0);
+    daemon_cleanup(&d);
+    unlink(victim);
+    unlink(cookie);
+    unlink(tmp);
+    rmdir(dir);
+}
+
 static void test_stop_shuts_down_cleanly(void **state)
 {
     (void)state;
@@ -768,6 +808,7 @@ int main(void)
         cmocka_unit_test(test_getblock_waits_for_a_peer),
         cmocka_unit_test(test_setban_huge_times),
         cmocka_unit_test(test_second_daemon_keeps_the_first_ones_cookie),
+        cmocka_unit_test(test_cookie_tmp_symlink_not_followed),
         cmocka_unit_test(test_stop_shuts_down_cleanly),
         cmocka_unit_test(test_server_0_serves_nothing),
         cmocka_unit_test(test_rpc_flags_help_bad_values_and_config_file),
