@@ -18,6 +18,7 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -243,24 +244,31 @@ static bool cookie_is_ours(const struct rpc_server *s)
 
 /* ---- bind ---- */
 
-static enum rpc_err bind_one(struct rpc_server *s, const char *spec, uint16_t port, bool optional)
+/* Bind spec (its own port, else *port). With *port 0 the first bind picks
+ * a free port and *port becomes it, so 127.0.0.1 and ::1 share one. */
+static enum rpc_err bind_one(struct rpc_server *s, const char *spec, uint16_t *port, bool optional)
 {
     char host[256];
-    if (!hostport_parse(spec, host, sizeof host, &port, port)) return RPC_ERR_ADDRESS;
-    struct evhttp_bound_socket *bs = evhttp_bind_socket_with_handle(s->http, host, port);
+    uint16_t p;
+    if (!hostport_parse(spec, host, sizeof host, &p, *port)) return RPC_ERR_ADDRESS;
+    struct evhttp_bound_socket *bs = evhttp_bind_socket_with_handle(s->http, host, p);
     if (!bs) {
         if (optional) {
             log_info(LOG_CAT_RPC, "RPC server not bound to %s (%s)", host, strerror(errno));
             return RPC_OK;
         }
-        log_error(LOG_CAT_RPC, "cannot bind RPC to %s port %u: %s", host, port, strerror(errno));
+        log_error(LOG_CAT_RPC, "cannot bind RPC to %s port %u: %s", host, p, strerror(errno));
         return RPC_ERR_BIND;
     }
     struct sockaddr_storage ss;
     socklen_t sl = sizeof ss;
     char where[96] = "?";
-    if (getsockname(evhttp_bound_socket_get_fd(bs), (struct sockaddr *)&ss, &sl) == 0)
+    if (getsockname(evhttp_bound_socket_get_fd(bs), (struct sockaddr *)&ss, &sl) == 0) {
         hostport_format((struct sockaddr *)&ss, where, sizeof where);
+        if (p == 0 && *port == 0)
+            *port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+                                                   : ((struct sockaddr_in *)&ss)->sin_port);
+    }
     log_info(LOG_CAT_RPC, "RPC server bound to %s", where);
     return RPC_OK;
 }
@@ -269,12 +277,12 @@ static enum rpc_err bind_all(struct rpc_server *s)
 {
     uint16_t port = s->cfg.port >= 0 ? (uint16_t)s->cfg.port : s->cfg.net->rpc_port;
     if (s->cfg.n_bind == 0) {
-        enum rpc_err err = bind_one(s, "127.0.0.1", port, false);
-        if (err == RPC_OK) err = bind_one(s, "[::1]", port, true); /* if the host has IPv6 */
+        enum rpc_err err = bind_one(s, "127.0.0.1", &port, false);
+        if (err == RPC_OK) err = bind_one(s, "[::1]", &port, true); /* if the host has IPv6 */
         return err;
     }
     for (size_t i = 0; i < s->cfg.n_bind; i++) {
-        enum rpc_err err = bind_one(s, s->cfg.bind[i], port, false);
+        enum rpc_err err = bind_one(s, s->cfg.bind[i], &port, false);
         if (err != RPC_OK) return err;
     }
     return RPC_OK;

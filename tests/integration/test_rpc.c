@@ -666,6 +666,23 @@ static void test_cookie_tmp_symlink_not_followed(void **state)
     rmdir(dir);
 }
 
+/* --rpcport=0: 127.0.0.1 and ::1 (where the host has IPv6) on one port. */
+static void test_rpcport_0_one_port_for_both_families(void **state)
+{
+    (void)state;
+    struct rpcd r;
+    rpcd_start(&r, NULL);
+    static const char v6[] = "RPC server bound to [::1]:";
+    if (!daemon_wait_log(&r.d, "RPC cookie written", WAIT_MS)) fail_msg("%s", r.d.log);
+    const char *at = strstr(r.d.log, v6);
+    if (at) {
+        assert_int_equal(atoi(at + sizeof v6 - 1), r.rpc_port);
+    } else {
+        assert_non_null(strstr(r.d.log, "RPC server not bound to ::1"));
+    }
+    rpcd_stop(&r);
+}
+
 static void test_stop_shuts_down_cleanly(void **state)
 {
     (void)state;
@@ -809,6 +826,7 @@ int main(void)
         cmocka_unit_test(test_setban_huge_times),
         cmocka_unit_test(test_second_daemon_keeps_the_first_ones_cookie),
         cmocka_unit_test(test_cookie_tmp_symlink_not_followed),
+        cmocka_unit_test(test_rpcport_0_one_port_for_both_families),
         cmocka_unit_test(test_stop_shuts_down_cleanly),
         cmocka_unit_test(test_server_0_serves_nothing),
         cmocka_unit_test(test_rpc_flags_help_bad_values_and_config_file),
