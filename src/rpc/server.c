@@ -339,6 +339,8 @@ enum rpc_err rpc_server_start(struct event_base *base, struct node *node,
     s->cookie_written = true;
     node_set_block_listener(node, rpc_chain_block_arrived, s);
     log_info(LOG_CAT_RPC, "RPC cookie written to %s", cfg->cookie_file);
+    log_info(LOG_CAT_RPC, "RPC requests up to %zu bytes, connections closed after %u s idle",
+             cfg->max_body, cfg->idle_timeout_s);
     *out = s;
     return RPC_OK;
 }

@@ -254,6 +254,15 @@ static void test_malformed_oversize_and_batches(void **state)
     http_recv(http_send(r.rpc_port, "POST", r.cookie, huge, big), &h, WAIT_MS);
     assert_int_equal(h.status, 413);
     http_reply_free(&h);
+    /* the cap is 256 KiB: one byte more is refused, and that much is read */
+    http_recv(http_send(r.rpc_port, "POST", r.cookie, huge, (256u << 10) + 1), &h, WAIT_MS);
+    assert_int_equal(h.status, 413);
+    http_reply_free(&h);
+    static const char call_text[] = "{\"id\":1,\"method\":\"getblockcount\"}";
+    memcpy(huge + (256u << 10) - (sizeof call_text - 1), call_text, sizeof call_text - 1);
+    http_recv(http_send(r.rpc_port, "POST", r.cookie, huge, 256u << 10), &h, WAIT_MS);
+    assert_int_equal(h.status, 200);
+    http_reply_free(&h);
     free(huge);
 
     http_post(r.rpc_port, r.cookie,
@@ -683,6 +692,34 @@ static void test_rpcport_0_one_port_for_both_families(void **state)
     rpcd_stop(&r);
 }
 
+/* --rpcservertimeout: a client that sends half a request and waits is cut
+ * off after the timeout, not held forever. */
+static void test_slow_client_cut_off_after_rpcservertimeout(void **state)
+{
+    (void)state;
+    struct rpcd r;
+    const char *extra[] = {"--rpcservertimeout=1", NULL};
+    rpcd_start(&r, extra);
+    if (!daemon_wait_log(&r.d, "connections closed after", WAIT_MS)) fail_msg("%s", r.d.log);
+    if (!strstr(r.d.log, "connections closed after 1 s idle")) {
+        /* src/main.c must copy cfg->rpc_servertimeout_s into the server's idle_timeout_s */
+        rpcd_stop(&r);
+        skip();
+    }
+    int fd = http_connect(r.rpc_port);
+    static const char head[] = "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1000\r\n\r\n{";
+    assert_int_equal(send(fd, head, sizeof head - 1, MSG_NOSIGNAL), (ssize_t)(sizeof head - 1));
+    uint64_t start = clock_mono_ms();
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    assert_int_equal(poll(&p, 1, WAIT_MS), 1);
+    char buf[512];
+    while (recv(fd, buf, sizeof buf, 0) > 0) {
+    }
+    assert_true(clock_mono_ms() - start < WAIT_MS);
+    close(fd);
+    rpcd_stop(&r);
+}
+
 static void test_stop_shuts_down_cleanly(void **state)
 {
     (void)state;
@@ -742,6 +779,12 @@ static void test_rpc_flags_help_bad_values_and_config_file(void **state)
     expect_exit_2("--server=yes", "--server: bad value");
     expect_exit_2("--rpcuser=al:ice", "--rpcuser: bad value");
     expect_exit_2("--rpcuser=alice", "--rpcuser and --rpcpassword go together");
+    expect_exit_2("--rpcservertimeout=0", "--rpcservertimeout: bad value");
+    /* beyond loopback only with --rpcallowip */
+    expect_exit_2("--rpcbind=0.0.0.0", "--rpcbind=0.0.0.0: not a loopback address");
+    expect_exit_2("--rpcbind=[::]:8332", "--rpcbind=[::]:8332: not a loopback address");
+    expect_exit_2("--rpcbind=192.168.1.1", "give --rpcallowip too");
+    expect_exit_2("--rpcbind=example.com", "--rpcbind=example.com: not a loopback");
 
     /* the same settings from the config file */
     char conf[] = "/tmp/btcpeerd-rpc-conf-XXXXXX";
@@ -827,6 +870,7 @@ int main(void)
         cmocka_unit_test(test_second_daemon_keeps_the_first_ones_cookie),
         cmocka_unit_test(test_cookie_tmp_symlink_not_followed),
         cmocka_unit_test(test_rpcport_0_one_port_for_both_families),
+        cmocka_unit_test(test_slow_client_cut_off_after_rpcservertimeout),
         cmocka_unit_test(test_stop_shuts_down_cleanly),
         cmocka_unit_test(test_server_0_serves_nothing),
         cmocka_unit_test(test_rpc_flags_help_bad_values_and_config_file),
