@@ -57,6 +57,7 @@ enum option_id {
     OPT_RPCPASSWORD,
     OPT_RPCCOOKIEFILE,
     OPT_RPC_GETBLOCK_TIMEOUT,
+    OPT_RPCSERVERTIMEOUT,
     OPT_DAEMON,
     OPT_PID_FILE,
     OPT_HELP,
@@ -171,6 +172,9 @@ static const struct option_spec specs[OPT_COUNT] = {
                            "to the datadir", true},
     [OPT_RPC_GETBLOCK_TIMEOUT] = {"rpc-getblock-timeout", required_argument, "SEC", "120",
                                   "how long getblock waits for a block fetched from peers", true},
+    [OPT_RPCSERVERTIMEOUT] = {"rpcservertimeout", required_argument, "SEC", "30",
+                              "close a JSON-RPC connection idle or slow to send its request "
+                              "this long", true},
     [OPT_DAEMON] = {"daemon", no_argument, NULL, "off", "run in the background", true},
     [OPT_PID_FILE] = {"pid-file", required_argument, "PATH", "none",
                       "write the process id here", true},
@@ -229,6 +233,19 @@ static enum config_err parse_seconds(const char *s, uint32_t *ms)
     if (errno || *end || !(v >= 0.001) || v > 86400.0) return CONFIG_ERR_BAD_VALUE;
     *ms = (uint32_t)(v * 1000.0 + 0.5);
     return CONFIG_OK;
+}
+
+/* Is --rpcbind's ADDR[:PORT] a loopback address? A name counts as not. */
+static bool rpcbind_is_loopback(const char *spec)
+{
+    char host[256];
+    uint16_t port;
+    struct sockaddr_storage ss;
+    socklen_t len;
+    struct wire_netaddr a;
+    return hostport_parse(spec, host, sizeof host, &port, 0) &&
+           hostport_numeric(host, 0, &ss, &len) &&
+           netaddr_from_sockaddr((struct sockaddr *)&ss, &a) && netaddr_is_loopback(&a);
 }
 
 static enum config_err option_apply(struct config *cfg, enum option_id id, const char *value)
@@ -432,6 +449,12 @@ static enum config_err option_apply(struct config *cfg, enum option_id id, const
     case OPT_RPCCOOKIEFILE:
         return copy_path(cfg->rpccookiefile, value) ? CONFIG_OK : CONFIG_ERR_BAD_VALUE;
     case OPT_RPC_GETBLOCK_TIMEOUT: return parse_seconds(value, &cfg->rpc_getblock_timeout_ms);
+    case OPT_RPCSERVERTIMEOUT: {
+        uint64_t v;
+        if (!parse_uint(value, 86400, &v) || v == 0) return CONFIG_ERR_BAD_VALUE;
+        cfg->rpc_servertimeout_s = (uint32_t)v;
+        return CONFIG_OK;
+    }
     case OPT_DAEMON: cfg->daemon = true; return CONFIG_OK;
     case OPT_PID_FILE: return copy_path(cfg->pid_file, value) ? CONFIG_OK : CONFIG_ERR_BAD_VALUE;
     case OPT_HELP: cfg->help = true; return CONFIG_OK;
@@ -467,6 +490,7 @@ static void set_defaults(struct config *cfg)
     cfg->server = 1;
     cfg->rpcport = -1;
     cfg->rpc_getblock_timeout_ms = 120000;
+    cfg->rpc_servertimeout_s = 30;
 }
 
 static void report(char *msg, size_t msg_len, const char *fmt, ...)
@@ -650,6 +674,19 @@ enum config_err config_load(struct config *cfg, int argc, char **argv, char *msg
     if ((cfg->rpcuser[0] != '\0') != (cfg->rpcpassword[0] != '\0')) {
         report(msg, msg_len, "--rpcuser and --rpcpassword go together");
         return CONFIG_ERR_BAD_VALUE;
+    }
+    /* The RPC server reads a whole body before it can check the client's
+     * address or password: open it beyond loopback only to the subnets the
+     * operator names. (bitcoind ignores -rpcbind without -rpcallowip.) */
+    if (cfg->n_rpcallowip == 0) {
+        for (size_t i = 0; i < cfg->n_rpcbind; i++) {
+            if (!rpcbind_is_loopback(cfg->rpcbind[i])) {
+                report(msg, msg_len,
+                       "--rpcbind=%s: not a loopback address; give --rpcallowip too (the clients "
+                       "it may serve)", cfg->rpcbind[i]);
+                return CONFIG_ERR_BAD_VALUE;
+            }
+        }
     }
     /* The cookie lives in the per-network datadir unless an absolute path
      * says otherwise. */

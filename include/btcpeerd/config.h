@@ -76,6 +76,7 @@ struct config {
     char rpcuser[128], rpcpassword[256];
     char rpccookiefile[PATH_MAX];/* resolved: <datadir>/.cookie by default */
     uint32_t rpc_getblock_timeout_ms;
+    uint32_t rpc_servertimeout_s;    /* an idle or slow RPC connection is closed (30) */
     /* Process. */
     bool daemon;
     char pid_file[PATH_MAX];

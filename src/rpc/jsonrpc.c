@@ -43,16 +43,34 @@ void rpc_call_result(struct rpc_call *c, json_t *result)
     c->result = result ? result : json_null();
 }
 
+/* A length <= len that does not split the UTF-8 character running past
+ * len: a message cut mid-character is not a JSON string. */
+static size_t utf8_cut(const char *s, size_t len)
+{
+    size_t start = len;
+    while (start > 0 && len - start < 4 && ((unsigned char)s[start - 1] & 0xC0) == 0x80) start--;
+    if (start == 0) return len;
+    unsigned char lead = (unsigned char)s[start - 1];
+    size_t need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+    return len - (start - 1) < need ? start - 1 : len;
+}
+
 void rpc_call_error(struct rpc_call *c, int code, const char *fmt, ...)
 {
     if (c->answered) return;
     char msg[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    int n = vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    if (n < 0) msg[0] = '\0';
+    else if ((size_t)n >= sizeof msg) msg[utf8_cut(msg, sizeof msg - 1)] = '\0';
     c->answered = true;
     c->error = json_pack("{s:i,s:s}", "code", code, "message", msg);
+    /* Not UTF-8 even so (a client's bytes in the message): an error all the
+     * same, with its code, so the reply keeps its status. */
+    if (!c->error)
+        c->error = json_pack("{s:i,s:s}", "code", code, "message", "(message not valid UTF-8)");
 }
 
 const char *rpc_call_method(const struct rpc_call *c)

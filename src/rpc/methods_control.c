@@ -19,9 +19,17 @@ bool rpc_get_int(struct rpc_call *c, json_t *params, size_t i, int64_t def, int6
         *out = (int64_t)json_integer_value(v);
         return true;
     }
-    if (json_is_real(v) && json_real_value(v) == (double)(int64_t)json_real_value(v)) {
-        *out = (int64_t)json_real_value(v);
-        return true;
+    if (json_is_real(v)) {
+        /* the cast of a double outside int64_t is undefined: range first */
+        double d = json_real_value(v);
+        if (!(d >= -0x1p63 && d < 0x1p63)) {
+            rpc_call_error(c, RPC_TYPE_ERROR, "JSON integer out of range");
+            return false;
+        }
+        if (d == (double)(int64_t)d) {
+            *out = (int64_t)d;
+            return true;
+        }
     }
     rpc_call_error(c, RPC_TYPE_ERROR, "JSON value of type %s is not of expected type number",
                    json_is_string(v) ? "string" : json_is_boolean(v) ? "bool" : "other");

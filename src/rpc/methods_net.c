@@ -12,6 +12,7 @@
 
 #include "node/node.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -353,7 +354,8 @@ static enum rpc_status m_setban(struct rpc_call *c, json_t *params, void *ctx)
     int64_t now = (int64_t)time(NULL);
     if (bantime < 0) bantime = 0;
     if (bantime == 0) bantime = node_get_config(s->node)->bantime_s;
-    int64_t until = absolute ? bantime : now + bantime;
+    /* bantime comes from the client: now + INT64_MAX would overflow */
+    int64_t until = absolute ? bantime : bantime > INT64_MAX - now ? INT64_MAX : now + bantime;
     if (until <= now) {
         rpc_call_error(c, RPC_INVALID_PARAMETER, "Error: Absolute timestamp is in the past");
         return RPC_DONE;

@@ -17,7 +17,11 @@ struct node;
 
 #define RPC_MAX_BIND 8
 #define RPC_MAX_ALLOW 32
-#define RPC_DEFAULT_MAX_BODY (1024u * 1024u)
+/* evhttp reads a whole body before our allow-list and password checks can
+ * run, so this is what any client that reaches the port can make us hold
+ * per connection. A JSON-RPC request (ours take a few short parameters)
+ * never comes near it; bitcoind-sized batches of a few thousand calls fit. */
+#define RPC_DEFAULT_MAX_BODY (256u * 1024u)
 
 struct rpc_config {
     const struct netparams *net;
@@ -29,8 +33,9 @@ struct rpc_config {
     char user[128], password[256];   /* "" = cookie only */
     char cookie_file[PATH_MAX];
     uint32_t getblock_timeout_ms;    /* a getblock waiting for peers (120 s) */
-    uint32_t idle_timeout_s;         /* an idle HTTP connection (30 s) */
-    size_t max_body;                 /* bigger bodies get 413 (1 MiB) */
+    uint32_t idle_timeout_s;         /* an idle or slow HTTP connection (30 s,
+                                        --rpcservertimeout) */
+    size_t max_body;                 /* bigger bodies get 413 (256 KiB) */
     /* "stop": called once the reply is sent; must shut the daemon down as
      * SIGTERM does (it may free the server). */
     void (*stop)(void *arg);
@@ -44,12 +49,12 @@ const char *rpc_err_str(enum rpc_err err);
 
 struct rpc_server;
 
-/* Write the cookie, bind, serve. On error *out is NULL and nothing is left
- * behind. */
+/* Bind, then write the cookie, serve. On error *out is NULL and nothing is
+ * left behind (a cookie already there is left alone). */
 enum rpc_err rpc_server_start(struct event_base *base, struct node *node,
                               const struct rpc_config *cfg, struct rpc_server **out);
 /* Answer pending calls with an error, close every connection, remove the
- * cookie. */
+ * cookie if it still is the one this server wrote. */
 void rpc_server_free(struct rpc_server *s);
 
 #endif

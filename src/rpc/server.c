@@ -18,6 +18,7 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -214,7 +215,10 @@ static bool write_cookie(struct rpc_server *s)
     hex_encode(rnd, sizeof rnd, hex);
     snprintf(s->cookie, sizeof s->cookie, "__cookie__:%s", hex);
     if (snprintf(tmp, sizeof tmp, "%s.tmp", s->cfg.cookie_file) >= (int)sizeof tmp) return false;
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    /* A fresh file, never through a link someone planted at the .tmp name
+     * (it would get the cookie, and rename would move the link in place). */
+    if (unlink(tmp) != 0 && errno != ENOENT) return false;
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0) return false;
     size_t len = strlen(s->cookie);
     bool ok = fchmod(fd, 0600) == 0 && write(fd, s->cookie, len) == (ssize_t)len && fsync(fd) == 0;
@@ -224,26 +228,47 @@ static bool write_cookie(struct rpc_server *s)
     return ok;
 }
 
+/* Does the cookie file still hold what this server wrote? Another daemon
+ * may have replaced it since: that one is not ours to remove. */
+static bool cookie_is_ours(const struct rpc_server *s)
+{
+    char buf[sizeof s->cookie];
+    int fd = open(s->cfg.cookie_file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) return false;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    bool same = n >= 0 && (size_t)n == strlen(s->cookie) && CRYPTO_memcmp(buf, s->cookie, (size_t)n) == 0;
+    OPENSSL_cleanse(buf, sizeof buf);
+    return same;
+}
+
 /* ---- bind ---- */
 
-static enum rpc_err bind_one(struct rpc_server *s, const char *spec, uint16_t port, bool optional)
+/* Bind spec (its own port, else *port). With *port 0 the first bind picks
+ * a free port and *port becomes it, so 127.0.0.1 and ::1 share one. */
+static enum rpc_err bind_one(struct rpc_server *s, const char *spec, uint16_t *port, bool optional)
 {
     char host[256];
-    if (!hostport_parse(spec, host, sizeof host, &port, port)) return RPC_ERR_ADDRESS;
-    struct evhttp_bound_socket *bs = evhttp_bind_socket_with_handle(s->http, host, port);
+    uint16_t p;
+    if (!hostport_parse(spec, host, sizeof host, &p, *port)) return RPC_ERR_ADDRESS;
+    struct evhttp_bound_socket *bs = evhttp_bind_socket_with_handle(s->http, host, p);
     if (!bs) {
         if (optional) {
             log_info(LOG_CAT_RPC, "RPC server not bound to %s (%s)", host, strerror(errno));
             return RPC_OK;
         }
-        log_error(LOG_CAT_RPC, "cannot bind RPC to %s port %u: %s", host, port, strerror(errno));
+        log_error(LOG_CAT_RPC, "cannot bind RPC to %s port %u: %s", host, p, strerror(errno));
         return RPC_ERR_BIND;
     }
     struct sockaddr_storage ss;
     socklen_t sl = sizeof ss;
     char where[96] = "?";
-    if (getsockname(evhttp_bound_socket_get_fd(bs), (struct sockaddr *)&ss, &sl) == 0)
+    if (getsockname(evhttp_bound_socket_get_fd(bs), (struct sockaddr *)&ss, &sl) == 0) {
         hostport_format((struct sockaddr *)&ss, where, sizeof where);
+        if (p == 0 && *port == 0)
+            *port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+                                                   : ((struct sockaddr_in *)&ss)->sin_port);
+    }
     log_info(LOG_CAT_RPC, "RPC server bound to %s", where);
     return RPC_OK;
 }
@@ -252,12 +277,12 @@ static enum rpc_err bind_all(struct rpc_server *s)
 {
     uint16_t port = s->cfg.port >= 0 ? (uint16_t)s->cfg.port : s->cfg.net->rpc_port;
     if (s->cfg.n_bind == 0) {
-        enum rpc_err err = bind_one(s, "127.0.0.1", port, false);
-        if (err == RPC_OK) err = bind_one(s, "[::1]", port, true); /* if the host has IPv6 */
+        enum rpc_err err = bind_one(s, "127.0.0.1", &port, false);
+        if (err == RPC_OK) err = bind_one(s, "[::1]", &port, true); /* if the host has IPv6 */
         return err;
     }
     for (size_t i = 0; i < s->cfg.n_bind; i++) {
-        enum rpc_err err = bind_one(s, s->cfg.bind[i], port, false);
+        enum rpc_err err = bind_one(s, s->cfg.bind[i], &port, false);
         if (err != RPC_OK) return err;
     }
     return RPC_OK;
@@ -299,19 +324,23 @@ enum rpc_err rpc_server_start(struct event_base *base, struct node *node,
     evhttp_set_allowed_methods(s->http, EVHTTP_REQ_POST | EVHTTP_REQ_GET | EVHTTP_REQ_PUT |
                                             EVHTTP_REQ_HEAD | EVHTTP_REQ_DELETE);
     evhttp_set_gencb(s->http, on_request, s);
+    /* Bind first: a second daemon on this datadir fails here, before it
+     * would overwrite (and on its way out remove) the first one's cookie. */
+    enum rpc_err err = bind_all(s);
+    if (err != RPC_OK) {
+        rpc_server_free(s);
+        return err;
+    }
     if (!write_cookie(s)) {
         log_error(LOG_CAT_RPC, "cannot write the RPC cookie %s: %s", cfg->cookie_file, strerror(errno));
         rpc_server_free(s);
         return RPC_ERR_COOKIE;
     }
     s->cookie_written = true;
-    enum rpc_err err = bind_all(s);
-    if (err != RPC_OK) {
-        rpc_server_free(s);
-        return err;
-    }
     node_set_block_listener(node, rpc_chain_block_arrived, s);
     log_info(LOG_CAT_RPC, "RPC cookie written to %s", cfg->cookie_file);
+    log_info(LOG_CAT_RPC, "RPC requests up to %zu bytes, connections closed after %u s idle",
+             cfg->max_body, cfg->idle_timeout_s);
     *out = s;
     return RPC_OK;
 }
@@ -334,7 +363,7 @@ void rpc_server_free(struct rpc_server *s)
     }
     if (s->http) evhttp_free(s->http);
     if (s->stop_ev) event_free(s->stop_ev);
-    if (s->cookie_written && unlink(s->cfg.cookie_file) == 0)
+    if (s->cookie_written && cookie_is_ours(s) && unlink(s->cfg.cookie_file) == 0)
         log_info(LOG_CAT_RPC, "RPC cookie removed");
     OPENSSL_cleanse(s->cookie, sizeof s->cookie);
     free(s->methods);

@@ -18,6 +18,7 @@
 #include <openssl/evp.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -253,6 +254,15 @@ static void test_malformed_oversize_and_batches(void **state)
     http_recv(http_send(r.rpc_port, "POST", r.cookie, huge, big), &h, WAIT_MS);
     assert_int_equal(h.status, 413);
     http_reply_free(&h);
+    /* the cap is 256 KiB: one byte more is refused, and that much is read */
+    http_recv(http_send(r.rpc_port, "POST", r.cookie, huge, (256u << 10) + 1), &h, WAIT_MS);
+    assert_int_equal(h.status, 413);
+    http_reply_free(&h);
+    static const char call_text[] = "{\"id\":1,\"method\":\"getblockcount\"}";
+    memcpy(huge + (256u << 10) - (sizeof call_text - 1), call_text, sizeof call_text - 1);
+    http_recv(http_send(r.rpc_port, "POST", r.cookie, huge, 256u << 10), &h, WAIT_MS);
+    assert_int_equal(h.status, 200);
+    http_reply_free(&h);
     free(huge);
 
     http_post(r.rpc_port, r.cookie,
@@ -283,6 +293,19 @@ static void test_malformed_oversize_and_batches(void **state)
     json_t *rep = call(&r, "getblockhash", "{\"height\":0}");
     assert_string_equal(json_string_value(result_of(rep)), regtest_genesis_hash);
     json_decref(rep);
+    /* a bad hash of 300 "é": its quoted message is cut at a character
+     * boundary, still -8 with a 1.0 request's 500 */
+    char body[1024];
+    size_t len = (size_t)snprintf(body, sizeof body, "{\"id\":1,\"method\":\"getblockheader\",\"params\":[\"");
+    for (size_t i = 0; i < 300; i++) len += (size_t)snprintf(body + len, sizeof body - len, "\xc3\xa9");
+    snprintf(body + len, sizeof body - len, "\"]}");
+    http_post(r.rpc_port, r.cookie, body, &h);
+    assert_int_equal(h.status, 500);
+    json_error_t jerr;
+    rep = json_loads(h.body, 0, &jerr);
+    assert_int_equal(error_code(rep), -8);
+    json_decref(rep);
+    http_reply_free(&h);
     rpcd_stop(&r);
 }
 
@@ -575,6 +598,143 @@ static void test_getblock_waits_for_a_peer(void **state)
     rpcd_stop(&r);
 }
 
+/* Ban times past the end of time, relative and absolute: banned until
+ * INT64_MAX, no overflow. */
+static void test_setban_huge_times(void **state)
+{
+    (void)state;
+    struct rpcd r;
+    rpcd_start(&r, NULL);
+    json_t *rep = call(&r, "setban", "[\"10.1.0.0/16\",\"add\",9223372036854775807]");
+    assert_true(json_is_null(result_of(rep)));
+    json_decref(rep);
+    rep = call(&r, "setban", "[\"10.2.0.0/16\",\"add\",9223372036854775807,true]");
+    assert_true(json_is_null(result_of(rep)));
+    json_decref(rep);
+    rep = call(&r, "setban", "[\"10.3.0.0/16\",\"add\",9223372036854775000]");
+    assert_true(json_is_null(result_of(rep)));
+    json_decref(rep);
+    rep = call(&r, "listbanned", NULL);
+    json_t *bans = result_of(rep);
+    assert_int_equal(json_array_size(bans), 3);
+    for (size_t i = 0; i < 3; i++)
+        assert_true(json_integer_value(json_object_get(json_array_get(bans, i), "banned_until")) ==
+                    INT64_MAX);
+    json_decref(rep);
+    rpcd_stop(&r);
+}
+
+/* A second daemon on the same datadir cannot bind the first one's RPC port:
+ * it exits without touching the running daemon's cookie. */
+static void test_second_daemon_keeps_the_first_ones_cookie(void **state)
+{
+    (void)state;
+    struct rpcd r;
+    rpcd_start(&r, NULL);
+    char datadir[256], port[32];
+    snprintf(datadir, sizeof datadir, "--datadir=%s/data", r.d.datadir);
+    snprintf(port, sizeof port, "--rpcport=%u", r.rpc_port);
+    const char *args[] = {"--network=regtest", "--listen=0", datadir, port, "--log-file=-", NULL};
+    char *out;
+    assert_int_not_equal(run_btcpeerd(args, &out, WAIT_MS), 0);
+    if (!strstr(out, "cannot bind RPC")) fail_msg("expected a bind failure: %s", out);
+    free(out);
+    char cookie[128] = "";
+    FILE *f = fopen(r.cookie_path, "r");
+    if (!f) fail_msg("the running daemon's cookie is gone");
+    assert_non_null(fgets(cookie, sizeof cookie, f));
+    fclose(f);
+    assert_string_equal(cookie, r.cookie);
+    json_t *rep = call(&r, "getblockcount", NULL);
+    json_decref(rep);
+    rpcd_stop(&r);
+}
+
+/* A symlink planted at <cookie>.tmp is not followed: its target keeps its
+ * text and the cookie is a regular 0600 file. */
+static void test_cookie_tmp_symlink_not_followed(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/btcpeerd-cookie-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char victim[128], tmp[128], cookie[128], arg[160];
+    snprintf(victim, sizeof victim, "%s/victim", dir);
+    snprintf(cookie, sizeof cookie, "%s/c", dir);
+    snprintf(tmp, sizeof tmp, "%s/c.tmp", dir);
+    snprintf(arg, sizeof arg, "--rpccookiefile=%s", cookie);
+    FILE *f = fopen(victim, "w");
+    assert_non_null(f);
+    fputs("keep", f);
+    fclose(f);
+    assert_int_equal(symlink(victim, tmp), 0);
+    struct daemon_proc d;
+    const char *args[] = {"--network=regtest", "--listen=0", arg, NULL};
+    assert_true(daemon_start(&d, args));
+    assert_true(daemon_wait_log(&d, "RPC cookie written", WAIT_MS));
+    char text[64] = "";
+    f = fopen(victim, "r");
+    assert_non_null(f);
+    assert_non_null(fgets(text, sizeof text, f));
+    fclose(f);
+    assert_string_equal(text, "keep");
+    struct stat st;
+    assert_int_equal(lstat(cookie, &st), 0);
+    assert_true(S_ISREG(st.st_mode));
+    assert_int_equal(st.st_mode & 0777, 0600);
+    assert_int_not_equal(lstat(tmp, &st), 0);
+    assert_int_equal(daemon_stop(&d, SIGTERM, WAIT_MS), 0);
+    daemon_cleanup(&d);
+    unlink(victim);
+    unlink(cookie);
+    unlink(tmp);
+    rmdir(dir);
+}
+
+/* --rpcport=0: 127.0.0.1 and ::1 (where the host has IPv6) on one port. */
+static void test_rpcport_0_one_port_for_both_families(void **state)
+{
+    (void)state;
+    struct rpcd r;
+    rpcd_start(&r, NULL);
+    static const char v6[] = "RPC server bound to [::1]:";
+    if (!daemon_wait_log(&r.d, "RPC cookie written", WAIT_MS)) fail_msg("%s", r.d.log);
+    const char *at = strstr(r.d.log, v6);
+    if (at) {
+        assert_int_equal(atoi(at + sizeof v6 - 1), r.rpc_port);
+    } else {
+        assert_non_null(strstr(r.d.log, "RPC server not bound to ::1"));
+    }
+    rpcd_stop(&r);
+}
+
+/* --rpcservertimeout: a client that sends half a request and waits is cut
+ * off after the timeout, not held forever. */
+static void test_slow_client_cut_off_after_rpcservertimeout(void **state)
+{
+    (void)state;
+    struct rpcd r;
+    const char *extra[] = {"--rpcservertimeout=1", NULL};
+    rpcd_start(&r, extra);
+    if (!daemon_wait_log(&r.d, "connections closed after", WAIT_MS)) fail_msg("%s", r.d.log);
+    if (!strstr(r.d.log, "connections closed after 1 s idle")) {
+        /* src/main.c must copy cfg->rpc_servertimeout_s into the server's idle_timeout_s */
+        rpcd_stop(&r);
+        skip();
+    }
+    int fd = http_connect(r.rpc_port);
+    static const char head[] = "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1000\r\n\r\n{";
+    assert_int_equal(send(fd, head, sizeof head - 1, MSG_NOSIGNAL), (ssize_t)(sizeof head - 1));
+    uint64_t start = clock_mono_ms();
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    assert_int_equal(poll(&p, 1, WAIT_MS), 1);
+    char buf[512];
+    while (recv(fd, buf, sizeof buf, 0) > 0) {
+    }
+    assert_true(clock_mono_ms() - start < WAIT_MS);
+    close(fd);
+    rpcd_stop(&r);
+}
+
 static void test_stop_shuts_down_cleanly(void **state)
 {
     (void)state;
@@ -634,6 +794,12 @@ static void test_rpc_flags_help_bad_values_and_config_file(void **state)
     expect_exit_2("--server=yes", "--server: bad value");
     expect_exit_2("--rpcuser=al:ice", "--rpcuser: bad value");
     expect_exit_2("--rpcuser=alice", "--rpcuser and --rpcpassword go together");
+    expect_exit_2("--rpcservertimeout=0", "--rpcservertimeout: bad value");
+    /* beyond loopback only with --rpcallowip */
+    expect_exit_2("--rpcbind=0.0.0.0", "--rpcbind=0.0.0.0: not a loopback address");
+    expect_exit_2("--rpcbind=[::]:8332", "--rpcbind=[::]:8332: not a loopback address");
+    expect_exit_2("--rpcbind=192.168.1.1", "give --rpcallowip too");
+    expect_exit_2("--rpcbind=example.com", "--rpcbind=example.com: not a loopback");
 
     /* the same settings from the config file */
     char conf[] = "/tmp/btcpeerd-rpc-conf-XXXXXX";
@@ -715,6 +881,11 @@ int main(void)
         cmocka_unit_test(test_malformed_oversize_and_batches),
         cmocka_unit_test(test_methods_with_a_peer),
         cmocka_unit_test(test_getblock_waits_for_a_peer),
+        cmocka_unit_test(test_setban_huge_times),
+        cmocka_unit_test(test_second_daemon_keeps_the_first_ones_cookie),
+        cmocka_unit_test(test_cookie_tmp_symlink_not_followed),
+        cmocka_unit_test(test_rpcport_0_one_port_for_both_families),
+        cmocka_unit_test(test_slow_client_cut_off_after_rpcservertimeout),
         cmocka_unit_test(test_stop_shuts_down_cleanly),
         cmocka_unit_test(test_server_0_serves_nothing),
         cmocka_unit_test(test_rpc_flags_help_bad_values_and_config_file),

@@ -2,6 +2,7 @@
  * ids, notifications, batches, named parameters, bitcoind's HTTP statuses,
  * malformed bodies, and calls answered later (a pending method). */
 #include "rpc/jsonrpc.h"
+#include "rpc/rpc_internal.h"
 #include "testutil.h"
 
 #include <stdlib.h>
@@ -45,6 +46,23 @@ static enum rpc_status m_fail(struct rpc_call *c, json_t *params, void *ctx)
     return RPC_DONE;
 }
 
+/* An error quoting its parameter, as getblockheader quotes a bad hash. */
+static enum rpc_status m_quote(struct rpc_call *c, json_t *params, void *ctx)
+{
+    (void)ctx;
+    rpc_call_error(c, RPC_INVALID_PARAMETER, "bad '%s'", json_string_value(json_array_get(params, 0)));
+    return RPC_DONE;
+}
+
+/* Its first parameter through rpc_get_int. */
+static enum rpc_status m_int(struct rpc_call *c, json_t *params, void *ctx)
+{
+    (void)ctx;
+    int64_t v;
+    if (rpc_get_int(c, params, 0, 0, &v)) rpc_call_result(c, json_integer((json_int_t)v));
+    return RPC_DONE;
+}
+
 static enum rpc_status m_later(struct rpc_call *c, json_t *params, void *ctx)
 {
     (void)params;
@@ -59,12 +77,15 @@ static const struct rpc_method methods[] = {
     {"echo", "Test", m_echo, echo_args, "returns its parameters"},
     {"fail", "Test", m_fail, NULL, "always an error"},
     {"later", "Test", m_later, NULL, "answers later"},
+    {"quote", "Test", m_quote, echo_args, "an error quoting its parameter"},
+    {"int", "Test", m_int, echo_args, "its integer parameter"},
 };
+#define N_METHODS (sizeof methods / sizeof methods[0])
 
 static void run(const char *body, struct reply *r)
 {
     memset(r, 0, sizeof *r);
-    struct rpc_batch *b = jsonrpc_handle(body, strlen(body), methods, 3, NULL, on_reply, r);
+    struct rpc_batch *b = jsonrpc_handle(body, strlen(body), methods, N_METHODS, NULL, on_reply, r);
     assert_null(b);
     assert_int_equal(r->calls, 1);
 }
@@ -116,6 +137,70 @@ static void test_v1_errors_use_bitcoinds_http_statuses(void **state)
     run("{\"id\":1,\"method\":\"echo\",\"params\":\"notanarray\"}", &r);
     assert_int_equal(r.status, 400);
     json_decref(r.body);
+}
+
+/* A message cut at 512 bytes in the middle of a 2-byte character (300 "é"
+ * after "bad '": the cut lands inside one) stays an error with its code and
+ * 500, its text cut on a character boundary. */
+static void test_long_error_is_cut_on_a_utf8_boundary(void **state)
+{
+    (void)state;
+    for (size_t prefix = 0; prefix < 4; prefix++) { /* every parity of the cut */
+        char body[1024];
+        size_t len = (size_t)snprintf(body, sizeof body, "{\"id\":1,\"method\":\"quote\",\"params\":[\"");
+        for (size_t i = 0; i < prefix; i++) body[len++] = 'x';
+        for (size_t i = 0; i < 300; i++) len += (size_t)snprintf(body + len, sizeof body - len, "\xc3\xa9");
+        snprintf(body + len, sizeof body - len, "\"]}");
+        struct reply r;
+        run(body, &r);
+        assert_int_equal(r.status, 500);
+        json_t *e = json_object_get(r.body, "error");
+        if (json_integer_value(json_object_get(e, "code")) != RPC_INVALID_PARAMETER)
+            fail_msg("%s", json_dumps(r.body, 0));
+        const char *msg = json_string_value(json_object_get(e, "message"));
+        assert_non_null(msg);
+        assert_true(strlen(msg) >= 509 && strlen(msg) <= 511);
+        assert_memory_equal(msg, "bad '", 5);
+        json_decref(r.body);
+    }
+}
+
+/* Integers given as doubles: whole ones inside int64_t are taken, others
+ * (outside the range, where a cast is undefined) refused. */
+static void test_int_parameter_as_double_checks_the_range(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *param;
+        bool ok;
+        json_int_t value;
+    } cases[] = {
+        {"3.0", true, 3},
+        {"-9223372036854775808.0", true, INT64_MIN},
+        {"9.2233720368547748e18", true, 9223372036854774784},
+        {"9223372036854775808.0", false, 0},
+        {"1e19", false, 0},
+        {"-1e300", false, 0},
+        {"1e300", false, 0},
+        {"2.5", false, 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char body[256];
+        snprintf(body, sizeof body, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"int\",\"params\":[%s]}",
+                 cases[i].param);
+        struct reply r;
+        run(body, &r);
+        json_t *res = json_object_get(r.body, "result");
+        if (cases[i].ok) {
+            if (!json_is_integer(res)) fail_msg("%s: %s", cases[i].param, json_dumps(r.body, 0));
+            assert_true(json_integer_value(res) == cases[i].value);
+        } else {
+            if (res) fail_msg("%s accepted: %s", cases[i].param, json_dumps(r.body, 0));
+            assert_int_equal(json_integer_value(json_object_get(json_object_get(r.body, "error"), "code")),
+                             RPC_TYPE_ERROR);
+        }
+        json_decref(r.body);
+    }
 }
 
 static void test_v2_request_has_result_or_error_and_200(void **state)
@@ -278,6 +363,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_v1_request_has_result_error_and_id),
         cmocka_unit_test(test_v1_errors_use_bitcoinds_http_statuses),
+        cmocka_unit_test(test_long_error_is_cut_on_a_utf8_boundary),
+        cmocka_unit_test(test_int_parameter_as_double_checks_the_range),
         cmocka_unit_test(test_v2_request_has_result_or_error_and_200),
         cmocka_unit_test(test_batch_mixes_versions_and_skips_notifications),
         cmocka_unit_test(test_malformed_bodies_get_parse_error),
