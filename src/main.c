@@ -100,6 +100,7 @@ static void rpc_config_from(struct rpc_config *rc, const struct config *cfg, str
     snprintf(rc->password, sizeof rc->password, "%s", cfg->rpcpassword);
     snprintf(rc->cookie_file, sizeof rc->cookie_file, "%s", cfg->rpccookiefile);
     rc->getblock_timeout_ms = cfg->rpc_getblock_timeout_ms;
+    rc->idle_timeout_s = cfg->rpc_servertimeout_s;
     rc->stop = on_rpc_stop;
     rc->stop_arg = d;
 }

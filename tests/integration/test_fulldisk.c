@@ -266,7 +266,7 @@ static void test_full_disk(void **state)
     snprintf(datadir, sizeof datadir, "--datadir=%s", k.data);
     snprintf(connect, sizeof connect, "--connect=127.0.0.1:%u", feeder_port);
     snprintf(fetch, sizeof fetch, "--fetch-block=%s", hex);
-    const char *args[] = {BTCPEERD_BIN, "--network=regtest", datadir, "--log-file=-",
+    const char *args[] = {BTCPEERD_BIN, "--network=regtest", datadir, "--log-file=-", "--rpcport=0",
                           "--log-level=debug", "--bind=127.0.0.1", "--port=0", "--listen=1",
                           connect, "--v2transport=0", "--max-msg-rate=0", "--bantime=100000",
                           "--test-save-interval=0.05", "--block-timeout=0.3", fetch, NULL};
