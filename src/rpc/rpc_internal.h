@@ -26,6 +26,7 @@ struct rpc_server {
     size_t n_methods;
     struct rpc_http_req *requests;   /* replies still to send */
     struct getblock_wait *waits;     /* getblock calls waiting for a block */
+    struct auth_delay *delays;       /* 401s held back (RPC_AUTH_FAIL_DELAY_MS) */
     bool stop_requested;
     struct event *stop_ev;
 };

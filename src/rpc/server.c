@@ -154,6 +154,65 @@ static bool authorized(const struct rpc_server *s, struct evhttp_request *req)
     return rpc_auth_ok(auth, s->cookie, s->cfg.user, s->cfg.password);
 }
 
+/* A wrong password is answered after a pause, as bitcoind does (it sleeps
+ * 250 ms): guessing runs at four tries a second per connection, not at the
+ * speed of the loop. The loop never waits: the reply is held on a timer,
+ * like a getblock reply that comes later. */
+#define RPC_AUTH_FAIL_DELAY_MS 250
+
+struct auth_delay {
+    struct rpc_server *srv;
+    struct evhttp_request *req;
+    struct event *timer;
+    struct auth_delay *next;
+};
+
+static void auth_delay_unlink(struct auth_delay *d)
+{
+    for (struct auth_delay **pp = &d->srv->delays; *pp; pp = &(*pp)->next) {
+        if (*pp == d) {
+            *pp = d->next;
+            break;
+        }
+    }
+    event_free(d->timer);
+    free(d);
+}
+
+static void send_401(struct evhttp_request *req)
+{
+    /* evhttp_send_error would drop the header */
+    evhttp_add_header(evhttp_request_get_output_headers(req), "WWW-Authenticate",
+                      "Basic realm=\"jsonrpc\"");
+    evhttp_send_reply(req, 401, "Unauthorized", NULL);
+}
+
+static void on_auth_delay(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct auth_delay *d = arg;
+    send_401(d->req);
+    auth_delay_unlink(d);
+}
+
+static void reply_401_later(struct rpc_server *s, struct evhttp_request *req)
+{
+    struct auth_delay *d = calloc(1, sizeof *d);
+    if (d) d->timer = evtimer_new(s->base, on_auth_delay, d);
+    if (!d || !d->timer) {
+        free(d);
+        send_401(req);
+        return;
+    }
+    d->srv = s;
+    d->req = req;
+    d->next = s->delays;
+    s->delays = d;
+    struct timeval tv = {0, RPC_AUTH_FAIL_DELAY_MS * 1000};
+    evtimer_add(d->timer, &tv);
+}
+
 static void on_request(struct evhttp_request *req, void *arg)
 {
     struct rpc_server *s = arg;
@@ -169,10 +228,7 @@ static void on_request(struct evhttp_request *req, void *arg)
     }
     if (!authorized(s, req)) {
         log_warn(LOG_CAT_RPC, "RPC client %s: incorrect password", who);
-        /* evhttp_send_error would drop the header */
-        evhttp_add_header(evhttp_request_get_output_headers(req), "WWW-Authenticate",
-                          "Basic realm=\"jsonrpc\"");
-        evhttp_send_reply(req, 401, "Unauthorized", NULL);
+        reply_401_later(s, req);
         return;
     }
     struct evbuffer *in = evhttp_request_get_input_buffer(req);
@@ -350,6 +406,10 @@ void rpc_server_free(struct rpc_server *s)
     if (!s) return;
     if (s->node) node_set_block_listener(s->node, NULL, NULL);
     rpc_chain_fail_waits(s, "Shutting down");
+    while (s->delays) { /* owed a 401: send it now */
+        send_401(s->delays->req);
+        auth_delay_unlink(s->delays);
+    }
     /* Replies still owed (none once the waits are answered, but be sure). */
     while (s->requests) {
         struct rpc_http_req *r = s->requests;

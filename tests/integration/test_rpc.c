@@ -222,8 +222,17 @@ static void test_cookie_and_password_auth(void **state)
         assert_non_null(strstr(h.head, "WWW-Authenticate: Basic realm=\"jsonrpc\""));
         http_reply_free(&h);
     }
+    /* a wrong password is answered no sooner than 250 ms later (a lower
+     * bound, as bitcoind's pause: the loop goes on meanwhile) */
+    uint64_t t0 = clock_mono_ms();
     http_post(r.rpc_port, NULL, body, &h);
     assert_int_equal(h.status, 401);
+    assert_true(clock_mono_ms() - t0 >= 250);
+    http_reply_free(&h);
+    /* a guesser that hangs up during the pause leaves nothing behind */
+    for (int i = 0; i < 5; i++) close(http_send(r.rpc_port, "POST", "bob:guess", body, strlen(body)));
+    http_post(r.rpc_port, r.cookie, body, &h);
+    assert_int_equal(h.status, 200);
     http_reply_free(&h);
     http_recv(http_send(r.rpc_port, "GET", r.cookie, "", 0), &h, WAIT_MS);
     assert_int_equal(h.status, 405);
