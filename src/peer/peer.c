@@ -412,8 +412,6 @@ static void peer_check_output(struct peer *p)
     }
 }
 
-/* Add bytes to a command's row; a full table puts the rest in "*other*"
- * (its last row is kept for it). */
 bool peer_send(struct peer *p, const struct wire_msg *msg)
 {
     if (p->state == PEER_DEAD || !p->bev) return false;
