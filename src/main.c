@@ -62,16 +62,19 @@ static void shut_down(struct daemon_state *d, const char *why)
 {
     if (d->stopping) return;
     log_info(LOG_CAT_NODE, "%s, shutting down", why);
-    rpc_server_free(d->rpc);
-    d->rpc = NULL;
+    /* Waiting RPC calls are answered now; the server is freed after the
+     * loop, which first gets a moment to send those answers. */
+    bool replies = rpc_server_close(d->rpc);
     listener_free(d->listener);
     d->listener = NULL;
     node_shutdown(d->node);
     d->stopping = true;
     /* Let DNS seed queries in flight finish (a second at most): cancelled
      * ones are not freed until the loop runs them. */
-    static const struct timeval grace = {1, 0};
-    event_base_loopexit(d->base, dnsseed_in_flight(d->dnsseed) ? &grace : NULL);
+    static const struct timeval dns_grace = {1, 0}, rpc_grace = {0, 200000};
+    event_base_loopexit(d->base, dnsseed_in_flight(d->dnsseed) ? &dns_grace
+                                 : replies                      ? &rpc_grace
+                                                                : NULL);
 }
 
 static void on_stop_signal(evutil_socket_t sig, short events, void *arg)

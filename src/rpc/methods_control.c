@@ -180,6 +180,7 @@ static enum rpc_status m_stop(struct rpc_call *c, json_t *params, void *ctx)
     struct rpc_server *s = ctx;
     log_info(LOG_CAT_RPC, "stop requested over RPC");
     s->stop_requested = true;
+    rpc_server_arm_stop(s); /* even if this reply waits for a batch's getblock */
     rpc_call_result(c, json_string("btcpeerd stopping"));
     return RPC_DONE;
 }

@@ -53,6 +53,11 @@ struct rpc_server;
  * left behind (a cookie already there is left alone). */
 enum rpc_err rpc_server_start(struct event_base *base, struct node *node,
                               const struct rpc_config *cfg, struct rpc_server **out);
+/* Shutting down: calls still waiting (getblock) get "Shutting down", held
+ * 401s go out, new requests get 503. The server stays until
+ * rpc_server_free so the loop can still send those replies; true if any
+ * reply was sent (the caller gives the loop a moment). */
+bool rpc_server_close(struct rpc_server *s);
 /* Answer pending calls with an error, close every connection, remove the
  * cookie if it still is the one this server wrote. */
 void rpc_server_free(struct rpc_server *s);

@@ -28,6 +28,8 @@ struct rpc_server {
     struct getblock_wait *waits;     /* getblock calls waiting for a block */
     struct auth_delay *delays;       /* 401s held back (RPC_AUTH_FAIL_DELAY_MS) */
     bool stop_requested;
+    bool closing;                    /* rpc_server_close: new requests get 503 */
+    unsigned replies_sent;           /* counts replies (close reports if any went) */
     struct event *stop_ev;
 };
 
@@ -36,6 +38,10 @@ struct rpc_server {
 bool rpc_client_allowed(const struct rpc_config *cfg, const struct sockaddr *sa);
 bool rpc_auth_ok(const char *authorization, const char *cookie, const char *user,
                  const char *password);
+
+/* server.c: shut down within 2 s, whatever else the stop's batch waits for
+ * (the reply, once out, shuts down at once). */
+void rpc_server_arm_stop(struct rpc_server *s);
 
 /* Method tables, one per file. */
 extern const struct rpc_method rpc_methods_net[];

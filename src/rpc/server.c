@@ -80,7 +80,13 @@ static void on_stop_event(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     struct rpc_server *s = arg;
-    if (s->cfg.stop) s->cfg.stop(s->cfg.stop_arg); /* may free s */
+    if (s->cfg.stop) s->cfg.stop(s->cfg.stop_arg); /* closes s; freed after the loop */
+}
+
+void rpc_server_arm_stop(struct rpc_server *s)
+{
+    static const struct timeval fallback = {2, 0};
+    if (!evtimer_pending(s->stop_ev, NULL)) evtimer_add(s->stop_ev, &fallback);
 }
 
 static void send_reply(struct rpc_server *s, struct evhttp_request *req, int status,
@@ -91,13 +97,13 @@ static void send_reply(struct rpc_server *s, struct evhttp_request *req, int sta
         evhttp_add_header(h, "Content-Type", "application/json");
         evbuffer_add(evhttp_request_get_output_buffer(req), body, strlen(body));
     }
-    if (s->stop_requested && !evtimer_pending(s->stop_ev, NULL)) {
+    if (s->stop_requested) {
         /* stop: shut down once this reply is out (or in 2 s at most). */
-        static const struct timeval fallback = {2, 0};
-        evtimer_add(s->stop_ev, &fallback);
+        rpc_server_arm_stop(s);
         evhttp_request_set_on_complete_cb(req, on_stop_sent, s);
     }
     evhttp_send_reply(req, status, reason, NULL);
+    s->replies_sent++;
 }
 
 static const char *status_reason(int status)
@@ -216,6 +222,10 @@ static void reply_401_later(struct rpc_server *s, struct evhttp_request *req)
 static void on_request(struct evhttp_request *req, void *arg)
 {
     struct rpc_server *s = arg;
+    if (s->closing) {
+        evhttp_send_error(req, 503, "Shutting down");
+        return;
+    }
     char who[64];
     if (!client_allowed(s, req, who, sizeof who)) {
         log_warn(LOG_CAT_RPC, "refused RPC client %s: not in --rpcallowip", who);
@@ -401,15 +411,25 @@ enum rpc_err rpc_server_start(struct event_base *base, struct node *node,
     return RPC_OK;
 }
 
-void rpc_server_free(struct rpc_server *s)
+bool rpc_server_close(struct rpc_server *s)
 {
-    if (!s) return;
-    if (s->node) node_set_block_listener(s->node, NULL, NULL);
+    if (!s || s->closing) return false;
+    s->closing = true;
+    unsigned before = s->replies_sent;
     rpc_chain_fail_waits(s, "Shutting down");
+    bool sent = s->replies_sent != before || s->delays;
     while (s->delays) { /* owed a 401: send it now */
         send_401(s->delays->req);
         auth_delay_unlink(s->delays);
     }
+    return sent;
+}
+
+void rpc_server_free(struct rpc_server *s)
+{
+    if (!s) return;
+    rpc_server_close(s);
+    if (s->node) node_set_block_listener(s->node, NULL, NULL);
     /* Replies still owed (none once the waits are answered, but be sure). */
     while (s->requests) {
         struct rpc_http_req *r = s->requests;

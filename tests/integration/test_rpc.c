@@ -836,6 +836,56 @@ static void test_rpc_flags_help_bad_values_and_config_file(void **state)
     unlink(conf);
 }
 
+/* Shutting down answers whoever waits: a getblock waiting for a peer gets
+ * "Shutting down" (not a closed connection), and a stop batched with such a
+ * getblock stops the daemon at once rather than after the getblock's
+ * timeout. */
+static void test_shutdown_answers_waiting_calls(void **state)
+{
+    (void)state;
+    const char *extra[] = {"--rpc-getblock-timeout=600", NULL};
+    char body[384];
+    struct http_reply h;
+
+    /* SIGTERM while a getblock waits */
+    struct rpcd r;
+    rpcd_start(&r, extra);
+    struct sp s;
+    assert_true(sp_connect(&s, daemon_port(&r.d, WAIT_MS), regtest_magic()));
+    assert_true(sp_handshake(&s, true, NULL, WAIT_MS));
+    snprintf(body, sizeof body, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"getblock\",\"params\":[\"%s\",0]}",
+             regtest_genesis_hash);
+    int fd = http_send(r.rpc_port, "POST", r.cookie, body, strlen(body));
+    assert_true(sp_expect(&s, WIRE_GETDATA, NULL, WAIT_MS));
+    kill(r.d.pid, SIGTERM);
+    http_recv(fd, &h, WAIT_MS);
+    assert_int_equal(h.status, 200);
+    assert_non_null(strstr(h.body, "Shutting down"));
+    http_reply_free(&h);
+    sp_close(&s);
+    assert_int_equal(daemon_stop(&r.d, 0, WAIT_MS), 0);
+    daemon_cleanup(&r.d);
+
+    /* [getblock (waits), stop] in one batch */
+    rpcd_start(&r, extra);
+    assert_true(sp_connect(&s, daemon_port(&r.d, WAIT_MS), regtest_magic()));
+    assert_true(sp_handshake(&s, true, NULL, WAIT_MS));
+    snprintf(body, sizeof body,
+             "[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"getblock\",\"params\":[\"%s\",0]},"
+             "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"stop\",\"params\":[]}]",
+             regtest_genesis_hash);
+    fd = http_send(r.rpc_port, "POST", r.cookie, body, strlen(body));
+    http_recv(fd, &h, WAIT_MS);
+    assert_int_equal(h.status, 200);
+    assert_non_null(strstr(h.body, "Shutting down"));
+    assert_non_null(strstr(h.body, "btcpeerd stopping"));
+    http_reply_free(&h);
+    sp_close(&s);
+    assert_true(daemon_wait_log(&r.d, "shutdown complete", WAIT_MS));
+    assert_int_equal(daemon_stop(&r.d, 0, WAIT_MS), 0);
+    daemon_cleanup(&r.d);
+}
+
 /* The real btcpeerd-cli against the real daemon: it finds the cookie in
  * the regtest directory of -datadir, as an operator's would. */
 static void test_btcpeerd_cli_end_to_end(void **state)
@@ -900,6 +950,7 @@ int main(void)
         cmocka_unit_test(test_server_0_serves_nothing),
         cmocka_unit_test(test_rpc_flags_help_bad_values_and_config_file),
         cmocka_unit_test(test_btcpeerd_cli_end_to_end),
+        cmocka_unit_test(test_shutdown_answers_waiting_calls),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
