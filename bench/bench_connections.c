@@ -7,6 +7,8 @@
  *   bench_connections [--daemon PATH] [--connections N] [--idle SEC] [--batch B]
  *
  * Loopback only. The client is libevent with our own codec. */
+#include "benchutil.h"
+
 #include <btcpeerd/clock.h>
 #include <btcpeerd/netparams.h>
 #include <btcpeerd/transport.h>
@@ -126,51 +128,6 @@ static void start_more(struct bench *b)
     }
 }
 
-/* The daemon's CPU time in ns (scheduler accounting, not 10 ms ticks). */
-static uint64_t proc_cpu_ns(pid_t pid)
-{
-    char path[64];
-    snprintf(path, sizeof path, "/proc/%d/schedstat", (int)pid);
-    FILE *f = fopen(path, "r");
-    unsigned long long ns = 0;
-    if (f) {
-        if (fscanf(f, "%llu", &ns) != 1) ns = 0;
-        fclose(f);
-    }
-    return ns;
-}
-
-static uint64_t proc_rss_kib(pid_t pid)
-{
-    char path[64], line[256];
-    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-    FILE *f = fopen(path, "r");
-    unsigned long long kib = 0;
-    while (f && fgets(line, sizeof line, f))
-        if (sscanf(line, "VmRSS: %llu kB", &kib) == 1) break;
-    if (f) fclose(f);
-    return kib;
-}
-
-static uint16_t free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = {.sin_family = AF_INET};
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof sa;
-    bind(fd, (struct sockaddr *)&sa, sizeof sa);
-    getsockname(fd, (struct sockaddr *)&sa, &len);
-    close(fd);
-    return ntohs(sa.sin_port);
-}
-
-static void sleep_ms(unsigned ms)
-{
-    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0) {
-    }
-}
-
 int main(int argc, char **argv)
 {
     const char *daemon_path = "./btcpeerd";
@@ -192,7 +149,7 @@ int main(int argc, char **argv)
         return 1;
     }
 
-    uint16_t port = free_port();
+    uint16_t port = bench_free_port();
     char port_arg[32], maxconn[48], datadir[] = "/tmp/btcpeerd-bench-XXXXXX";
     if (!mkdtemp(datadir)) return 1;
     char datadir_arg[64];
@@ -241,21 +198,21 @@ int main(int argc, char **argv)
             kill(pid, SIGKILL);
             return 1;
         }
-        sleep_ms(20);
+        bench_sleep_ms(20);
     }
-    sleep_ms(200); /* let the probe connection's EOF be handled */
+    bench_sleep_ms(200); /* let the probe connection's EOF be handled */
 
-    uint64_t cpu0 = proc_cpu_ns(pid), rss0 = proc_rss_kib(pid);
+    uint64_t cpu0 = bench_proc_cpu_ns(pid), rss0 = bench_proc_rss_kib(pid);
     uint64_t t0 = clock_mono_us();
     start_more(&b);
     event_base_dispatch(b.base);
     uint64_t t1 = clock_mono_us();
-    sleep_ms(500); /* let the daemon finish its side of the last handshakes */
-    uint64_t cpu1 = proc_cpu_ns(pid), rss1 = proc_rss_kib(pid);
+    bench_sleep_ms(500); /* let the daemon finish its side of the last handshakes */
+    uint64_t cpu1 = bench_proc_cpu_ns(pid), rss1 = bench_proc_rss_kib(pid);
 
     /* Idle: connections held, nothing sent. */
-    sleep_ms(idle_s * 1000u);
-    uint64_t cpu2 = proc_cpu_ns(pid);
+    bench_sleep_ms(idle_s * 1000u);
+    uint64_t cpu2 = bench_proc_cpu_ns(pid);
 
     printf("connections            %zu (%zu handshakes done, %zu failed) in %.2f s\n", n, b.done,
            b.failed, (double)(t1 - t0) / 1e6);

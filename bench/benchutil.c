@@ -3,8 +3,12 @@
 
 #include <btcpeerd/clock.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdio.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 double bench_run(void (*fn)(void *), void *arg, unsigned min_ms)
 {
@@ -43,4 +47,50 @@ void bench_report_mbps(const char *name, size_t bytes_per_op, double secs_per_op
 {
     printf("%-40s %9.1f MB/s  (%10.0f ns/op, %zu bytes/op)\n", name,
            (double)bytes_per_op / secs_per_op / 1e6, secs_per_op * 1e9, bytes_per_op);
+}
+
+uint64_t bench_proc_cpu_ns(pid_t pid)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/schedstat", (int)pid);
+    FILE *f = fopen(path, "r");
+    unsigned long long ns = 0;
+    if (f) {
+        if (fscanf(f, "%llu", &ns) != 1) ns = 0;
+        fclose(f);
+    }
+    return ns;
+}
+
+uint64_t bench_proc_rss_kib(pid_t pid)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    FILE *f = fopen(path, "r");
+    unsigned long long kib = 0;
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "VmRSS: %llu kB", &kib) == 1) break;
+    if (f) fclose(f);
+    return kib;
+}
+
+uint16_t bench_free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET};
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof sa;
+    if (fd < 0) return 0;
+    if (bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0 ||
+        getsockname(fd, (struct sockaddr *)&sa, &len) != 0)
+        sa.sin_port = 0;
+    close(fd);
+    return ntohs(sa.sin_port);
+}
+
+void bench_sleep_ms(unsigned ms)
+{
+    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0) {
+    }
 }

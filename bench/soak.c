@@ -19,6 +19,8 @@
  *        [--no-rss-check] [--keep]
  *
  * Loopback only. Defaults: 600 s, 1,000 peers, a sample every 5 s. */
+#include "benchutil.h"
+
 #include <btcpeerd/buf.h>
 #include <btcpeerd/clock.h>
 #include <btcpeerd/netparams.h>
@@ -347,31 +349,6 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 
 /* ---- the daemon, from /proc ---- */
 
-static unsigned long long proc_rss_kib(pid_t pid)
-{
-    char path[64], line[256];
-    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-    FILE *f = fopen(path, "r");
-    unsigned long long kib = 0;
-    while (f && fgets(line, sizeof line, f))
-        if (sscanf(line, "VmRSS: %llu kB", &kib) == 1) break;
-    if (f) fclose(f);
-    return kib;
-}
-
-static unsigned long long proc_cpu_ns(pid_t pid)
-{
-    char path[64];
-    snprintf(path, sizeof path, "/proc/%d/schedstat", (int)pid);
-    FILE *f = fopen(path, "r");
-    unsigned long long ns = 0;
-    if (f) {
-        if (fscanf(f, "%llu", &ns) != 1) ns = 0;
-        fclose(f);
-    }
-    return ns;
-}
-
 static void on_sample(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
@@ -387,7 +364,7 @@ static void on_sample(evutil_socket_t fd, short what, void *arg)
     if (s->n_samples < MAX_SAMPLES) {
         struct sample *sm = &s->samples[s->n_samples++];
         sm->t = (double)(clock_mono_ms() - s->t0_ms) / 1000.0;
-        sm->rss_kib = proc_rss_kib(s->pid);
+        sm->rss_kib = bench_proc_rss_kib(s->pid);
         sm->open = s->open_now;
         printf("t=%6.1f s  rss=%7llu KiB  open=%zu  opened=%zu\n", sm->t, sm->rss_kib, sm->open,
                s->n_opened);
@@ -521,25 +498,6 @@ static double slope_kib_per_min(const struct sample *s, size_t n, double from, d
     return k >= 2 && den != 0 ? ((double)k * sxy - sx * sy) / den : 0;
 }
 
-static uint16_t free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = {.sin_family = AF_INET};
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof sa;
-    bind(fd, (struct sockaddr *)&sa, sizeof sa);
-    getsockname(fd, (struct sockaddr *)&sa, &len);
-    close(fd);
-    return ntohs(sa.sin_port);
-}
-
-static void sleep_ms(unsigned ms)
-{
-    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0) {
-    }
-}
-
 static void make_material(struct soak *s)
 {
     const struct netparams *np = netparams_get(NET_REGTEST);
@@ -607,7 +565,7 @@ int main(int argc, char **argv)
     char datadir[] = "/tmp/btcpeerd-soak-XXXXXX";
     if (!mkdtemp(datadir)) return 1;
     char datadir_arg[64], log_path[64], port_arg[32], maxconn[48];
-    uint16_t port = free_port();
+    uint16_t port = bench_free_port();
     snprintf(datadir_arg, sizeof datadir_arg, "--datadir=%s", datadir);
     snprintf(log_path, sizeof log_path, "%s/output.log", datadir);
     snprintf(port_arg, sizeof port_arg, "--port=%u", port);
@@ -646,7 +604,7 @@ int main(int argc, char **argv)
             kill(pid, SIGKILL);
             return 1;
         }
-        sleep_ms(20);
+        bench_sleep_ms(20);
     }
 
     s->base = event_base_new();
@@ -665,10 +623,10 @@ int main(int argc, char **argv)
     struct timeval dur = {.tv_sec = seconds};
     evtimer_add(end, &dur);
     s->t0_ms = clock_mono_ms();
-    unsigned long long cpu0 = proc_cpu_ns(pid);
+    unsigned long long cpu0 = bench_proc_cpu_ns(pid);
     event_base_dispatch(s->base);
     double ran_s = (double)(clock_mono_ms() - s->t0_ms) / 1000.0;
-    unsigned long long cpu1 = proc_cpu_ns(pid);
+    unsigned long long cpu1 = bench_proc_cpu_ns(pid);
 
     /* The end: close every peer, let the daemon log their disconnects, stop it. */
     s->stopping = true;
@@ -688,7 +646,7 @@ int main(int argc, char **argv)
             free(probe.seen);
             free(probe.state);
             if (settled || clock_mono_ms() > deadline) break;
-            sleep_ms(500);
+            bench_sleep_ms(500);
         }
         kill(pid, SIGTERM);
         waitpid(pid, &status, 0);
