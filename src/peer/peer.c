@@ -294,6 +294,7 @@ void peer_table_set_best_height(struct peer_table *t, int32_t height)
 
 static void log_disconnect(const struct peer *p, enum peer_state state)
 {
+    if (!log_enabled(LOG_INFO, LOG_CAT_PEER)) return; /* as log_handshake */
     uint64_t now = clock_mono_us();
     double secs = p->connected_us ? (double)(now - p->connected_us) / 1e6 : 0.0;
     char secs_str[32];
