@@ -186,19 +186,10 @@ int main(int argc, char **argv)
     size_t vl;
     send_frame(&b, "verack", NULL, b.verack_frame, &vl);
 
-    /* Wait until the daemon accepts connections (bounded). */
-    uint64_t deadline = clock_mono_ms() + 10000;
-    for (;;) {
-        int fd = socket(AF_INET, SOCK_STREAM, 0);
-        int ok = connect(fd, (struct sockaddr *)&b.addr, sizeof b.addr) == 0;
-        close(fd);
-        if (ok) break;
-        if (clock_mono_ms() > deadline) {
-            fprintf(stderr, "daemon did not start\n");
-            kill(pid, SIGKILL);
-            return 1;
-        }
-        bench_sleep_ms(20);
+    if (!bench_wait_listening(&b.addr, 10000)) {
+        fprintf(stderr, "daemon did not start\n");
+        kill(pid, SIGKILL);
+        return 1;
     }
     bench_sleep_ms(200); /* let the probe connection's EOF be handled */
 

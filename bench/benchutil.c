@@ -94,3 +94,16 @@ void bench_sleep_ms(unsigned ms)
     while (nanosleep(&ts, &ts) != 0) {
     }
 }
+
+bool bench_wait_listening(const struct sockaddr_in *addr, unsigned timeout_ms)
+{
+    uint64_t deadline = clock_mono_ms() + timeout_ms;
+    for (;;) {
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        bool ok = fd >= 0 && connect(fd, (const struct sockaddr *)addr, sizeof *addr) == 0;
+        if (fd >= 0) close(fd);
+        if (ok) return true;
+        if (clock_mono_ms() > deadline) return false;
+        bench_sleep_ms(20);
+    }
+}

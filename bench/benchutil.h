@@ -2,6 +2,7 @@
 #ifndef BTCPEERD_BENCHUTIL_H
 #define BTCPEERD_BENCHUTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -23,5 +24,9 @@ uint64_t bench_proc_rss_kib(pid_t pid);
 /* A loopback TCP port free right now (bind to 0, read it back). */
 uint16_t bench_free_port(void);
 void bench_sleep_ms(unsigned ms);
+/* Poll until something accepts TCP connections at addr, at most timeout_ms;
+ * false if nothing did. */
+struct sockaddr_in;
+bool bench_wait_listening(const struct sockaddr_in *addr, unsigned timeout_ms);
 
 #endif

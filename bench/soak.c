@@ -592,19 +592,10 @@ int main(int argc, char **argv)
     printf("soak: %zu peers, %u s, daemon %s (pid %d), seed %llu, log %s\n", peers, seconds,
            daemon_path, (int)pid, (unsigned long long)seed, log_path);
 
-    /* Wait until the daemon accepts connections (bounded). */
-    uint64_t deadline = clock_mono_ms() + 20000;
-    for (;;) {
-        int fd = socket(AF_INET, SOCK_STREAM, 0);
-        int ok = connect(fd, (struct sockaddr *)&s->daemon, sizeof s->daemon) == 0;
-        close(fd);
-        if (ok) break;
-        if (clock_mono_ms() > deadline) {
-            fprintf(stderr, "daemon did not start\n");
-            kill(pid, SIGKILL);
-            return 1;
-        }
-        bench_sleep_ms(20);
+    if (!bench_wait_listening(&s->daemon, 20000)) {
+        fprintf(stderr, "daemon did not start\n");
+        kill(pid, SIGKILL);
+        return 1;
     }
 
     s->base = event_base_new();
@@ -638,7 +629,7 @@ int main(int argc, char **argv)
     int status = -1;
     struct tally t = {0};
     if (!s->daemon_died) {
-        deadline = clock_mono_ms() + 30000;
+        uint64_t deadline = clock_mono_ms() + 30000;
         for (;;) {
             struct tally probe = {0};
             read_log(log_path, &probe);
