@@ -159,7 +159,7 @@ int main(int argc, char **argv)
     pid_t pid = fork();
     if (pid == 0) {
         execl(daemon_path, daemon_path, "--network=regtest", "--bind=127.0.0.1", port_arg, maxconn,
-              datadir_arg, "--log-level=warn", (char *)NULL);
+              datadir_arg, "--log-level=warn", "--server=0", (char *)NULL);
         _exit(127);
     }
 

@@ -577,7 +577,7 @@ int main(int argc, char **argv)
         dup2(out, STDERR_FILENO);
         execl(daemon_path, daemon_path, "--network=regtest", "--bind=127.0.0.1", port_arg, maxconn,
               datadir_arg, "--log-file=-", "--log-level=info", "--dnsseed=0", "--max-outbound=0",
-              "--handshake-timeout=3", "--bantime=2", "--test-save-interval=30", (char *)NULL);
+              "--handshake-timeout=3", "--bantime=2", "--test-save-interval=30", "--server=0", (char *)NULL);
         _exit(127);
     }
 

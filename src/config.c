@@ -37,6 +37,8 @@ enum option_id {
     OPT_FEELER_INTERVAL,
     OPT_TEST_LOCAL_GROUPS,
     OPT_TEST_SAVE_INTERVAL,
+    OPT_TEST_RPC_AUTH_DELAY,
+    OPT_TEST_DNS_TIMEOUT,
     OPT_V2TRANSPORT,
     OPT_PROXY,
     OPT_ONION,
@@ -126,6 +128,11 @@ static const struct option_spec specs[OPT_COUNT] = {
                                "(tests) treat 127.0.0.0/8 as routable, grouped by /16", true},
     [OPT_TEST_SAVE_INTERVAL] = {"test-save-interval", required_argument, "SEC", "900",
                                 "(tests) how often peers.dat and banlist.dat are saved", true},
+    [OPT_TEST_RPC_AUTH_DELAY] = {"test-rpc-auth-delay", required_argument, "SEC", "0.25",
+                                 "(tests) pause before an RPC wrong-password reply", true},
+    [OPT_TEST_DNS_TIMEOUT] = {"test-dns-timeout", required_argument, "SEC", "evdns's (5, 3 tries)",
+                              "(tests) give up on an unanswered DNS query after this long, one try",
+                              true},
     [OPT_V2TRANSPORT] = {"v2transport", required_argument, "0|1", "1",
                          "BIP324 encrypted transport: offered outbound, accepted inbound", true},
     [OPT_PROXY] = {"proxy", required_argument, "IP[:PORT]", "none (port 9050)",
@@ -370,6 +377,11 @@ static enum config_err option_apply(struct config *cfg, enum option_id id, const
         enum config_err err = parse_seconds(value, &cfg->save_interval_ms);
         return err == CONFIG_OK && cfg->save_interval_ms == 0 ? CONFIG_ERR_BAD_VALUE : err;
     }
+    case OPT_TEST_RPC_AUTH_DELAY: return parse_seconds(value, &cfg->rpc_auth_delay_ms);
+    case OPT_TEST_DNS_TIMEOUT: {
+        enum config_err err = parse_seconds(value, &cfg->dns_timeout_ms);
+        return err == CONFIG_OK && cfg->dns_timeout_ms == 0 ? CONFIG_ERR_BAD_VALUE : err;
+    }
     case OPT_V2TRANSPORT: return parse_bool(value, &cfg->v2transport);
     case OPT_PROXY:
     case OPT_ONION: {
@@ -491,6 +503,7 @@ static void set_defaults(struct config *cfg)
     cfg->rpcport = -1;
     cfg->rpc_getblock_timeout_ms = 120000;
     cfg->rpc_servertimeout_s = 30;
+    cfg->rpc_auth_delay_ms = 250;
 }
 
 static void report(char *msg, size_t msg_len, const char *fmt, ...)

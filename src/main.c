@@ -19,6 +19,7 @@
 #include <event2/dns.h>
 #include <event2/event.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -104,6 +105,7 @@ static void rpc_config_from(struct rpc_config *rc, const struct config *cfg, str
     snprintf(rc->cookie_file, sizeof rc->cookie_file, "%s", cfg->rpccookiefile);
     rc->getblock_timeout_ms = cfg->rpc_getblock_timeout_ms;
     rc->idle_timeout_s = cfg->rpc_servertimeout_s;
+    rc->auth_fail_delay_ms = cfg->rpc_auth_delay_ms;
     rc->stop = on_rpc_stop;
     rc->stop_arg = d;
 }
@@ -182,25 +184,43 @@ static void on_dns_answer(const char *seed, const struct wire_netaddr *addrs, si
                           const char *err, void *arg)
 {
     struct daemon_state *d = arg;
-    if (err) log_info(LOG_CAT_NET, "DNS seed %s: %s", seed, err);
     if (d->stopping) {
         if (dnsseed_in_flight(d->dnsseed) == 0) event_base_loopexit(d->base, NULL);
         return;
     }
-    if (d->node) node_seed_answer(d->node, seed, addrs, n);
+    if (d->node) node_seed_answer(d->node, seed, addrs, n, err);
 }
 
-static struct evdns_base *make_dns(struct event_base *base, const char *server)
+/* evdns's own messages ("nameserver ... has failed") into our log, at
+ * debug: the per-seed outcome is what info shows. */
+static void on_evdns_log(int severity, const char *msg)
 {
+    log_debug(LOG_CAT_NET, "evdns%s: %s", severity >= EVENT_LOG_WARN ? " warning" : "", msg);
+}
+
+static struct evdns_base *make_dns(struct event_base *base, const char *server, uint32_t timeout_ms)
+{
+    struct evdns_base *dns;
+    evdns_set_log_fn(on_evdns_log);
     if (!server[0]) {
         /* resolv.conf; without one, names fail but numbers still work */
-        struct evdns_base *dns = evdns_base_new(base, EVDNS_BASE_INITIALIZE_NAMESERVERS);
-        return dns ? dns : evdns_base_new(base, 0);
+        dns = evdns_base_new(base, EVDNS_BASE_INITIALIZE_NAMESERVERS);
+        if (!dns) dns = evdns_base_new(base, 0);
+    } else {
+        dns = evdns_base_new(base, 0);
+        if (dns && evdns_base_nameserver_ip_add(dns, server) != 0) {
+            evdns_base_free(dns, 0);
+            return NULL;
+        }
     }
-    struct evdns_base *dns = evdns_base_new(base, 0);
-    if (dns && evdns_base_nameserver_ip_add(dns, server) != 0) {
-        evdns_base_free(dns, 0);
-        return NULL;
+    if (dns && timeout_ms) {
+        char secs[32];
+        snprintf(secs, sizeof secs, "%u.%03u", timeout_ms / 1000, timeout_ms % 1000);
+        if (evdns_base_set_option(dns, "timeout:", secs) != 0 ||
+            evdns_base_set_option(dns, "attempts:", "1") != 0) {
+            evdns_base_free(dns, 0);
+            return NULL;
+        }
     }
     return dns;
 }
@@ -233,7 +253,7 @@ static int run(const struct config *cfg)
         log_error(LOG_CAT_NODE, "cannot create the event loop");
         return 1;
     }
-    d.dns = make_dns(d.base, cfg->dns_server);
+    d.dns = make_dns(d.base, cfg->dns_server, cfg->dns_timeout_ms);
     if (!d.dns) {
         log_error(LOG_CAT_NET, "cannot use DNS server %s", cfg->dns_server);
         goto out;

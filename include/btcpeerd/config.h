@@ -46,6 +46,7 @@ struct config {
     unsigned max_inbound_per_group;            /* -1 = default: 8, or 0 with --connect */
     int dnsseed;                 /* -1 = default: on unless --connect */
     char dns_server[256];        /* "" = the system's resolvers */
+    uint32_t dns_timeout_ms;     /* --test-dns-timeout: 0 = evdns's own */
     size_t n_seed_names;
     char seed_names[16][256];
     int64_t bantime_s;
@@ -77,6 +78,7 @@ struct config {
     char rpccookiefile[PATH_MAX];/* resolved: <datadir>/.cookie by default */
     uint32_t rpc_getblock_timeout_ms;
     uint32_t rpc_servertimeout_s;    /* an idle or slow RPC connection is closed (30) */
+    uint32_t rpc_auth_delay_ms;      /* --test-rpc-auth-delay: before a 401 (250) */
     /* Process. */
     bool daemon;
     char pid_file[PATH_MAX];

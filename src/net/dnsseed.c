@@ -71,15 +71,34 @@ static void add_answers(struct query *q, char type, int count, const void *addre
     }
 }
 
-static void on_answer(int result, char type, int count, int ttl, void *addresses, void *arg)
+const char *dnsseed_err_token(int evdns_err)
 {
-    (void)ttl;
-    struct query *q = arg;
+    switch (evdns_err) {
+    case DNS_ERR_NONE: return NULL;
+    case DNS_ERR_FORMAT: return "format-error";
+    case DNS_ERR_SERVERFAILED: return "servfail";
+    case DNS_ERR_NOTEXIST: return "nxdomain";
+    case DNS_ERR_NOTIMPL: return "not-implemented";
+    case DNS_ERR_REFUSED: return "refused";
+    case DNS_ERR_TRUNCATED: return "truncated";
+    case DNS_ERR_TIMEOUT: return "timeout";
+    case DNS_ERR_SHUTDOWN: return "shutdown";
+    case DNS_ERR_CANCEL: return "cancelled";
+    case DNS_ERR_NODATA: return "no-data";
+    }
+    return "unknown";
+}
+
+/* One of the two answers. Which one it is comes from the callback, not
+ * from `type`: evdns reports every failure with type 0. */
+static void on_answer(struct query *q, bool ipv4, int result, char type, int count,
+                      const void *addresses)
+{
     if (result == DNS_ERR_NONE)
         add_answers(q, type, count, addresses);
     else if (q->err == DNS_ERR_NONE)
         q->err = result;
-    if (type == DNS_IPv4_A)
+    if (ipv4)
         q->pending4 = false;
     else
         q->pending6 = false;
@@ -87,10 +106,22 @@ static void on_answer(int result, char type, int count, int ttl, void *addresses
     struct dnsseed *ds = q->ds;
     if (ds && result != DNS_ERR_CANCEL) {
         unlink_query(ds, q);
-        const char *err = q->n == 0 && q->err != DNS_ERR_NONE ? evdns_err_to_string(q->err) : NULL;
+        const char *err = q->n == 0 ? dnsseed_err_token(q->err) : NULL;
         ds->cb(q->seed, q->addrs, q->n, err, ds->arg);
     }
     free(q);
+}
+
+static void on_answer4(int result, char type, int count, int ttl, void *addresses, void *arg)
+{
+    (void)ttl;
+    on_answer(arg, true, result, type, count, addresses);
+}
+
+static void on_answer6(int result, char type, int count, int ttl, void *addresses, void *arg)
+{
+    (void)ttl;
+    on_answer(arg, false, result, type, count, addresses);
 }
 
 bool dnsseed_query(struct dnsseed *ds, const char *seed, uint16_t port)
@@ -103,9 +134,9 @@ bool dnsseed_query(struct dnsseed *ds, const char *seed, uint16_t port)
     snprintf(q->seed, sizeof q->seed, "%s", seed);
     q->next = ds->queries;
     ds->queries = q;
-    q->req4 = evdns_base_resolve_ipv4(ds->dns, seed, 0, on_answer, q);
+    q->req4 = evdns_base_resolve_ipv4(ds->dns, seed, 0, on_answer4, q);
     if (!q->req4) q->pending4 = false;
-    q->req6 = evdns_base_resolve_ipv6(ds->dns, seed, 0, on_answer, q);
+    q->req6 = evdns_base_resolve_ipv6(ds->dns, seed, 0, on_answer6, q);
     if (!q->req6) q->pending6 = false;
     if (!q->pending4 && !q->pending6) {
         unlink_query(ds, q);

@@ -12,7 +12,8 @@
 struct evdns_base;
 struct dnsseed;
 
-/* n == 0 means the seed answered nothing (or failed: err names why). */
+/* n == 0 means the seed answered nothing, or failed: err is then a token
+ * (dnsseed_err_token) naming why, for the log. */
 typedef void (*dnsseed_cb)(const char *seed, const struct wire_netaddr *addrs, size_t n,
                            const char *err, void *arg);
 
@@ -22,5 +23,8 @@ void dnsseed_free(struct dnsseed *ds);
 /* Start a query; false if it could not be started. */
 bool dnsseed_query(struct dnsseed *ds, const char *seed, uint16_t port);
 size_t dnsseed_in_flight(const struct dnsseed *ds);
+/* An evdns result (DNS_ERR_*) as a short token: "nxdomain", "timeout",
+ * "servfail", "refused", ... (NULL for DNS_ERR_NONE). */
+const char *dnsseed_err_token(int evdns_err);
 
 #endif

@@ -49,6 +49,7 @@ void node_config_default(struct node_config *cfg, const struct netparams *net)
     cfg->open_interval_ms = 500;
     cfg->feeler_interval_ms = 2 * 60 * 1000;
     cfg->fixed_seed_delay_ms = 60 * 1000;
+    cfg->waiting_log_ms = 10 * 1000;
     cfg->dns_interval_ms = 60 * 60 * 1000;
     cfg->save_interval_ms = 15 * 60 * 1000;
     cfg->sync_stall_ms = 2 * 60 * 1000;

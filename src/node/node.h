@@ -46,6 +46,7 @@ struct node_config {
     uint32_t open_interval_ms;  /* how often empty outbound slots are filled (500 ms) */
     uint32_t feeler_interval_ms;/* --feeler-interval (2 min) */
     uint32_t fixed_seed_delay_ms; /* fixed seeds if DNS gave nothing (60 s) */
+    uint32_t waiting_log_ms;    /* "no peers yet" while none is up (10 s) */
     uint32_t dns_interval_ms;   /* DNS seeds at most this often (1 h) */
     uint32_t save_interval_ms;  /* peers.dat and banlist.dat (15 min) */
     uint32_t sync_stall_ms;     /* --sync-stall-timeout: a sync peer without progress (2 min) */
@@ -97,8 +98,10 @@ void node_free(struct node *n);
 void node_fetch_block(struct node *n, const uint8_t hash[32]);
 int32_t node_chain_height(const struct node *n);
 
-/* A DNS seed answered (n may be 0). */
-void node_seed_answer(struct node *n, const char *seed, const struct wire_netaddr *addrs, size_t count);
+/* A DNS seed answered (count may be 0); err: NULL, or a token naming why
+ * it gave nothing ("nxdomain", "timeout", ...). */
+void node_seed_answer(struct node *n, const char *seed, const struct wire_netaddr *addrs,
+                      size_t count, const char *err);
 
 /* For the listener: take an accepted socket, or refuse it (the socket is
  * closed) with a logged reason: "banned", "inbound-full" (full and no peer

@@ -66,6 +66,9 @@ struct node {
     struct event *open_timer, *feeler_timer, *fixed_seed_timer, *save_timer;
     int64_t last_dns_ms;        /* monotonic, 0 = never */
     size_t dns_answers;         /* addresses DNS gave since start */
+    size_t dns_pending;         /* seed queries not answered yet */
+    uint64_t fixed_seed_due_ms; /* monotonic: when the fixed seeds come, 0 = not pending */
+    struct event *waiting_timer;/* "no peers yet" lines until an outbound peer is up */
     bool shutting_down;
     struct chain *chain;
     struct headerstore *headers;

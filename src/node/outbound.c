@@ -12,6 +12,7 @@
 #include <btcpeerd/seeds.h>
 
 #include <event2/event.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -157,10 +158,14 @@ static void addr_fetch(struct node *n, const char *seed, uint16_t port)
 
 static void seed_query(struct node *n, const char *seed, uint16_t port)
 {
-    if (n->cfg->peer.proxy.set)
+    if (n->cfg->peer.proxy.set) {
         addr_fetch(n, seed, port);
-    else if (n->hooks.dns_query)
-        n->hooks.dns_query(n->hooks.ctx, seed, port);
+    } else if (n->hooks.dns_query && n->hooks.dns_query(n->hooks.ctx, seed, port)) {
+        n->dns_pending++;
+        log_info(LOG_CAT_ADDRMAN, "DNS seed %s: asking", seed);
+    } else {
+        log_info(LOG_CAT_ADDRMAN, "DNS seed %s: cannot start the query", seed);
+    }
 }
 
 static void query_dns_seeds(struct node *n)
@@ -174,14 +179,62 @@ static void query_dns_seeds(struct node *n)
     for (const char *const *s = seeds_dns(n->cfg->peer.net->id); *s; s++) seed_query(n, *s, port);
 }
 
+/* ---- the first minute: say what we are waiting for ---- */
+
+static bool outbound_peer_up(const struct node *n)
+{
+    size_t pos = 0;
+    void *value;
+    while (idmap_next(&n->node_peers, &pos, NULL, &value)) {
+        const struct node_peer *np = value;
+        if (np->ready && (np->kind == CONN_OUTBOUND || np->kind == CONN_MANUAL)) return true;
+    }
+    return false;
+}
+
+/* Until the first outbound peer is up, a line every waiting_log_ms (and
+ * one as soon as the last seed has answered) says what happens next, so a
+ * newcomer's first minute on mainnet is not silence. */
+static void log_waiting(struct node *n)
+{
+    if (n->shutting_down || outbound_peer_up(n)) {
+        if (n->waiting_timer) event_del(n->waiting_timer);
+        return;
+    }
+    uint64_t now = clock_mono_ms();
+    if (n->dns_pending)
+        log_info(LOG_CAT_NODE, "no peers yet: waiting for %zu DNS seed answer%s", n->dns_pending,
+                 n->dns_pending == 1 ? "" : "s");
+    else if (n->fixed_seed_due_ms && addrman_size(n->addrman) == 0)
+        log_info(LOG_CAT_NODE, "no peers yet: fixed seeds in %" PRIu64 " s",
+                 n->fixed_seed_due_ms > now ? (n->fixed_seed_due_ms - now + 999) / 1000 : 0);
+    else
+        log_info(LOG_CAT_NODE, "no peers yet: trying %zu known address%s", addrman_size(n->addrman),
+                 addrman_size(n->addrman) == 1 ? "" : "es");
+}
+
+static void on_waiting_timer(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    log_waiting(arg);
+}
+
 void node_addr_fetch_ready(struct node *n, struct node_peer *np)
 {
     struct node_request req = {.type = NODE_REQ_GET_ADDR};
     if (peer_request(n->peers, np->id, &req) == PEER_OK) np->addr_tokens += ADDRMAN_GETADDR_MAX;
 }
 
-void node_seed_answer(struct node *n, const char *seed, const struct wire_netaddr *addrs, size_t count)
+void node_seed_answer(struct node *n, const char *seed, const struct wire_netaddr *addrs,
+                      size_t count, const char *err)
 {
+    if (n->dns_pending) n->dns_pending--;
+    if (err) {
+        log_info(LOG_CAT_ADDRMAN, "DNS seed %s: failed error=%s", seed, err);
+        if (!n->dns_pending) log_waiting(n);
+        return;
+    }
     int64_t now = node_now();
     size_t added = 0;
     for (size_t i = 0; i < count; i++) {
@@ -193,6 +246,7 @@ void node_seed_answer(struct node *n, const char *seed, const struct wire_netadd
     n->dns_answers += count;
     log_info(LOG_CAT_ADDRMAN, "DNS seed %s: %zu addresses, %zu new", seed, count, added);
     if (added && !n->shutting_down && n->open_timer) set_timer(n->open_timer, 0);
+    if (!n->dns_pending) log_waiting(n);
 }
 
 static void on_fixed_seed_timer(evutil_socket_t fd, short what, void *arg)
@@ -200,6 +254,7 @@ static void on_fixed_seed_timer(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     struct node *n = arg;
+    n->fixed_seed_due_ms = 0;
     if (n->shutting_down || n->dns_answers || addrman_size(n->addrman) > 0) return;
     size_t count;
     const struct fixed_seed *seeds = seeds_fixed(n->cfg->peer.net->id, &count);
@@ -228,6 +283,12 @@ enum node_err node_outbound_start(struct node *n)
         if (!n->fixed_seed_timer) return NODE_ERR_NOMEM;
         if (addrman_size(n->addrman) < DNS_WANTED_ADDRESSES) query_dns_seeds(n);
         set_timer(n->fixed_seed_timer, n->cfg->fixed_seed_delay_ms);
+        n->fixed_seed_due_ms = clock_mono_ms() + n->cfg->fixed_seed_delay_ms;
+        if (n->cfg->max_outbound) {
+            n->waiting_timer = event_new(n->base, -1, EV_PERSIST, on_waiting_timer, n);
+            if (!n->waiting_timer) return NODE_ERR_NOMEM;
+            set_timer(n->waiting_timer, n->cfg->waiting_log_ms);
+        }
     }
     if (n->cfg->max_outbound == 0) return NODE_OK; /* --connect: manual peers only */
     n->open_timer = evtimer_new(n->base, on_open_timer, n);
@@ -243,7 +304,8 @@ void node_outbound_stop(struct node *n)
     if (n->open_timer) event_free(n->open_timer);
     if (n->feeler_timer) event_free(n->feeler_timer);
     if (n->fixed_seed_timer) event_free(n->fixed_seed_timer);
-    n->open_timer = n->feeler_timer = n->fixed_seed_timer = NULL;
+    if (n->waiting_timer) event_free(n->waiting_timer);
+    n->open_timer = n->feeler_timer = n->fixed_seed_timer = n->waiting_timer = NULL;
 }
 
 void node_outbound_ready(struct node *n, struct node_peer *np, const struct peer_ready_info *info)

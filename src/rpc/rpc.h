@@ -22,6 +22,11 @@ struct node;
  * per connection. A JSON-RPC request (ours take a few short parameters)
  * never comes near it; bitcoind-sized batches of a few thousand calls fit. */
 #define RPC_DEFAULT_MAX_BODY (256u * 1024u)
+/* A wrong password is answered after a pause, as bitcoind does (it sleeps
+ * 250 ms): guessing runs at four tries a second per connection, not at the
+ * speed of the loop. The loop never waits: the reply is held on a timer,
+ * like a getblock reply that comes later. */
+#define RPC_AUTH_FAIL_DELAY_MS 250u
 
 struct rpc_config {
     const struct netparams *net;
@@ -36,6 +41,8 @@ struct rpc_config {
     uint32_t idle_timeout_s;         /* an idle or slow HTTP connection (30 s,
                                         --rpcservertimeout) */
     size_t max_body;                 /* bigger bodies get 413 (256 KiB) */
+    uint32_t auth_fail_delay_ms;     /* a wrong password's 401 waits this long (250 ms,
+                                        bitcoind's pause; tests lengthen it) */
     /* "stop": called once the reply is sent; must shut the daemon down as
      * SIGTERM does (it may free the server). */
     void (*stop)(void *arg);

@@ -54,6 +54,7 @@ void rpc_config_default(struct rpc_config *cfg, const struct netparams *net)
     cfg->getblock_timeout_ms = 120000;
     cfg->idle_timeout_s = 30;
     cfg->max_body = RPC_DEFAULT_MAX_BODY;
+    cfg->auth_fail_delay_ms = RPC_AUTH_FAIL_DELAY_MS;
 }
 
 /* ---- requests and replies ---- */
@@ -160,12 +161,6 @@ static bool authorized(const struct rpc_server *s, struct evhttp_request *req)
     return rpc_auth_ok(auth, s->cookie, s->cfg.user, s->cfg.password);
 }
 
-/* A wrong password is answered after a pause, as bitcoind does (it sleeps
- * 250 ms): guessing runs at four tries a second per connection, not at the
- * speed of the loop. The loop never waits: the reply is held on a timer,
- * like a getblock reply that comes later. */
-#define RPC_AUTH_FAIL_DELAY_MS 250
-
 struct auth_delay {
     struct rpc_server *srv;
     struct evhttp_request *req;
@@ -198,6 +193,7 @@ static void on_auth_delay(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     struct auth_delay *d = arg;
+    log_debug(LOG_CAT_RPC, "wrong-password reply sent after the pause");
     send_401(d->req);
     auth_delay_unlink(d);
 }
@@ -215,7 +211,8 @@ static void reply_401_later(struct rpc_server *s, struct evhttp_request *req)
     d->req = req;
     d->next = s->delays;
     s->delays = d;
-    struct timeval tv = {0, RPC_AUTH_FAIL_DELAY_MS * 1000};
+    uint32_t ms = s->cfg.auth_fail_delay_ms;
+    struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = (suseconds_t)(ms % 1000) * 1000};
     evtimer_add(d->timer, &tv);
 }
 

@@ -10,6 +10,7 @@
 #include <event2/event.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -25,6 +26,18 @@ struct answers {
 static void on_request(struct evdns_server_request *req, void *arg)
 {
     const struct answers *a = arg;
+    bool ours = false;
+    for (int i = 0; i < req->nquestions; i++) {
+        if (strncasecmp(req->questions[i]->name, "silent.", 7) == 0) {
+            evdns_server_request_drop(req);
+            return;
+        }
+        ours = ours || strcasecmp(req->questions[i]->name, a->name) == 0;
+    }
+    if (!ours) {
+        evdns_server_request_respond(req, DNS_ERR_NOTEXIST);
+        return;
+    }
     for (int i = 0; i < req->nquestions; i++) {
         const struct evdns_server_question *q = req->questions[i];
         if (q->type != EVDNS_TYPE_A || strcasecmp(q->name, a->name) != 0) continue;

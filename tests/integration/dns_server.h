@@ -1,6 +1,8 @@
 /* A DNS server for tests: a child process answering A queries for one name
- * with a fixed list of IPv4 addresses (and empty answers otherwise), on UDP
- * 127.0.0.1 at a free port. Built on libevent's evdns server API. */
+ * with a fixed list of IPv4 addresses (other record types of that name get
+ * empty answers), on UDP 127.0.0.1 at a free port. Any other name is
+ * NXDOMAIN, except names starting with "silent.", which are never answered
+ * (the client times out). Built on libevent's evdns server API. */
 #ifndef BTCPEERD_TEST_DNS_SERVER_H
 #define BTCPEERD_TEST_DNS_SERVER_H
 

@@ -179,5 +179,5 @@ int main(void)
         cmocka_unit_test(test_wrong_merkle_root_refused),
         cmocka_unit_test(test_mutated_block_refused),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_run_group(tests);
 }

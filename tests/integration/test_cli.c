@@ -347,5 +347,5 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_server_that_never_answers_times_out, setup, teardown),
         cmocka_unit_test_setup_teardown(test_usage_errors, setup, teardown),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_run_group(tests);
 }

@@ -452,5 +452,5 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sigkill_loop),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_run_group(tests);
 }

@@ -246,5 +246,5 @@ int main(void)
         cmocka_unit_test(test_sighup_reopens_log_file),
         cmocka_unit_test(test_daemon_mode_writes_and_removes_pid_file),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_run_group(tests);
 }

@@ -897,5 +897,5 @@ int main(void)
     };
     /* HOSTILE_ONLY=test_name (a glob) runs just that case. */
     if (getenv("HOSTILE_ONLY")) cmocka_set_test_filter(getenv("HOSTILE_ONLY"));
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_run_group(tests);
 }

@@ -204,8 +204,8 @@ static void test_scrape_after_handshake_and_pings(void **state)
     if (have_promtool())
         promtool_accepts(text);
     else
-        print_message("SKIP promtool check: promtool not installed (scripts/deps.sh --test "
-                      "installs the prometheus package)\n");
+        test_partial_skip("promtool check: promtool not installed (scripts/deps.sh --test "
+                          "installs the prometheus package)");
     free(text);
 
     /* The peer leaves: the census empties and the logged reason is counted
@@ -319,5 +319,5 @@ int main(void)
         cmocka_unit_test(test_only_get_and_head_of_metrics),
         cmocka_unit_test(test_metrics_bind_must_name_a_port),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_run_group(tests);
 }

@@ -400,10 +400,74 @@ static void test_inbound_eviction_and_group_cap(void **state)
     daemon_cleanup(&d);
 }
 
+/* Where needle first appears in the log (fails the test if nowhere). */
+static size_t log_pos(const struct daemon_proc *d, const char *needle)
+{
+    const char *at = strstr(d->log, needle);
+    if (!at) fail_msg("no '%s' in:\n%s", needle, d->log);
+    return (size_t)(at - d->log);
+}
+
+/* The first minute says what it does: each seed asked, each failure named
+ * as it comes (NXDOMAIN at once, a silent server after its timeout), and,
+ * once no seed is left to answer, what the daemon waits for next. */
+static void test_seed_failures_and_waiting_are_logged(void **state)
+{
+    (void)state;
+    const char *none[] = {NULL};
+    struct dns_server dns;
+    assert_int_equal(dns_server_start(&dns, "seed.test", none), 0);
+    char server[48];
+    snprintf(server, sizeof server, "--dns-server=127.0.0.1:%u", dns.port);
+    const char *args[] = {"--network=regtest", "--listen=0", "--log-level=info", server,
+                          "--dnsseed-name=nx.test", "--dnsseed-name=silent.test",
+                          "--test-dns-timeout=0.3", NULL};
+    struct daemon_proc d;
+    assert_true(daemon_start(&d, args));
+    if (!daemon_wait_log(&d, "no peers yet: fixed seeds in ", WAIT_MS)) fail_msg("%s", d.log);
+    size_t asked_nx = log_pos(&d, "DNS seed nx.test: asking");
+    size_t asked_silent = log_pos(&d, "DNS seed silent.test: asking");
+    size_t nx = log_pos(&d, "DNS seed nx.test: failed error=nxdomain");
+    size_t timeout = log_pos(&d, "DNS seed silent.test: failed error=timeout");
+    size_t waiting = log_pos(&d, "no peers yet: fixed seeds in ");
+    assert_true(asked_nx < nx && asked_silent < timeout);
+    assert_true(nx < timeout && timeout < waiting);
+    /* the countdown is the real one: at most the 60 s fixed-seed delay */
+    unsigned secs = 0;
+    assert_int_equal(sscanf(d.log + waiting, "no peers yet: fixed seeds in %u s", &secs), 1);
+    assert_true(secs >= 1 && secs <= 60);
+    stop_ok(&d);
+    daemon_cleanup(&d);
+    dns_server_stop(&dns);
+}
+
+/* A seed that answers: its count, then the waiting line names the known
+ * addresses being tried instead of the fixed seeds. */
+static void test_seed_answer_then_waiting_for_a_peer(void **state)
+{
+    (void)state;
+    const char *ips[] = {"127.18.0.1", NULL}; /* nobody listens there */
+    struct dns_server dns;
+    assert_int_equal(dns_server_start(&dns, "seed.test", ips), 0);
+    struct daemon_proc d;
+    start_with_seed(&d, &dns, NULL);
+    if (!daemon_wait_log(&d, "no peers yet: trying 1 known address", WAIT_MS)) fail_msg("%s", d.log);
+    assert_true(log_pos(&d, "DNS seed seed.test: asking") <
+                log_pos(&d, "DNS seed seed.test: 1 addresses, 1 new"));
+    assert_true(log_pos(&d, "DNS seed seed.test: 1 addresses, 1 new") <
+                log_pos(&d, "no peers yet: trying 1 known address"));
+    assert_null(strstr(d.log, "fixed seeds in"));
+    stop_ok(&d);
+    daemon_cleanup(&d);
+    dns_server_stop(&dns);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_dns_seeds_feed_outbound_one_per_group),
+        cmocka_unit_test(test_seed_failures_and_waiting_are_logged),
+        cmocka_unit_test(test_seed_answer_then_waiting_for_a_peer),
         cmocka_unit_test(test_outbound_without_services_is_dropped),
         cmocka_unit_test(test_feeler_moves_a_new_address_to_tried),
         cmocka_unit_test(test_addr_flood_beyond_token_bucket_dropped_and_getaddr_once),
@@ -411,5 +475,5 @@ int main(void)
         cmocka_unit_test(test_peers_dat_survives_restart_and_corruption_is_moved_aside),
         cmocka_unit_test(test_inbound_eviction_and_group_cap),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_run_group(tests);
 }

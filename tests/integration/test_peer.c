@@ -52,6 +52,34 @@ static void expect_disconnect_reason(struct daemon_proc *d, const char *reason)
     if (!daemon_wait_log(d, needle, WAIT_MS)) fail_msg("no '%s' in log:\n%s", needle, d->log);
 }
 
+/* The daemon has not closed s: nothing (no EOF) is waiting on it. */
+static void assert_still_open(struct sp *s)
+{
+    struct pollfd p = {.fd = s->fd, .events = POLLIN};
+    assert_int_equal(poll(&p, 1, 0), 0);
+}
+
+/* Rounds of our ping and the daemon's pong, with nothing else from it but
+ * what a fresh peer gets anyway: a ping of its own fails the test. Each
+ * round is an event the daemon's loop went through, so a timer that has
+ * not fired by the end did not fire "before" them. */
+static void ping_rounds_without_a_ping_back(struct sp *s, int rounds)
+{
+    for (int i = 0; i < rounds; i++) {
+        struct wire_msg ping = {.type = WIRE_PING, .u.ping.nonce = 0x5151000 + (uint64_t)i};
+        assert_true(sp_send(s, &ping));
+        for (;;) {
+            struct wire_msg m;
+            assert_int_equal(sp_recv(s, &m, WAIT_MS), SP_FRAME);
+            enum wire_type type = m.type;
+            uint64_t nonce = type == WIRE_PONG ? m.u.ping.nonce : 0;
+            wire_msg_free(&m);
+            if (type == WIRE_PING) fail_msg("the daemon pinged before its interval");
+            if (type == WIRE_PONG && nonce == ping.u.ping.nonce) break;
+        }
+    }
+}
+
 static void stop_cleanly(struct daemon_proc *d)
 {
     assert_int_equal(daemon_stop(d, SIGTERM, WAIT_MS), 0);
@@ -182,6 +210,8 @@ static void test_feature_messages_between_version_and_verack_accepted(void **sta
     stop_cleanly(&d);
 }
 
+/* A peer that never sends its version is dropped by the handshake timer
+ * (reason handshake-timeout, not another path). */
 static void test_handshake_timeout_fires_at_configured_time(void **state)
 {
     (void)state;
@@ -191,15 +221,32 @@ static void test_handshake_timeout_fires_at_configured_time(void **state)
     struct rss_mark mark;
     aftermath_baseline(&d, port, &mark);
     struct sp s;
-    uint64_t start = clock_mono_ms();
     assert_true(sp_connect(&s, port, regtest_magic()));
     assert_true(sp_wait_closed(&s, WAIT_MS));
-    uint64_t elapsed = clock_mono_ms() - start;
-    assert_true(elapsed >= 300);
-    assert_true(elapsed < 3000);
     expect_disconnect_reason(&d, "handshake-timeout");
+    assert_non_null(strstr(d.log, "state=none"));
     sp_close(&s);
     aftermath_check(&d, port, &mark, "version-never-comes");
+    stop_cleanly(&d);
+}
+
+/* The timer is the configured one, not a fixed one: with an hour, a silent
+ * peer outlasts another peer's whole handshake and three ping rounds. */
+static void test_handshake_timeout_not_before_configured_time(void **state)
+{
+    (void)state;
+    struct daemon_proc d;
+    const char *extra[] = {"--handshake-timeout=3600", NULL};
+    uint16_t port = start_listening(&d, extra);
+    struct sp silent, s;
+    assert_true(sp_connect(&silent, port, regtest_magic()));
+    assert_true(daemon_wait_log(&d, "direction=inbound", WAIT_MS));
+    connect_and_handshake(&s, port, NULL);
+    ping_rounds_without_a_ping_back(&s, 3);
+    assert_still_open(&silent);
+    assert_null(strstr(d.log, "reason="));
+    sp_close(&s);
+    sp_close(&silent);
     stop_cleanly(&d);
 }
 
@@ -242,13 +289,42 @@ static void test_idle_ping_and_pong_keep_peer(void **state)
     const char *extra[] = {"--ping-interval=0.2", "--ping-timeout=0.5", NULL};
     uint16_t port = start_listening(&d, extra);
     struct sp s;
-    /* The interval runs from the daemon's side of the handshake, which
-     * ends after our verack: timing from before it gives a lower bound. */
-    uint64_t start = clock_mono_ms();
     connect_and_handshake(&s, port, NULL);
-    answer_pings(&s, 1);
-    assert_true(clock_mono_ms() - start >= 200); /* not before the interval */
-    answer_pings(&s, 3);
+    answer_pings(&s, 4);
+    assert_null(strstr(d.log, "reason="));
+    sp_close(&s);
+    stop_cleanly(&d);
+}
+
+/* Silence is measured against --ping-interval: with an hour, our own
+ * pings and their pongs come and go and the daemon never pings. */
+static void test_no_ping_before_the_interval(void **state)
+{
+    (void)state;
+    struct daemon_proc d;
+    const char *extra[] = {"--ping-interval=3600", NULL};
+    uint16_t port = start_listening(&d, extra);
+    struct sp s;
+    connect_and_handshake(&s, port, NULL);
+    ping_rounds_without_a_ping_back(&s, 5);
+    assert_still_open(&s);
+    sp_close(&s);
+    stop_cleanly(&d);
+}
+
+/* An unanswered ping is judged by --ping-timeout: with an hour, the peer
+ * that never answers stays through five rounds of its own pings. */
+static void test_ping_timeout_not_before_configured_time(void **state)
+{
+    (void)state;
+    struct daemon_proc d;
+    const char *extra[] = {"--ping-interval=0.2", "--ping-timeout=3600", NULL};
+    uint16_t port = start_listening(&d, extra);
+    struct sp s;
+    connect_and_handshake(&s, port, NULL);
+    assert_true(sp_expect(&s, WIRE_PING, NULL, WAIT_MS));
+    ping_rounds_without_a_ping_back(&s, 5); /* one ping outstanding: no second */
+    assert_still_open(&s);
     assert_null(strstr(d.log, "reason="));
     sp_close(&s);
     stop_cleanly(&d);
@@ -266,12 +342,10 @@ static void test_unanswered_ping_times_out(void **state)
     connect_and_handshake(&s, port, NULL);
     struct wire_msg ping;
     assert_true(sp_expect(&s, WIRE_PING, &ping, WAIT_MS));
-    uint64_t ping_at = clock_mono_ms();
     /* A pong with another nonce changes nothing. */
     struct wire_msg pong = {.type = WIRE_PONG, .u.ping.nonce = ping.u.ping.nonce ^ 1};
     assert_true(sp_send(&s, &pong));
     assert_true(sp_wait_closed(&s, WAIT_MS));
-    assert_true(clock_mono_ms() - ping_at >= 250);
     expect_disconnect_reason(&d, "ping-timeout");
     sp_close(&s);
     aftermath_check(&d, port, &mark, "ping-unanswered");
@@ -466,9 +540,9 @@ static void test_sigterm_with_peers_exits_cleanly(void **state)
     struct sp s1, s2;
     connect_and_handshake(&s1, port, NULL);
     connect_and_handshake(&s2, port, NULL);
-    uint64_t start = clock_mono_ms();
+    /* Both peers stay open and silent: the daemon exits without waiting
+     * for them (daemon_stop's deadline is only the hang guard). */
     assert_int_equal(daemon_stop(&d, SIGTERM, WAIT_MS), 0);
-    assert_true(clock_mono_ms() - start < 2000);
     assert_int_equal(daemon_log_count(&d, "reason=shutdown"), 2);
     assert_true(sp_wait_closed(&s1, WAIT_MS));
     assert_true(sp_wait_closed(&s2, WAIT_MS));
@@ -655,8 +729,11 @@ int main(void)
         cmocka_unit_test(test_sendaddrv2_after_verack_disconnects),
         cmocka_unit_test(test_feature_messages_between_version_and_verack_accepted),
         cmocka_unit_test(test_handshake_timeout_fires_at_configured_time),
+        cmocka_unit_test(test_handshake_timeout_not_before_configured_time),
         cmocka_unit_test(test_verack_that_never_comes_times_out),
         cmocka_unit_test(test_idle_ping_and_pong_keep_peer),
+        cmocka_unit_test(test_no_ping_before_the_interval),
+        cmocka_unit_test(test_ping_timeout_not_before_configured_time),
         cmocka_unit_test(test_unanswered_ping_times_out),
         cmocka_unit_test(test_ping_answered_with_same_nonce),
         cmocka_unit_test(test_flood_disconnected_for_rate),
@@ -673,5 +750,5 @@ int main(void)
         cmocka_unit_test(test_v2_garbage_over_4095_bytes_disconnects),
         cmocka_unit_test(test_two_daemons_speak_v2),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_run_group(tests);
 }

@@ -476,7 +476,7 @@ static bool have_microsocks(void)
 static void test_through_microsocks(void **state)
 {
     (void)state;
-    if (!have_microsocks()) skip(); /* scripts/deps.sh --test installs it */
+    if (!have_microsocks()) test_skip("microsocks is not installed (scripts/deps.sh --test installs it)");
     struct daemon_proc ms, d;
     uint16_t pport = start_microsocks(&ms);
     assert_true(pport != 0);
@@ -537,5 +537,5 @@ int main(void)
         cmocka_unit_test(test_through_microsocks),
         cmocka_unit_test(test_bad_proxy_flags),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_run_group(tests);
 }

@@ -278,5 +278,5 @@ int main(void)
         cmocka_unit_test(test_serves_getheaders_and_a_second_daemon_syncs_and_follows),
         cmocka_unit_test(test_stalled_sync_peer_replaced),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_run_group(tests);
 }

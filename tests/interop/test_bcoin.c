@@ -18,15 +18,12 @@
 #define BCOIN_DIR BTCPEERD_SOURCE_DIR "/tests/interop/bcoin"
 #define WAIT_MS 40000
 
-static int bcoin_available(void **state)
+/* Skips the running test when npm could not install bcoin. */
+static void require_bcoin(void)
 {
-    (void)state;
     struct stat st;
-    if (stat(BCOIN_DIR "/node_modules/bcoin/package.json", &st) != 0) {
-        printf("SKIP: bcoin is not installed in %s (npm could not install it)\n", BCOIN_DIR);
-        return -1;
-    }
-    return 0;
+    if (stat(BCOIN_DIR "/node_modules/bcoin/package.json", &st) != 0)
+        test_skip("bcoin is not installed in %s (npm could not install it)", BCOIN_DIR);
 }
 
 static bool start_bcoin_mining(struct daemon_proc *b, uint16_t listen_port, const char *only, int blocks)
@@ -64,7 +61,8 @@ static void wait_pongs_in_daemon(struct daemon_proc *d, size_t n)
 
 static void test_btcpeerd_connects_to_bcoin(void **state)
 {
-    if (bcoin_available(state) != 0) skip();
+    (void)state;
+    require_bcoin();
     uint16_t port = free_port();
     struct daemon_proc bcoin, d;
     char only[32], connect[48];
@@ -101,7 +99,8 @@ static void test_btcpeerd_connects_to_bcoin(void **state)
  * read our version as sent. */
 static void test_bcoin_connects_to_btcpeerd(void **state)
 {
-    if (bcoin_available(state) != 0) skip();
+    (void)state;
+    require_bcoin();
     struct daemon_proc bcoin, d;
     const char *args[] = {"--network=regtest", "--bind=127.0.0.1", "--port=0", "--ping-interval=0.2",
                           "--log-level=trace", "--debug=peer", NULL};
@@ -126,7 +125,8 @@ static void test_bcoin_connects_to_btcpeerd(void **state)
  * bcoin's tip, then fetches one of the blocks and checks it. */
 static void test_btcpeerd_syncs_headers_from_bcoin_and_fetches_a_block(void **state)
 {
-    if (bcoin_available(state) != 0) skip();
+    (void)state;
+    require_bcoin();
     uint16_t port = free_port();
     struct daemon_proc bcoin, d;
     char only[32], connect[48], fetch[96], tip[65], middle[65];
@@ -165,5 +165,5 @@ int main(void)
         cmocka_unit_test(test_bcoin_connects_to_btcpeerd),
         cmocka_unit_test(test_btcpeerd_syncs_headers_from_bcoin_and_fetches_a_block),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_run_group(tests);
 }

@@ -17,15 +17,12 @@
 #define CLIENT_DIR BTCPEERD_SOURCE_DIR "/tests/interop/rpcclient"
 #define WAIT_MS 40000
 
-static int client_available(void **state)
+/* Skips the running test when npm could not install the client. */
+static void require_client(void)
 {
-    (void)state;
     struct stat st;
-    if (stat(CLIENT_DIR "/node_modules/bitcoin-core/package.json", &st) != 0) {
-        printf("SKIP: bitcoin-core is not installed in %s (npm could not install it)\n", CLIENT_DIR);
-        return -1;
-    }
-    return 0;
+    if (stat(CLIENT_DIR "/node_modules/bitcoin-core/package.json", &st) != 0)
+        test_skip("bitcoin-core is not installed in %s (npm could not install it)", CLIENT_DIR);
 }
 
 static uint16_t rpc_port(struct daemon_proc *d)
@@ -37,7 +34,8 @@ static uint16_t rpc_port(struct daemon_proc *d)
 
 static void test_bitcoin_core_npm_client(void **state)
 {
-    if (client_available(state) != 0) skip();
+    (void)state;
+    require_client();
     struct daemon_proc a, b;
     uint16_t p2p = daemon_start_listening(&a, NULL);
     assert_true(p2p != 0);
@@ -82,5 +80,5 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bitcoin_core_npm_client),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_run_group(tests);
 }

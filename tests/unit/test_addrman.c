@@ -353,5 +353,5 @@ int main(void)
         cmocka_unit_test(test_peers_dat_roundtrip_and_corruption),
         cmocka_unit_test(test_random_file_bytes_never_crash),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_run_group(tests);
 }

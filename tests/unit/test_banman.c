@@ -103,5 +103,5 @@ int main(void)
         cmocka_unit_test(test_matching_and_expiry),
         cmocka_unit_test(test_banlist_roundtrip_keeps_expiry),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_run_group(tests);
 }

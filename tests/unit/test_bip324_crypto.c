@@ -427,5 +427,5 @@ int main(void)
         cmocka_unit_test(test_fschacha20_roundtrip),
         cmocka_unit_test(test_packet_encoding_vectors),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_run_group(tests);
 }

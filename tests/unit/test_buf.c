@@ -186,5 +186,5 @@ int main(void)
         cmocka_unit_test(test_writer_grows_and_steals),
         cmocka_unit_test(test_signed_values_roundtrip),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_run_group(tests);
 }

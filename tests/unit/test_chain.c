@@ -622,5 +622,5 @@ int main(void)
         cmocka_unit_test(test_locator_shape),
         cmocka_unit_test(test_median_time_past_window),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_run_group(tests);
 }

@@ -303,5 +303,5 @@ int main(void)
         cmocka_unit_test(test_params_json_or_string),
         cmocka_unit_test(test_request_body_positional_and_named),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_run_group(tests);
 }

@@ -126,5 +126,5 @@ int main(void)
         cmocka_unit_test(test_http_and_reply_failures_exit_1),
         cmocka_unit_test(test_connect_error_names_the_server),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_run_group(tests);
 }

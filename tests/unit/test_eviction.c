@@ -63,5 +63,5 @@ int main(void)
         cmocka_unit_test(test_low_ping_peers_are_protected),
         cmocka_unit_test(test_all_protected_means_no_eviction),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_run_group(tests);
 }

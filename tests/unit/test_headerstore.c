@@ -333,5 +333,5 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_failed_flush_leaves_last_good_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_replay_ignores_a_clock_that_is_behind, setup, teardown),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_run_group(tests);
 }

@@ -63,5 +63,5 @@ int main(void)
         cmocka_unit_test(test_matches_model_under_random_churn),
         cmocka_unit_test(test_zero_key_refused_and_absent_keys_null),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_run_group(tests);
 }

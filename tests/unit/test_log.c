@@ -194,5 +194,5 @@ int main(void)
         cmocka_unit_test(test_sanitize_replaces_unprintable),
         cmocka_unit_test(test_time_format_milliseconds),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_run_group(tests);
 }

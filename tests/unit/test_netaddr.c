@@ -147,5 +147,5 @@ int main(void)
         cmocka_unit_test(test_strings),
         cmocka_unit_test(test_key_and_equality),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_run_group(tests);
 }

@@ -74,5 +74,5 @@ int main(void)
         cmocka_unit_test(test_signet_genesis_matches_real_headers_file),
         cmocka_unit_test(test_names_magics_and_ports),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_run_group(tests);
 }

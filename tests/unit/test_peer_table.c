@@ -492,5 +492,5 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_global_send_cap_pauses_a_peer_that_adds_output, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wrong_nonce_pongs_count_toward_the_rate, setup, teardown),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_run_group(tests);
 }

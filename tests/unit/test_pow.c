@@ -303,5 +303,5 @@ int main(void)
         cmocka_unit_test(test_hash_meets_target_at_the_boundary),
         cmocka_unit_test(test_u256_helpers),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_run_group(tests);
 }

@@ -77,5 +77,5 @@ int main(void)
         cmocka_unit_test(test_loopback_always_others_only_when_listed),
         cmocka_unit_test(test_basic_auth_cookie_and_user),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_run_group(tests);
 }

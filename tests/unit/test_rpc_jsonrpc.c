@@ -373,5 +373,5 @@ int main(void)
         cmocka_unit_test(test_abandoned_batch_frees_without_reply),
         cmocka_unit_test(test_random_bodies_never_crash),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_run_group(tests);
 }

@@ -315,5 +315,5 @@ int main(void)
         cmocka_unit_test(test_bad_versions_methods_and_types),
         cmocka_unit_test(test_bad_targets_and_calls),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_run_group(tests);
 }

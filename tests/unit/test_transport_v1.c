@@ -358,5 +358,5 @@ int main(void)
         cmocka_unit_test(test_write_rejects_bad_command_and_oversize),
         cmocka_unit_test(test_written_frame_matches_core_bytes),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_run_group(tests);
 }

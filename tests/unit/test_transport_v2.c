@@ -478,5 +478,5 @@ int main(void)
         cmocka_unit_test(test_unknown_type_dropped),
         cmocka_unit_test(test_write_before_handshake_refused),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_run_group(tests);
 }

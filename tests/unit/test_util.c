@@ -129,5 +129,5 @@ int main(void)
         cmocka_unit_test(test_random_values_distinct_and_in_range),
         cmocka_unit_test(test_monotonic_clock_never_goes_back),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_run_group(tests);
 }

@@ -269,5 +269,5 @@ int main(void)
         cmocka_unit_test(test_merkle_root_odd_count_and_mutation),
         cmocka_unit_test(test_random_garbage_fails_cleanly),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_run_group(tests);
 }

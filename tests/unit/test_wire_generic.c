@@ -146,5 +146,5 @@ int main(void)
         cmocka_unit_test(test_struct_roundtrip_list_messages),
         cmocka_unit_test(test_error_names_are_distinct_tokens),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_run_group(tests);
 }

@@ -194,5 +194,5 @@ int main(void)
         cmocka_unit_test(test_locator_roundtrip_and_101_limit),
         cmocka_unit_test(test_random_garbage_fails_cleanly),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_run_group(tests);
 }

@@ -206,5 +206,5 @@ int main(void)
         cmocka_unit_test(test_struct_roundtrip_including_ipv6),
         cmocka_unit_test(test_random_garbage_fails_cleanly),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_run_group(tests);
 }

@@ -3,9 +3,46 @@
 
 #include <btcpeerd/hex.h>
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+static unsigned skipped;
+
+const char *test_fmt(const char *fmt, ...)
+{
+    static char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    return buf;
+}
+
+void test_skip_here(const char *why, const char *file, int line)
+{
+    skipped++;
+    print_message("SKIP (%s:%d): %s\n", file, line, why ? why : "skipped");
+    _skip(file, line);
+}
+
+void test_partial_skip(const char *fmt, ...)
+{
+    char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    skipped++;
+    print_message("SKIP (part of this test): %s\n", buf);
+}
+
+int test_exit_status(int failed)
+{
+    if (failed) return failed;
+    return skipped ? TEST_SKIP_CODE : 0;
+}
 
 uint8_t *test_read_file(const char *path, size_t *len)
 {
