@@ -89,20 +89,42 @@ static void on_rpc_stop(void *arg)
     shut_down(arg, "stop requested over RPC");
 }
 
-_Static_assert(sizeof ((struct rpc_config *)0)->bind == sizeof ((struct config *)0)->rpcbind,
-               "--rpcbind lists of the same size");
+/* A list the config parsed, copied whole into the node's or the RPC
+ * server's copy of it. The two arrays must have the same shape, which the
+ * compiler checks here: a length changed on one side only fails the build
+ * instead of cutting the list or reading past it. */
+#define COPY_LIST(dst, n_dst, src, n_src)                                                       \
+    do {                                                                                       \
+        _Static_assert(sizeof(dst) == sizeof(src) && sizeof((dst)[0]) == sizeof((src)[0]),     \
+                       #src " and " #dst " differ in shape");                                  \
+        memcpy((dst), (src), sizeof(dst));                                                     \
+        (n_dst) = (n_src);                                                                     \
+    } while (0)
+/* A list of subnets the config checked, parsed into the node's or the RPC
+ * server's array, which must hold as many. */
+#define PARSE_SUBNETS(dst, n_dst, src, n_src)                                                   \
+    do {                                                                                       \
+        _Static_assert(sizeof(dst) / sizeof((dst)[0]) >= sizeof(src) / sizeof((src)[0]),       \
+                       #dst " holds fewer than " #src);                                        \
+        for (size_t i_ = 0; i_ < (n_src); i_++)                                                 \
+            if (netaddr_subnet_parse((src)[i_], &(dst)[(n_dst)])) (n_dst)++;                    \
+    } while (0)
+/* A string the config checked, into a field at least as long. */
+#define COPY_TEXT(dst, src)                                                                     \
+    do {                                                                                       \
+        _Static_assert(sizeof(dst) >= sizeof(src), #dst " is shorter than " #src);             \
+        memcpy((dst), (src), sizeof(src));                                                     \
+    } while (0)
 
 static void rpc_config_from(struct rpc_config *rc, const struct config *cfg, struct daemon_state *d)
 {
     rpc_config_default(rc, netparams_get(cfg->network));
-    rc->n_bind = cfg->n_rpcbind;
-    memcpy(rc->bind, cfg->rpcbind, sizeof rc->bind);
+    COPY_LIST(rc->bind, rc->n_bind, cfg->rpcbind, cfg->n_rpcbind);
     rc->port = cfg->rpcport;
-    for (size_t i = 0; i < cfg->n_rpcallowip && i < RPC_MAX_ALLOW; i++)
-        netaddr_subnet_parse(cfg->rpcallowip[i], &rc->allow[rc->n_allow++]);
-    snprintf(rc->user, sizeof rc->user, "%s", cfg->rpcuser);
-    snprintf(rc->password, sizeof rc->password, "%s", cfg->rpcpassword);
-    snprintf(rc->cookie_file, sizeof rc->cookie_file, "%s", cfg->rpccookiefile);
+    PARSE_SUBNETS(rc->allow, rc->n_allow, cfg->rpcallowip, cfg->n_rpcallowip);
+    COPY_TEXT(rc->user, cfg->rpcuser);
+    COPY_TEXT(rc->password, cfg->rpcpassword);
+    COPY_TEXT(rc->cookie_file, cfg->rpccookiefile);
     rc->getblock_timeout_ms = cfg->rpc_getblock_timeout_ms;
     rc->idle_timeout_s = cfg->rpc_servertimeout_s;
     rc->auth_fail_delay_ms = cfg->rpc_auth_delay_ms;
@@ -151,26 +173,21 @@ static void node_config_from(struct node_config *nc, const struct config *cfg)
     proxy_from(&nc->peer.onion_proxy, cfg->onion[0] ? cfg->onion : cfg->proxy);
     nc->peer.proxy_randomize = cfg->proxy_randomize == 1;
     nc->max_connections = cfg->max_connections;
-    nc->max_outbound = (unsigned)cfg->max_outbound;
+    nc->max_outbound = cfg->max_outbound;
     nc->max_inbound_per_group = cfg->max_inbound_per_group;
     nc->dnsseed = cfg->dnsseed == 1;
-    nc->n_seed_names = cfg->n_seed_names;
-    memcpy(nc->seed_names, cfg->seed_names, sizeof cfg->seed_names);
+    COPY_LIST(nc->seed_names, nc->n_seed_names, cfg->seed_names, cfg->n_seed_names);
     nc->bantime_s = cfg->bantime_s;
-    for (size_t i = 0; i < cfg->n_whitelist; i++)
-        netaddr_subnet_parse(cfg->whitelist[i], &nc->whitelist[nc->n_whitelist++]);
+    PARSE_SUBNETS(nc->whitelist, nc->n_whitelist, cfg->whitelist, cfg->n_whitelist);
     nc->local_groups = cfg->test_local_groups;
     nc->feeler_interval_ms = cfg->feeler_interval_ms;
     nc->save_interval_ms = cfg->save_interval_ms;
     nc->sync_stall_ms = cfg->sync_stall_ms;
     nc->block_timeout_ms = cfg->block_timeout_ms;
-    nc->n_fetch_blocks = cfg->n_fetch_blocks;
-    memcpy(nc->fetch_blocks, cfg->fetch_blocks, sizeof nc->fetch_blocks);
-    snprintf(nc->datadir, sizeof nc->datadir, "%s", cfg->datadir);
-    nc->n_connect = cfg->n_connect;
-    nc->n_addnode = cfg->n_addnode;
-    memcpy(nc->connect, cfg->connect, sizeof nc->connect);
-    memcpy(nc->addnode, cfg->addnode, sizeof nc->addnode);
+    COPY_LIST(nc->fetch_blocks, nc->n_fetch_blocks, cfg->fetch_blocks, cfg->n_fetch_blocks);
+    COPY_TEXT(nc->datadir, cfg->datadir);
+    COPY_LIST(nc->connect, nc->n_connect, cfg->connect, cfg->n_connect);
+    COPY_LIST(nc->addnode, nc->n_addnode, cfg->addnode, cfg->n_addnode);
 }
 
 /* DNS seeds: the node asks through a hook, net answers through a callback. */

@@ -25,23 +25,10 @@ static void usage(FILE *out)
             "Send one JSON-RPC call to btcpeerd and print the result.\n\n"
             "Parameters that are valid JSON (numbers, true, false, null, objects, arrays)\n"
             "are sent as that JSON; anything else as a string.\n\n"
-            "Options:\n"
-            "  -datadir=DIR        the daemon's data directory (default: ~/.btcpeerd)\n"
-            "  -conf=FILE          read rpc settings from FILE (default: <datadir>/btcpeerd.conf)\n"
-            "  -chain=NAME         main, test|testnet3, testnet4, signet or regtest\n"
-            "  -testnet, -testnet4, -signet, -regtest   the same as -chain=...\n"
-            "  -rpcconnect=HOST[:PORT]   the server (default: 127.0.0.1)\n"
-            "  -rpcport=PORT       the server's port (default: 8339, testnet3 18339,\n"
-            "                      testnet4 48339, signet 38339, regtest 18449)\n"
-            "  -rpcuser=USER       user name for -rpcpassword\n"
-            "  -rpcpassword=PW     password (default: use the cookie file)\n"
-            "  -rpccookiefile=PATH the cookie (default: <datadir>[/<network>]/.cookie;\n"
-            "                      relative paths are inside that directory)\n"
-            "  -rpcclienttimeout=SEC  give up after SEC seconds; 0 = never (default: 900)\n"
-            "  -named              params are name=value pairs, sent as an object\n"
-            "  -stdin              read more params from standard input, one per line\n"
-            "  -version            print the version and exit\n"
-            "  -help               print this help and exit\n\n"
+            "Options:\n");
+    cli_print_options(out);
+    fprintf(out,
+            "\n"
             "Exit status: 0 on a result; |code| of a JSON-RPC error (as bitcoin-cli);\n"
             "1 for anything else.\n");
 }

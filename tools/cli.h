@@ -6,6 +6,7 @@
 #define BTCPEERD_CLI_H
 
 #include <btcpeerd/netparams.h>
+#include <btcpeerd/option.h>
 
 #include <jansson.h>
 #include <limits.h>
@@ -39,13 +40,17 @@ struct cli_options {
     double timeout_s;            /* -rpcclienttimeout; 0 = none */
     bool named, read_stdin, help, version;
     int first_arg;               /* argv index of the method (argc if none) */
-    uint32_t set;                /* bit per option given on the command line */
+    uint32_t set;                /* bit per option (table row) given on the command line */
 };
 
-/* Options before the method, "-name=value" or "--name=value". On error, msg
- * names the option. */
+/* Options before the method, "-name=value" or "--name=value", each a row
+ * of the option table in cli_args.c. On error, msg names the option. */
 enum cli_err cli_parse_options(struct cli_options *o, int argc, char **argv, char *msg,
                                size_t msg_len);
+/* The table itself (n rows), for its unit test. */
+const struct option_row *cli_option_table(size_t *n);
+/* The -help lines of every option, from the table. */
+void cli_print_options(FILE *out);
 /* btcpeerd.conf's rpc settings (network, rpcport, rpcuser, rpcpassword,
  * rpccookiefile, rpcconnect) for what the command line left unset; other
  * keys are the daemon's and are skipped. A missing file is fine unless

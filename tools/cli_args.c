@@ -6,10 +6,11 @@
 
 #include <btcpeerd/config.h>
 #include <btcpeerd/hostport.h>
+#include <btcpeerd/option.h>
+#include <btcpeerd/report.h>
 
 #include <errno.h>
 #include <openssl/evp.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,126 +27,132 @@ const char *cli_err_str(enum cli_err err)
     return "unknown";
 }
 
-static void report(char *msg, size_t msg_len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void report(char *msg, size_t msg_len, const char *fmt, ...)
-{
-    if (!msg || !msg_len) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, msg_len, fmt, ap);
-    va_end(ap);
-}
-
-enum cli_opt {
-    CO_DATADIR,
-    CO_CONF,
-    CO_CHAIN,
-    CO_REGTEST,
-    CO_TESTNET,
-    CO_TESTNET4,
-    CO_SIGNET,
-    CO_RPCCONNECT,
-    CO_RPCPORT,
-    CO_RPCUSER,
-    CO_RPCPASSWORD,
-    CO_RPCCOOKIEFILE,
-    CO_RPCCLIENTTIMEOUT,
-    CO_NAMED,
-    CO_STDIN,
-    CO_HELP,
-    CO_VERSION,
-    CO_COUNT
-};
-
-static const struct {
-    const char *name;
-    bool takes_value; /* else a switch: -name, -name=1, -name=0 */
-} cli_opts[CO_COUNT] = {
-    [CO_DATADIR] = {"datadir", true},       [CO_CONF] = {"conf", true},
-    [CO_CHAIN] = {"chain", true},           [CO_REGTEST] = {"regtest", false},
-    [CO_TESTNET] = {"testnet", false},      [CO_TESTNET4] = {"testnet4", false},
-    [CO_SIGNET] = {"signet", false},        [CO_RPCCONNECT] = {"rpcconnect", true},
-    [CO_RPCPORT] = {"rpcport", true},       [CO_RPCUSER] = {"rpcuser", true},
-    [CO_RPCPASSWORD] = {"rpcpassword", true}, [CO_RPCCOOKIEFILE] = {"rpccookiefile", true},
-    [CO_RPCCLIENTTIMEOUT] = {"rpcclienttimeout", true},
-    [CO_NAMED] = {"named", false},          [CO_STDIN] = {"stdin", false},
-    [CO_HELP] = {"help", false},            [CO_VERSION] = {"version", false},
-};
-
-static bool copy_str(char *dst, size_t cap, const char *src)
-{
-    size_t n = strlen(src);
-    if (n >= cap) return false;
-    memcpy(dst, src, n + 1);
-    return true;
-}
+/* --- the option table ------------------------------------------------------ */
 
 /* Core's chain names and the daemon's --network names both work. */
-static int network_by_chain_name(const char *name)
+static bool set_chain(void *base, const char *value)
 {
-    if (strcmp(name, "test") == 0 || strcmp(name, "testnet") == 0) return NET_TESTNET3;
-    const struct netparams *np = netparams_by_name(name);
-    return np ? (int)np->id : -1;
-}
-
-static bool parse_port(const char *s, int *out)
-{
-    if (*s < '0' || *s > '9') return false;
-    char *end;
-    errno = 0;
-    unsigned long v = strtoul(s, &end, 10);
-    if (errno || *end || v == 0 || v > 65535) return false;
-    *out = (int)v;
+    struct cli_options *o = base;
+    if (strcmp(value, "test") == 0 || strcmp(value, "testnet") == 0) {
+        o->network = NET_TESTNET3;
+        return true;
+    }
+    const struct netparams *np = netparams_by_name(value);
+    if (!np) return false;
+    o->network = (int)np->id;
     return true;
 }
 
-/* One option's value into o; false if the value is bad. */
-static bool apply(struct cli_options *o, enum cli_opt id, const char *value, bool on)
+/* bitcoin-cli's -rpcclienttimeout: seconds, fractions allowed; 0 = none. */
+static bool set_timeout(void *base, const char *value)
 {
-    switch (id) {
-    case CO_DATADIR: return value[0] && copy_str(o->datadir, sizeof o->datadir, value);
-    case CO_CONF: return value[0] && copy_str(o->conf, sizeof o->conf, value);
-    case CO_CHAIN: return (o->network = network_by_chain_name(value)) >= 0;
-    case CO_REGTEST:
-    case CO_TESTNET:
-    case CO_TESTNET4:
-    case CO_SIGNET:
-        if (on) {
-            static const enum net_id nets[] = {[CO_REGTEST] = NET_REGTEST, [CO_TESTNET] = NET_TESTNET3,
-                                               [CO_TESTNET4] = NET_TESTNET4, [CO_SIGNET] = NET_SIGNET};
-            o->network = (int)nets[id];
+    struct cli_options *o = base;
+    char *end;
+    errno = 0;
+    double v = strtod(value, &end);
+    if (errno || end == value || *end || !(v >= 0) || v > 1e6) return false;
+    o->timeout_s = v;
+    return true;
+}
+
+#define FIELD(f) OPTION_FIELD(struct cli_options, f)
+/* -testnet, -signet, ...: one --help line for the four. */
+static const char same_as_chain[] = "the same as -chain=...";
+#define NETWORK_SWITCH(switch_name, net)                                                        \
+    {.name = switch_name, .type = OPTION_FLAG, FIELD(network), .on = (net), .help = same_as_chain}
+
+static const struct option_row cli_rows[] = {
+    {.name = "datadir", .type = OPTION_TEXT, .arg = "DIR", FIELD(datadir),
+     .default_text = "~/.btcpeerd", .help = "the daemon's data directory"},
+    {.name = "conf", .type = OPTION_TEXT, .arg = "FILE", FIELD(conf),
+     .default_text = "<datadir>/btcpeerd.conf", .help = "read rpc settings from FILE"},
+    {.name = "chain", .type = OPTION_CUSTOM, .arg = "NAME", FIELD(network), .set = set_chain,
+     .def = -1, .default_text = "main",
+     .help = "main, test|testnet3, testnet4, signet or regtest", .file_ok = true,
+     .file_key = "network"},
+    NETWORK_SWITCH("testnet", NET_TESTNET3),
+    NETWORK_SWITCH("testnet4", NET_TESTNET4),
+    NETWORK_SWITCH("signet", NET_SIGNET),
+    NETWORK_SWITCH("regtest", NET_REGTEST),
+    {.name = "rpcconnect", .type = OPTION_TEXT, .arg = "HOST[:PORT]", FIELD(rpcconnect),
+     .default_text = "127.0.0.1", .help = "the server", .file_ok = true},
+    {.name = "rpcport", .type = OPTION_UINT, .arg = "PORT", FIELD(rpcport), .min = 1, .max = 65535,
+     .def = -1,
+     .default_text = "8339, testnet3 18339, testnet4 48339, signet 38339, regtest 18449",
+     .help = "the server's port", .file_ok = true},
+    {.name = "rpcuser", .type = OPTION_TEXT, .arg = "USER", FIELD(rpcuser), .empty_ok = true,
+     .default_text = "none", .help = "user name for -rpcpassword", .file_ok = true},
+    {.name = "rpcpassword", .type = OPTION_TEXT, .arg = "PW", FIELD(rpcpassword), .empty_ok = true,
+     .default_text = "use the cookie file", .help = "password", .file_ok = true},
+    {.name = "rpccookiefile", .type = OPTION_TEXT, .arg = "PATH", FIELD(rpccookiefile),
+     .default_text = "<datadir>[/<network>]/.cookie",
+     .help = "the cookie; a relative path is inside that directory", .file_ok = true},
+    {.name = "rpcclienttimeout", .type = OPTION_CUSTOM, .arg = "SEC", FIELD(timeout_s),
+     .set = set_timeout, .def = 900, .default_text = "900",
+     .help = "give up after SEC seconds; 0 = never"},
+    {.name = "named", .type = OPTION_FLAG, FIELD(named),
+     .help = "params are name=value pairs, sent as an object"},
+    {.name = "stdin", .type = OPTION_FLAG, FIELD(read_stdin),
+     .help = "read more params from standard input, one per line"},
+    {.name = "version", .type = OPTION_FLAG, FIELD(version), .action = true,
+     .help = "print the version and exit"},
+    {.name = "help", .type = OPTION_FLAG, FIELD(help), .action = true,
+     .help = "print this help and exit"},
+};
+#define N_CLI_ROWS (sizeof cli_rows / sizeof cli_rows[0])
+_Static_assert(N_CLI_ROWS <= 32, "cli_options.set has a bit per option");
+
+const struct option_row *cli_option_table(size_t *n)
+{
+    *n = N_CLI_ROWS;
+    return cli_rows;
+}
+
+/* The options part of -help: "  -name=ARG   help (default: ...)", wrapped
+ * at 79 columns; rows sharing one help text (-testnet, -signet, ...) share
+ * a line. */
+void cli_print_options(FILE *out)
+{
+    enum { HELP_COL = 22, WIDTH = 79 };
+    for (size_t i = 0; i < N_CLI_ROWS;) {
+        char left[160] = "", arg_buf[64], def_buf[96], text[320];
+        size_t len = 0, j = i;
+        for (; j < N_CLI_ROWS && (j == i || cli_rows[j].help == cli_rows[i].help); j++) {
+            const char *arg = option_arg_text(&cli_rows[j], arg_buf, sizeof arg_buf);
+            int k = snprintf(left + len, sizeof left - len, "%s-%s%s%s", j == i ? "" : ", ",
+                             cli_rows[j].name, arg ? "=" : "", arg ? arg : "");
+            if (k > 0 && (size_t)k < sizeof left - len) len += (size_t)k;
         }
-        return true;
-    case CO_RPCCONNECT: return value[0] && copy_str(o->rpcconnect, sizeof o->rpcconnect, value);
-    case CO_RPCPORT: return parse_port(value, &o->rpcport);
-    case CO_RPCUSER: return copy_str(o->rpcuser, sizeof o->rpcuser, value);
-    case CO_RPCPASSWORD: return copy_str(o->rpcpassword, sizeof o->rpcpassword, value);
-    case CO_RPCCOOKIEFILE: return value[0] && copy_str(o->rpccookiefile, sizeof o->rpccookiefile, value);
-    case CO_RPCCLIENTTIMEOUT: {
-        char *end;
-        errno = 0;
-        double v = strtod(value, &end);
-        if (errno || end == value || *end || !(v >= 0) || v > 1e6) return false;
-        o->timeout_s = v;
-        return true;
+        /* A switch is off unless given: that goes without saying here. */
+        const char *def = cli_rows[i].type == OPTION_FLAG
+                              ? NULL
+                              : option_default_text(&cli_rows[i], def_buf, sizeof def_buf);
+        /* \1 is a space the wrapping keeps: "(default:" stays with its value. */
+        snprintf(text, sizeof text, def ? "%s (default:\1%s)" : "%s", cli_rows[i].help, def);
+        int col = fprintf(out, "  %s", left);
+        col += fprintf(out, "%*s", col + 2 > HELP_COL ? 2 : HELP_COL - col, "");
+        int start = col;
+        for (const char *w = text; *w;) {
+            int wl = (int)strcspn(w, " ");
+            if (col > start && col + 1 + wl > WIDTH) {
+                fprintf(out, "\n%*s", HELP_COL, "");
+                col = start = HELP_COL;
+            } else if (col > start) {
+                col += fprintf(out, " ");
+            }
+            for (int c = 0; c < wl; c++) fputc(w[c] == '\1' ? ' ' : w[c], out);
+            col += wl;
+            w += wl;
+            w += strspn(w, " ");
+        }
+        fputc('\n', out);
+        i = j;
     }
-    case CO_NAMED: o->named = on; return true;
-    case CO_STDIN: o->read_stdin = on; return true;
-    case CO_HELP: o->help = on; return true;
-    case CO_VERSION: o->version = on; return true;
-    case CO_COUNT: break;
-    }
-    return false;
 }
 
 static void options_default(struct cli_options *o)
 {
-    memset(o, 0, sizeof *o);
-    o->network = -1;
-    o->rpcport = -1;
-    o->timeout_s = 900; /* bitcoin-cli's -rpcclienttimeout */
+    option_defaults(cli_rows, N_CLI_ROWS, o, sizeof *o);
 }
 
 enum cli_err cli_parse_options(struct cli_options *o, int argc, char **argv, char *msg,
@@ -157,31 +164,28 @@ enum cli_err cli_parse_options(struct cli_options *o, int argc, char **argv, cha
         const char *arg = argv[i] + (argv[i][1] == '-' ? 2 : 1);
         const char *eq = strchr(arg, '=');
         size_t name_len = eq ? (size_t)(eq - arg) : strlen(arg);
-        int id = -1;
-        for (int k = 0; k < CO_COUNT; k++)
-            if (strlen(cli_opts[k].name) == name_len && strncmp(cli_opts[k].name, arg, name_len) == 0)
-                id = k;
-        if (id < 0 && name_len == 1 && (arg[0] == 'h' || arg[0] == '?')) id = CO_HELP;
+        int id = option_find(cli_rows, N_CLI_ROWS, arg, name_len);
+        if (id < 0 && name_len == 1 && (arg[0] == 'h' || arg[0] == '?'))
+            id = option_find(cli_rows, N_CLI_ROWS, "help", 4);
         if (id < 0) {
             report(msg, msg_len, "unknown option '%s'", argv[i]);
             return CLI_ERR_USAGE;
         }
-        bool on = true;
-        if (cli_opts[id].takes_value && !eq) {
-            report(msg, msg_len, "option '-%s' needs a value (-%s=...)", cli_opts[id].name,
-                   cli_opts[id].name);
+        const struct option_row *row = &cli_rows[id];
+        if (row->type == OPTION_FLAG) {
+            /* a switch: -name, -name=1, -name=0 */
+            if (eq && strcmp(eq + 1, "1") != 0 && strcmp(eq + 1, "0") != 0) goto bad;
+            option_set_flag(row, o, !eq || eq[1] == '1');
+        } else if (!eq) {
+            report(msg, msg_len, "option '-%s' needs a value (-%s=...)", row->name, row->name);
             return CLI_ERR_USAGE;
+        } else if (option_apply(row, o, eq + 1) != OPTION_OK) {
+            goto bad;
         }
-        if (!cli_opts[id].takes_value && eq) {
-            if (strcmp(eq + 1, "1") == 0) on = true;
-            else if (strcmp(eq + 1, "0") == 0) on = false;
-            else goto bad;
-        }
-        if (!apply(o, (enum cli_opt)id, eq ? eq + 1 : "", on)) goto bad;
         o->set |= 1u << id;
         continue;
     bad:
-        report(msg, msg_len, "-%s: bad value '%s'", cli_opts[id].name, eq ? eq + 1 : "");
+        report(msg, msg_len, "-%s: bad value '%s'", row->name, eq ? eq + 1 : "");
         return CLI_ERR_USAGE;
     }
     o->first_arg = i;
@@ -190,7 +194,7 @@ enum cli_err cli_parse_options(struct cli_options *o, int argc, char **argv, cha
 
 bool cli_conf_path(const struct cli_options *o, char *out, size_t cap)
 {
-    if (o->conf[0]) return copy_str(out, cap, o->conf);
+    if (o->conf[0]) return option_copy_text(o->conf, out, cap);
     char base[PATH_MAX];
     /* NET_MAIN: the base itself, as the daemon reads its file before it
      * knows the network. */
@@ -206,26 +210,24 @@ struct conf_apply {
     size_t msg_len;
 };
 
+/* Was the field this row sets given on the command line, by this row or
+ * another (-regtest and network= both set the network)? */
+static bool field_set_on_command_line(const struct cli_options *o, const struct option_row *row)
+{
+    for (size_t k = 0; k < N_CLI_ROWS; k++)
+        if ((o->set & (1u << k)) && cli_rows[k].offset == row->offset) return true;
+    return false;
+}
+
 static enum config_err conf_line_apply(void *ctx, const char *key, const char *value, unsigned lineno)
 {
-    /* The daemon's key for each option the file may set. */
-    static const struct {
-        const char *key;
-        enum cli_opt id;
-    } keys[] = {
-        {"network", CO_CHAIN},         {"rpcport", CO_RPCPORT},
-        {"rpcuser", CO_RPCUSER},       {"rpcpassword", CO_RPCPASSWORD},
-        {"rpccookiefile", CO_RPCCOOKIEFILE}, {"rpcconnect", CO_RPCCONNECT},
-    };
     struct conf_apply *ca = ctx;
-    struct cli_options *o = ca->o;
-    const bool network_set = o->set & ((1u << CO_CHAIN) | (1u << CO_REGTEST) | (1u << CO_TESTNET) |
-                                       (1u << CO_TESTNET4) | (1u << CO_SIGNET));
-    for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
-        enum cli_opt id = keys[k].id;
-        if (strcmp(key, keys[k].key) != 0 || (o->set & (1u << id)) || (id == CO_CHAIN && network_set))
+    for (size_t k = 0; k < N_CLI_ROWS; k++) {
+        const struct option_row *row = &cli_rows[k];
+        if (!row->file_ok || strcmp(key, row->file_key ? row->file_key : row->name) != 0 ||
+            field_set_on_command_line(ca->o, row))
             continue;
-        if (!apply(o, id, value, true)) {
+        if (option_apply(row, ca->o, value) != OPTION_OK) {
             report(ca->msg, ca->msg_len, "%s:%u: bad value for '%s'", ca->path, lineno, key);
             return CONFIG_ERR_BAD_VALUE;
         }

@@ -1,6 +1,9 @@
 /* The operator's settings: command-line flags and the config file, which
  * take the same names (`--log-level=debug` on the command line is
- * `log-level=debug` in the file). The command line wins over the file. */
+ * `log-level=debug` in the file). The command line wins over the file.
+ * Every option is one row of the table in src/config/config_table.c (name,
+ * type, range, field below, default, help); adding one touches that row,
+ * its field here and the code that uses it. */
 #ifndef BTCPEERD_CONFIG_H
 #define BTCPEERD_CONFIG_H
 
@@ -21,7 +24,13 @@ enum config_err {
 };
 const char *config_err_str(enum config_err err);
 
-#define CONFIG_MAX_PEERS 64
+/* How often each repeatable option may be given: the lengths of the
+ * arrays below. main checks at compile time that the node's and the RPC
+ * server's copies have the same shape. */
+#define CONFIG_MAX_PEERS 64        /* --connect, and --addnode */
+#define CONFIG_MAX_SEED_NAMES 16
+#define CONFIG_MAX_WHITELIST 32
+#define CONFIG_MAX_FETCH_BLOCKS 8
 #define CONFIG_MAX_RPCBIND 8
 #define CONFIG_MAX_RPCALLOWIP 32
 
@@ -37,21 +46,21 @@ struct config {
     size_t n_connect, n_addnode;
     char connect[CONFIG_MAX_PEERS][256];
     char addnode[CONFIG_MAX_PEERS][256];
-    int listen;                  /* -1 = default: on unless --connect */
+    int listen;                  /* default: on unless --connect */
     char bind[256];              /* "" = every address */
     char metrics_bind[256];      /* "" = no metrics endpoint */
     int port;                    /* -1 = the network's default */
     unsigned max_connections;
-    int max_outbound;
-    unsigned max_inbound_per_group;            /* -1 = default: 8, or 0 with --connect */
-    int dnsseed;                 /* -1 = default: on unless --connect */
+    unsigned max_outbound;       /* default: 8, or 0 with --connect */
+    unsigned max_inbound_per_group;
+    int dnsseed;                 /* default: on unless --connect */
     char dns_server[256];        /* "" = the system's resolvers */
     uint32_t dns_timeout_ms;     /* --test-dns-timeout: 0 = evdns's own */
     size_t n_seed_names;
-    char seed_names[16][256];
+    char seed_names[CONFIG_MAX_SEED_NAMES][256];
     int64_t bantime_s;
     size_t n_whitelist;
-    char whitelist[32][64];
+    char whitelist[CONFIG_MAX_WHITELIST][64];
     bool test_local_groups;
     uint32_t save_interval_ms;   /* --test-save-interval */
     int v2transport;
@@ -62,7 +71,7 @@ struct config {
     uint32_t sync_stall_ms;
     uint32_t block_timeout_ms;
     size_t n_fetch_blocks;
-    uint8_t fetch_blocks[8][32];
+    uint8_t fetch_blocks[CONFIG_MAX_FETCH_BLOCKS][32];
     /* Timeouts (milliseconds; flags take seconds, fractions allowed). */
     uint32_t handshake_timeout_ms, ping_interval_ms, ping_timeout_ms;
     uint32_t max_msg_rate;

@@ -5,6 +5,7 @@
 
 #include <btcpeerd/config.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -93,6 +94,82 @@ static void test_bad_options_are_usage_errors(void **state)
     const char *h[] = {"-h", NULL};
     assert_int_equal(parse(&o, h), CLI_OK);
     assert_true(o.help);
+}
+
+static void test_option_table_is_sound(void **state)
+{
+    (void)state;
+    size_t n;
+    const struct option_row *rows = cli_option_table(&n);
+    char why[256] = "";
+    if (!option_table_check(rows, n, why, sizeof why)) fail_msg("%s", why);
+    assert_true(n >= 15);
+}
+
+/* -help shows every row: "  -name" at a line's start, or ", -name" after
+ * the rows that share its line, followed by its help. */
+static void test_help_lists_every_option(void **state)
+{
+    (void)state;
+    char *text = NULL;
+    size_t len = 0, n;
+    FILE *f = open_memstream(&text, &len);
+    assert_non_null(f);
+    cli_print_options(f);
+    fclose(f);
+    const struct option_row *rows = cli_option_table(&n);
+    for (size_t i = 0; i < n; i++) {
+        char at_start[64], shared[64];
+        snprintf(at_start, sizeof at_start, "  -%s%s", rows[i].name,
+                 rows[i].type == OPTION_FLAG ? "" : "=");
+        snprintf(shared, sizeof shared, ", -%s", rows[i].name);
+        char *p = strstr(text, at_start);
+        if (!p) p = strstr(text, shared);
+        if (!p) fail_msg("-help lacks -%s", rows[i].name);
+        char first_word[32];
+        sscanf(rows[i].help, "%31s", first_word);
+        if (!strstr(p, first_word)) fail_msg("-%s: help text missing", rows[i].name);
+    }
+    assert_non_null(strstr(text, "  -rpcclienttimeout=SEC  give up after SEC seconds; 0 = never "
+                                 "(default: 900)\n"));
+    assert_non_null(strstr(text, "  -testnet, -testnet4, -signet, -regtest  the same as -chain=...\n"));
+    free(text);
+}
+
+static void test_value_ranges(void **state)
+{
+    (void)state;
+    struct cli_options o;
+    const struct {
+        const char *arg;
+        bool ok;
+    } cases[] = {{"-rpcport=1", true},          {"-rpcport=65535", true},
+                 {"-rpcport=0", false},         {"-rpcport=65536", false},
+                 {"-rpcport=+1", false},        {"-rpcclienttimeout=0", true},
+                 {"-rpcclienttimeout=0.5", true}, {"-rpcclienttimeout=1000000", true},
+                 {"-rpcclienttimeout=1000001", false}, {"-rpcclienttimeout=-1", false},
+                 {"-rpcclienttimeout=nan", false}, {"-rpcclienttimeout=", false},
+                 {"-rpcuser=", true},           {"-rpcconnect=", false},
+                 {"-named=1", true},            {"-named=2", false}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *a[] = {cases[i].arg, "m", NULL};
+        if ((parse(&o, a) == CLI_OK) != cases[i].ok) fail_msg("%s", cases[i].arg);
+    }
+    const char *t[] = {"-rpcclienttimeout=0.5", "m", NULL};
+    assert_int_equal(parse(&o, t), CLI_OK);
+    assert_true(o.timeout_s == 0.5);
+    const char *d[] = {"m", NULL};
+    assert_int_equal(parse(&o, d), CLI_OK);
+    assert_true(o.timeout_s == 900);
+    assert_int_equal(o.network, -1);
+    assert_int_equal(o.rpcport, -1);
+    char msg[128];
+    char *argv[] = {(char *)"btcpeerd-cli", (char *)"-rpcport=0", NULL};
+    assert_int_equal(cli_parse_options(&o, 2, argv, msg, sizeof msg), CLI_ERR_USAGE);
+    assert_string_equal(msg, "-rpcport: bad value '0'");
+    argv[1] = (char *)"-rpcport";
+    assert_int_equal(cli_parse_options(&o, 2, argv, msg, sizeof msg), CLI_ERR_USAGE);
+    assert_string_equal(msg, "option '-rpcport' needs a value (-rpcport=...)");
 }
 
 static void test_default_ports_and_datadir(void **state)
@@ -295,6 +372,9 @@ int main(void)
         cmocka_unit_test(test_options_stop_at_the_method),
         cmocka_unit_test(test_network_spellings),
         cmocka_unit_test(test_bad_options_are_usage_errors),
+        cmocka_unit_test(test_option_table_is_sound),
+        cmocka_unit_test(test_help_lists_every_option),
+        cmocka_unit_test(test_value_ranges),
         cmocka_unit_test(test_default_ports_and_datadir),
         cmocka_unit_test(test_default_datadir_is_home),
         cmocka_unit_test(test_rpcconnect_and_rpcport),
