@@ -103,7 +103,7 @@ const char *option_err_str(enum option_err err);
 
 /* Zero the struct (size bytes), then every row's default. */
 void option_defaults(const struct option_row *rows, size_t n, void *base, size_t size);
-/* One value for one row. A FLAG row is turned on whatever the value. */
+/* One value for one row. A FLAG row takes "" or "1" (on) and "0" (off). */
 enum option_err option_apply(const struct option_row *row, void *base, const char *value);
 /* A FLAG row on or off (btcpeerd-cli's -name=0); off leaves a number as it is. */
 void option_set_flag(const struct option_row *row, void *base, bool on);

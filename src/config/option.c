@@ -146,7 +146,9 @@ enum option_err option_apply(const struct option_row *row, void *base, const cha
 {
     switch (row->type) {
     case OPTION_FLAG:
-        option_set_flag(row, base, true);
+        /* "" from a bare --flag; the file may say flag=1 or flag=0 */
+        if (value[0] && strcmp(value, "1") != 0 && strcmp(value, "0") != 0) return OPTION_ERR_SYNTAX;
+        option_set_flag(row, base, value[0] != '0');
         return OPTION_OK;
     case OPTION_BOOL:
         if (strcmp(value, "1") != 0 && strcmp(value, "0") != 0) return OPTION_ERR_SYNTAX;

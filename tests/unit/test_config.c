@@ -432,6 +432,13 @@ static void test_config_file_rules(void **state)
     snprintf(path, sizeof path, "%s/b.conf", home);
     snprintf(arg, sizeof arg, "--conf=%s", path);
 
+    /* a flag in the file says which way it goes: daemon=0 is off */
+    write_conf(path, "daemon=0\ntest-local-groups=0\n");
+    assert_int_equal(LOAD(arg), CONFIG_OK);
+    assert_false(cfg.daemon);
+    assert_false(cfg.test_local_groups);
+    write_conf(path, "daemon=yes\n");
+    assert_int_equal(LOAD(arg), CONFIG_ERR_BAD_VALUE);
     write_conf(path, "network=signet\nport=1234\ndaemon=1\ndebug=net\ndebug=peer\n");
     assert_int_equal(LOAD(arg, "--port=99"), CONFIG_OK);
     assert_int_equal(cfg.network, NET_SIGNET);

@@ -127,7 +127,14 @@ static void test_flag_and_bool(void **state)
     (void)state;
     struct opts o;
     fresh(&o);
-    assert_int_equal(apply(&o, "verbose", "anything"), OPTION_OK); /* a flag ignores its value */
+    /* a flag: bare ("") or 1 turns it on, 0 off (a config file's flag=0) */
+    assert_int_equal(apply(&o, "verbose", ""), OPTION_OK);
+    assert_true(o.verbose);
+    assert_int_equal(apply(&o, "verbose", "0"), OPTION_OK);
+    assert_false(o.verbose);
+    assert_int_equal(apply(&o, "verbose", "1"), OPTION_OK);
+    assert_true(o.verbose);
+    assert_int_equal(apply(&o, "verbose", "anything"), OPTION_ERR_SYNTAX);
     assert_true(o.verbose);
     option_set_flag(row("verbose"), &o, false);
     assert_false(o.verbose);
