@@ -202,9 +202,7 @@ static void peer_account_recv(struct peer *p)
 {
     struct peer_table *t = p->table;
     if (p->state == PEER_DEAD) return;
-    size_t held = p->detecting ? p->detect_have
-                  : p->v2      ? transport_v2_buffered(p->v2)
-                               : transport_v1_buffered(&p->transport);
+    size_t held = p->transport ? transport_recv_buffered(p->transport) : 0;
     t->recv_total = t->recv_total - p->recv_held + held;
     p->recv_held = held;
     while (t->recv_total > PEER_RECV_GLOBAL_LIMIT) {
@@ -344,11 +342,7 @@ void peer_disconnect(struct peer *p, enum peer_reason reason)
         peer_netaddr(p, &ev->u.disconnected.netaddr);
         ev->u.disconnected.inbound = p->inbound;
         ev->u.disconnected.was_connected = was == PEER_CONNECTED;
-        /* Core's ShouldReconnectV1: our v2 key went out and nothing came back. */
-        ev->u.disconnected.v2_no_answer =
-            p->v1_reply || (p->v2 && !p->inbound && p->stats.bytes_in == 0 &&
-                            (reason == PEER_REASON_EOF || reason == PEER_REASON_IO_ERROR ||
-                             reason == PEER_REASON_HANDSHAKE_TIMEOUT));
+        ev->u.disconnected.v2_no_answer = peer_transport_v1_retry_worth(p, reason);
         node_queue_push(t->queue, ev);
     }
     p->next_dead = t->dead;
@@ -416,33 +410,34 @@ static void peer_check_output(struct peer *p)
 bool peer_send(struct peer *p, const struct wire_msg *msg)
 {
     if (p->state == PEER_DEAD || !p->bev) return false;
+    if (!p->transport) return true; /* not open yet: nothing is sent before the handshake */
     struct peer_table *t = p->table;
     buf_writer_reset(&t->payload);
-    buf_writer_reset(&t->frame);
     enum wire_err werr = wire_encode(msg, &t->payload);
     if (werr != WIRE_OK) {
         log_warn(LOG_CAT_PEER, "cannot encode %s for peer %llu: %s", wire_msg_command(msg),
                  (unsigned long long)p->id, wire_err_str(werr));
         return true; /* our bug or our memory, not the peer's fault */
     }
-    int terr = peer_transport_write(p, wire_msg_command(msg), t->payload.data, t->payload.len,
-                                    &t->frame);
+    size_t before, framed;
+    transport_bytes_to_send(p->transport, &before);
+    enum transport_status terr =
+        transport_send(p->transport, wire_msg_command(msg), t->payload.data, t->payload.len);
     if (terr != TRANSPORT_OK) {
         log_warn(LOG_CAT_PEER, "cannot frame %s for peer %llu: %s", wire_msg_command(msg),
-                 (unsigned long long)p->id,
-                 p->v2 ? transport_v2_code_str(terr) : transport_err_str((enum transport_err)terr));
+                 (unsigned long long)p->id, transport_status_str(terr));
         return true;
     }
-    if (bufferevent_write(p->bev, t->frame.data, t->frame.len) != 0) {
+    transport_bytes_to_send(p->transport, &framed);
+    framed -= before;
+    if (!peer_transport_flush(p)) {
         peer_disconnect(p, PEER_REASON_IO_ERROR);
         return false;
     }
     p->stats.msgs_out++;
-    p->stats.bytes_out += t->frame.len;
-    t->metrics.net_bytes_out += t->frame.len;
-    peer_metrics_msg_out(p, msg->type, t->frame.len);
+    peer_metrics_msg_out(p, msg->type, framed);
     p->last_send_us = clock_mono_us();
-    p->sent_bytes[msg->type < WIRE_TYPE_COUNT ? msg->type : WIRE_UNKNOWN] += t->frame.len;
+    p->sent_bytes[msg->type < WIRE_TYPE_COUNT ? msg->type : WIRE_UNKNOWN] += framed;
     LOG_AT(LOG_TRACE, LOG_CAT_PEER, (int64_t)p->id, "sent %s (%zu bytes)", wire_msg_command(msg),
            t->payload.len);
     peer_check_output(p);
@@ -459,14 +454,15 @@ bool peer_send_empty(struct peer *p, enum wire_type type)
 
 /* ---- receiving ---- */
 
-static enum peer_reason fatal_reason(int st)
+static enum peer_reason fatal_reason(enum transport_status st)
 {
     switch (st) {
     case TRANSPORT_FATAL_MAGIC: return PEER_REASON_BAD_MAGIC;
     case TRANSPORT_FATAL_OVERSIZE: return PEER_REASON_OVERSIZE;
-    case TRANSPORT_V2_FATAL_HANDSHAKE:
-    case TRANSPORT_V2_FATAL_CRYPTO: return PEER_REASON_V2_HANDSHAKE;
-    case TRANSPORT_V2_FATAL_DECRYPT: return PEER_REASON_V2_DECRYPT;
+    case TRANSPORT_FATAL_HANDSHAKE:
+    case TRANSPORT_FATAL_CRYPTO:
+    case TRANSPORT_FATAL_V1_ANSWER: return PEER_REASON_V2_HANDSHAKE;
+    case TRANSPORT_FATAL_DECRYPT: return PEER_REASON_V2_DECRYPT;
     default: return PEER_REASON_IO_ERROR;
     }
 }
@@ -496,7 +492,7 @@ static void peer_handle_frame(struct peer *p, struct transport_frame *frame)
         LOG_AT(LOG_DEBUG, LOG_CAT_PEER, (int64_t)p->id, "malformed %s (%zu bytes): %s", cmd,
                frame->len, wire_err_str(err));
         peer_metrics_msg_in(p, wire_type_from_command(frame->command, strlen(frame->command)),
-                            peer_transport_framed_len(p, frame->command, frame->len));
+                            transport_framed_len(p->transport, frame->command, frame->len));
         if (p->state == PEER_NONE || p->state == PEER_SENT_VERSION)
             peer_disconnect(p, PEER_REASON_PROTOCOL_VIOLATION); /* no valid version first */
         else
@@ -505,7 +501,7 @@ static void peer_handle_frame(struct peer *p, struct transport_frame *frame)
     }
     LOG_AT(LOG_TRACE, LOG_CAT_PEER, (int64_t)p->id, "received %s (%zu bytes)",
            wire_msg_command(&msg), frame->len);
-    peer_metrics_msg_in(p, msg.type, peer_transport_framed_len(p, frame->command, frame->len));
+    peer_metrics_msg_in(p, msg.type, transport_framed_len(p->transport, frame->command, frame->len));
     if (p->state == PEER_CONNECTED) {
         if (!peer_is_solicited(p, &msg)) {
             p->stats.rate_counted++;
@@ -527,35 +523,41 @@ static void peer_on_read(struct bufferevent *bev, void *arg)
     /* A paused peer's remaining input waits in the buffer (bounded by the
      * read high-water mark) until it is resumed. */
     if (p->socks) peer_proxy_read(p, in); /* may open the tunnel: then the rest is P2P */
-    while (p->state != PEER_DEAD && !p->socks && !p->queue_paused && evbuffer_get_length(in) > 0) {
+    while (p->state != PEER_DEAD && !p->socks && p->transport && !p->queue_paused &&
+           evbuffer_get_length(in) > 0) {
         struct evbuffer_iovec vec;
         if (evbuffer_peek(in, -1, NULL, &vec, 1) < 1) break;
         size_t consumed = 0;
-        struct transport_frame frame;
-        int st = peer_transport_read(p, vec.iov_base, vec.iov_len, &consumed, &frame);
+        enum transport_status st = transport_feed(p->transport, vec.iov_base, vec.iov_len, &consumed);
         evbuffer_drain(in, consumed);
         p->stats.bytes_in += consumed;
         p->table->metrics.net_bytes_in += consumed;
         p->rx_frame_bytes += consumed;
+        /* What the transport answers (v2 handshake) goes out first. */
+        if (!peer_transport_flush(p))
+            st = TRANSPORT_FATAL_NOMEM;
+        else
+            peer_transport_maybe_send_version(p);
         peer_account_recv(p);
-        if (p->state == PEER_DEAD) {
-            if (st == TRANSPORT_FRAME) transport_frame_free(&frame);
-            break;
-        }
+        if (p->state == PEER_DEAD) break; /* a held message goes with the transport */
+        struct transport_frame frame;
         switch (st) {
         case TRANSPORT_NEED_MORE: break;
         case TRANSPORT_FRAME:
+            transport_take(p->transport, &frame);
             peer_handle_frame(p, &frame);
             transport_frame_free(&frame);
             break;
         case TRANSPORT_DROP_CHECKSUM:
         case TRANSPORT_DROP_COMMAND:
+            transport_take(p->transport, &frame);
             p->stats.msgs_in++;
             /* a message, but no payload to measure: counted without bytes */
             peer_metrics_msg_in(p, wire_type_from_command(frame.command, strlen(frame.command)), 0);
             LOG_AT(LOG_DEBUG, LOG_CAT_PEER, (int64_t)p->id, "dropped %s: %s", frame.command,
-                   transport_status_str((enum transport_status)st));
-            peer_add_misbehavior(p, 10, transport_status_str((enum transport_status)st));
+                   transport_status_str(st));
+            peer_add_misbehavior(p, 10, transport_status_str(st));
+            transport_frame_free(&frame);
             break;
         default:
             peer_disconnect(p, fatal_reason(st));
@@ -610,7 +612,11 @@ void peer_outbound_open(struct peer *p)
     else
         LOG_AT(LOG_INFO, LOG_CAT_PEER, (int64_t)p->id, "connected addr=%s direction=outbound%s",
                p->addr_str, p->manual ? " manual=1" : "");
-    peer_transport_start_outbound(p);
+    if (!peer_transport_start(p, p->want_v2)) {
+        peer_disconnect(p, PEER_REASON_IO_ERROR);
+        return;
+    }
+    peer_transport_maybe_send_version(p);
 }
 
 static void peer_on_event(struct bufferevent *bev, short what, void *arg)
@@ -643,9 +649,12 @@ static struct peer *peer_new(struct peer_table *t, bool inbound, struct bufferev
     p->bev = bev;
     p->inbound = inbound;
     p->state = PEER_NONE;
-    transport_v1_init(&p->transport, t->cfg->net->magic, WIRE_MAX_PAYLOAD);
-    if (!peer_timer_init(p) || !idmap_put(&t->peers, p->id, p)) {
+    /* Inbound: BIP324 if we speak it, and the transport falls back to v1
+     * by itself; outbound gets its transport once the connection is open. */
+    if ((inbound && !peer_transport_start(p, t->cfg->v2_enabled)) || !peer_timer_init(p) ||
+        !idmap_put(&t->peers, p->id, p)) {
         if (p->timer) event_free(p->timer);
+        peer_transport_free(p);
         free(p);
         return NULL;
     }
@@ -771,7 +780,6 @@ enum peer_err peer_accept(struct peer_table *t, int fd, const struct sockaddr *s
     p->connected_us = clock_mono_us();
     p->last_recv_us = p->connected_us;
     p->handshake_deadline_us = p->connected_us + (uint64_t)t->cfg->handshake_timeout_ms * 1000u;
-    p->detecting = t->cfg->v2_enabled; /* v1 or v2: the first bytes tell */
     bufferevent_enable(bev, EV_READ | EV_WRITE);
     peer_timer_schedule(p);
     *id = p->id;

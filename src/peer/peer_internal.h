@@ -8,7 +8,7 @@
 
 #include <btcpeerd/buf.h>
 #include <btcpeerd/idmap.h>
-#include <btcpeerd/transport_v2.h>
+#include <btcpeerd/transport.h>
 
 #include <netinet/in.h>
 
@@ -75,14 +75,8 @@ struct peer {
     struct peer_table *table;
     struct bufferevent *bev;
     struct event *timer; /* one timer: handshake, idle ping or ping timeout */
-    struct transport_v1 transport;
-    struct transport_v2 *v2;  /* set when the peer speaks BIP324 */
-    bool want_v2;             /* outbound: try v2 first */
-    bool v2_keys;             /* v2 keys derived: messages may be sent */
-    bool v1_reply;            /* outbound v2: the answer was v1 */
-    bool detecting;           /* inbound: first bytes not yet classified */
-    uint8_t detect[16];
-    uint8_t detect_have;
+    struct transport *transport; /* NULL until the connection is open (outbound) */
+    bool want_v2;             /* outbound: offer BIP324 first */
     enum peer_state state;
     enum peer_reason reason; /* once dead */
     bool inbound, manual;
@@ -156,7 +150,7 @@ struct peer_table {
     size_t recv_total;         /* sum of recv_held */
     size_t send_total;         /* bytes in every peer's output buffer */
     struct buf_writer payload; /* scratch for encoding, reused */
-    struct buf_writer frame;
+    struct buf_writer frame;   /* scratch for the SOCKS5 negotiation */
     struct peer_metrics metrics; /* read through peer_table_metrics */
 };
 
@@ -171,21 +165,21 @@ void peer_post(struct peer *p, struct peer_event *ev);
 void peer_add_misbehavior(struct peer *p, unsigned score, const char *offence);
 struct peer *peer_lookup(const struct peer_table *t, uint64_t id);
 
-/* ptransport.c: v1 or v2, chosen per peer */
-bool peer_transport_start_outbound(struct peer *p);
-int peer_transport_read(struct peer *p, const uint8_t *in, size_t len, size_t *consumed,
-                        struct transport_frame *frame);
-int peer_transport_feed(struct peer *p, const uint8_t *in, size_t len, size_t *consumed,
-                        struct transport_frame *frame);
-int peer_transport_write(struct peer *p, const char *command, const uint8_t *payload, size_t len,
-                         struct buf_writer *out);
+/* ptransport.c */
+/* Give the peer its transport (BIP324 offered or not) and send what it has
+ * ready; false if that failed (the caller disconnects). */
+bool peer_transport_start(struct peer *p, bool offer_v2);
+/* Move the bytes the transport has ready into the bufferevent (counted as
+ * sent); false if the bufferevent refused them. */
+bool peer_transport_flush(struct peer *p);
+/* Outbound: send our version once the transport can carry it. */
+void peer_transport_maybe_send_version(struct peer *p);
 void peer_transport_free(struct peer *p);
 const char *peer_transport_name(const struct peer *p);
 void peer_transport_session_hex(const struct peer *p, char out[65]);
-
-/* ptransport.c: the bytes a message of this command and payload length
- * takes on this peer's wire (v1 header, or v2 length, header and tag). */
-size_t peer_transport_framed_len(const struct peer *p, const char *command, size_t payload_len);
+/* Would a v1 connection to this peer's address be worth a try, given why
+ * it was dropped (Core's ShouldReconnectV1)? */
+bool peer_transport_v1_retry_worth(const struct peer *p, enum peer_reason reason);
 
 /* peer_metrics.c: counting where things happen (no allocation). */
 void peer_metrics_msg_in(struct peer *p, enum wire_type type, size_t framed_len);

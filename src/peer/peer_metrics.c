@@ -69,7 +69,7 @@ void peer_table_census(const struct peer_table *t, struct peer_census *out)
         if (p->state == PEER_PROXY) slot = PEER_CENSUS_STATES - 1;
         else if (p->state <= PEER_CONNECTED) slot = (size_t)p->state;
         else continue; /* dead: leaving */
-        out->n[p->inbound ? 1 : 0][slot][p->v2 ? 1 : 0]++;
+        out->n[p->inbound ? 1 : 0][slot][p->transport && transport_version(p->transport) == 2]++;
     }
 }
 

@@ -10,6 +10,7 @@
 
 #include <btcpeerd/clock.h>
 #include <btcpeerd/netparams.h>
+#include <btcpeerd/transport_v1.h>
 
 #include <event2/event.h>
 #include <fcntl.h>
