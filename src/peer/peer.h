@@ -44,6 +44,7 @@ struct peer_config {
     uint32_t ping_interval_ms;     /* 60 s of silence → ping */
     uint32_t ping_timeout_ms;      /* 30 s for the pong */
     uint32_t connect_timeout_ms;   /* 5 s for TCP connect */
+    uint32_t drain_timeout_ms;     /* a dead peer's last output: at most this long (2 s; 0 = none) */
     uint32_t max_msg_rate;         /* messages/s averaged since connect; 0 = off */
     size_t send_soft_limit;        /* stop reading past this much output (5 MB) */
     size_t send_hard_limit;        /* disconnect past this (16 MB) */

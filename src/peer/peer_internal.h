@@ -70,30 +70,67 @@ struct socks5;
  * verack) passes and a flood is cut after 10 × the limit messages. */
 #define PEER_RATE_MIN_WINDOW_S 10u
 
+/* What the remote told us: its version message and the feature messages
+ * that follow it. */
+struct peer_remote {
+    int32_t version;
+    uint64_t services;
+    int32_t start_height;
+    bool relay;
+    int64_t time_offset;     /* their clock minus ours, seconds */
+    uint8_t user_agent[WIRE_MAX_USER_AGENT];
+    size_t user_agent_len;
+    bool wants_addrv2, wtxidrelay, wants_headers_announce;
+    int64_t feefilter;
+    bool cmpct_announce;
+    uint64_t cmpct_version;
+};
+
+/* Answers we asked for: they do not count against the rate limit. */
+struct peer_pending {
+    uint32_t headers;
+    uint64_t headers_asked_us; /* monotonic: the last getheaders we sent */
+    uint32_t getdata;
+    bool addr;
+};
+
+/* The caps that pause reading (recv.c, send.c). */
+struct peer_flow {
+    bool reading_paused;     /* output over the soft (or the global) limit */
+    bool queue_paused;       /* too many of its events wait in the node queue */
+    size_t queued_events;    /* its events in the node queue */
+    size_t queued_bytes;     /* their payload bytes */
+    size_t recv_held;        /* bytes its transport holds for a partial message */
+};
+
+struct peer_ping {
+    uint64_t nonce;
+    uint64_t sent_us;
+    bool outstanding;
+};
+
 struct peer {
     uint64_t id;
     struct peer_table *table;
     struct bufferevent *bev;
-    struct event *timer; /* one timer: handshake, idle ping or ping timeout */
+    struct event *timer; /* one timer: handshake, idle ping or ping timeout; then the drain */
     struct transport *transport; /* NULL until the connection is open (outbound) */
     bool want_v2;             /* outbound: offer BIP324 first */
     enum peer_state state;
     enum peer_reason reason; /* once dead */
     bool inbound, manual;
+
+    /* The connection (conn.c, pproxy.c). */
     bool connecting;         /* outbound TCP connect in progress */
     const struct peer_proxy *proxy; /* the SOCKS5 proxy this goes through, NULL if direct */
     struct socks5 *socks;    /* the proxy negotiation, while state is PEER_PROXY */
     int proxy_err;           /* enum socks5_err of a failed negotiation */
     bool has_target;         /* outbound to a binary address (an onion too): target is it */
     struct wire_netaddr target;
-    bool reading_paused;     /* output over the soft (or the global) limit */
-    bool queue_paused;       /* too many of its events wait in the node queue */
-    size_t queued_events;    /* its events in the node queue */
-    size_t queued_bytes;     /* their payload bytes */
-    size_t recv_held;        /* bytes its transport holds for a partial message */
-
     struct sockaddr_storage addr;
     char addr_str[PEER_ADDR_MAX];
+
+    struct peer_flow flow;
 
     uint64_t connected_us;   /* monotonic: TCP established / accepted */
     uint64_t handshake_deadline_us;
@@ -103,29 +140,10 @@ struct peer {
     uint64_t rx_frame_bytes; /* bytes read since the last whole frame */
 
     uint64_t local_nonce;    /* in our version; registered while outbound and pre-CONNECTED */
-    uint64_t ping_nonce;
-    uint64_t ping_sent_us;
-    bool ping_outstanding;
-
-    /* What the remote told us. */
-    int32_t their_version;
-    uint64_t their_services;
-    int32_t their_start_height;
-    bool their_relay;
-    int64_t time_offset;     /* their clock minus ours, seconds */
-    uint8_t user_agent[WIRE_MAX_USER_AGENT];
-    size_t user_agent_len;
-    bool wants_addrv2, wtxidrelay, wants_headers_announce, sent_getaddr_to_node;
-    bool sent_sendheaders;
-    int64_t feefilter;
-    bool cmpct_announce;
-    uint64_t cmpct_version;
-
-    /* Answers we asked for: they do not count against the rate limit. */
-    uint32_t pending_headers;
-    uint64_t headers_asked_us; /* monotonic: the last getheaders we sent */
-    uint32_t pending_getdata;
-    bool pending_addr;
+    struct peer_ping ping;
+    struct peer_remote remote;
+    bool sent_getaddr_to_node, sent_sendheaders;
+    struct peer_pending pending;
 
     struct peer_stats stats;
     /* Bytes on the wire by message type (WIRE_UNKNOWN: any other command),
@@ -133,6 +151,7 @@ struct peer {
      * a type and a count costs no string compare. */
     uint64_t sent_bytes[WIRE_TYPE_COUNT], recv_bytes[WIRE_TYPE_COUNT];
     struct peer *next_dead;
+    bool drained;            /* its last output is out (or given up on): free it */
 };
 
 struct peer_table {
@@ -147,6 +166,8 @@ struct peer_table {
     size_t n_inbound;
     struct peer *dead;         /* freed by the reaper, outside peer callbacks */
     struct event *reaper;
+    struct idmap draining;     /* id → dead peer still sending what it owed */
+    bool closing;              /* peer_table_free: no drains, no loop turns left */
     size_t recv_total;         /* sum of recv_held */
     size_t send_total;         /* bytes in every peer's output buffer */
     struct buf_writer payload; /* scratch for encoding, reused */
@@ -154,16 +175,34 @@ struct peer_table {
     struct peer_metrics metrics; /* read through peer_table_metrics */
 };
 
-/* peer.c */
+/* table.c: the table, the one way out, the reaper */
+struct peer *peer_lookup(const struct peer_table *t, uint64_t id);
 void peer_disconnect(struct peer *p, enum peer_reason reason);
+void peer_add_misbehavior(struct peer *p, unsigned score, const char *offence);
+/* send.c's drain is over: free the peer on the reaper's next turn. */
+void peer_drained(struct peer *p);
+
+/* recv.c: reading, framing, and the caps that pause reading */
+void peer_on_read(struct bufferevent *bev, void *arg);
 /* Read from the socket unless a cap says not to (output owed, node queue). */
 void peer_update_reading(struct peer *p);
+/* Post an event to the node, counted against the peer's share of the queue. */
+void peer_post(struct peer *p, struct peer_event *ev);
+/* The node queue's pop hook: the node took one of peer id's events. */
+void peer_queue_popped(uint64_t id, size_t cost, void *arg);
+
+/* send.c: sending, backpressure, the last drain */
 /* Encode and queue one message; false if the peer died doing so. */
 bool peer_send(struct peer *p, const struct wire_msg *msg);
 bool peer_send_empty(struct peer *p, enum wire_type type);
-void peer_post(struct peer *p, struct peer_event *ev);
-void peer_add_misbehavior(struct peer *p, unsigned score, const char *offence);
-struct peer *peer_lookup(const struct peer_table *t, uint64_t id);
+void peer_on_write(struct bufferevent *bev, void *arg);
+/* Count the bytes owed to the peer in the table's total while its
+ * bufferevent lives. */
+void peer_output_attach(struct peer *p);
+void peer_output_detach(struct peer *p);
+/* A dead peer that still owes output: drain it (peer_drained when done)
+ * and return true; false if it is to be freed at once. */
+bool peer_drain_begin(struct peer *p);
 
 /* ptransport.c */
 /* Give the peer its transport (BIP324 offered or not) and send what it has
@@ -198,11 +237,12 @@ void peer_proxy_begin(struct peer *p);
  * tunnel (and starts the transport) or disconnects. */
 void peer_proxy_read(struct peer *p, struct evbuffer *in);
 void peer_proxy_free(struct peer *p);
-/* The netaddr of a peer for the node: the target, else the socket's. */
-void peer_netaddr(const struct peer *p, struct wire_netaddr *out);
 
-/* peer.c: after TCP connect (direct) or once the tunnel is open (proxy). */
+/* conn.c: after TCP connect (direct) or once the tunnel is open (proxy). */
 void peer_outbound_open(struct peer *p);
+
+/* info.c: the netaddr of a peer for the node: the target, else the socket's. */
+void peer_netaddr(const struct peer *p, struct wire_netaddr *out);
 
 /* handshake.c */
 bool peer_send_version(struct peer *p);

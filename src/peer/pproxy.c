@@ -95,14 +95,3 @@ void peer_proxy_read(struct peer *p, struct evbuffer *in)
         }
     }
 }
-
-void peer_netaddr(const struct peer *p, struct wire_netaddr *out)
-{
-    if (p->has_target) {
-        *out = p->target;
-        out->time = 0;
-        out->services = 0;
-        return;
-    }
-    if (!netaddr_from_sockaddr((const struct sockaddr *)&p->addr, out)) memset(out, 0, sizeof *out);
-}
