@@ -10,6 +10,8 @@
 
 #include "events.h"
 
+#include "net/connect.h"
+
 #include <btcpeerd/netparams.h>
 #include <btcpeerd/transport.h>
 #include <btcpeerd/wire.h>
@@ -27,15 +29,6 @@ enum peer_state { PEER_NONE = 0, PEER_SENT_VERSION, PEER_SENT_VERACK, PEER_CONNE
                   PEER_PROXY };
 const char *peer_state_str(enum peer_state state);
 
-/* A SOCKS5 proxy for outbound connections (numeric address: resolving it
- * would be a DNS look-up of our own). */
-struct peer_proxy {
-    bool set;
-    struct sockaddr_storage addr;
-    socklen_t len;
-    char str[64];   /* "127.0.0.1:9050", for logs */
-};
-
 /* Every timeout and limit, with the seed's values as defaults
  * (peer_config_default), so tests run the same code in milliseconds. */
 struct peer_config {
@@ -52,8 +45,8 @@ struct peer_config {
     unsigned misbehavior_limit;    /* score that disconnects (100) */
     uint64_t services;             /* ours, as advertised */
     bool v2_enabled;               /* BIP324: accept v2 inbound, offer it outbound */
-    struct peer_proxy proxy;       /* --proxy: every outbound connection, names resolved by it */
-    struct peer_proxy onion_proxy; /* --onion: Tor v3 addresses (main sets it to proxy by default) */
+    struct net_proxy proxy;        /* --proxy: every outbound connection, names resolved by it */
+    struct net_proxy onion_proxy;  /* --onion: Tor v3 addresses (main sets it to proxy by default) */
     bool proxy_randomize;          /* fresh random credentials per connection: Tor stream isolation */
     char user_agent[WIRE_MAX_USER_AGENT + 1];
 };
@@ -177,19 +170,18 @@ void peer_table_set_best_height(struct peer_table *t, int32_t height);
 /* Disconnect everyone with the given reason (e.g. shutdown). */
 void peer_table_disconnect_all(struct peer_table *t, enum peer_reason reason);
 
-/* Start an outbound connection to host:port (host numeric or a name, looked
- * up with evdns; with a proxy configured, every connection goes through it
- * and a name is sent to the proxy, never looked up here; "*.onion" needs the
- * onion proxy). Returns the new peer's id in *id. */
-enum peer_err peer_connect(struct peer_table *t, const char *host, uint16_t port, bool manual,
-                           uint64_t *id);
+/* Start an outbound connection to host:port (host numeric or a name,
+ * looked up with evdns; with a proxy configured, every connection goes
+ * through it and a name is sent to the proxy, never looked up here;
+ * "*.onion" needs the onion proxy). offer_v2: BIP324 first, if enabled.
+ * Returns the new peer's id in *id; a connect that fails is reported like
+ * any other disconnection. */
+enum peer_err peer_connect_host(struct peer_table *t, const char *host, uint16_t port, bool manual,
+                                bool offer_v2, uint64_t *id);
 /* The same for an address the node already has in binary form (IPv4, IPv6,
- * or Tor v3 through the onion proxy); v2: try BIP324 first (if enabled). */
-enum peer_err peer_connect_addr(struct peer_table *t, const struct wire_netaddr *addr, bool v2,
+ * or Tor v3 through the onion proxy). */
+enum peer_err peer_connect_addr(struct peer_table *t, const struct wire_netaddr *addr, bool offer_v2,
                                 uint64_t *id);
-/* peer_connect with the transport chosen by the caller. */
-enum peer_err peer_connect_v(struct peer_table *t, const char *host, uint16_t port, bool manual,
-                             bool v2, uint64_t *id);
 /* Adopt an accepted socket. */
 enum peer_err peer_accept(struct peer_table *t, int fd, const struct sockaddr *sa, int salen,
                           uint64_t *id);

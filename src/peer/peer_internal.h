@@ -15,7 +15,7 @@
 struct bufferevent;
 struct evbuffer;
 struct event;
-struct socks5;
+struct net_connect;
 
 /* ---- memory caps: what one peer, and all of them, may make us hold ----
  * Every cap is a named constant with its reason; a test pushes each one
@@ -120,11 +120,11 @@ struct peer {
     enum peer_reason reason; /* once dead */
     bool inbound, manual;
 
-    /* The connection (conn.c, pproxy.c). */
+    /* The connection (conn.c; net/connect.c makes it). */
     bool connecting;         /* outbound TCP connect in progress */
-    const struct peer_proxy *proxy; /* the SOCKS5 proxy this goes through, NULL if direct */
-    struct socks5 *socks;    /* the proxy negotiation, while state is PEER_PROXY */
-    int proxy_err;           /* enum socks5_err of a failed negotiation */
+    const struct net_proxy *proxy; /* the SOCKS5 proxy this goes through, NULL if direct */
+    struct net_connect *conn; /* the outbound connect (and proxy negotiation) under way */
+    enum socks5_err proxy_err; /* how the proxy refused, SOCKS5_OK if it did not */
     bool has_target;         /* outbound to a binary address (an onion too): target is it */
     struct wire_netaddr target;
     struct sockaddr_storage addr;
@@ -226,20 +226,6 @@ void peer_metrics_msg_out(struct peer *p, enum wire_type type, size_t framed_len
 void peer_metrics_disconnect(struct peer *p, enum peer_reason reason);
 void peer_metrics_handshake_done(struct peer *p);
 void peer_metrics_ping(struct peer *p, uint64_t rtt_us);
-
-/* pproxy.c: SOCKS5 on the peer's connection, before the transport */
-/* Set up the negotiation for host:port through px (before connecting). */
-enum peer_err peer_proxy_prepare(struct peer *p, const struct peer_proxy *px, const char *host,
-                                 uint16_t port);
-/* Connected to the proxy: send the greeting. */
-void peer_proxy_begin(struct peer *p);
-/* Bytes from the proxy: consumes the negotiation's share of in, opens the
- * tunnel (and starts the transport) or disconnects. */
-void peer_proxy_read(struct peer *p, struct evbuffer *in);
-void peer_proxy_free(struct peer *p);
-
-/* conn.c: after TCP connect (direct) or once the tunnel is open (proxy). */
-void peer_outbound_open(struct peer *p);
 
 /* info.c: the netaddr of a peer for the node: the target, else the socket's. */
 void peer_netaddr(const struct peer *p, struct wire_netaddr *out);

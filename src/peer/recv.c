@@ -167,8 +167,7 @@ void peer_on_read(struct bufferevent *bev, void *arg)
     struct evbuffer *in = bufferevent_get_input(bev);
     /* A paused peer's remaining input waits in the buffer (bounded by the
      * read high-water mark) until it is resumed. */
-    if (p->socks) peer_proxy_read(p, in); /* may open the tunnel: then the rest is P2P */
-    while (p->state != PEER_DEAD && !p->socks && p->transport && !p->flow.queue_paused &&
+    while (p->state != PEER_DEAD && p->transport && !p->flow.queue_paused &&
            evbuffer_get_length(in) > 0) {
         struct evbuffer_iovec vec;
         if (evbuffer_peek(in, -1, NULL, &vec, 1) < 1) break;

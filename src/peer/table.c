@@ -126,7 +126,6 @@ static void peer_free(struct peer *p)
     }
     if (p->timer) event_free(p->timer);
     peer_transport_free(p);
-    peer_proxy_free(p);
     free(p);
 }
 
@@ -252,7 +251,7 @@ static void log_disconnect(const struct peer *p, enum peer_state state)
         LOG_UINT("bytes_out", p->stats.bytes_out),
         /* through a proxy: which, and how its negotiation failed */
         LOG_STR("proxy", p->proxy ? p->proxy->str : ""),
-        LOG_STR("proxy_error", p->proxy_err ? socks5_err_str((enum socks5_err)p->proxy_err) : ""),
+        LOG_STR("proxy_error", p->proxy_err ? socks5_err_str(p->proxy_err) : ""),
     };
     size_t nf = sizeof f / sizeof f[0];
     if (!p->proxy_err) nf--;
@@ -276,6 +275,10 @@ void peer_disconnect(struct peer *p, enum peer_reason reason)
         idmap_del(&t->local_nonces, p->local_nonce);
     idmap_del(&t->peers, p->id);
     if (p->inbound) t->n_inbound--;
+    if (p->conn) {
+        net_connect_cancel(p->conn); /* no word from it any more */
+        p->conn = NULL;
+    }
     if (p->bev) bufferevent_disable(p->bev, EV_READ | EV_WRITE);
     if (p->timer) event_del(p->timer);
 

@@ -188,7 +188,7 @@ static enum rpc_status m_getnetworkinfo(struct rpc_call *c, json_t *params, void
     for (size_t i = 0; i < 5; i++) {
         /* IP directly or through --proxy; onion only through a proxy
          * (--onion, which defaults to --proxy); no I2P or CJDNS. */
-        const struct peer_proxy *px = i < 2 ? &nc->peer.proxy : i == 2 ? &nc->peer.onion_proxy : NULL;
+        const struct net_proxy *px = i < 2 ? &nc->peer.proxy : i == 2 ? &nc->peer.onion_proxy : NULL;
         bool reachable = i < 2 || (px && px->set);
         bool proxied = px && px->set;
         json_array_append_new(nets, json_pack("{s:s,s:b,s:b,s:s,s:b}", "name", names[i], "limited",
