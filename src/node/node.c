@@ -223,11 +223,6 @@ static enum node_err open_headers(struct node *n)
     return NODE_OK;
 }
 
-int32_t node_chain_height(const struct node *n)
-{
-    return chain_height(n->chain);
-}
-
 static void save_state(struct node *n)
 {
     if (!n->cfg->datadir[0]) return;
@@ -470,9 +465,4 @@ void node_accept(struct node *n, int fd, const struct sockaddr *sa, int salen)
         return;
     }
     node_peer_add(n, id, CONN_INBOUND, &a);
-}
-
-struct peer_table *node_peers(struct node *n)
-{
-    return n->peers;
 }

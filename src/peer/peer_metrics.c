@@ -78,12 +78,6 @@ enum peer_state peer_census_state(size_t slot)
     return slot == PEER_CENSUS_STATES - 1 ? PEER_PROXY : (enum peer_state)slot;
 }
 
-const char *peer_metrics_command(enum wire_type type)
-{
-    if (type == WIRE_UNKNOWN || (size_t)type >= WIRE_TYPE_COUNT) return "other";
-    return wire_type_command(type);
-}
-
 const char *peer_metrics_state(enum peer_state state)
 {
     switch (state) {
