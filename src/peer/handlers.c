@@ -117,7 +117,7 @@ void peer_connected_message(struct peer *p, struct wire_msg *msg)
          * new blocks to be announced as headers rather than inv. */
         if (!p->sent_sendheaders && p->remote.version >= 70012) {
             p->sent_sendheaders = true;
-            if (!peer_send_empty(p, WIRE_SENDHEADERS)) break;
+            if (peer_send_empty(p, WIRE_SENDHEADERS) == PEER_SEND_PEER_GONE) break;
         }
         post_msg(p, PEER_EV_HEADERS, msg);
         break;
@@ -149,7 +149,7 @@ static bool send_inv_request(struct peer *p, uint32_t type, const uint8_t hash[3
     memcpy(entry.hash, hash, 32);
     struct wire_msg msg = {.type = WIRE_GETDATA, .u.inv = {.count = 1, .entries = &entry}};
     if (p->pending.getdata >= PEER_MAX_PENDING_GETDATA) return false;
-    if (!peer_send(p, &msg)) return false;
+    if (peer_send(p, &msg) == PEER_SEND_PEER_GONE) return false;
     p->pending.getdata++;
     return true;
 }
@@ -209,7 +209,7 @@ enum peer_err peer_request(struct peer_table *t, uint64_t id, const struct node_
         }
         msg.type = WIRE_GETHEADERS;
         msg.u.locator = *req->u.locator;
-        if (peer_send(p, &msg)) {
+        if (peer_send(p, &msg) != PEER_SEND_PEER_GONE) {
             p->pending.headers++;
             p->pending.headers_asked_us = now;
         }
@@ -220,7 +220,7 @@ enum peer_err peer_request(struct peer_table *t, uint64_t id, const struct node_
         send_inv_request(p, WIRE_INV_WITNESS_BLOCK, req->u.hash);
         break;
     case NODE_REQ_GET_ADDR:
-        if (peer_send_empty(p, WIRE_GETADDR)) p->pending.addr = true;
+        if (peer_send_empty(p, WIRE_GETADDR) != PEER_SEND_PEER_GONE) p->pending.addr = true;
         break;
     case NODE_REQ_SEND_ADDR:
         if (!req->u.addrs) return PEER_ERR_BAD_REQUEST;

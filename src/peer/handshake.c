@@ -18,7 +18,7 @@
 #include <stdio.h>
 #include <string.h>
 
-bool peer_send_version(struct peer *p)
+enum peer_send_result peer_send_version(struct peer *p)
 {
     struct peer_table *t = p->table;
     struct wire_msg msg;
@@ -130,10 +130,10 @@ static void peer_handle_version(struct peer *p, const struct wire_version *v)
     memcpy(p->remote.user_agent, v->user_agent, v->user_agent_len);
     p->remote.user_agent_len = v->user_agent_len;
 
-    if (p->inbound && !peer_send_version(p)) return;
+    if (p->inbound && peer_send_version(p) == PEER_SEND_PEER_GONE) return;
     /* BIP155: sendaddrv2 goes between version and verack. */
-    if (v->version >= 70016 && !peer_send_empty(p, WIRE_SENDADDRV2)) return;
-    if (!peer_send_empty(p, WIRE_VERACK)) return;
+    if (v->version >= 70016 && peer_send_empty(p, WIRE_SENDADDRV2) == PEER_SEND_PEER_GONE) return;
+    if (peer_send_empty(p, WIRE_VERACK) == PEER_SEND_PEER_GONE) return;
     p->state = PEER_SENT_VERACK;
 }
 

@@ -85,17 +85,6 @@ void peer_table_totals(const struct peer_table *t, uint64_t *in, uint64_t *out)
     *out = t->metrics.net_bytes_out;
 }
 
-size_t peer_table_ids(const struct peer_table *t, uint64_t *ids, size_t cap)
-{
-    size_t pos = 0, i = 0;
-    uint64_t id;
-    while (idmap_next(&t->peers, &pos, &id, NULL)) {
-        if (i < cap) ids[i] = id;
-        i++;
-    }
-    return i;
-}
-
 void peer_netaddr(const struct peer *p, struct wire_netaddr *out)
 {
     if (p->has_target) {

@@ -96,28 +96,6 @@ enum peer_reason {
 };
 const char *peer_reason_str(enum peer_reason reason);
 
-/* What the node may ask of a connected peer. */
-enum node_request_type {
-    NODE_REQ_GET_HEADERS = 0, /* locator */
-    NODE_REQ_GET_BLOCK,       /* hash */
-    NODE_REQ_GET_ADDR,
-    NODE_REQ_SEND_ADDR,       /* addrs (sent as addrv2 if the peer asked for it) */
-    NODE_REQ_SEND_HEADERS,    /* headers */
-    NODE_REQ_PING,
-    NODE_REQ_SHUTDOWN,        /* disconnect, reason "requested" */
-    NODE_REQ_ANNOUNCE,        /* headers: new tip; sent as headers (after sendheaders) or inv */
-};
-
-struct node_request {
-    enum node_request_type type;
-    union {
-        const struct wire_locator *locator;
-        uint8_t hash[32];
-        const struct wire_addr *addrs;
-        const struct wire_headers *headers;
-    } u;
-};
-
 struct peer_table;
 
 /* Counters, for logs and later for RPC/metrics. */
@@ -163,7 +141,6 @@ struct peer_table *peer_table_new(struct event_base *base, struct evdns_base *dn
                                   const struct peer_config *cfg, struct node_queue *queue);
 /* Disconnects (reason shutdown) and frees every peer. */
 void peer_table_free(struct peer_table *t);
-size_t peer_table_count(const struct peer_table *t);
 size_t peer_table_count_dir(const struct peer_table *t, bool inbound);
 /* The height we announce in our version (the node updates it). */
 void peer_table_set_best_height(struct peer_table *t, int32_t height);
@@ -186,18 +163,18 @@ enum peer_err peer_connect_addr(struct peer_table *t, const struct wire_netaddr 
 enum peer_err peer_accept(struct peer_table *t, int fd, const struct sockaddr *sa, int salen,
                           uint64_t *id);
 
+/* What the node asks of a connected peer (PEER_ERR_UNKNOWN_ID, or
+ * PEER_ERR_NOT_CONNECTED before the handshake is complete). */
 enum peer_err peer_request(struct peer_table *t, uint64_t id, const struct node_request *req);
-/* Add to a peer's misbehaviour score (offence names a token for the log). */
 /* Disconnect with a reason of the node's choosing. */
 enum peer_err peer_disconnect_id(struct peer_table *t, uint64_t id, enum peer_reason reason);
+/* Add to a peer's misbehaviour score (offence names a token for the log). */
 enum peer_err peer_misbehaving(struct peer_table *t, uint64_t id, unsigned score,
                                const char *offence);
 enum peer_err peer_get_stats(const struct peer_table *t, uint64_t id, struct peer_stats *out,
                              enum peer_state *state);
 enum peer_err peer_get_info(const struct peer_table *t, uint64_t id, struct peer_info *out);
-/* Ids of every peer (live or dying), at most cap; returns how many exist. */
 /* Bytes received and sent by every peer since the table was made. */
 void peer_table_totals(const struct peer_table *t, uint64_t *in, uint64_t *out);
-size_t peer_table_ids(const struct peer_table *t, uint64_t *ids, size_t cap);
 
 #endif

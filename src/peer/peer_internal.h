@@ -192,9 +192,17 @@ void peer_post(struct peer *p, struct peer_event *ev);
 void peer_queue_popped(uint64_t id, size_t cost, void *arg);
 
 /* send.c: sending, backpressure, the last drain */
-/* Encode and queue one message; false if the peer died doing so. */
-bool peer_send(struct peer *p, const struct wire_msg *msg);
-bool peer_send_empty(struct peer *p, enum wire_type type);
+/* What became of a message given to peer_send. */
+enum peer_send_result {
+    PEER_SENT = 0,        /* queued on the connection */
+    PEER_SEND_DROPPED,    /* could not be encoded or framed (our bug or our memory, logged):
+                           * this one message is lost, the peer is fine */
+    PEER_SEND_PEER_GONE,  /* the peer is dead: it died sending (backpressure, a socket error),
+                           * or was already */
+};
+/* Encode and queue one message. */
+enum peer_send_result peer_send(struct peer *p, const struct wire_msg *msg);
+enum peer_send_result peer_send_empty(struct peer *p, enum wire_type type);
 void peer_on_write(struct bufferevent *bev, void *arg);
 /* Count the bytes owed to the peer in the table's total while its
  * bufferevent lives. */
@@ -231,7 +239,7 @@ void peer_metrics_ping(struct peer *p, uint64_t rtt_us);
 void peer_netaddr(const struct peer *p, struct wire_netaddr *out);
 
 /* handshake.c */
-bool peer_send_version(struct peer *p);
+enum peer_send_result peer_send_version(struct peer *p);
 /* Messages before CONNECTED; the message is consumed (freed or moved). */
 void peer_handshake_message(struct peer *p, struct wire_msg *msg);
 

@@ -36,7 +36,7 @@ void peer_transport_maybe_send_version(struct peer *p)
     /* Ours goes first on an outbound connection, once the transport can
      * carry it (v2: on the encrypted channel, once it exists). */
     if (p->inbound || p->state != PEER_NONE || !transport_can_send(p->transport)) return;
-    if (peer_send_version(p)) p->state = PEER_SENT_VERSION;
+    if (peer_send_version(p) != PEER_SEND_PEER_GONE) p->state = PEER_SENT_VERSION;
 }
 
 void peer_transport_free(struct peer *p)

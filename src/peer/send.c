@@ -61,17 +61,17 @@ static void peer_check_output(struct peer *p)
     }
 }
 
-bool peer_send(struct peer *p, const struct wire_msg *msg)
+enum peer_send_result peer_send(struct peer *p, const struct wire_msg *msg)
 {
-    if (p->state == PEER_DEAD || !p->bev) return false;
-    if (!p->transport) return true; /* not open yet: nothing is sent before the handshake */
+    if (p->state == PEER_DEAD || !p->bev) return PEER_SEND_PEER_GONE;
+    if (!p->transport) return PEER_SEND_DROPPED; /* not open yet: nothing goes before the handshake */
     struct peer_table *t = p->table;
     buf_writer_reset(&t->payload);
     enum wire_err werr = wire_encode(msg, &t->payload);
     if (werr != WIRE_OK) {
         log_warn(LOG_CAT_PEER, "cannot encode %s for peer %llu: %s", wire_msg_command(msg),
                  (unsigned long long)p->id, wire_err_str(werr));
-        return true; /* our bug or our memory, not the peer's fault */
+        return PEER_SEND_DROPPED; /* our bug or our memory, not the peer's fault */
     }
     size_t before, framed;
     transport_bytes_to_send(p->transport, &before);
@@ -80,13 +80,13 @@ bool peer_send(struct peer *p, const struct wire_msg *msg)
     if (terr != TRANSPORT_OK) {
         log_warn(LOG_CAT_PEER, "cannot frame %s for peer %llu: %s", wire_msg_command(msg),
                  (unsigned long long)p->id, transport_status_str(terr));
-        return true;
+        return PEER_SEND_DROPPED;
     }
     transport_bytes_to_send(p->transport, &framed);
     framed -= before;
     if (!peer_transport_flush(p)) {
         peer_disconnect(p, PEER_REASON_IO_ERROR);
-        return false;
+        return PEER_SEND_PEER_GONE;
     }
     p->stats.msgs_out++;
     peer_metrics_msg_out(p, msg->type, framed);
@@ -95,10 +95,10 @@ bool peer_send(struct peer *p, const struct wire_msg *msg)
     LOG_AT(LOG_TRACE, LOG_CAT_PEER, (int64_t)p->id, "sent %s (%zu bytes)", wire_msg_command(msg),
            t->payload.len);
     peer_check_output(p);
-    return p->state != PEER_DEAD;
+    return p->state == PEER_DEAD ? PEER_SEND_PEER_GONE : PEER_SENT;
 }
 
-bool peer_send_empty(struct peer *p, enum wire_type type)
+enum peer_send_result peer_send_empty(struct peer *p, enum wire_type type)
 {
     struct wire_msg msg;
     memset(&msg, 0, sizeof msg);

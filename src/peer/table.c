@@ -215,11 +215,6 @@ void peer_table_free(struct peer_table *t)
     free(t);
 }
 
-size_t peer_table_count(const struct peer_table *t)
-{
-    return idmap_len(&t->peers);
-}
-
 size_t peer_table_count_dir(const struct peer_table *t, bool inbound)
 {
     return inbound ? t->n_inbound : idmap_len(&t->peers) - t->n_inbound;

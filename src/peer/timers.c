@@ -42,7 +42,7 @@ void peer_ping_now(struct peer *p)
     p->ping.nonce = msg.u.ping.nonce;
     p->ping.sent_us = clock_mono_us();
     p->ping.outstanding = true;
-    if (peer_send(p, &msg)) peer_timer_schedule(p);
+    if (peer_send(p, &msg) != PEER_SEND_PEER_GONE) peer_timer_schedule(p);
 }
 
 static void peer_on_timer(evutil_socket_t fd, short what, void *arg)
