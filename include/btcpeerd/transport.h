@@ -100,6 +100,10 @@ enum transport_status transport_send(struct transport *t, const char *command,
 const uint8_t *transport_bytes_to_send(const struct transport *t, size_t *len);
 /* The first n of those bytes went out. */
 void transport_mark_sent(struct transport *t, size_t n);
+/* All the bytes to send handed over: the caller owns them (free()) and
+ * they count as sent. Lets an owner pass a big frame on without copying
+ * it (evbuffer_add_reference). NULL and 0 when none (or out of memory). */
+uint8_t *transport_take_bytes_to_send(struct transport *t, size_t *len);
 /* The bytes a message of this command and payload length takes on this
  * connection's wire (v1 header; v2 length, header, type and tag). */
 size_t transport_framed_len(const struct transport *t, const char *command, size_t payload_len);

@@ -8,15 +8,37 @@
 
 #include <btcpeerd/hex.h>
 
+#include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <stdlib.h>
+
+/* Frames this big are handed to libevent as they are, not copied (each
+ * frame has a buffer of its own, as in Core's transports); smaller ones
+ * are copied, which costs less than a reference. */
+#define PEER_SEND_BY_REFERENCE (16u * 1024)
+
+static void free_frame(const void *data, size_t len, void *arg)
+{
+    (void)len;
+    (void)arg;
+    free((void *)data);
+}
 
 bool peer_transport_flush(struct peer *p)
 {
     size_t n;
     const uint8_t *bytes = transport_bytes_to_send(p->transport, &n);
     if (!n) return true;
-    bool ok = bufferevent_write(p->bev, bytes, n) == 0;
-    transport_mark_sent(p->transport, n);
+    bool ok;
+    if (n >= PEER_SEND_BY_REFERENCE) {
+        uint8_t *frame = transport_take_bytes_to_send(p->transport, &n);
+        ok = frame && evbuffer_add_reference(bufferevent_get_output(p->bev), frame, n, free_frame,
+                                             NULL) == 0;
+        if (frame && !ok) free(frame);
+    } else {
+        ok = bufferevent_write(p->bev, bytes, n) == 0;
+        transport_mark_sent(p->transport, n);
+    }
     if (!ok) return false;
     p->stats.bytes_out += n;
     p->table->metrics.net_bytes_out += n;

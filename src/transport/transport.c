@@ -137,6 +137,17 @@ void transport_mark_sent(struct transport *t, size_t n)
     }
 }
 
+uint8_t *transport_take_bytes_to_send(struct transport *t, size_t *len)
+{
+    size_t n = t->out.len - t->out_sent;
+    *len = 0;
+    if (!n) return NULL;
+    if (t->out_sent) memmove(t->out.data, t->out.data + t->out_sent, n);
+    t->out.len = n;
+    t->out_sent = 0;
+    return buf_writer_steal(&t->out, len);
+}
+
 size_t transport_framed_len(const struct transport *t, const char *command, size_t payload_len)
 {
     return t->ops->framed_len(t, command, payload_len);

@@ -119,6 +119,35 @@ static void test_v1_send_feed_take(void **state)
     transport_free(b);
 }
 
+/* The queued bytes handed over whole, after part of them was sent. */
+static void test_take_bytes_to_send(void **state)
+{
+    (void)state;
+    struct transport *t = transport_v1_new(regtest());
+    size_t n;
+    assert_null(transport_take_bytes_to_send(t, &n));
+    assert_int_equal(n, 0);
+    assert_int_equal(transport_send(t, "verack", NULL, 0), TRANSPORT_OK);
+    assert_int_equal(transport_send(t, "ping", (const uint8_t *)"12345678", 8), TRANSPORT_OK);
+    const uint8_t *queued = transport_bytes_to_send(t, &n);
+    assert_int_equal(n, 24 + 32);
+    uint8_t expect[56];
+    memcpy(expect, queued, n);
+    transport_mark_sent(t, 24);
+    uint8_t *rest = transport_take_bytes_to_send(t, &n);
+    assert_non_null(rest);
+    assert_int_equal(n, 32);
+    assert_memory_equal(rest, expect + 24, 32);
+    free(rest);
+    assert_null(transport_bytes_to_send(t, &n));
+    assert_int_equal(n, 0);
+    /* and the queue works on afterwards */
+    assert_int_equal(transport_send(t, "verack", NULL, 0), TRANSPORT_OK);
+    assert_non_null(transport_bytes_to_send(t, &n));
+    assert_int_equal(n, 24);
+    transport_free(t);
+}
+
 /* A bad checksum drops one message: take names it, without a payload. */
 static void test_drop_is_taken_by_name(void **state)
 {
@@ -347,6 +376,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_v1_send_feed_take),
+        cmocka_unit_test(test_take_bytes_to_send),
         cmocka_unit_test(test_drop_is_taken_by_name),
         cmocka_unit_test(test_inbound_v2_falls_back_to_v1),
         cmocka_unit_test(test_inbound_other_network_is_bad_magic),
