@@ -171,7 +171,6 @@ struct peer_table {
     size_t recv_total;         /* sum of recv_held */
     size_t send_total;         /* bytes in every peer's output buffer */
     struct buf_writer payload; /* scratch for encoding, reused */
-    struct buf_writer frame;   /* scratch for the SOCKS5 negotiation */
     struct peer_metrics metrics; /* read through peer_table_metrics */
 };
 

@@ -172,7 +172,6 @@ struct peer_table *peer_table_new(struct event_base *base, struct evdns_base *dn
     idmap_init(&t->local_nonces);
     idmap_init(&t->draining);
     buf_writer_init(&t->payload);
-    buf_writer_init(&t->frame);
     peer_metrics_init(&t->metrics);
     t->reaper = event_new(base, -1, 0, reap_dead, t);
     if (!t->reaper) {
@@ -211,7 +210,6 @@ void peer_table_free(struct peer_table *t)
     idmap_free(&t->local_nonces);
     idmap_free(&t->draining);
     buf_writer_free(&t->payload);
-    buf_writer_free(&t->frame);
     free(t);
 }
 
