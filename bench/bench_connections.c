@@ -11,7 +11,7 @@
 
 #include <btcpeerd/clock.h>
 #include <btcpeerd/netparams.h>
-#include <btcpeerd/transport.h>
+#include <btcpeerd/transport_v1.h>
 #include <btcpeerd/wire.h>
 
 #include <arpa/inet.h>

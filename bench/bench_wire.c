@@ -10,7 +10,7 @@
 
 #include <btcpeerd/netparams.h>
 #include <btcpeerd/sha256.h>
-#include <btcpeerd/transport.h>
+#include <btcpeerd/transport_v1.h>
 #include <btcpeerd/wire.h>
 
 #include <stdio.h>

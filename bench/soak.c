@@ -25,7 +25,7 @@
 #include <btcpeerd/clock.h>
 #include <btcpeerd/netparams.h>
 #include <btcpeerd/sha256.h>
-#include <btcpeerd/transport.h>
+#include <btcpeerd/transport_v1.h>
 #include <btcpeerd/wire.h>
 
 #include <arpa/inet.h>

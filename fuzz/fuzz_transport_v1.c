@@ -1,9 +1,11 @@
-/* libFuzzer target for the v1 stream. The first bytes choose how the rest is
- * cut into feeds (so every split of the stream is explored); every frame is
- * decoded and freed. Then a frame written from fuzzer-chosen command and
- * payload must read back exactly. */
+/* libFuzzer target for the v1 stream, through the transport interface. The
+ * first bytes choose how the rest is cut into feeds (so every split of the
+ * stream is explored); every frame is decoded and freed. Then a frame
+ * written by the codec from fuzzer-chosen command and payload must read
+ * back exactly. */
 #include <btcpeerd/netparams.h>
 #include <btcpeerd/transport.h>
+#include <btcpeerd/transport_v1.h>
 
 #include <stdlib.h>
 #include <string.h>
@@ -16,32 +18,37 @@ static void read_stream(const uint8_t *data, size_t size)
     size_t chunk = (size_t)data[0] % 64 + 1;
     data += 1;
     size -= 1;
-    struct transport_v1 t;
-    transport_v1_init(&t, netparams_get(NET_REGTEST)->magic, WIRE_MAX_PAYLOAD);
+    /* Through the transport interface, as the daemon reads a v1 peer. */
+    struct transport *t = transport_v1_new(netparams_get(NET_REGTEST)->magic);
+    if (!t) abort();
     size_t pos = 0;
     while (pos < size) {
         size_t piece = size - pos < chunk ? size - pos : chunk;
         size_t off = 0;
         while (off < piece) {
             size_t used;
-            struct transport_frame f;
-            enum transport_status st = transport_v1_read(&t, data + pos + off, piece - off, &used, &f);
+            enum transport_status st = transport_feed(t, data + pos + off, piece - off, &used);
             off += used;
+            struct transport_frame f;
+            bool took = transport_take(t, &f);
+            if (took != (st == TRANSPORT_FRAME || st == TRANSPORT_DROP_CHECKSUM ||
+                         st == TRANSPORT_DROP_COMMAND))
+                abort();
             if (st == TRANSPORT_FRAME) {
                 struct wire_msg msg;
                 if (wire_decode(f.command, f.payload, f.len, &msg) == WIRE_OK) wire_msg_free(&msg);
-                transport_frame_free(&f);
-            } else if (transport_status_fatal(st)) {
-                transport_v1_clear(&t);
-                return;
-            } else if (st == TRANSPORT_NEED_MORE && off != piece) {
-                abort(); /* NEED_MORE must mean everything was consumed */
             }
+            if (took) transport_frame_free(&f);
+            if (transport_status_fatal(st)) {
+                transport_free(t);
+                return;
+            }
+            if (st == TRANSPORT_NEED_MORE && off != piece) abort(); /* NEED_MORE: everything consumed */
         }
         pos += piece;
     }
-    if (transport_v1_buffered(&t) > size) abort();
-    transport_v1_clear(&t);
+    if (transport_recv_buffered(t) > size) abort();
+    transport_free(t);
 }
 
 static void write_then_read(const uint8_t *data, size_t size)

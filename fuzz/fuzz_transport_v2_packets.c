@@ -31,10 +31,10 @@ static bool feed(struct transport_v2 *t, const uint8_t *in, size_t len, size_t c
         while (off < piece) {
             size_t used = 0;
             struct transport_frame f;
-            int st = transport_v2_read(t, in + pos + off, piece - off, &used, &f, out);
+            enum transport_status st = transport_v2_read(t, in + pos + off, piece - off, &used, &f, out);
             off += used;
             if (st == TRANSPORT_FRAME) transport_frame_free(&f);
-            if (transport_v2_status_fatal(st)) return false;
+            if (transport_status_fatal(st)) return false;
             if (st == TRANSPORT_NEED_MORE && off != piece) abort();
         }
         pos += piece;

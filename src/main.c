@@ -132,6 +132,12 @@ static void rpc_config_from(struct rpc_config *rc, const struct config *cfg, str
     rc->stop_arg = d;
 }
 
+/* The listener hands each accepted socket up to the node. */
+static void on_accept(void *arg, int fd, const struct sockaddr *sa, int salen)
+{
+    node_accept(arg, fd, sa, salen);
+}
+
 static void on_sighup(evutil_socket_t sig, short events, void *arg)
 {
     (void)sig;
@@ -144,7 +150,7 @@ static void on_sighup(evutil_socket_t sig, short events, void *arg)
 }
 
 /* "IP[:PORT]" (checked by config_load) into a proxy; "" leaves it unset. */
-static void proxy_from(struct peer_proxy *px, const char *spec)
+static void proxy_from(struct net_proxy *px, const char *spec)
 {
     char host[64];
     uint16_t port;
@@ -289,7 +295,7 @@ static int run(const struct config *cfg)
     if (cfg->listen) {
         uint16_t port = cfg->port >= 0 ? (uint16_t)cfg->port : np->default_port;
         enum listener_err lerr =
-            listener_new(d.base, d.node, cfg->bind[0] ? cfg->bind : NULL, port, &d.listener);
+            listener_new(d.base, on_accept, d.node, cfg->bind[0] ? cfg->bind : NULL, port, &d.listener);
         if (lerr != LISTENER_OK) {
             log_error(LOG_CAT_NET, "cannot listen on %s port %u: %s",
                       cfg->bind[0] ? cfg->bind : "all addresses", port, listener_err_str(lerr));

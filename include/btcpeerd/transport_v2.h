@@ -1,7 +1,8 @@
-/* BIP324 v2 transport: the encrypted handshake and packet framing as a pure
- * state machine. Bytes in, frames out, and whatever the handshake has to
- * say back appended to a caller's buffer: no sockets, no clock, no
- * libevent. The cipher suite itself lives in bip324_crypto.h.
+/* The BIP324 v2 codec under transport_v2_new: the encrypted handshake and
+ * packet framing as a pure state machine. Bytes in, frames out, and
+ * whatever the handshake has to say back appended to a caller's buffer: no
+ * sockets, no clock, no libevent. The cipher suite itself lives in
+ * bip324_crypto.h. Public for tests, vectors, fuzzers and benches.
  *
  * Stream layout, each direction:
  *   ellswift key[64] ‖ garbage[0..4095] ‖ garbage terminator[16] ‖
@@ -13,8 +14,9 @@
  *
  * Both sides send their key and garbage from transport_v2_init. BIP324 lets
  * a responder do that at once too; a real node's responder waits for the
- * initiator's first 16 bytes first, to tell a v1 peer apart, which is the
- * caller's business (it just delays calling init). */
+ * initiator's first 16 bytes first, to tell a v1 peer apart: the
+ * transport interface's v2 (transport_v2_new) does that, and only then
+ * calls init. */
 #ifndef BTCPEERD_TRANSPORT_V2_H
 #define BTCPEERD_TRANSPORT_V2_H
 
@@ -35,22 +37,6 @@
  * the largest payload. Anything longer is fatal before it is buffered. */
 #define TRANSPORT_V2_MAX_CONTENTS (1u + WIRE_COMMAND_LEN + WIRE_MAX_PAYLOAD)
 
-/* Results of transport_v2_read and transport_v2_write that enum
- * transport_status / enum transport_err have no name for. The values
- * start well above both so one int can carry either. */
-enum transport_v2_code {
-    TRANSPORT_V2_FATAL_HANDSHAKE = 64, /* no garbage terminator within 4095 bytes */
-    TRANSPORT_V2_FATAL_DECRYPT,        /* a packet's tag did not verify */
-    TRANSPORT_V2_FATAL_CRYPTO,         /* ECDH / key derivation / cipher failed */
-    TRANSPORT_V2_ERR_NOT_READY,        /* write before the peer's key arrived */
-    TRANSPORT_V2_ERR_CRYPTO,           /* keygen or encryption failed */
-};
-
-/* Names for any value transport_v2_read / _write / _init return. */
-const char *transport_v2_code_str(int code);
-/* True for the read results after which the stream is dead. */
-bool transport_v2_status_fatal(int status);
-
 enum transport_v2_state {
     TRANSPORT_V2_RECV_KEY = 0, /* collecting the peer's 64-byte key */
     TRANSPORT_V2_RECV_GARBAGE, /* searching for the peer's terminator */
@@ -62,7 +48,7 @@ struct transport_v2 {
     bool initiator;
     uint8_t magic[4];
     enum transport_v2_state state;
-    int fatal; /* once a fatal status was returned, it is returned again */
+    enum transport_status fatal; /* TRANSPORT_OK until a fatal status, which is then returned again */
 
     /* Ours until the peer's key arrives; the private key is wiped then. */
     uint8_t our_priv[32];
@@ -97,28 +83,36 @@ struct transport_v2 {
 
 /* Fresh key, random garbage (0..4095 random bytes), and our key ‖ garbage
  * appended to out. Returns TRANSPORT_OK, TRANSPORT_ERR_NOMEM or
- * TRANSPORT_V2_ERR_CRYPTO; on failure nothing needs freeing. */
-int transport_v2_init(struct transport_v2 *t, const uint8_t magic[4], bool initiator,
-                      struct buf_writer *out);
+ * TRANSPORT_ERR_CRYPTO; on failure nothing needs freeing. */
+enum transport_status transport_v2_init(struct transport_v2 *t, const uint8_t magic[4],
+                                        bool initiator, struct buf_writer *out);
 /* The same with the caller's key and garbage: for test vectors and tests
- * that need a chosen garbage length. */
-int transport_v2_init_with(struct transport_v2 *t, const uint8_t magic[4], bool initiator,
-                           const uint8_t priv32[32], const uint8_t ell64[BIP324_ELLSWIFT_LEN],
-                           const uint8_t *garbage, size_t garbage_len, struct buf_writer *out);
+ * that need a chosen garbage length (TRANSPORT_ERR_TOO_LONG past 4095). */
+enum transport_status transport_v2_init_with(struct transport_v2 *t, const uint8_t magic[4],
+                                             bool initiator, const uint8_t priv32[32],
+                                             const uint8_t ell64[BIP324_ELLSWIFT_LEN],
+                                             const uint8_t *garbage, size_t garbage_len,
+                                             struct buf_writer *out);
+/* transport_v2_new with the caller's key and garbage (a responder uses them
+ * once it has seen a v2 key), so tests and fuzzers are reproducible. */
+struct transport *transport_v2_new_with(const uint8_t magic[4], bool initiator,
+                                        const uint8_t priv32[32],
+                                        const uint8_t ell64[BIP324_ELLSWIFT_LEN],
+                                        const uint8_t *garbage, size_t garbage_len);
 
 /* Wipe every secret and free the receive buffer. */
 void transport_v2_clear(struct transport_v2 *t);
 
 /* Consume up to len bytes, stopping right after the first frame or drop,
  * like transport_v1_read. When the peer's key completes, our garbage
- * terminator and version packet are appended to out. Returns an enum
- * transport_status (NEED_MORE, FRAME, DROP_COMMAND for an unknown short id
- * or a malformed command, FATAL_OVERSIZE, FATAL_NOMEM) or an enum
- * transport_v2_code FATAL_*. Decoys and the peer's version packet are
- * consumed silently. On TRANSPORT_FRAME, frame owns its payload (NULL when
- * empty). */
-int transport_v2_read(struct transport_v2 *t, const uint8_t *in, size_t len, size_t *consumed,
-                      struct transport_frame *frame, struct buf_writer *out);
+ * terminator and version packet are appended to out. Returns NEED_MORE,
+ * FRAME, DROP_COMMAND (an unknown short id or a malformed command),
+ * FATAL_OVERSIZE, FATAL_NOMEM, FATAL_HANDSHAKE, FATAL_DECRYPT or
+ * FATAL_CRYPTO. Decoys and the peer's version packet are consumed
+ * silently. On TRANSPORT_FRAME, frame owns its payload (NULL when empty). */
+enum transport_status transport_v2_read(struct transport_v2 *t, const uint8_t *in, size_t len,
+                                        size_t *consumed, struct transport_frame *frame,
+                                        struct buf_writer *out);
 
 /* True once the handshake is through on both directions' receive side:
  * the peer's version packet has arrived. */
@@ -129,12 +123,14 @@ size_t transport_v2_buffered(const struct transport_v2 *t);
 /* Encrypt one message into a packet appended to out; the short id when the
  * command has one. Allowed once the peer's key has been read (our version
  * packet is out by then). Returns TRANSPORT_OK, TRANSPORT_ERR_COMMAND,
- * TRANSPORT_ERR_TOO_LONG, TRANSPORT_ERR_NOMEM, TRANSPORT_V2_ERR_NOT_READY or
- * TRANSPORT_V2_ERR_CRYPTO. */
-int transport_v2_write(struct transport_v2 *t, const char *command, const uint8_t *payload,
-                       size_t len, struct buf_writer *out);
+ * TRANSPORT_ERR_TOO_LONG, TRANSPORT_ERR_NOMEM, TRANSPORT_ERR_NOT_READY or
+ * TRANSPORT_ERR_CRYPTO. */
+enum transport_status transport_v2_write(struct transport_v2 *t, const char *command,
+                                         const uint8_t *payload, size_t len,
+                                         struct buf_writer *out);
 /* A decoy packet of len random content bytes, which the peer ignores. */
-int transport_v2_write_decoy(struct transport_v2 *t, size_t len, struct buf_writer *out);
+enum transport_status transport_v2_write_decoy(struct transport_v2 *t, size_t len,
+                                               struct buf_writer *out);
 
 /* The session id, identical on both ends; false before the keys exist. */
 bool transport_v2_session_id(const struct transport_v2 *t, uint8_t out32[BIP324_SESSION_ID_LEN]);

@@ -2,21 +2,21 @@
  * system has IPv6, on [::] (v6-only, so the two do not clash). */
 #include "net/listener.h"
 
-#include "node/node.h"
-
 #include <btcpeerd/hostport.h>
 #include <btcpeerd/log.h>
 
 #include <event2/listener.h>
 #include <event2/util.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define LISTENER_MAX 2
 
 struct listener {
-    struct node *node;
+    listener_accept_fn accept_fn;
+    void *arg;
     struct evconnlistener *lev[LISTENER_MAX];
     size_t n;
     uint16_t port;
@@ -38,7 +38,9 @@ static void on_accept(struct evconnlistener *lev, evutil_socket_t fd, struct soc
 {
     (void)lev;
     struct listener *l = arg;
-    node_accept(l->node, fd, sa, salen);
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    l->accept_fn(l->arg, fd, sa, salen);
 }
 
 static void on_accept_error(struct evconnlistener *lev, void *arg)
@@ -74,12 +76,13 @@ static enum listener_err bind_one(struct event_base *base, struct listener *l,
     return LISTENER_OK;
 }
 
-enum listener_err listener_new(struct event_base *base, struct node *node, const char *bind,
-                               uint16_t port, struct listener **out)
+enum listener_err listener_new(struct event_base *base, listener_accept_fn accept_fn, void *arg,
+                               const char *bind, uint16_t port, struct listener **out)
 {
     struct listener *l = calloc(1, sizeof *l);
     if (!l) return LISTENER_ERR_NOMEM;
-    l->node = node;
+    l->accept_fn = accept_fn;
+    l->arg = arg;
     struct sockaddr_storage ss;
     socklen_t len;
     enum listener_err err = LISTENER_OK;

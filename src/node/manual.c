@@ -15,7 +15,7 @@ static void manual_connect(struct manual_peer *m)
     struct node *n = m->node;
     if (n->shutting_down) return;
     uint64_t id = 0;
-    enum peer_err err = peer_connect_v(n->peers, m->host, m->port, true, !m->v1_only, &id);
+    enum peer_err err = peer_connect_host(n->peers, m->host, m->port, true, !m->v1_only, &id);
     if (err != PEER_OK) {
         log_warn(LOG_CAT_NODE, "cannot connect to %s:%u: %s", m->host, m->port, peer_err_str(err));
         return;
@@ -137,7 +137,7 @@ enum node_err node_addnode(struct node *n, const char *spec, enum node_addnode_c
         return NODE_OK;
     case NODE_ADDNODE_ONETRY: {
         uint64_t id = 0;
-        enum peer_err perr = peer_connect_v(n->peers, host, port, true, n->cfg->peer.v2_enabled, &id);
+        enum peer_err perr = peer_connect_host(n->peers, host, port, true, n->cfg->peer.v2_enabled, &id);
         if (perr != PEER_OK) return NODE_ERR_BAD_ADDRESS;
         node_peer_add(n, id, CONN_MANUAL, NULL);
         log_info(LOG_CAT_NODE, "addnode onetry %s:%u peer=%llu", host, port, (unsigned long long)id);

@@ -224,11 +224,6 @@ static enum node_err open_headers(struct node *n)
     return NODE_OK;
 }
 
-int32_t node_chain_height(const struct node *n)
-{
-    return chain_height(n->chain);
-}
-
 static void save_state(struct node *n)
 {
     if (!n->cfg->datadir[0]) return;
@@ -431,7 +426,10 @@ static size_t inbound_in_group(const struct node *n, const uint8_t *g, size_t gl
     return count;
 }
 
-static const char *inbound_refusal(struct node *n, const struct wire_netaddr *a)
+/* Why the node will not take an inbound connection from a whoever else is
+ * connected (a pure query): "shutdown", "banned", "inbound-group-full";
+ * NULL if it may. Room is make_inbound_room's question. */
+static const char *inbound_refusal(const struct node *n, const struct wire_netaddr *a)
 {
     if (n->shutting_down) return "shutdown";
     bool whitelisted = node_is_whitelisted(n, a);
@@ -442,19 +440,27 @@ static const char *inbound_refusal(struct node *n, const struct wire_netaddr *a)
     if (!whitelisted && !local && n->cfg->max_inbound_per_group &&
         inbound_in_group(n, g, gl) >= n->cfg->max_inbound_per_group)
         return "inbound-group-full";
+    return NULL;
+}
+
+/* A slot for one more inbound peer: true if one is free, or once a peer
+ * has been evicted to free it; false when full with no one to evict. */
+static bool make_inbound_room(struct node *n)
+{
     unsigned reserved = n->cfg->max_outbound + (unsigned)n->n_manual;
     unsigned limit = n->cfg->max_connections > reserved ? n->cfg->max_connections - reserved : 0;
-    if (peer_table_count_dir(n->peers, true) < limit) return NULL;
+    if (peer_table_count_dir(n->peers, true) < limit) return true;
     uint64_t victim = limit ? pick_eviction(n) : 0;
-    if (!victim) return "inbound-full";
+    if (!victim) return false;
     peer_disconnect_id(n->peers, victim, PEER_REASON_EVICTED);
-    return NULL;
+    return true;
 }
 
 void node_accept(struct node *n, int fd, const struct sockaddr *sa, int salen)
 {
     struct wire_netaddr a;
     const char *refusal = netaddr_from_sockaddr(sa, &a) ? inbound_refusal(n, &a) : "bad-address";
+    if (!refusal && !make_inbound_room(n)) refusal = "inbound-full";
     if (refusal) {
         char addr[NETADDR_STR_MAX];
         netaddr_str(&a, addr);
@@ -471,9 +477,4 @@ void node_accept(struct node *n, int fd, const struct sockaddr *sa, int salen)
         return;
     }
     node_peer_add(n, id, CONN_INBOUND, &a);
-}
-
-struct peer_table *node_peers(struct node *n)
-{
-    return n->peers;
 }

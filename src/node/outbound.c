@@ -148,7 +148,7 @@ static void addr_fetch(struct node *n, const char *seed, uint16_t port)
     uint64_t id;
     /* v1: the node behind a seed name is anyone; no fallback dance for a
      * one-shot connection. */
-    if (peer_connect_v(n->peers, seed, port, false, false, &id) != PEER_OK) return;
+    if (peer_connect_host(n->peers, seed, port, false, false, &id) != PEER_OK) return;
     if (!node_peer_add(n, id, CONN_ADDR_FETCH, NULL)) {
         peer_disconnect_id(n->peers, id, PEER_REASON_SHUTDOWN);
         return;

@@ -1,18 +1,23 @@
-/* What the RPC layer may see of the node and ask of it: copies of peer,
- * ban and address-manager state (never pointers into the node's tables,
- * except the header chain, which is read-only and outlives every call), and
- * a few commands (disconnect, ban). Peers are still named by id. */
+/* What the RPC layer may see of the node and ask of it (view.h): copies of
+ * peer, traffic, ban and address-manager state in the node's own types
+ * (never pointers into the node's tables or the peer layer's types, except
+ * the header chain, which is read-only and outlives every call), and a few
+ * commands (disconnect, ban). Peers are still named by id. */
 #include "node_internal.h"
+
+#include "peer/peer_metrics.h"
 
 #include <btcpeerd/log.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-const struct node_config *node_get_config(const struct node *n)
-{
-    return n->cfg;
-}
+_Static_assert(NODE_ADDR_MAX == PEER_ADDR_MAX, "one address length on both sides");
+_Static_assert(NODE_MSG_KINDS == PEER_MSG_KINDS, "one per-message row count on both sides");
+_Static_assert(NODE_REASONS == PEER_REASON_COUNT, "a disconnect counter for every peer reason");
+_Static_assert((int)NODE_CENSUS_STATES == (int)PEER_CENSUS_STATES, "a census slot for every peer state counted");
+_Static_assert((int)NODE_CENSUS_TRANSPORTS == (int)PEER_CENSUS_TRANSPORTS, "v1 and v2");
 
 static const char *conn_type(enum node_conn_kind kind)
 {
@@ -26,10 +31,49 @@ static const char *conn_type(enum node_conn_kind kind)
     return "inbound";
 }
 
+static void copy_rows(struct node_msg_bytes *to, const struct peer_msg_bytes *from, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        memcpy(to[i].command, from[i].command, sizeof to[i].command);
+        to[i].bytes = from[i].bytes;
+    }
+}
+
+/* The node's copy of what the peer layer shows of one peer. */
+static void view_from_info(struct node_peer_view *v, const struct peer_info *p)
+{
+    v->id = p->id;
+    v->connected = p->state == PEER_CONNECTED;
+    v->inbound = p->inbound;
+    v->manual = p->manual;
+    memcpy(v->addr, p->addr, sizeof v->addr);
+    memcpy(v->addrbind, p->addrbind, sizeof v->addrbind);
+    v->transport = p->transport;
+    memcpy(v->session_id, p->session_id, sizeof v->session_id);
+    v->version = p->version;
+    v->services = p->services;
+    v->relay = p->relay;
+    memcpy(v->subver, p->subver, sizeof v->subver);
+    v->start_height = p->start_height;
+    v->time_offset = p->time_offset;
+    v->conn_time = p->conn_time;
+    v->last_send = p->last_send;
+    v->last_recv = p->last_recv;
+    v->bytes_sent = p->stats.bytes_out;
+    v->bytes_recv = p->stats.bytes_in;
+    v->ping_rtt_us = p->stats.ping_rtt_us;
+    v->min_ping_us = p->stats.min_ping_us;
+    v->ping_wait_us = p->ping_wait_us;
+    v->n_sent_per_msg = p->n_sent_per_msg;
+    v->n_recv_per_msg = p->n_recv_per_msg;
+    copy_rows(v->sent_per_msg, p->sent_per_msg, p->n_sent_per_msg);
+    copy_rows(v->recv_per_msg, p->recv_per_msg, p->n_recv_per_msg);
+}
+
 static int by_id(const void *a, const void *b)
 {
-    uint64_t x = ((const struct node_peer_view *)a)->info.id;
-    uint64_t y = ((const struct node_peer_view *)b)->info.id;
+    uint64_t x = ((const struct node_peer_view *)a)->id;
+    uint64_t y = ((const struct node_peer_view *)b)->id;
     return x < y ? -1 : x > y;
 }
 
@@ -37,16 +81,23 @@ enum node_err node_peer_infos(struct node *n, struct node_peer_view **out, size_
 {
     size_t cap = idmap_len(&n->node_peers), got = 0, pos = 0;
     struct node_peer_view *v = calloc(cap ? cap : 1, sizeof *v);
-    if (!v) return NODE_ERR_NOMEM;
+    struct peer_info *info = malloc(sizeof *info);
+    if (!v || !info) {
+        free(v);
+        free(info);
+        return NODE_ERR_NOMEM;
+    }
     void *value;
     while (got < cap && idmap_next(&n->node_peers, &pos, NULL, &value)) {
         const struct node_peer *np = value;
-        if (peer_get_info(n->peers, np->id, &v[got].info) != PEER_OK) continue;
-        if (v[got].info.state == PEER_DEAD) continue;
+        if (peer_get_info(n->peers, np->id, info) != PEER_OK) continue;
+        if (info->state == PEER_DEAD) continue;
+        view_from_info(&v[got], info);
         v[got].connection_type = conn_type(np->kind);
         v[got].ready = np->ready;
         got++;
     }
+    free(info);
     qsort(v, got, sizeof *v, by_id);
     *out = v;
     *count = got;
@@ -171,4 +222,75 @@ bool node_header(const struct node *n, const struct chain_entry *e, struct wire_
 bool node_in_initial_sync(const struct node *n)
 {
     return !n->sync.done;
+}
+
+/* ---- our configuration, as getnetworkinfo shows it ---- */
+
+static void proxy_view(struct node_proxy_view *v, const struct net_proxy *px)
+{
+    v->set = px->set;
+    snprintf(v->str, sizeof v->str, "%s", px->set ? px->str : "");
+}
+
+void node_network_info(const struct node *n, struct node_network_view *out)
+{
+    const struct peer_config *pc = &n->cfg->peer;
+    memset(out, 0, sizeof *out);
+    snprintf(out->user_agent, sizeof out->user_agent, "%s", pc->user_agent);
+    out->services = pc->services;
+    proxy_view(&out->proxy, &pc->proxy);
+    proxy_view(&out->onion_proxy, &pc->onion_proxy);
+    out->proxy_randomize = pc->proxy_randomize;
+}
+
+int64_t node_default_bantime_s(const struct node *n)
+{
+    return n->cfg->bantime_s;
+}
+
+/* ---- for metrics ---- */
+
+void node_get_stats(const struct node *n, struct node_stats *out)
+{
+    memset(out, 0, sizeof *out);
+    out->header_height = chain_height(n->chain);
+    out->addrman_new = addrman_size_new(n->addrman);
+    out->addrman_tried = addrman_size_tried(n->addrman);
+    /* Expired bans wait for the next sweep; they no longer refuse anyone. */
+    int64_t now = node_now();
+    for (size_t i = 0; i < banman_count(n->banman); i++)
+        if (banman_get(n->banman, i)->until > now) out->bans++;
+}
+
+const char *node_reason_str(size_t reason)
+{
+    return reason < NODE_REASONS ? peer_reason_str((enum peer_reason)reason) : "unknown";
+}
+
+void node_traffic(const struct node *n, struct node_traffic *out)
+{
+    const struct peer_metrics *m = peer_table_metrics(n->peers);
+    _Static_assert(sizeof out->msgs_in == sizeof m->msgs_in, "indexed by enum wire_type on both sides");
+    memcpy(out->msgs_in, m->msgs_in, sizeof out->msgs_in);
+    memcpy(out->msgs_out, m->msgs_out, sizeof out->msgs_out);
+    memcpy(out->bytes_in, m->bytes_in, sizeof out->bytes_in);
+    memcpy(out->bytes_out, m->bytes_out, sizeof out->bytes_out);
+    out->net_bytes_in = m->net_bytes_in;
+    out->net_bytes_out = m->net_bytes_out;
+    memcpy(out->disconnects, m->disconnects, sizeof out->disconnects);
+    out->handshake_seconds = m->handshake_seconds;
+    out->ping_seconds = m->ping_seconds;
+}
+
+void node_census(const struct node *n, struct node_census *out)
+{
+    struct peer_census c;
+    peer_table_census(n->peers, &c);
+    _Static_assert(sizeof out->n == sizeof c.n, "the same census shape on both sides");
+    memcpy(out->n, c.n, sizeof out->n);
+}
+
+const char *node_census_state(size_t slot)
+{
+    return slot < NODE_CENSUS_STATES ? peer_metrics_state(peer_census_state(slot)) : "unknown";
 }

@@ -1,7 +1,9 @@
-/* The node queue: what peers tell the node, and what the node asks of
- * peers. Peers push events; the node drains them from one event on the same
- * base, a bounded batch per turn. Events carry the peer's id, never a
- * pointer: a peer may be gone by the time its events are read. */
+/* The interface between peers and the node, both ways: what peers tell
+ * the node (peer_event, through the node queue) and what the node asks of
+ * a peer (node_request, through peer_request by id). Peers push events;
+ * the node drains them from one event on the same base, a bounded batch
+ * per turn (queue.c). Events carry the peer's id, never a pointer: a peer
+ * may be gone by the time its events are read. */
 #ifndef BTCPEERD_PEER_EVENTS_H
 #define BTCPEERD_PEER_EVENTS_H
 
@@ -63,6 +65,28 @@ struct peer_event {
         struct wire_msg msg;              /* owned by the event */
         struct peer_ready_info ready;
         struct peer_disconnected_info disconnected;
+    } u;
+};
+
+/* What the node may ask of a connected peer. */
+enum node_request_type {
+    NODE_REQ_GET_HEADERS = 0, /* locator */
+    NODE_REQ_GET_BLOCK,       /* hash */
+    NODE_REQ_GET_ADDR,
+    NODE_REQ_SEND_ADDR,       /* addrs (sent as addrv2 if the peer asked for it) */
+    NODE_REQ_SEND_HEADERS,    /* headers */
+    NODE_REQ_PING,
+    NODE_REQ_SHUTDOWN,        /* disconnect, reason "requested" */
+    NODE_REQ_ANNOUNCE,        /* headers: new tip; sent as headers (after sendheaders) or inv */
+};
+
+struct node_request {
+    enum node_request_type type;
+    union {
+        const struct wire_locator *locator;
+        uint8_t hash[32];
+        const struct wire_addr *addrs;
+        const struct wire_headers *headers;
     } u;
 };
 

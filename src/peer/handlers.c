@@ -15,25 +15,25 @@ bool peer_is_solicited(struct peer *p, const struct wire_msg *msg)
     case WIRE_PONG:
         /* Only the answer to our ping: pongs with other nonces answer
          * nothing and count like any unsolicited message. */
-        return p->ping_outstanding && msg->u.ping.nonce == p->ping_nonce;
+        return p->ping.outstanding && msg->u.ping.nonce == p->ping.nonce;
     case WIRE_HEADERS:
-        if (!p->pending_headers) return false;
-        p->pending_headers--;
+        if (!p->pending.headers) return false;
+        p->pending.headers--;
         return true;
     case WIRE_BLOCK:
-        if (!p->pending_getdata) return false;
-        p->pending_getdata--;
+        if (!p->pending.getdata) return false;
+        p->pending.getdata--;
         return true;
     case WIRE_NOTFOUND: {
-        if (!p->pending_getdata) return false;
+        if (!p->pending.getdata) return false;
         size_t n = msg->u.inv.count;
-        p->pending_getdata = n >= p->pending_getdata ? 0 : p->pending_getdata - (uint32_t)n;
+        p->pending.getdata = n >= p->pending.getdata ? 0 : p->pending.getdata - (uint32_t)n;
         return true;
     }
     case WIRE_ADDR:
     case WIRE_ADDRV2:
-        if (!p->pending_addr) return false;
-        p->pending_addr = false; /* one answer per getaddr */
+        if (!p->pending.addr) return false;
+        p->pending.addr = false; /* one answer per getaddr */
         return true;
     default: return false;
     }
@@ -53,12 +53,12 @@ static void post_msg(struct peer *p, enum peer_event_type type, struct wire_msg 
 static void handle_pong(struct peer *p, const struct wire_ping *pong)
 {
     /* A pong with another nonce changes nothing: the ping stays due. */
-    if (!p->ping_outstanding || pong->nonce != p->ping_nonce) {
+    if (!p->ping.outstanding || pong->nonce != p->ping.nonce) {
         LOG_AT(LOG_DEBUG, LOG_CAT_PEER, (int64_t)p->id, "pong with unexpected nonce");
         return;
     }
-    p->ping_outstanding = false;
-    p->stats.ping_rtt_us = clock_mono_us() - p->ping_sent_us;
+    p->ping.outstanding = false;
+    p->stats.ping_rtt_us = clock_mono_us() - p->ping.sent_us;
     peer_metrics_ping(p, p->stats.ping_rtt_us);
     if (!p->stats.min_ping_us || p->stats.ping_rtt_us < p->stats.min_ping_us)
         p->stats.min_ping_us = p->stats.ping_rtt_us;
@@ -105,19 +105,19 @@ void peer_connected_message(struct peer *p, struct wire_msg *msg)
         LOG_AT(LOG_DEBUG, LOG_CAT_PEER, (int64_t)p->id, "%s after verack", wire_msg_command(msg));
         peer_disconnect(p, PEER_REASON_PROTOCOL_VIOLATION);
         break;
-    case WIRE_SENDHEADERS: p->wants_headers_announce = true; break;
-    case WIRE_FEEFILTER: p->feefilter = msg->u.feefilter.feerate; break;
+    case WIRE_SENDHEADERS: p->remote.wants_headers_announce = true; break;
+    case WIRE_FEEFILTER: p->remote.feefilter = msg->u.feefilter.feerate; break;
     case WIRE_SENDCMPCT:
-        p->cmpct_announce = msg->u.sendcmpct.announce;
-        p->cmpct_version = msg->u.sendcmpct.version;
+        p->remote.cmpct_announce = msg->u.sendcmpct.announce;
+        p->remote.cmpct_version = msg->u.sendcmpct.version;
         break;
     case WIRE_GETHEADERS: post_msg(p, PEER_EV_GETHEADERS, msg); break;
     case WIRE_HEADERS:
         /* BIP130, when Core does it: once headers flow between us, ask for
          * new blocks to be announced as headers rather than inv. */
-        if (!p->sent_sendheaders && p->their_version >= 70012) {
+        if (!p->sent_sendheaders && p->remote.version >= 70012) {
             p->sent_sendheaders = true;
-            if (!peer_send_empty(p, WIRE_SENDHEADERS)) break;
+            if (peer_send_empty(p, WIRE_SENDHEADERS) == PEER_SEND_PEER_GONE) break;
         }
         post_msg(p, PEER_EV_HEADERS, msg);
         break;
@@ -148,9 +148,9 @@ static bool send_inv_request(struct peer *p, uint32_t type, const uint8_t hash[3
     struct wire_inv_entry entry = {.type = type};
     memcpy(entry.hash, hash, 32);
     struct wire_msg msg = {.type = WIRE_GETDATA, .u.inv = {.count = 1, .entries = &entry}};
-    if (p->pending_getdata >= PEER_MAX_PENDING_GETDATA) return false;
-    if (!peer_send(p, &msg)) return false;
-    p->pending_getdata++;
+    if (p->pending.getdata >= PEER_MAX_PENDING_GETDATA) return false;
+    if (peer_send(p, &msg) == PEER_SEND_PEER_GONE) return false;
+    p->pending.getdata++;
     return true;
 }
 
@@ -159,7 +159,7 @@ static bool send_inv_request(struct peer *p, uint32_t type, const uint8_t hash[3
 static void send_addrs(struct peer *p, const struct wire_addr *addrs)
 {
     struct wire_msg msg = {.type = WIRE_ADDRV2, .u.addr = *addrs};
-    if (p->wants_addrv2) {
+    if (p->remote.wants_addrv2) {
         peer_send(p, &msg);
         return;
     }
@@ -179,7 +179,7 @@ static void send_addrs(struct peer *p, const struct wire_addr *addrs)
  * the rest. */
 static void announce_tip(struct peer *p, const struct wire_headers *hdrs)
 {
-    if (p->wants_headers_announce) {
+    if (p->remote.wants_headers_announce) {
         struct wire_msg msg = {.type = WIRE_HEADERS, .u.headers = *hdrs};
         peer_send(p, &msg);
         return;
@@ -201,26 +201,26 @@ enum peer_err peer_request(struct peer_table *t, uint64_t id, const struct node_
     case NODE_REQ_GET_HEADERS: {
         if (!req->u.locator) return PEER_ERR_BAD_REQUEST;
         uint64_t now = clock_mono_us();
-        if (p->pending_headers >= PEER_MAX_PENDING_HEADERS) {
+        if (p->pending.headers >= PEER_MAX_PENDING_HEADERS) {
             /* Core's HEADERS_RESPONSE_TIME: an answer owed this long is
              * not coming; the peer may be asked again. */
-            if (now - p->headers_asked_us < PEER_HEADERS_RESPONSE_US) return PEER_ERR_BUSY;
-            p->pending_headers = 0;
+            if (now - p->pending.headers_asked_us < PEER_HEADERS_RESPONSE_US) return PEER_ERR_BUSY;
+            p->pending.headers = 0;
         }
         msg.type = WIRE_GETHEADERS;
         msg.u.locator = *req->u.locator;
-        if (peer_send(p, &msg)) {
-            p->pending_headers++;
-            p->headers_asked_us = now;
+        if (peer_send(p, &msg) != PEER_SEND_PEER_GONE) {
+            p->pending.headers++;
+            p->pending.headers_asked_us = now;
         }
         break;
     }
     case NODE_REQ_GET_BLOCK:
-        if (p->pending_getdata >= PEER_MAX_PENDING_GETDATA) return PEER_ERR_BUSY;
+        if (p->pending.getdata >= PEER_MAX_PENDING_GETDATA) return PEER_ERR_BUSY;
         send_inv_request(p, WIRE_INV_WITNESS_BLOCK, req->u.hash);
         break;
     case NODE_REQ_GET_ADDR:
-        if (peer_send_empty(p, WIRE_GETADDR)) p->pending_addr = true;
+        if (peer_send_empty(p, WIRE_GETADDR) != PEER_SEND_PEER_GONE) p->pending.addr = true;
         break;
     case NODE_REQ_SEND_ADDR:
         if (!req->u.addrs) return PEER_ERR_BAD_REQUEST;
@@ -234,7 +234,7 @@ enum peer_err peer_request(struct peer_table *t, uint64_t id, const struct node_
         break;
     case NODE_REQ_PING:
         /* An explicit ping still follows the one-outstanding rule. */
-        if (!p->ping_outstanding) peer_ping_now(p);
+        if (!p->ping.outstanding) peer_ping_now(p);
         break;
     case NODE_REQ_SHUTDOWN: peer_disconnect(p, PEER_REASON_REQUESTED); break;
     case NODE_REQ_ANNOUNCE:

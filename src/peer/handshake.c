@@ -18,7 +18,7 @@
 #include <stdio.h>
 #include <string.h>
 
-bool peer_send_version(struct peer *p)
+enum peer_send_result peer_send_version(struct peer *p)
 {
     struct peer_table *t = p->table;
     struct wire_msg msg;
@@ -61,19 +61,19 @@ static void log_handshake(const struct peer *p)
      * user time; skip it when the line would be dropped. */
     if (!log_enabled(LOG_INFO, LOG_CAT_PEER)) return;
     char ua[WIRE_MAX_USER_AGENT + 1];
-    log_sanitize(p->user_agent, p->user_agent_len, ua);
+    log_sanitize(p->remote.user_agent, p->remote.user_agent_len, ua);
     char services[160], session[65];
-    wire_services_str(p->their_services, services, sizeof services);
+    wire_services_str(p->remote.services, services, sizeof services);
     peer_transport_session_hex(p, session);
     struct log_field f[] = {
         LOG_STR("addr", p->addr_str),
         LOG_STR("direction", p->inbound ? "inbound" : "outbound"),
-        LOG_INT("version", p->their_version),
+        LOG_INT("version", p->remote.version),
         LOG_STR("services", services),
         LOG_STR("user_agent", ua),
-        LOG_INT("start_height", p->their_start_height),
-        LOG_BOOL("relay", p->their_relay),
-        LOG_INT("time_offset", p->time_offset),
+        LOG_INT("start_height", p->remote.start_height),
+        LOG_BOOL("relay", p->remote.relay),
+        LOG_INT("time_offset", p->remote.time_offset),
         LOG_STR("transport", peer_transport_name(p)),
         LOG_STR("session_id", session),
     };
@@ -97,13 +97,13 @@ static void peer_become_connected(struct peer *p)
     struct peer_ready_info *r = &ev->u.ready;
     r->inbound = p->inbound;
     r->manual = p->manual;
-    r->version = p->their_version;
-    r->services = p->their_services;
-    r->start_height = p->their_start_height;
-    r->relay = p->their_relay;
+    r->version = p->remote.version;
+    r->services = p->remote.services;
+    r->start_height = p->remote.start_height;
+    r->relay = p->remote.relay;
     snprintf(r->addr, sizeof r->addr, "%s", p->addr_str);
     peer_netaddr(p, &r->netaddr);
-    log_sanitize(p->user_agent, p->user_agent_len, r->user_agent);
+    log_sanitize(p->remote.user_agent, p->remote.user_agent_len, r->user_agent);
     peer_post(p, ev);
 }
 
@@ -121,19 +121,19 @@ static void peer_handle_version(struct peer *p, const struct wire_version *v)
         peer_disconnect(p, PEER_REASON_SELF_CONNECTION);
         return;
     }
-    p->their_version = v->version;
-    p->their_services = v->services;
-    p->their_start_height = v->start_height;
+    p->remote.version = v->version;
+    p->remote.services = v->services;
+    p->remote.start_height = v->start_height;
     /* Peers that predate BIP37 have no relay field and always relay. */
-    p->their_relay = v->n_optional >= WIRE_VERSION_OPT_RELAY ? v->relay : true;
-    p->time_offset = v->timestamp - clock_unix_s();
-    memcpy(p->user_agent, v->user_agent, v->user_agent_len);
-    p->user_agent_len = v->user_agent_len;
+    p->remote.relay = v->n_optional >= WIRE_VERSION_OPT_RELAY ? v->relay : true;
+    p->remote.time_offset = v->timestamp - clock_unix_s();
+    memcpy(p->remote.user_agent, v->user_agent, v->user_agent_len);
+    p->remote.user_agent_len = v->user_agent_len;
 
-    if (p->inbound && !peer_send_version(p)) return;
+    if (p->inbound && peer_send_version(p) == PEER_SEND_PEER_GONE) return;
     /* BIP155: sendaddrv2 goes between version and verack. */
-    if (v->version >= 70016 && !peer_send_empty(p, WIRE_SENDADDRV2)) return;
-    if (!peer_send_empty(p, WIRE_VERACK)) return;
+    if (v->version >= 70016 && peer_send_empty(p, WIRE_SENDADDRV2) == PEER_SEND_PEER_GONE) return;
+    if (peer_send_empty(p, WIRE_VERACK) == PEER_SEND_PEER_GONE) return;
     p->state = PEER_SENT_VERACK;
 }
 
@@ -162,9 +162,9 @@ void peer_handshake_message(struct peer *p, struct wire_msg *msg)
         if (!version_seen) {
             peer_disconnect(p, PEER_REASON_PROTOCOL_VIOLATION);
         } else if (msg->type == WIRE_WTXIDRELAY) {
-            p->wtxidrelay = true;
+            p->remote.wtxidrelay = true;
         } else {
-            p->wants_addrv2 = true;
+            p->remote.wants_addrv2 = true;
         }
         break;
     default:

@@ -10,6 +10,8 @@
 
 #include "events.h"
 
+#include "net/connect.h"
+
 #include <btcpeerd/netparams.h>
 #include <btcpeerd/transport.h>
 #include <btcpeerd/wire.h>
@@ -27,15 +29,6 @@ enum peer_state { PEER_NONE = 0, PEER_SENT_VERSION, PEER_SENT_VERACK, PEER_CONNE
                   PEER_PROXY };
 const char *peer_state_str(enum peer_state state);
 
-/* A SOCKS5 proxy for outbound connections (numeric address: resolving it
- * would be a DNS look-up of our own). */
-struct peer_proxy {
-    bool set;
-    struct sockaddr_storage addr;
-    socklen_t len;
-    char str[64];   /* "127.0.0.1:9050", for logs */
-};
-
 /* Every timeout and limit, with the seed's values as defaults
  * (peer_config_default), so tests run the same code in milliseconds. */
 struct peer_config {
@@ -44,6 +37,7 @@ struct peer_config {
     uint32_t ping_interval_ms;     /* 60 s of silence → ping */
     uint32_t ping_timeout_ms;      /* 30 s for the pong */
     uint32_t connect_timeout_ms;   /* 5 s for TCP connect */
+    uint32_t drain_timeout_ms;     /* a dead peer's last output: at most this long (2 s; 0 = none) */
     uint32_t max_msg_rate;         /* messages/s averaged since connect; 0 = off */
     size_t send_soft_limit;        /* stop reading past this much output (5 MB) */
     size_t send_hard_limit;        /* disconnect past this (16 MB) */
@@ -51,8 +45,8 @@ struct peer_config {
     unsigned misbehavior_limit;    /* score that disconnects (100) */
     uint64_t services;             /* ours, as advertised */
     bool v2_enabled;               /* BIP324: accept v2 inbound, offer it outbound */
-    struct peer_proxy proxy;       /* --proxy: every outbound connection, names resolved by it */
-    struct peer_proxy onion_proxy; /* --onion: Tor v3 addresses (main sets it to proxy by default) */
+    struct net_proxy proxy;        /* --proxy: every outbound connection, names resolved by it */
+    struct net_proxy onion_proxy;  /* --onion: Tor v3 addresses (main sets it to proxy by default) */
     bool proxy_randomize;          /* fresh random credentials per connection: Tor stream isolation */
     char user_agent[WIRE_MAX_USER_AGENT + 1];
 };
@@ -102,28 +96,6 @@ enum peer_reason {
 };
 const char *peer_reason_str(enum peer_reason reason);
 
-/* What the node may ask of a connected peer. */
-enum node_request_type {
-    NODE_REQ_GET_HEADERS = 0, /* locator */
-    NODE_REQ_GET_BLOCK,       /* hash */
-    NODE_REQ_GET_ADDR,
-    NODE_REQ_SEND_ADDR,       /* addrs (sent as addrv2 if the peer asked for it) */
-    NODE_REQ_SEND_HEADERS,    /* headers */
-    NODE_REQ_PING,
-    NODE_REQ_SHUTDOWN,        /* disconnect, reason "requested" */
-    NODE_REQ_ANNOUNCE,        /* headers: new tip; sent as headers (after sendheaders) or inv */
-};
-
-struct node_request {
-    enum node_request_type type;
-    union {
-        const struct wire_locator *locator;
-        uint8_t hash[32];
-        const struct wire_addr *addrs;
-        const struct wire_headers *headers;
-    } u;
-};
-
 struct peer_table;
 
 /* Counters, for logs and later for RPC/metrics. */
@@ -169,42 +141,40 @@ struct peer_table *peer_table_new(struct event_base *base, struct evdns_base *dn
                                   const struct peer_config *cfg, struct node_queue *queue);
 /* Disconnects (reason shutdown) and frees every peer. */
 void peer_table_free(struct peer_table *t);
-size_t peer_table_count(const struct peer_table *t);
 size_t peer_table_count_dir(const struct peer_table *t, bool inbound);
 /* The height we announce in our version (the node updates it). */
 void peer_table_set_best_height(struct peer_table *t, int32_t height);
 /* Disconnect everyone with the given reason (e.g. shutdown). */
 void peer_table_disconnect_all(struct peer_table *t, enum peer_reason reason);
 
-/* Start an outbound connection to host:port (host numeric or a name, looked
- * up with evdns; with a proxy configured, every connection goes through it
- * and a name is sent to the proxy, never looked up here; "*.onion" needs the
- * onion proxy). Returns the new peer's id in *id. */
-enum peer_err peer_connect(struct peer_table *t, const char *host, uint16_t port, bool manual,
-                           uint64_t *id);
+/* Start an outbound connection to host:port (host numeric or a name,
+ * looked up with evdns; with a proxy configured, every connection goes
+ * through it and a name is sent to the proxy, never looked up here;
+ * "*.onion" needs the onion proxy). offer_v2: BIP324 first, if enabled.
+ * Returns the new peer's id in *id; a connect that fails is reported like
+ * any other disconnection. */
+enum peer_err peer_connect_host(struct peer_table *t, const char *host, uint16_t port, bool manual,
+                                bool offer_v2, uint64_t *id);
 /* The same for an address the node already has in binary form (IPv4, IPv6,
- * or Tor v3 through the onion proxy); v2: try BIP324 first (if enabled). */
-enum peer_err peer_connect_addr(struct peer_table *t, const struct wire_netaddr *addr, bool v2,
+ * or Tor v3 through the onion proxy). */
+enum peer_err peer_connect_addr(struct peer_table *t, const struct wire_netaddr *addr, bool offer_v2,
                                 uint64_t *id);
-/* peer_connect with the transport chosen by the caller. */
-enum peer_err peer_connect_v(struct peer_table *t, const char *host, uint16_t port, bool manual,
-                             bool v2, uint64_t *id);
 /* Adopt an accepted socket. */
 enum peer_err peer_accept(struct peer_table *t, int fd, const struct sockaddr *sa, int salen,
                           uint64_t *id);
 
+/* What the node asks of a connected peer (PEER_ERR_UNKNOWN_ID, or
+ * PEER_ERR_NOT_CONNECTED before the handshake is complete). */
 enum peer_err peer_request(struct peer_table *t, uint64_t id, const struct node_request *req);
-/* Add to a peer's misbehaviour score (offence names a token for the log). */
 /* Disconnect with a reason of the node's choosing. */
 enum peer_err peer_disconnect_id(struct peer_table *t, uint64_t id, enum peer_reason reason);
+/* Add to a peer's misbehaviour score (offence names a token for the log). */
 enum peer_err peer_misbehaving(struct peer_table *t, uint64_t id, unsigned score,
                                const char *offence);
 enum peer_err peer_get_stats(const struct peer_table *t, uint64_t id, struct peer_stats *out,
                              enum peer_state *state);
 enum peer_err peer_get_info(const struct peer_table *t, uint64_t id, struct peer_info *out);
-/* Ids of every peer (live or dying), at most cap; returns how many exist. */
 /* Bytes received and sent by every peer since the table was made. */
 void peer_table_totals(const struct peer_table *t, uint64_t *in, uint64_t *out);
-size_t peer_table_ids(const struct peer_table *t, uint64_t *ids, size_t cap);
 
 #endif

@@ -8,14 +8,14 @@
 
 #include <btcpeerd/buf.h>
 #include <btcpeerd/idmap.h>
-#include <btcpeerd/transport_v2.h>
+#include <btcpeerd/transport.h>
 
 #include <netinet/in.h>
 
 struct bufferevent;
 struct evbuffer;
 struct event;
-struct socks5;
+struct net_connect;
 
 /* ---- memory caps: what one peer, and all of them, may make us hold ----
  * Every cap is a named constant with its reason; a test pushes each one
@@ -70,36 +70,67 @@ struct socks5;
  * verack) passes and a flood is cut after 10 × the limit messages. */
 #define PEER_RATE_MIN_WINDOW_S 10u
 
-struct peer {
-    uint64_t id;
-    struct peer_table *table;
-    struct bufferevent *bev;
-    struct event *timer; /* one timer: handshake, idle ping or ping timeout */
-    struct transport_v1 transport;
-    struct transport_v2 *v2;  /* set when the peer speaks BIP324 */
-    bool want_v2;             /* outbound: try v2 first */
-    bool v2_keys;             /* v2 keys derived: messages may be sent */
-    bool v1_reply;            /* outbound v2: the answer was v1 */
-    bool detecting;           /* inbound: first bytes not yet classified */
-    uint8_t detect[16];
-    uint8_t detect_have;
-    enum peer_state state;
-    enum peer_reason reason; /* once dead */
-    bool inbound, manual;
-    bool connecting;         /* outbound TCP connect in progress */
-    const struct peer_proxy *proxy; /* the SOCKS5 proxy this goes through, NULL if direct */
-    struct socks5 *socks;    /* the proxy negotiation, while state is PEER_PROXY */
-    int proxy_err;           /* enum socks5_err of a failed negotiation */
-    bool has_target;         /* outbound to a binary address (an onion too): target is it */
-    struct wire_netaddr target;
+/* What the remote told us: its version message and the feature messages
+ * that follow it. */
+struct peer_remote {
+    int32_t version;
+    uint64_t services;
+    int32_t start_height;
+    bool relay;
+    int64_t time_offset;     /* their clock minus ours, seconds */
+    uint8_t user_agent[WIRE_MAX_USER_AGENT];
+    size_t user_agent_len;
+    bool wants_addrv2, wtxidrelay, wants_headers_announce;
+    int64_t feefilter;
+    bool cmpct_announce;
+    uint64_t cmpct_version;
+};
+
+/* Answers we asked for: they do not count against the rate limit. */
+struct peer_pending {
+    uint32_t headers;
+    uint64_t headers_asked_us; /* monotonic: the last getheaders we sent */
+    uint32_t getdata;
+    bool addr;
+};
+
+/* The caps that pause reading (recv.c, send.c). */
+struct peer_flow {
     bool reading_paused;     /* output over the soft (or the global) limit */
     bool queue_paused;       /* too many of its events wait in the node queue */
     size_t queued_events;    /* its events in the node queue */
     size_t queued_bytes;     /* their payload bytes */
     size_t recv_held;        /* bytes its transport holds for a partial message */
+};
 
+struct peer_ping {
+    uint64_t nonce;
+    uint64_t sent_us;
+    bool outstanding;
+};
+
+struct peer {
+    uint64_t id;
+    struct peer_table *table;
+    struct bufferevent *bev;
+    struct event *timer; /* one timer: handshake, idle ping or ping timeout; then the drain */
+    struct transport *transport; /* NULL until the connection is open (outbound) */
+    bool want_v2;             /* outbound: offer BIP324 first */
+    enum peer_state state;
+    enum peer_reason reason; /* once dead */
+    bool inbound, manual;
+
+    /* The connection (conn.c; net/connect.c makes it). */
+    bool connecting;         /* outbound TCP connect in progress */
+    const struct net_proxy *proxy; /* the SOCKS5 proxy this goes through, NULL if direct */
+    struct net_connect *conn; /* the outbound connect (and proxy negotiation) under way */
+    enum socks5_err proxy_err; /* how the proxy refused, SOCKS5_OK if it did not */
+    bool has_target;         /* outbound to a binary address (an onion too): target is it */
+    struct wire_netaddr target;
     struct sockaddr_storage addr;
     char addr_str[PEER_ADDR_MAX];
+
+    struct peer_flow flow;
 
     uint64_t connected_us;   /* monotonic: TCP established / accepted */
     uint64_t handshake_deadline_us;
@@ -109,29 +140,10 @@ struct peer {
     uint64_t rx_frame_bytes; /* bytes read since the last whole frame */
 
     uint64_t local_nonce;    /* in our version; registered while outbound and pre-CONNECTED */
-    uint64_t ping_nonce;
-    uint64_t ping_sent_us;
-    bool ping_outstanding;
-
-    /* What the remote told us. */
-    int32_t their_version;
-    uint64_t their_services;
-    int32_t their_start_height;
-    bool their_relay;
-    int64_t time_offset;     /* their clock minus ours, seconds */
-    uint8_t user_agent[WIRE_MAX_USER_AGENT];
-    size_t user_agent_len;
-    bool wants_addrv2, wtxidrelay, wants_headers_announce, sent_getaddr_to_node;
-    bool sent_sendheaders;
-    int64_t feefilter;
-    bool cmpct_announce;
-    uint64_t cmpct_version;
-
-    /* Answers we asked for: they do not count against the rate limit. */
-    uint32_t pending_headers;
-    uint64_t headers_asked_us; /* monotonic: the last getheaders we sent */
-    uint32_t pending_getdata;
-    bool pending_addr;
+    struct peer_ping ping;
+    struct peer_remote remote;
+    bool sent_getaddr_to_node, sent_sendheaders;
+    struct peer_pending pending;
 
     struct peer_stats stats;
     /* Bytes on the wire by message type (WIRE_UNKNOWN: any other command),
@@ -139,6 +151,7 @@ struct peer {
      * a type and a count costs no string compare. */
     uint64_t sent_bytes[WIRE_TYPE_COUNT], recv_bytes[WIRE_TYPE_COUNT];
     struct peer *next_dead;
+    bool drained;            /* its last output is out (or given up on): free it */
 };
 
 struct peer_table {
@@ -153,39 +166,66 @@ struct peer_table {
     size_t n_inbound;
     struct peer *dead;         /* freed by the reaper, outside peer callbacks */
     struct event *reaper;
+    struct idmap draining;     /* id → dead peer still sending what it owed */
+    bool closing;              /* peer_table_free: no drains, no loop turns left */
     size_t recv_total;         /* sum of recv_held */
     size_t send_total;         /* bytes in every peer's output buffer */
     struct buf_writer payload; /* scratch for encoding, reused */
-    struct buf_writer frame;
     struct peer_metrics metrics; /* read through peer_table_metrics */
 };
 
-/* peer.c */
+/* table.c: the table, the one way out, the reaper */
+struct peer *peer_lookup(const struct peer_table *t, uint64_t id);
 void peer_disconnect(struct peer *p, enum peer_reason reason);
+void peer_add_misbehavior(struct peer *p, unsigned score, const char *offence);
+/* send.c's drain is over: free the peer on the reaper's next turn. */
+void peer_drained(struct peer *p);
+
+/* recv.c: reading, framing, and the caps that pause reading */
+void peer_on_read(struct bufferevent *bev, void *arg);
 /* Read from the socket unless a cap says not to (output owed, node queue). */
 void peer_update_reading(struct peer *p);
-/* Encode and queue one message; false if the peer died doing so. */
-bool peer_send(struct peer *p, const struct wire_msg *msg);
-bool peer_send_empty(struct peer *p, enum wire_type type);
+/* Post an event to the node, counted against the peer's share of the queue. */
 void peer_post(struct peer *p, struct peer_event *ev);
-void peer_add_misbehavior(struct peer *p, unsigned score, const char *offence);
-struct peer *peer_lookup(const struct peer_table *t, uint64_t id);
+/* The node queue's pop hook: the node took one of peer id's events. */
+void peer_queue_popped(uint64_t id, size_t cost, void *arg);
 
-/* ptransport.c: v1 or v2, chosen per peer */
-bool peer_transport_start_outbound(struct peer *p);
-int peer_transport_read(struct peer *p, const uint8_t *in, size_t len, size_t *consumed,
-                        struct transport_frame *frame);
-int peer_transport_feed(struct peer *p, const uint8_t *in, size_t len, size_t *consumed,
-                        struct transport_frame *frame);
-int peer_transport_write(struct peer *p, const char *command, const uint8_t *payload, size_t len,
-                         struct buf_writer *out);
+/* send.c: sending, backpressure, the last drain */
+/* What became of a message given to peer_send. */
+enum peer_send_result {
+    PEER_SENT = 0,        /* queued on the connection */
+    PEER_SEND_DROPPED,    /* could not be encoded or framed (our bug or our memory, logged):
+                           * this one message is lost, the peer is fine */
+    PEER_SEND_PEER_GONE,  /* the peer is dead: it died sending (backpressure, a socket error),
+                           * or was already */
+};
+/* Encode and queue one message. */
+enum peer_send_result peer_send(struct peer *p, const struct wire_msg *msg);
+enum peer_send_result peer_send_empty(struct peer *p, enum wire_type type);
+void peer_on_write(struct bufferevent *bev, void *arg);
+/* Count the bytes owed to the peer in the table's total while its
+ * bufferevent lives. */
+void peer_output_attach(struct peer *p);
+void peer_output_detach(struct peer *p);
+/* A dead peer that still owes output: drain it (peer_drained when done)
+ * and return true; false if it is to be freed at once. */
+bool peer_drain_begin(struct peer *p);
+
+/* ptransport.c */
+/* Give the peer its transport (BIP324 offered or not) and send what it has
+ * ready; false if that failed (the caller disconnects). */
+bool peer_transport_start(struct peer *p, bool offer_v2);
+/* Move the bytes the transport has ready into the bufferevent (counted as
+ * sent); false if the bufferevent refused them. */
+bool peer_transport_flush(struct peer *p);
+/* Outbound: send our version once the transport can carry it. */
+void peer_transport_maybe_send_version(struct peer *p);
 void peer_transport_free(struct peer *p);
 const char *peer_transport_name(const struct peer *p);
 void peer_transport_session_hex(const struct peer *p, char out[65]);
-
-/* ptransport.c: the bytes a message of this command and payload length
- * takes on this peer's wire (v1 header, or v2 length, header and tag). */
-size_t peer_transport_framed_len(const struct peer *p, const char *command, size_t payload_len);
+/* Would a v1 connection to this peer's address be worth a try, given why
+ * it was dropped (Core's ShouldReconnectV1)? */
+bool peer_transport_v1_retry_worth(const struct peer *p, enum peer_reason reason);
 
 /* peer_metrics.c: counting where things happen (no allocation). */
 void peer_metrics_msg_in(struct peer *p, enum wire_type type, size_t framed_len);
@@ -194,24 +234,11 @@ void peer_metrics_disconnect(struct peer *p, enum peer_reason reason);
 void peer_metrics_handshake_done(struct peer *p);
 void peer_metrics_ping(struct peer *p, uint64_t rtt_us);
 
-/* pproxy.c: SOCKS5 on the peer's connection, before the transport */
-/* Set up the negotiation for host:port through px (before connecting). */
-enum peer_err peer_proxy_prepare(struct peer *p, const struct peer_proxy *px, const char *host,
-                                 uint16_t port);
-/* Connected to the proxy: send the greeting. */
-void peer_proxy_begin(struct peer *p);
-/* Bytes from the proxy: consumes the negotiation's share of in, opens the
- * tunnel (and starts the transport) or disconnects. */
-void peer_proxy_read(struct peer *p, struct evbuffer *in);
-void peer_proxy_free(struct peer *p);
-/* The netaddr of a peer for the node: the target, else the socket's. */
+/* info.c: the netaddr of a peer for the node: the target, else the socket's. */
 void peer_netaddr(const struct peer *p, struct wire_netaddr *out);
 
-/* peer.c: after TCP connect (direct) or once the tunnel is open (proxy). */
-void peer_outbound_open(struct peer *p);
-
 /* handshake.c */
-bool peer_send_version(struct peer *p);
+enum peer_send_result peer_send_version(struct peer *p);
 /* Messages before CONNECTED; the message is consumed (freed or moved). */
 void peer_handshake_message(struct peer *p, struct wire_msg *msg);
 

@@ -69,19 +69,13 @@ void peer_table_census(const struct peer_table *t, struct peer_census *out)
         if (p->state == PEER_PROXY) slot = PEER_CENSUS_STATES - 1;
         else if (p->state <= PEER_CONNECTED) slot = (size_t)p->state;
         else continue; /* dead: leaving */
-        out->n[p->inbound ? 1 : 0][slot][p->v2 ? 1 : 0]++;
+        out->n[p->inbound ? 1 : 0][slot][p->transport && transport_version(p->transport) == 2]++;
     }
 }
 
 enum peer_state peer_census_state(size_t slot)
 {
     return slot == PEER_CENSUS_STATES - 1 ? PEER_PROXY : (enum peer_state)slot;
-}
-
-const char *peer_metrics_command(enum wire_type type)
-{
-    if (type == WIRE_UNKNOWN || (size_t)type >= WIRE_TYPE_COUNT) return "other";
-    return wire_type_command(type);
 }
 
 const char *peer_metrics_state(enum peer_state state)

@@ -2,8 +2,8 @@
  * by command, disconnects by reason, handshake and ping durations, and a
  * census of the live peers. The counters are fixed arrays inside the peer
  * table, bumped where the events happen (no allocation, no lookup beyond an
- * array index); src/rpc/metrics.c reads them through the const views below
- * and formats them. */
+ * array index); the node copies them through the const views below for
+ * the operator (node/rpcview.c), and rpc/metrics.c formats the copies. */
 #ifndef BTCPEERD_PEER_METRICS_H
 #define BTCPEERD_PEER_METRICS_H
 
@@ -42,8 +42,6 @@ struct peer_census {
 void peer_metrics_init(struct peer_metrics *m);
 const struct peer_metrics *peer_table_metrics(const struct peer_table *t);
 void peer_table_census(const struct peer_table *t, struct peer_census *out);
-/* The command label of a message type: its command, "other" for WIRE_UNKNOWN. */
-const char *peer_metrics_command(enum wire_type type);
 /* The label for a census state: "none", "sent_version", "sent_verack", "connected". */
 const char *peer_metrics_state(enum peer_state state);
 

@@ -1,160 +1,94 @@
-/* Which transport a peer speaks, and the calls that hide the difference
- * from the rest of the peer layer.
- *   outbound: v2 (BIP324) when we want it for this peer, else v1; the
- *             version message waits until the v2 keys exist.
- *   inbound:  the first 16 bytes decide, as Bitcoin Core does: our magic ‖
- *             "version" ‖ NULs is v1; the same for another network's magic
- *             is a peer on the wrong network (bad-magic); anything else is
- *             a v2 initiator's key (when v2 is on). */
+/* The peer's side of its transport (include/btcpeerd/transport.h): which
+ * one a connection gets, moving the bytes it has ready into the
+ * bufferevent, and the few facts the peer reports about it. Which version
+ * the connection ends up speaking is the transport's business: an inbound
+ * v2 transport falls back to v1 by itself, an outbound one notices a v1
+ * answer. */
 #include "peer_internal.h"
 
 #include <btcpeerd/hex.h>
-#include <btcpeerd/log.h>
-#include <btcpeerd/netparams.h>
 
+#include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <stdlib.h>
-#include <string.h>
 
-#define V1_PREFIX_LEN 16u
+/* Frames this big are handed to libevent as they are, not copied (each
+ * frame has a buffer of its own, as in Core's transports); smaller ones
+ * are copied, which costs less than a reference. */
+#define PEER_SEND_BY_REFERENCE (16u * 1024)
 
-static const uint8_t version_command[WIRE_COMMAND_LEN] = "version";
-
-/* Send what the v2 state machine produced (key, garbage, terminator,
- * version packet). */
-static bool flush_v2_out(struct peer *p)
+static void free_frame(const void *data, size_t len, void *arg)
 {
-    struct buf_writer *out = &p->table->frame;
-    if (!out->len) return true;
-    bool ok = bufferevent_write(p->bev, out->data, out->len) == 0;
-    p->stats.bytes_out += out->len;
-    p->table->metrics.net_bytes_out += out->len;
-    buf_writer_reset(out);
-    return ok;
+    (void)len;
+    (void)arg;
+    free((void *)data);
 }
 
-static bool start_v2(struct peer *p, bool initiator)
+bool peer_transport_flush(struct peer *p)
 {
-    p->v2 = calloc(1, sizeof *p->v2);
-    if (!p->v2) return false;
-    buf_writer_reset(&p->table->frame);
-    if (transport_v2_init(p->v2, p->table->cfg->net->magic, initiator, &p->table->frame) != TRANSPORT_OK) {
-        free(p->v2);
-        p->v2 = NULL;
-        return false;
+    size_t n;
+    const uint8_t *bytes = transport_bytes_to_send(p->transport, &n);
+    if (!n) return true;
+    bool ok;
+    if (n >= PEER_SEND_BY_REFERENCE) {
+        uint8_t *frame = transport_take_bytes_to_send(p->transport, &n);
+        ok = frame && evbuffer_add_reference(bufferevent_get_output(p->bev), frame, n, free_frame,
+                                             NULL) == 0;
+        if (frame && !ok) free(frame);
+    } else {
+        ok = bufferevent_write(p->bev, bytes, n) == 0;
+        transport_mark_sent(p->transport, n);
     }
-    return flush_v2_out(p);
-}
-
-bool peer_transport_start_outbound(struct peer *p)
-{
-    if (!p->want_v2) {
-        if (peer_send_version(p)) p->state = PEER_SENT_VERSION;
-        return true;
-    }
-    if (!start_v2(p, true)) {
-        peer_disconnect(p, PEER_REASON_IO_ERROR);
-        return false;
-    }
+    if (!ok) return false;
+    p->stats.bytes_out += n;
+    p->table->metrics.net_bytes_out += n;
     return true;
+}
+
+bool peer_transport_start(struct peer *p, bool offer_v2)
+{
+    const uint8_t *magic = p->table->cfg->net->magic;
+    /* Outbound v2 queues our key now; inbound v2 waits for the first bytes. */
+    p->transport = offer_v2 ? transport_v2_new(magic, !p->inbound) : transport_v1_new(magic);
+    return p->transport && peer_transport_flush(p);
+}
+
+void peer_transport_maybe_send_version(struct peer *p)
+{
+    /* Ours goes first on an outbound connection, once the transport can
+     * carry it (v2: on the encrypted channel, once it exists). */
+    if (p->inbound || p->state != PEER_NONE || !transport_can_send(p->transport)) return;
+    if (peer_send_version(p) != PEER_SEND_PEER_GONE) p->state = PEER_SENT_VERSION;
 }
 
 void peer_transport_free(struct peer *p)
 {
-    transport_v1_clear(&p->transport);
-    if (p->v2) {
-        transport_v2_clear(p->v2);
-        free(p->v2);
-        p->v2 = NULL;
-    }
+    transport_free(p->transport);
+    p->transport = NULL;
 }
 
 const char *peer_transport_name(const struct peer *p)
 {
-    return p->v2 ? "v2" : "v1";
-}
-
-/* Inbound, first bytes: buffer until the 16-byte v1 prefix either matches
- * or cannot. Returns the status to report, with *consumed set. */
-static int detect(struct peer *p, const uint8_t *in, size_t len, size_t *consumed)
-{
-    const struct peer_config *cfg = p->table->cfg;
-    size_t take = V1_PREFIX_LEN - p->detect_have;
-    if (take > len) take = len;
-    memcpy(p->detect + p->detect_have, in, take);
-    p->detect_have = (uint8_t)(p->detect_have + take);
-    *consumed = take;
-    size_t have = p->detect_have;
-    bool v1 = memcmp(p->detect, cfg->net->magic, have < 4 ? have : 4) == 0 &&
-              (have <= 4 || memcmp(p->detect + 4, version_command, have - 4) == 0);
-    bool other_net = false;
-    if (!v1 && have >= 4 && (have <= 4 || memcmp(p->detect + 4, version_command, have - 4) == 0))
-        other_net = netparams_by_magic(p->detect) != NULL;
-    if ((v1 || other_net) && have < V1_PREFIX_LEN) return TRANSPORT_NEED_MORE; /* wait and see */
-    p->detecting = false;
-    if (other_net) return TRANSPORT_FATAL_MAGIC; /* a v1 peer of another network */
-    if (!v1 && !start_v2(p, false)) return TRANSPORT_FATAL_NOMEM;
-    /* Replay what was buffered through the chosen transport. */
-    size_t used = 0;
-    struct transport_frame frame;
-    int st = peer_transport_feed(p, p->detect, have, &used, &frame);
-    if (st == TRANSPORT_FRAME) transport_frame_free(&frame); /* cannot happen in 16 bytes */
-    return st == TRANSPORT_FRAME ? TRANSPORT_NEED_MORE : st;
-}
-
-int peer_transport_feed(struct peer *p, const uint8_t *in, size_t len, size_t *consumed,
-                        struct transport_frame *frame)
-{
-    if (!p->v2) return (int)transport_v1_read(&p->transport, in, len, consumed, frame);
-    bool had_keys = p->v2_keys;
-    buf_writer_reset(&p->table->frame);
-    int st = transport_v2_read(p->v2, in, len, consumed, frame, &p->table->frame);
-    if (!flush_v2_out(p)) return TRANSPORT_FATAL_NOMEM;
-    uint8_t sid[BIP324_SESSION_ID_LEN];
-    p->v2_keys = transport_v2_session_id(p->v2, sid);
-    if (!had_keys && p->v2_keys && !p->inbound) {
-        /* Our version rides the encrypted channel, once it exists. */
-        if (peer_send_version(p)) p->state = PEER_SENT_VERSION;
-    }
-    return st;
-}
-
-int peer_transport_read(struct peer *p, const uint8_t *in, size_t len, size_t *consumed,
-                        struct transport_frame *frame)
-{
-    if (p->detecting) return detect(p, in, len, consumed);
-    /* We opened with a BIP324 key and the answer starts with our v1 magic:
-     * a v1 node that speaks first (bcoin does). BIP324 keys never start so. */
-    if (p->v2 && !p->inbound && !p->v2_keys && p->stats.bytes_in == 0 && len >= 4 &&
-        memcmp(in, p->table->cfg->net->magic, 4) == 0) {
-        p->v1_reply = true;
-        *consumed = 0;
-        return TRANSPORT_V2_FATAL_HANDSHAKE;
-    }
-    return peer_transport_feed(p, in, len, consumed, frame);
-}
-
-int peer_transport_write(struct peer *p, const char *command, const uint8_t *payload, size_t len,
-                         struct buf_writer *out)
-{
-    if (p->v2) return transport_v2_write(p->v2, command, payload, len, out);
-    return (int)transport_v1_write(p->table->cfg->net->magic, command, payload, len, WIRE_MAX_PAYLOAD, out);
-}
-
-size_t peer_transport_framed_len(const struct peer *p, const char *command, size_t payload_len)
-{
-    if (!p->v2) return TRANSPORT_V1_HEADER_LEN + payload_len;
-    /* Assumes the sender used the short id when there is one (BIP324 says
-     * it should; Core does). */
-    size_t id_len = transport_v2_short_id(command) ? 1u : 1u + WIRE_COMMAND_LEN;
-    return TRANSPORT_V2_LENGTH_LEN + TRANSPORT_V2_HEADER_LEN + id_len + payload_len + BIP324_TAG_LEN;
+    /* An outbound connection not yet open has none: v1, as it would be
+     * counted before. */
+    return p->transport ? transport_name(p->transport) : "v1";
 }
 
 void peer_transport_session_hex(const struct peer *p, char out[65])
 {
-    uint8_t sid[BIP324_SESSION_ID_LEN];
-    if (p->v2 && transport_v2_session_id(p->v2, sid))
+    uint8_t sid[32];
+    if (p->transport && transport_session_id(p->transport, sid))
         hex_encode(sid, sizeof sid, out);
     else
         out[0] = '\0';
+}
+
+bool peer_transport_v1_retry_worth(const struct peer *p, enum peer_reason reason)
+{
+    /* Core's ShouldReconnectV1: our v2 key went out and the peer closed,
+     * failed or timed out without a byte, or answered in v1 (which ends
+     * the connection as v2-handshake). */
+    if (!p->transport || !transport_should_reconnect_v1(p->transport)) return false;
+    return reason == PEER_REASON_EOF || reason == PEER_REASON_IO_ERROR ||
+           reason == PEER_REASON_HANDSHAKE_TIMEOUT || reason == PEER_REASON_V2_HANDSHAKE;
 }

@@ -19,7 +19,7 @@ static uint64_t next_deadline(const struct peer *p)
 {
     const struct peer_config *cfg = p->table->cfg;
     if (p->state != PEER_CONNECTED) return p->handshake_deadline_us;
-    if (p->ping_outstanding) return p->ping_sent_us + (uint64_t)cfg->ping_timeout_ms * 1000u;
+    if (p->ping.outstanding) return p->ping.sent_us + (uint64_t)cfg->ping_timeout_ms * 1000u;
     return p->last_recv_us + (uint64_t)cfg->ping_interval_ms * 1000u;
 }
 
@@ -39,10 +39,10 @@ void peer_ping_now(struct peer *p)
     memset(&msg, 0, sizeof msg);
     msg.type = WIRE_PING;
     msg.u.ping.nonce = random_u64();
-    p->ping_nonce = msg.u.ping.nonce;
-    p->ping_sent_us = clock_mono_us();
-    p->ping_outstanding = true;
-    if (peer_send(p, &msg)) peer_timer_schedule(p);
+    p->ping.nonce = msg.u.ping.nonce;
+    p->ping.sent_us = clock_mono_us();
+    p->ping.outstanding = true;
+    if (peer_send(p, &msg) != PEER_SEND_PEER_GONE) peer_timer_schedule(p);
 }
 
 static void peer_on_timer(evutil_socket_t fd, short what, void *arg)
@@ -58,8 +58,8 @@ static void peer_on_timer(evutil_socket_t fd, short what, void *arg)
             peer_disconnect(p, PEER_REASON_HANDSHAKE_TIMEOUT);
             return;
         }
-    } else if (p->ping_outstanding) {
-        if (now >= p->ping_sent_us + (uint64_t)cfg->ping_timeout_ms * 1000u) {
+    } else if (p->ping.outstanding) {
+        if (now >= p->ping.sent_us + (uint64_t)cfg->ping_timeout_ms * 1000u) {
             peer_disconnect(p, PEER_REASON_PING_TIMEOUT);
             return;
         }

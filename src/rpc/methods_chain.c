@@ -12,7 +12,7 @@
 #include <btcpeerd/log.h>
 #include <btcpeerd/pow.h>
 
-#include "node/node.h"
+#include "node/view.h"
 
 #include <event2/event.h>
 #include <stdio.h>

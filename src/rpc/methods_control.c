@@ -1,5 +1,4 @@
-/* Control methods: help, uptime, logging, stop; and the parameter helpers
- * every method file uses. */
+/* Control methods: help, uptime, logging, stop. */
 #include "rpc_internal.h"
 
 #include <btcpeerd/log.h>
@@ -7,68 +6,6 @@
 #include <event2/event.h>
 #include <string.h>
 #include <time.h>
-
-bool rpc_get_int(struct rpc_call *c, json_t *params, size_t i, int64_t def, int64_t *out)
-{
-    json_t *v = rpc_param(params, i);
-    if (!v) {
-        *out = def;
-        return true;
-    }
-    if (json_is_integer(v)) {
-        *out = (int64_t)json_integer_value(v);
-        return true;
-    }
-    if (json_is_real(v)) {
-        /* the cast of a double outside int64_t is undefined: range first */
-        double d = json_real_value(v);
-        if (!(d >= -0x1p63 && d < 0x1p63)) {
-            rpc_call_error(c, RPC_TYPE_ERROR, "JSON integer out of range");
-            return false;
-        }
-        if (d == (double)(int64_t)d) {
-            *out = (int64_t)d;
-            return true;
-        }
-    }
-    rpc_call_error(c, RPC_TYPE_ERROR, "JSON value of type %s is not of expected type number",
-                   json_is_string(v) ? "string" : json_is_boolean(v) ? "bool" : "other");
-    return false;
-}
-
-bool rpc_get_bool(struct rpc_call *c, json_t *params, size_t i, bool def, bool *out)
-{
-    json_t *v = rpc_param(params, i);
-    if (!v) {
-        *out = def;
-        return true;
-    }
-    if (json_is_boolean(v)) {
-        *out = json_is_true(v);
-        return true;
-    }
-    rpc_call_error(c, RPC_TYPE_ERROR, "JSON value is not of expected type bool");
-    return false;
-}
-
-bool rpc_get_str(struct rpc_call *c, json_t *params, size_t i, bool required, const char **out)
-{
-    json_t *v = rpc_param(params, i);
-    *out = NULL;
-    if (!v) {
-        if (!required) return true;
-        char usage[256];
-        jsonrpc_usage(&(struct rpc_method){.name = rpc_call_method(c)}, usage, sizeof usage);
-        rpc_call_error(c, RPC_INVALID_PARAMETER, "Missing required argument %zu", i + 1);
-        return false;
-    }
-    if (!json_is_string(v)) {
-        rpc_call_error(c, RPC_TYPE_ERROR, "JSON value is not of expected type string");
-        return false;
-    }
-    *out = json_string_value(v);
-    return true;
-}
 
 static enum rpc_status m_help(struct rpc_call *c, json_t *params, void *ctx)
 {

@@ -10,7 +10,7 @@
 #include <btcpeerd/netaddr.h>
 #include <btcpeerd/wire.h>
 
-#include "node/node.h"
+#include "node/view.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -64,7 +64,7 @@ static json_t *services_names(uint64_t services)
     return arr;
 }
 
-static json_t *per_msg(const struct peer_msg_bytes *rows, size_t n)
+static json_t *per_msg(const struct node_msg_bytes *rows, size_t n)
 {
     json_t *o = json_object();
     for (size_t i = 0; i < n; i++)
@@ -72,9 +72,8 @@ static json_t *per_msg(const struct peer_msg_bytes *rows, size_t n)
     return o;
 }
 
-static json_t *peer_json(const struct node_peer_view *v)
+static json_t *peer_json(const struct node_peer_view *p)
 {
-    const struct peer_info *p = &v->info;
     json_t *o = json_object();
     json_object_set_new(o, "id", json_integer((json_int_t)p->id));
     json_object_set_new(o, "addr", json_string(p->addr));
@@ -85,24 +84,23 @@ static json_t *peer_json(const struct node_peer_view *v)
     json_object_set_new(o, "relaytxes", json_boolean(p->relay));
     json_object_set_new(o, "lastsend", json_integer(p->last_send));
     json_object_set_new(o, "lastrecv", json_integer(p->last_recv));
-    json_object_set_new(o, "bytessent", json_integer((json_int_t)p->stats.bytes_out));
-    json_object_set_new(o, "bytesrecv", json_integer((json_int_t)p->stats.bytes_in));
+    json_object_set_new(o, "bytessent", json_integer((json_int_t)p->bytes_sent));
+    json_object_set_new(o, "bytesrecv", json_integer((json_int_t)p->bytes_recv));
     json_object_set_new(o, "conntime", json_integer(p->conn_time));
     json_object_set_new(o, "timeoffset", json_integer(p->time_offset));
-    if (p->stats.ping_rtt_us)
-        json_object_set_new(o, "pingtime", json_real((double)p->stats.ping_rtt_us / 1e6));
-    if (p->stats.min_ping_us)
-        json_object_set_new(o, "minping", json_real((double)p->stats.min_ping_us / 1e6));
+    if (p->ping_rtt_us)
+        json_object_set_new(o, "pingtime", json_real((double)p->ping_rtt_us / 1e6));
+    if (p->min_ping_us)
+        json_object_set_new(o, "minping", json_real((double)p->min_ping_us / 1e6));
     if (p->ping_wait_us) json_object_set_new(o, "pingwait", json_real((double)p->ping_wait_us / 1e6));
     json_object_set_new(o, "version", json_integer(p->version));
     json_object_set_new(o, "subver", json_string(p->subver));
     json_object_set_new(o, "inbound", json_boolean(p->inbound));
     json_object_set_new(o, "startingheight", json_integer(p->start_height));
     json_object_set_new(o, "synced_headers", json_integer(-1)); /* not tracked per peer */
-    json_object_set_new(o, "connection_type", json_string(v->connection_type));
+    json_object_set_new(o, "connection_type", json_string(p->connection_type));
     json_object_set_new(o, "transport_protocol_type",
-                        json_string(p->state == PEER_CONNECTED || p->version ? p->transport
-                                                                             : "detecting"));
+                        json_string(p->connected || p->version ? p->transport : "detecting"));
     json_object_set_new(o, "session_id", json_string(p->session_id));
     json_object_set_new(o, "bytessent_per_msg", per_msg(p->sent_per_msg, p->n_sent_per_msg));
     json_object_set_new(o, "bytesrecv_per_msg", per_msg(p->recv_per_msg, p->n_recv_per_msg));
@@ -151,7 +149,7 @@ static int64_t median_offset(struct rpc_server *s)
     int64_t *offs = calloc(n ? n : 1, sizeof *offs);
     size_t k = 0;
     for (size_t i = 0; offs && i < n; i++)
-        if (v[i].info.state == PEER_CONNECTED) offs[k++] = v[i].info.time_offset;
+        if (v[i].connected) offs[k++] = v[i].time_offset;
     int64_t median = 0;
     if (k) {
         qsort(offs, k, sizeof *offs, cmp_i64);
@@ -166,17 +164,18 @@ static enum rpc_status m_getnetworkinfo(struct rpc_call *c, json_t *params, void
 {
     (void)params;
     struct rpc_server *s = ctx;
-    const struct node_config *nc = node_get_config(s->node);
+    struct node_network_view nv;
+    node_network_info(s->node, &nv);
     unsigned major = 0, minor = 0, patch = 0;
     sscanf(BTCPEERD_VERSION_STRING, "%u.%u.%u", &major, &minor, &patch);
     size_t in, out;
     node_connection_counts(s->node, &in, &out);
     json_t *o = json_object();
     json_object_set_new(o, "version", json_integer(major * 10000 + minor * 100 + patch));
-    json_object_set_new(o, "subversion", json_string(nc->peer.user_agent));
+    json_object_set_new(o, "subversion", json_string(nv.user_agent));
     json_object_set_new(o, "protocolversion", json_integer(PROTOCOL_VERSION));
-    json_object_set_new(o, "localservices", services_hex(nc->peer.services));
-    json_object_set_new(o, "localservicesnames", services_names(nc->peer.services));
+    json_object_set_new(o, "localservices", services_hex(nv.services));
+    json_object_set_new(o, "localservicesnames", services_names(nv.services));
     json_object_set_new(o, "localrelay", json_false());
     json_object_set_new(o, "timeoffset", json_integer(median_offset(s)));
     json_object_set_new(o, "networkactive", json_true());
@@ -188,13 +187,13 @@ static enum rpc_status m_getnetworkinfo(struct rpc_call *c, json_t *params, void
     for (size_t i = 0; i < 5; i++) {
         /* IP directly or through --proxy; onion only through a proxy
          * (--onion, which defaults to --proxy); no I2P or CJDNS. */
-        const struct peer_proxy *px = i < 2 ? &nc->peer.proxy : i == 2 ? &nc->peer.onion_proxy : NULL;
+        const struct node_proxy_view *px = i < 2 ? &nv.proxy : i == 2 ? &nv.onion_proxy : NULL;
         bool reachable = i < 2 || (px && px->set);
         bool proxied = px && px->set;
         json_array_append_new(nets, json_pack("{s:s,s:b,s:b,s:s,s:b}", "name", names[i], "limited",
                                               !reachable, "reachable", reachable, "proxy",
                                               proxied ? px->str : "", "proxy_randomize_credentials",
-                                              proxied && nc->peer.proxy_randomize));
+                                              proxied && nv.proxy_randomize));
     }
     json_object_set_new(o, "networks", nets);
     json_object_set_new(o, "localaddresses", json_array());
@@ -353,7 +352,7 @@ static enum rpc_status m_setban(struct rpc_call *c, json_t *params, void *ctx)
     }
     int64_t now = (int64_t)time(NULL);
     if (bantime < 0) bantime = 0;
-    if (bantime == 0) bantime = node_get_config(s->node)->bantime_s;
+    if (bantime == 0) bantime = node_default_bantime_s(s->node);
     /* bantime comes from the client: now + INT64_MAX would overflow */
     int64_t until = absolute ? bantime : bantime > INT64_MAX - now ? INT64_MAX : now + bantime;
     if (until <= now) {

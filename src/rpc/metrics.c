@@ -1,7 +1,7 @@
-/* GET /metrics: the families btcpeerd exposes, gathered from the peer
- * table and the node at scrape time, and the evhttp listener that serves
- * them (--metrics-bind). Only GET and HEAD of /metrics; anything else is a
- * 404 or a 405. Scraping allocates one evbuffer per request; the counting
+/* GET /metrics: the families btcpeerd exposes, copied from the node's
+ * views at scrape time, and the evhttp listener that serves them
+ * (--metrics-bind). Only GET and HEAD of /metrics; anything else is a 404
+ * or a 405. Scraping allocates one evbuffer per request; the counting
  * behind it allocates nothing (see peer_metrics.c). */
 #include "rpc/metrics.h"
 
@@ -21,17 +21,23 @@
 #define CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
 
 static const char *const directions[2] = {"outbound", "inbound"};
-static const char *const transports[PEER_CENSUS_TRANSPORTS] = {"v1", "v2"};
+static const char *const transports[NODE_CENSUS_TRANSPORTS] = {"v1", "v2"};
+
+const char *metrics_command_label(enum wire_type type)
+{
+    if (type == WIRE_UNKNOWN || (size_t)type >= WIRE_TYPE_COUNT) return "other";
+    return wire_type_command(type);
+}
 
 static void render_peers(struct evbuffer *out, const struct metrics_view *v)
 {
     prom_family(out, "btcpeerd_peers", "gauge",
                 "Connected peers by direction, handshake state and transport.");
     for (size_t d = 0; d < 2; d++)
-        for (size_t s = 0; s < PEER_CENSUS_STATES; s++)
-            for (size_t t = 0; t < PEER_CENSUS_TRANSPORTS; t++) {
+        for (size_t s = 0; s < NODE_CENSUS_STATES; s++)
+            for (size_t t = 0; t < NODE_CENSUS_TRANSPORTS; t++) {
                 struct prom_label l[] = {{"direction", directions[d]},
-                                         {"state", peer_metrics_state(peer_census_state(s))},
+                                         {"state", node_census_state(s)},
                                          {"transport", transports[t]}};
                 prom_sample_u64(out, "btcpeerd_peers", l, 3, v->census.n[d][s][t]);
             }
@@ -46,12 +52,12 @@ static void render_by_command(struct evbuffer *out, const char *name, const char
     for (size_t d = 0; d < 2; d++)
         for (size_t i = 0; i < WIRE_TYPE_COUNT; i++) {
             struct prom_label l[] = {{"direction", d ? "out" : "in"},
-                                     {"command", peer_metrics_command((enum wire_type)i)}};
+                                     {"command", metrics_command_label((enum wire_type)i)}};
             prom_sample_u64(out, name, l, 2, d ? sent[i] : in[i]);
         }
 }
 
-static void render_traffic(struct evbuffer *out, const struct peer_metrics *m)
+static void render_traffic(struct evbuffer *out, const struct node_traffic *m)
 {
     render_by_command(out, "btcpeerd_messages_total",
                       "P2P messages received (in) and sent (out) by command; unknown commands "
@@ -69,17 +75,17 @@ static void render_traffic(struct evbuffer *out, const struct peer_metrics *m)
     prom_sample_u64(out, "btcpeerd_network_bytes_total", sent, 1, m->net_bytes_out);
 }
 
-static void render_disconnects(struct evbuffer *out, const struct peer_metrics *m)
+static void render_disconnects(struct evbuffer *out, const struct node_traffic *m)
 {
     prom_family(out, "btcpeerd_peer_disconnects_total", "counter",
                 "Peer disconnections by reason (the reason= of the disconnect log line).");
-    for (size_t r = 0; r < PEER_REASON_COUNT; r++) {
-        struct prom_label l[] = {{"reason", peer_reason_str((enum peer_reason)r)}};
+    for (size_t r = 0; r < NODE_REASONS; r++) {
+        struct prom_label l[] = {{"reason", node_reason_str(r)}};
         prom_sample_u64(out, "btcpeerd_peer_disconnects_total", l, 1, m->disconnects[r]);
     }
 }
 
-static void render_latency(struct evbuffer *out, const struct peer_metrics *m)
+static void render_latency(struct evbuffer *out, const struct node_traffic *m)
 {
     prom_family(out, "btcpeerd_peer_handshake_duration_seconds", "histogram",
                 "Time from TCP connection (outbound) or accept (inbound) to a completed "
@@ -121,9 +127,9 @@ static void render_process(struct evbuffer *out, const struct metrics_view *v)
 void metrics_render(struct evbuffer *out, const struct metrics_view *v)
 {
     render_peers(out, v);
-    render_traffic(out, v->peers);
-    render_disconnects(out, v->peers);
-    render_latency(out, v->peers);
+    render_traffic(out, &v->traffic);
+    render_disconnects(out, &v->traffic);
+    render_latency(out, &v->traffic);
     render_node(out, v);
     render_process(out, v);
 }
@@ -165,9 +171,8 @@ static void on_metrics(struct evhttp_request *req, void *arg)
     }
     struct metrics_view v;
     memset(&v, 0, sizeof v);
-    const struct peer_table *peers = node_peers_const(s->node);
-    v.peers = peer_table_metrics(peers);
-    peer_table_census(peers, &v.census);
+    node_traffic(s->node, &v.traffic);
+    node_census(s->node, &v.census);
     node_get_stats(s->node, &v.node);
     v.start_time_s = (double)s->start.unix_ms / 1000.0;
     v.uptime_s = (double)(clock_mono_us() - s->start.mono_us) / 1e6;

@@ -3,15 +3,14 @@
  * separate from JSON-RPC so it can be exposed to a scraper without exposing
  * the control port.
  *
- * The counters live where things happen (the peer table's struct
- * peer_metrics, the node's gauges); this file only gathers them into a
- * metrics_view at scrape time and formats it. The prom_* calls are the
- * format's building blocks, public so the unit tests pin them one by one. */
+ * The counters live where things happen (the peer table's, the node's
+ * gauges); at scrape time the node hands copies of them over (node/view.h)
+ * and this file formats them. The prom_* calls are the format's building
+ * blocks, public so the unit tests pin them one by one. */
 #ifndef BTCPEERD_RPC_METRICS_H
 #define BTCPEERD_RPC_METRICS_H
 
-#include "node/node.h"
-#include "peer/peer_metrics.h"
+#include "node/view.h"
 
 #include <btcpeerd/histogram.h>
 
@@ -46,8 +45,8 @@ void prom_histogram(struct evbuffer *out, const char *name, const struct prom_la
 /* ---- what a scrape shows ---- */
 
 struct metrics_view {
-    const struct peer_metrics *peers;
-    struct peer_census census;
+    struct node_traffic traffic;
+    struct node_census census;
     struct node_stats node;
     double start_time_s; /* unix seconds, fractions included */
     double uptime_s;
@@ -55,6 +54,9 @@ struct metrics_view {
 
 /* Every family, in a fixed order, each with HELP and TYPE. */
 void metrics_render(struct evbuffer *out, const struct metrics_view *v);
+/* The command label of a message type: its command, "other" for
+ * WIRE_UNKNOWN (so a peer inventing commands cannot grow the label set). */
+const char *metrics_command_label(enum wire_type type);
 
 /* ---- the HTTP endpoint ---- */
 

@@ -1,7 +1,7 @@
 /* The JSON-RPC server: HTTP on loopback (or --rpcbind), HTTP Basic auth with
  * the cookie or --rpcuser/--rpcpassword, an allow-list of client subnets,
  * a cap on the body. bitcoind's method names and shapes (methods_*.c). It
- * sees the node only through node.h's views and commands. */
+ * sees the node only through node/view.h: its views and commands. */
 #ifndef BTCPEERD_RPC_H
 #define BTCPEERD_RPC_H
 

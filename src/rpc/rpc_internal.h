@@ -55,8 +55,8 @@ extern const size_t rpc_methods_control_count;
 void rpc_chain_block_arrived(void *ctx, const uint8_t hash[32]);
 void rpc_chain_fail_waits(struct rpc_server *s, const char *why);
 
-/* Parameter helpers: false with the call's error set (bitcoind's wording
- * where it has one). */
+/* params.c: parameter helpers; false with the call's error set (bitcoind's
+ * wording where it has one). */
 bool rpc_get_int(struct rpc_call *c, json_t *params, size_t i, int64_t def, int64_t *out);
 bool rpc_get_bool(struct rpc_call *c, json_t *params, size_t i, bool def, bool *out);
 /* *out is NULL when absent (an error if required). */

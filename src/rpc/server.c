@@ -10,7 +10,7 @@
 #include <btcpeerd/log.h>
 #include <btcpeerd/random.h>
 
-#include "node/node.h"
+#include "node/view.h"
 
 #include <errno.h>
 #include <event2/buffer.h>

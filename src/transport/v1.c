@@ -2,53 +2,19 @@
  * Bitcoin Core's V1Transport rules: wrong magic and oversized lengths are
  * fatal (nothing after them can be trusted to be framed right); a bad
  * checksum or command drops that one message. The payload buffer grows with
- * the bytes that arrive, never with the length a header claims. */
+ * the bytes that arrive, never with the length a header claims.
+ * The codec (transport_v1_read/_write), then the transport interface's
+ * operations over it (transport_v1_new). */
+#include "transport_impl.h"
+
 #include <btcpeerd/sha256.h>
-#include <btcpeerd/transport.h>
+#include <btcpeerd/transport_v1.h>
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define PAYLOAD_FIRST_ALLOC 65536u
-
-const char *transport_status_str(enum transport_status status)
-{
-    switch (status) {
-    case TRANSPORT_NEED_MORE: return "need-more";
-    case TRANSPORT_FRAME: return "frame";
-    case TRANSPORT_DROP_CHECKSUM: return "bad-checksum";
-    case TRANSPORT_DROP_COMMAND: return "bad-command";
-    case TRANSPORT_FATAL_MAGIC: return "bad-magic";
-    case TRANSPORT_FATAL_OVERSIZE: return "oversize";
-    case TRANSPORT_FATAL_NOMEM: return "out-of-memory";
-    }
-    return "unknown";
-}
-
-bool transport_status_fatal(enum transport_status status)
-{
-    return status == TRANSPORT_FATAL_MAGIC || status == TRANSPORT_FATAL_OVERSIZE ||
-           status == TRANSPORT_FATAL_NOMEM;
-}
-
-const char *transport_err_str(enum transport_err err)
-{
-    switch (err) {
-    case TRANSPORT_OK: return "ok";
-    case TRANSPORT_ERR_COMMAND: return "bad-command";
-    case TRANSPORT_ERR_TOO_LONG: return "payload-too-long";
-    case TRANSPORT_ERR_NOMEM: return "out-of-memory";
-    }
-    return "unknown";
-}
-
-void transport_frame_free(struct transport_frame *f)
-{
-    free(f->payload);
-    f->payload = NULL;
-    f->len = 0;
-}
 
 void transport_v1_init(struct transport_v1 *t, const uint8_t magic[4], size_t max_payload)
 {
@@ -144,7 +110,7 @@ enum transport_status transport_v1_read(struct transport_v1 *t, const uint8_t *i
 {
     size_t used = 0;
     *consumed = 0;
-    if (t->fatal != TRANSPORT_NEED_MORE) return t->fatal;
+    if (t->fatal != TRANSPORT_OK) return t->fatal;
     while (used < len) {
         if (t->header_have < TRANSPORT_V1_HEADER_LEN) {
             /* Take the magic on its own so a wrong one is caught as soon as
@@ -190,9 +156,9 @@ enum transport_status transport_v1_read(struct transport_v1 *t, const uint8_t *i
     return TRANSPORT_NEED_MORE;
 }
 
-enum transport_err transport_v1_write(const uint8_t magic[4], const char *command,
-                                      const uint8_t *payload, size_t len, size_t max_payload,
-                                      struct buf_writer *out)
+enum transport_status transport_v1_write(const uint8_t magic[4], const char *command,
+                                         const uint8_t *payload, size_t len, size_t max_payload,
+                                         struct buf_writer *out)
 {
     size_t n;
     if (!wire_command_name_ok(command, &n)) return TRANSPORT_ERR_COMMAND;
@@ -206,4 +172,89 @@ enum transport_err transport_v1_write(const uint8_t magic[4], const char *comman
         !buf_write_bytes(out, payload, len))
         return TRANSPORT_ERR_NOMEM;
     return TRANSPORT_OK;
+}
+
+/* ---- the transport interface over the codec ---- */
+
+struct v1_conn {
+    struct transport base;
+    struct transport_v1 rx;
+};
+
+static enum transport_status v1_feed(struct transport *t, const uint8_t *in, size_t len,
+                                     size_t *consumed, struct transport_frame *out)
+{
+    return transport_v1_read(&((struct v1_conn *)t)->rx, in, len, consumed, out);
+}
+
+static enum transport_status v1_send(struct transport *t, const char *command,
+                                     const uint8_t *payload, size_t len)
+{
+    struct v1_conn *c = (struct v1_conn *)t;
+    return transport_v1_write(c->rx.magic, command, payload, len, c->rx.max_payload, &t->out);
+}
+
+static bool v1_can_send(const struct transport *t)
+{
+    (void)t;
+    return true;
+}
+
+static size_t v1_recv_buffered(const struct transport *t)
+{
+    return transport_v1_buffered(&((const struct v1_conn *)t)->rx);
+}
+
+static size_t v1_framed_len(const struct transport *t, const char *command, size_t payload_len)
+{
+    (void)t;
+    (void)command;
+    return TRANSPORT_V1_HEADER_LEN + payload_len;
+}
+
+static unsigned v1_version(const struct transport *t)
+{
+    (void)t;
+    return 1;
+}
+
+static bool v1_session_id(const struct transport *t, uint8_t out32[32])
+{
+    (void)t;
+    (void)out32;
+    return false;
+}
+
+static bool v1_should_reconnect_v1(const struct transport *t)
+{
+    (void)t;
+    return false;
+}
+
+static void v1_destroy(struct transport *t)
+{
+    struct v1_conn *c = (struct v1_conn *)t;
+    transport_v1_clear(&c->rx);
+    free(c);
+}
+
+static const struct transport_ops v1_ops = {
+    .feed = v1_feed,
+    .send = v1_send,
+    .can_send = v1_can_send,
+    .recv_buffered = v1_recv_buffered,
+    .framed_len = v1_framed_len,
+    .version = v1_version,
+    .session_id = v1_session_id,
+    .should_reconnect_v1 = v1_should_reconnect_v1,
+    .destroy = v1_destroy,
+};
+
+struct transport *transport_v1_new(const uint8_t magic[4])
+{
+    struct v1_conn *c = calloc(1, sizeof *c);
+    if (!c) return NULL;
+    transport_base_init(&c->base, &v1_ops);
+    transport_v1_init(&c->rx, magic, WIRE_MAX_PAYLOAD);
+    return &c->base;
 }

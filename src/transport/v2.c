@@ -1,4 +1,4 @@
-/* BIP324 v2 transport state machine: key exchange, garbage and terminator,
+/* BIP324 v2 codec: the state machine of key exchange, garbage and terminator,
  * version packet, then encrypted packets carrying messages. Follows Bitcoin
  * Core's V2Transport where the BIP leaves room: the first packet after the
  * terminator (decoy or not) authenticates the garbage, decoys before the
@@ -36,32 +36,11 @@ const char *transport_v2_short_command(uint8_t id)
     return id < SHORT_ID_COUNT ? short_ids[id] : NULL;
 }
 
-const char *transport_v2_code_str(int code)
-{
-    switch (code) {
-    case TRANSPORT_V2_FATAL_HANDSHAKE: return "no-garbage-terminator";
-    case TRANSPORT_V2_FATAL_DECRYPT: return "decrypt-failed";
-    case TRANSPORT_V2_FATAL_CRYPTO: return "crypto-failed";
-    case TRANSPORT_V2_ERR_NOT_READY: return "not-ready";
-    case TRANSPORT_V2_ERR_CRYPTO: return "crypto-failed";
-    default: break;
-    }
-    if (code >= TRANSPORT_NEED_MORE && code <= TRANSPORT_FATAL_NOMEM)
-        return transport_status_str((enum transport_status)code);
-    return "unknown";
-}
-
-bool transport_v2_status_fatal(int status)
-{
-    return status == TRANSPORT_V2_FATAL_HANDSHAKE || status == TRANSPORT_V2_FATAL_DECRYPT ||
-           status == TRANSPORT_V2_FATAL_CRYPTO ||
-           (status >= TRANSPORT_NEED_MORE && status <= TRANSPORT_FATAL_NOMEM &&
-            transport_status_fatal((enum transport_status)status));
-}
-
-int transport_v2_init_with(struct transport_v2 *t, const uint8_t magic[4], bool initiator,
-                           const uint8_t priv32[32], const uint8_t ell64[BIP324_ELLSWIFT_LEN],
-                           const uint8_t *garbage, size_t garbage_len, struct buf_writer *out)
+enum transport_status transport_v2_init_with(struct transport_v2 *t, const uint8_t magic[4],
+                                             bool initiator, const uint8_t priv32[32],
+                                             const uint8_t ell64[BIP324_ELLSWIFT_LEN],
+                                             const uint8_t *garbage, size_t garbage_len,
+                                             struct buf_writer *out)
 {
     memset(t, 0, sizeof *t);
     if (garbage_len > TRANSPORT_V2_MAX_GARBAGE) return TRANSPORT_ERR_TOO_LONG;
@@ -80,20 +59,21 @@ int transport_v2_init_with(struct transport_v2 *t, const uint8_t magic[4], bool 
     return TRANSPORT_OK;
 }
 
-int transport_v2_init(struct transport_v2 *t, const uint8_t magic[4], bool initiator,
-                      struct buf_writer *out)
+enum transport_status transport_v2_init(struct transport_v2 *t, const uint8_t magic[4],
+                                        bool initiator, struct buf_writer *out)
 {
     uint8_t priv[32], ell[BIP324_ELLSWIFT_LEN], garbage[TRANSPORT_V2_MAX_GARBAGE];
     if (ellswift_keygen(priv, ell) != BIP324_OK) {
         OPENSSL_cleanse(priv, sizeof priv);
         memset(t, 0, sizeof *t);
-        return TRANSPORT_V2_ERR_CRYPTO;
+        return TRANSPORT_ERR_CRYPTO;
     }
     /* Random length and bytes, so neither the handshake's size nor its
      * content gives the protocol away. */
     size_t garbage_len = (size_t)random_range(TRANSPORT_V2_MAX_GARBAGE + 1);
     random_bytes(garbage, garbage_len);
-    int rc = transport_v2_init_with(t, magic, initiator, priv, ell, garbage, garbage_len, out);
+    enum transport_status rc =
+        transport_v2_init_with(t, magic, initiator, priv, ell, garbage, garbage_len, out);
     OPENSSL_cleanse(priv, sizeof priv);
     return rc;
 }
@@ -114,7 +94,7 @@ void transport_v2_clear(struct transport_v2 *t)
 
 bool transport_v2_established(const struct transport_v2 *t)
 {
-    return t->fatal == TRANSPORT_NEED_MORE && t->state == TRANSPORT_V2_RECV_APP;
+    return t->fatal == TRANSPORT_OK && t->state == TRANSPORT_V2_RECV_APP;
 }
 
 size_t transport_v2_buffered(const struct transport_v2 *t)
@@ -136,7 +116,7 @@ bool transport_v2_session_id(const struct transport_v2 *t, uint8_t out32[BIP324_
 }
 
 /* Drop every secret and buffered byte; the status sticks. */
-static int fatal(struct transport_v2 *t, int status)
+static enum transport_status fatal(struct transport_v2 *t, enum transport_status status)
 {
     transport_v2_clear(t);
     t->fatal = status;
@@ -145,9 +125,10 @@ static int fatal(struct transport_v2 *t, int status)
 
 /* length ‖ AEAD(header ‖ type ‖ payload) appended to out, encrypted in
  * place in out's memory so a 4 MB payload is not copied twice. */
-static int write_packet(struct transport_v2 *t, uint8_t header, const uint8_t *type,
-                        size_t type_len, const uint8_t *payload, size_t len, const uint8_t *aad,
-                        size_t aad_len, struct buf_writer *out)
+static enum transport_status write_packet(struct transport_v2 *t, uint8_t header,
+                                          const uint8_t *type, size_t type_len,
+                                          const uint8_t *payload, size_t len, const uint8_t *aad,
+                                          size_t aad_len, struct buf_writer *out)
 {
     size_t contents = type_len + len;
     size_t plain = TRANSPORT_V2_HEADER_LEN + contents;
@@ -157,7 +138,7 @@ static int write_packet(struct transport_v2 *t, uint8_t header, const uint8_t *t
     uint8_t len3[TRANSPORT_V2_LENGTH_LEN] = {(uint8_t)contents, (uint8_t)(contents >> 8),
                                              (uint8_t)(contents >> 16)};
     if (fschacha20_crypt(&t->send_l, len3, len3, sizeof len3) != BIP324_OK)
-        return TRANSPORT_V2_ERR_CRYPTO;
+        return TRANSPORT_ERR_CRYPTO;
     uint8_t tag_space[BIP324_TAG_LEN] = {0};
     if (!buf_write_bytes(out, len3, sizeof len3) || !buf_write_u8(out, header) ||
         !buf_write_bytes(out, type, type_len) || !buf_write_bytes(out, payload, len) ||
@@ -167,14 +148,14 @@ static int write_packet(struct transport_v2 *t, uint8_t header, const uint8_t *t
     if (fschacha20poly1305_encrypt(&t->send_p, aad, aad_len, p, plain, p) != BIP324_OK) {
         /* The plaintext must not go out by accident. */
         out->len = start;
-        return TRANSPORT_V2_ERR_CRYPTO;
+        return TRANSPORT_ERR_CRYPTO;
     }
     return TRANSPORT_OK;
 }
 
 /* The peer's key is in: shared secret, keys, then our terminator and
  * version packet (empty contents, AAD = our garbage). */
-static int on_their_key(struct transport_v2 *t, struct buf_writer *out)
+static enum transport_status on_their_key(struct transport_v2 *t, struct buf_writer *out)
 {
     uint8_t secret[32];
     struct bip324_keys keys;
@@ -184,7 +165,7 @@ static int on_their_key(struct transport_v2 *t, struct buf_writer *out)
     OPENSSL_cleanse(secret, sizeof secret);
     if (err != BIP324_OK) {
         bip324_keys_wipe(&keys);
-        return TRANSPORT_V2_FATAL_CRYPTO;
+        return TRANSPORT_FATAL_CRYPTO;
     }
     /* Each side sends with its own role's keys and terminator. */
     fschacha20_init(&t->send_l, t->initiator ? keys.initiator_l : keys.responder_l);
@@ -198,13 +179,13 @@ static int on_their_key(struct transport_v2 *t, struct buf_writer *out)
         t->initiator ? keys.initiator_garbage_terminator : keys.responder_garbage_terminator;
     memcpy(t->session_id, keys.session_id, BIP324_SESSION_ID_LEN);
     t->keyed = true;
-    int rc = TRANSPORT_OK;
+    enum transport_status rc = TRANSPORT_OK;
     if (!buf_write_bytes(out, our_terminator, BIP324_GARBAGE_TERMINATOR_LEN)) rc = TRANSPORT_FATAL_NOMEM;
     bip324_keys_wipe(&keys);
     if (rc != TRANSPORT_OK) return rc;
     rc = write_packet(t, 0, NULL, 0, NULL, 0, t->our_garbage, t->our_garbage_len, out);
     if (rc == TRANSPORT_ERR_NOMEM) return TRANSPORT_FATAL_NOMEM;
-    if (rc != TRANSPORT_OK) return TRANSPORT_V2_FATAL_CRYPTO;
+    if (rc != TRANSPORT_OK) return TRANSPORT_FATAL_CRYPTO;
     t->our_garbage_len = 0;
     t->state = TRANSPORT_V2_RECV_GARBAGE;
     return TRANSPORT_OK;
@@ -257,13 +238,13 @@ static size_t decode_type(const uint8_t *contents, size_t len, char command[WIRE
 
 /* A whole packet is buffered: authenticate, then skip it (decoy, version)
  * or hand out its message. Returns NEED_MORE when nothing is handed out. */
-static int finish_packet(struct transport_v2 *t, struct transport_frame *frame)
+static enum transport_status finish_packet(struct transport_v2 *t, struct transport_frame *frame)
 {
     const uint8_t *aad = t->their_aad_pending ? t->hs : NULL;
     size_t aad_len = t->their_aad_pending ? t->their_garbage_len : 0;
     bip324_err err = fschacha20poly1305_decrypt(&t->recv_p, aad, aad_len, t->buf, t->buf_have, t->buf);
-    if (err == BIP324_ERR_AUTH) return fatal(t, TRANSPORT_V2_FATAL_DECRYPT);
-    if (err != BIP324_OK) return fatal(t, TRANSPORT_V2_FATAL_CRYPTO);
+    if (err == BIP324_ERR_AUTH) return fatal(t, TRANSPORT_FATAL_DECRYPT);
+    if (err != BIP324_OK) return fatal(t, TRANSPORT_FATAL_CRYPTO);
     /* The garbage is authenticated now; it is not needed any more. */
     if (t->their_aad_pending) {
         t->their_aad_pending = false;
@@ -299,12 +280,13 @@ static int finish_packet(struct transport_v2 *t, struct transport_frame *frame)
     return TRANSPORT_FRAME;
 }
 
-int transport_v2_read(struct transport_v2 *t, const uint8_t *in, size_t len, size_t *consumed,
-                      struct transport_frame *frame, struct buf_writer *out)
+enum transport_status transport_v2_read(struct transport_v2 *t, const uint8_t *in, size_t len,
+                                        size_t *consumed, struct transport_frame *frame,
+                                        struct buf_writer *out)
 {
     size_t used = 0;
     *consumed = 0;
-    if (t->fatal != TRANSPORT_NEED_MORE) return t->fatal;
+    if (t->fatal != TRANSPORT_OK) return t->fatal;
     while (used < len) {
         if (t->state == TRANSPORT_V2_RECV_KEY) {
             size_t take = BIP324_ELLSWIFT_LEN - t->their_ell_have;
@@ -313,7 +295,7 @@ int transport_v2_read(struct transport_v2 *t, const uint8_t *in, size_t len, siz
             t->their_ell_have += take;
             used += take;
             if (t->their_ell_have < BIP324_ELLSWIFT_LEN) continue;
-            int rc = on_their_key(t, out);
+            enum transport_status rc = on_their_key(t, out);
             if (rc != TRANSPORT_OK) {
                 *consumed = used;
                 return fatal(t, rc);
@@ -332,7 +314,7 @@ int transport_v2_read(struct transport_v2 *t, const uint8_t *in, size_t len, siz
                 t->state = TRANSPORT_V2_RECV_VERSION;
             } else if (t->hs_have == sizeof t->hs) {
                 *consumed = used;
-                return fatal(t, TRANSPORT_V2_FATAL_HANDSHAKE);
+                return fatal(t, TRANSPORT_FATAL_HANDSHAKE);
             }
             continue;
         }
@@ -346,7 +328,7 @@ int transport_v2_read(struct transport_v2 *t, const uint8_t *in, size_t len, siz
             if (fschacha20_crypt(&t->recv_l, t->len_bytes, t->len_bytes, TRANSPORT_V2_LENGTH_LEN) !=
                 BIP324_OK) {
                 *consumed = used;
-                return fatal(t, TRANSPORT_V2_FATAL_CRYPTO);
+                return fatal(t, TRANSPORT_FATAL_CRYPTO);
             }
             t->contents_len = (uint32_t)t->len_bytes[0] | (uint32_t)t->len_bytes[1] << 8 |
                               (uint32_t)t->len_bytes[2] << 16;
@@ -368,7 +350,7 @@ int transport_v2_read(struct transport_v2 *t, const uint8_t *in, size_t len, siz
         t->buf_have += take;
         used += take;
         if (t->buf_have < total) continue;
-        int st = finish_packet(t, frame);
+        enum transport_status st = finish_packet(t, frame);
         if (st != TRANSPORT_NEED_MORE) {
             *consumed = used;
             return st;
@@ -378,11 +360,12 @@ int transport_v2_read(struct transport_v2 *t, const uint8_t *in, size_t len, siz
     return TRANSPORT_NEED_MORE;
 }
 
-int transport_v2_write(struct transport_v2 *t, const char *command, const uint8_t *payload,
-                       size_t len, struct buf_writer *out)
+enum transport_status transport_v2_write(struct transport_v2 *t, const char *command,
+                                         const uint8_t *payload, size_t len,
+                                         struct buf_writer *out)
 {
     size_t n;
-    if (!t->keyed || t->fatal != TRANSPORT_NEED_MORE) return TRANSPORT_V2_ERR_NOT_READY;
+    if (!t->keyed || t->fatal != TRANSPORT_OK) return TRANSPORT_ERR_NOT_READY;
     if (!wire_command_name_ok(command, &n)) return TRANSPORT_ERR_COMMAND;
     if (len > WIRE_MAX_PAYLOAD) return TRANSPORT_ERR_TOO_LONG;
     uint8_t type[1 + WIRE_COMMAND_LEN] = {0};
@@ -395,14 +378,15 @@ int transport_v2_write(struct transport_v2 *t, const char *command, const uint8_
     return write_packet(t, 0, type, type_len, payload, len, NULL, 0, out);
 }
 
-int transport_v2_write_decoy(struct transport_v2 *t, size_t len, struct buf_writer *out)
+enum transport_status transport_v2_write_decoy(struct transport_v2 *t, size_t len,
+                                               struct buf_writer *out)
 {
-    if (!t->keyed || t->fatal != TRANSPORT_NEED_MORE) return TRANSPORT_V2_ERR_NOT_READY;
+    if (!t->keyed || t->fatal != TRANSPORT_OK) return TRANSPORT_ERR_NOT_READY;
     if (len > TRANSPORT_V2_MAX_CONTENTS) return TRANSPORT_ERR_TOO_LONG;
     uint8_t *junk = malloc(len ? len : 1);
     if (!junk) return TRANSPORT_ERR_NOMEM;
     random_bytes(junk, len);
-    int rc = write_packet(t, TRANSPORT_V2_DECOY_BIT, NULL, 0, junk, len, NULL, 0, out);
+    enum transport_status rc = write_packet(t, TRANSPORT_V2_DECOY_BIT, NULL, 0, junk, len, NULL, 0, out);
     free(junk);
     return rc;
 }

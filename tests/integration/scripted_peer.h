@@ -5,7 +5,7 @@
 #ifndef BTCPEERD_SCRIPTED_PEER_H
 #define BTCPEERD_SCRIPTED_PEER_H
 
-#include <btcpeerd/transport.h>
+#include <btcpeerd/transport_v1.h>
 #include <btcpeerd/wire.h>
 
 #include <stdbool.h>

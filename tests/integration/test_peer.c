@@ -633,11 +633,11 @@ static bool v2_handshake(struct sp *s, struct transport_v2 *t, struct buf_writer
             size_t used;
             struct transport_frame f;
             buf_writer_reset(out);
-            int st = transport_v2_read(t, buf + off, (size_t)n - off, &used, &f, out);
+            enum transport_status st = transport_v2_read(t, buf + off, (size_t)n - off, &used, &f, out);
             off += used;
             if (out->len && !sp_send_raw(s, out->data, out->len)) return false;
             if (st == TRANSPORT_FRAME) transport_frame_free(&f);
-            if (transport_v2_status_fatal(st)) return false;
+            if (transport_status_fatal(st)) return false;
         }
     }
     return transport_v2_session_id(t, sid);

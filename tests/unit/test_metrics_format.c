@@ -228,23 +228,22 @@ static void check_exposition(const char *text)
 static void test_render_every_family(void **state)
 {
     (void)state;
-    struct peer_metrics m;
-    peer_metrics_init(&m);
-    m.msgs_in[WIRE_VERSION] = 2;
-    m.msgs_in[WIRE_UNKNOWN] = 7;
-    m.msgs_out[WIRE_PING] = 4;
-    m.bytes_in[WIRE_VERSION] = 250;
-    m.bytes_out[WIRE_PING] = 128;
-    m.net_bytes_in = 1000;
-    m.net_bytes_out = 900;
-    m.disconnects[PEER_REASON_PING_TIMEOUT] = 3;
-    histogram_observe(&m.handshake_seconds, 0.002);
-    histogram_observe(&m.ping_seconds, 0.0004);
-    histogram_observe(&m.ping_seconds, 20);
-
     struct metrics_view v;
     memset(&v, 0, sizeof v);
-    v.peers = &m;
+    struct node_traffic *m = &v.traffic;
+    histogram_init(&m->handshake_seconds, histogram_seconds_bounds, histogram_seconds_n_bounds);
+    histogram_init(&m->ping_seconds, histogram_seconds_bounds, histogram_seconds_n_bounds);
+    m->msgs_in[WIRE_VERSION] = 2;
+    m->msgs_in[WIRE_UNKNOWN] = 7;
+    m->msgs_out[WIRE_PING] = 4;
+    m->bytes_in[WIRE_VERSION] = 250;
+    m->bytes_out[WIRE_PING] = 128;
+    m->net_bytes_in = 1000;
+    m->net_bytes_out = 900;
+    m->disconnects[PEER_REASON_PING_TIMEOUT] = 3;
+    histogram_observe(&m->handshake_seconds, 0.002);
+    histogram_observe(&m->ping_seconds, 0.0004);
+    histogram_observe(&m->ping_seconds, 20);
     v.census.n[1][PEER_CONNECTED][1] = 3;
     v.census.n[0][PEER_SENT_VERSION][0] = 1;
     v.node = (struct node_stats){.header_height = 1234, .addrman_new = 50, .addrman_tried = 6,
@@ -306,9 +305,9 @@ static void test_render_every_family(void **state)
 static void test_unknown_commands_share_one_label(void **state)
 {
     (void)state;
-    assert_string_equal(peer_metrics_command(WIRE_UNKNOWN), "other");
-    assert_string_equal(peer_metrics_command(WIRE_VERACK), "verack");
-    assert_string_equal(peer_metrics_command(WIRE_TYPE_COUNT), "other");
+    assert_string_equal(metrics_command_label(WIRE_UNKNOWN), "other");
+    assert_string_equal(metrics_command_label(WIRE_VERACK), "verack");
+    assert_string_equal(metrics_command_label(WIRE_TYPE_COUNT), "other");
     for (int s = PEER_NONE; s <= PEER_CONNECTED; s++)
         assert_null(strchr(peer_metrics_state((enum peer_state)s), '-')); /* label style */
 

@@ -10,7 +10,10 @@
 
 #include <btcpeerd/clock.h>
 #include <btcpeerd/netparams.h>
+#include <btcpeerd/transport_v1.h>
 
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -330,7 +333,7 @@ static void test_one_getheaders_and_16_getdata_in_flight(void **state)
         assert_int_equal(peer_request(f->table, id, &gb), PEER_OK);
     }
     assert_int_equal(peer_request(f->table, id, &gb), PEER_ERR_BUSY);
-    assert_int_equal(peer_lookup(f->table, id)->pending_getdata, PEER_MAX_PENDING_GETDATA);
+    assert_int_equal(peer_lookup(f->table, id)->pending.getdata, PEER_MAX_PENDING_GETDATA);
 }
 
 /* Write as much of data as the socket takes, turning the loop meanwhile;
@@ -363,8 +366,8 @@ static void watch_queue(struct fixture *f, void *arg)
     if (len > w->max_len) w->max_len = len;
     struct peer *p = peer_lookup(f->table, w->id);
     if (!p) return;
-    if (p->queued_events > w->max_peer_events) w->max_peer_events = p->queued_events;
-    if (p->queue_paused) w->paused_seen = true;
+    if (p->flow.queued_events > w->max_peer_events) w->max_peer_events = p->flow.queued_events;
+    if (p->flow.queue_paused) w->paused_seen = true;
 }
 
 static bool all_notfound_seen(struct fixture *f)
@@ -401,8 +404,8 @@ static void test_node_queue_cap_pauses_the_peer_and_drops_nothing(void **state)
     /* and it was resumed: reading again, nothing waiting */
     struct peer *peer = peer_lookup(f->table, id);
     assert_non_null(peer);
-    assert_false(peer->queue_paused);
-    assert_int_equal(peer->queued_events, 0);
+    assert_false(peer->flow.queue_paused);
+    assert_int_equal(peer->flow.queued_events, 0);
     assert_int_equal(node_queue_bytes(f->queue), 0);
     buf_writer_free(&p);
     buf_writer_free(&w);
@@ -419,7 +422,7 @@ static void watch_send(struct fixture *f, void *arg)
     struct send_watch *w = arg;
     if (f->table->send_total > w->max_total) w->max_total = f->table->send_total;
     struct peer *p = peer_lookup(f->table, w->id);
-    if (p && p->reading_paused) w->paused_seen = true;
+    if (p && p->flow.reading_paused) w->paused_seen = true;
 }
 
 static void test_global_send_cap_pauses_a_peer_that_adds_output(void **state)
@@ -476,6 +479,133 @@ static void test_wrong_nonce_pongs_count_toward_the_rate(void **state)
     assert_string_equal(f->events[f->n_events - 1]->u.disconnected.reason, "rate-limit");
 }
 
+/* ---- drain, then free ---- */
+
+#define OWED_ENTRIES 2000u /* a 72 KB notfound: far more than the socket takes */
+
+/* A connected peer that owes us an answer it could not send yet: its
+ * socket buffer is one page and we do not read. */
+static uint64_t peer_owing_output(struct fixture *f)
+{
+    f->cfg.max_msg_rate = 0;
+    uint64_t id = handshake(f);
+    struct peer *p = peer_lookup(f->table, id);
+    int page = 4096;
+    assert_int_equal(setsockopt(bufferevent_getfd(p->bev), SOL_SOCKET, SO_SNDBUF, &page, sizeof page), 0);
+    struct wire_inv_entry *entries = calloc(OWED_ENTRIES, sizeof *entries);
+    assert_non_null(entries);
+    struct wire_msg gd = {.type = WIRE_GETDATA, .u.inv = {.count = OWED_ENTRIES, .entries = entries}};
+    send_msg(f, &gd);
+    free(entries);
+    uint64_t deadline = clock_mono_ms() + 5000;
+    while (p->stats.msgs_out < 3 && clock_mono_ms() < deadline) /* version, verack, notfound */
+        event_base_loop(f->base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+    assert_int_equal(p->stats.msgs_out, 3);
+    assert_true(evbuffer_get_length(bufferevent_get_output(p->bev)) > 0);
+    return id;
+}
+
+/* Everything the peer sends until it closes the socket; the count of
+ * bytes, and the first message in *msg (false if none came whole). */
+static bool read_to_eof(struct fixture *f, struct wire_msg *msg, size_t *total)
+{
+    struct transport_v1 rx;
+    transport_v1_init(&rx, f->cfg.net->magic, WIRE_MAX_PAYLOAD);
+    bool whole = false, eof = false;
+    *total = 0;
+    uint64_t deadline = clock_mono_ms() + 120000; /* a hang's guard, not a timing */
+    while (!eof && clock_mono_ms() < deadline) {
+        uint8_t buf[16384];
+        ssize_t n = read(f->remote, buf, sizeof buf);
+        if (n == 0) eof = true;
+        for (size_t off = 0; n > 0 && off < (size_t)n;) {
+            size_t used;
+            struct transport_frame fr;
+            enum transport_status st = transport_v1_read(&rx, buf + off, (size_t)n - off, &used, &fr);
+            off += used;
+            if (st == TRANSPORT_FRAME) {
+                if (!whole) whole = wire_decode(fr.command, fr.payload, fr.len, msg) == WIRE_OK;
+                transport_frame_free(&fr);
+            }
+        }
+        if (n > 0) *total += (size_t)n;
+        event_base_loop(f->base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+    }
+    transport_v1_clear(&rx);
+    assert_true(eof);
+    return whole;
+}
+
+static bool nothing_draining(struct fixture *f)
+{
+    return idmap_len(&f->table->draining) == 0;
+}
+
+/* A dead peer's last answer reaches the wire whole before the socket
+ * closes (libevent's le-proxy drain), though the peer left the table at
+ * once. One best-effort write would have cut it at the socket's size. */
+static void test_dead_peer_drains_what_it_owes_then_closes(void **state)
+{
+    struct fixture *f = *state;
+    f->cfg.drain_timeout_ms = 120000; /* a hang's guard: the test reads it all */
+    uint64_t id = peer_owing_output(f);
+    struct node_request req = {.type = NODE_REQ_SHUTDOWN};
+    assert_int_equal(peer_request(f->table, id, &req), PEER_OK);
+    assert_true(run_until(f, has_disconnected));
+    for (int i = 0; i < 5; i++) event_base_loop(f->base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+    assert_null(peer_lookup(f->table, id));
+    assert_int_equal(idmap_len(&f->table->draining), 1); /* still sending */
+    struct wire_msg got;
+    size_t total;
+    assert_true(read_to_eof(f, &got, &total));
+    assert_int_equal(got.type, WIRE_NOTFOUND);
+    assert_int_equal(got.u.inv.count, OWED_ENTRIES);
+    wire_msg_free(&got);
+    assert_int_equal(total, TRANSPORT_V1_HEADER_LEN + 3 + OWED_ENTRIES * 36);
+    assert_true(run_until(f, nothing_draining));
+    assert_int_equal(f->table->send_total, 0);
+}
+
+/* A peer that does not read what it is owed is closed when the drain
+ * times out, its answer cut short. */
+static void test_drain_gives_up_after_its_timeout(void **state)
+{
+    struct fixture *f = *state;
+    f->cfg.drain_timeout_ms = 20;
+    uint64_t id = peer_owing_output(f);
+    assert_int_equal(peer_disconnect_id(f->table, id, PEER_REASON_REQUESTED), PEER_OK);
+    assert_true(run_until(f, has_disconnected));
+    assert_true(run_until(f, nothing_draining)); /* without a byte read */
+    struct wire_msg got;
+    size_t total;
+    assert_false(read_to_eof(f, &got, &total));
+    assert_true(total < TRANSPORT_V1_HEADER_LEN + 3 + OWED_ENTRIES * 36);
+}
+
+/* Dropped for not reading (send-buffer-full): no drain, freed at once. */
+static void test_send_buffer_full_is_not_drained(void **state)
+{
+    struct fixture *f = *state;
+    f->cfg.drain_timeout_ms = 120000;
+    f->cfg.send_soft_limit = 8192;
+    f->cfg.send_hard_limit = 16384;
+    f->cfg.max_msg_rate = 0;
+    uint64_t id = handshake(f);
+    struct wire_inv_entry *entries = calloc(OWED_ENTRIES, sizeof *entries);
+    assert_non_null(entries);
+    struct wire_msg gd = {.type = WIRE_GETDATA, .u.inv = {.count = OWED_ENTRIES, .entries = entries}};
+    send_msg(f, &gd);
+    free(entries);
+    assert_true(run_until(f, has_disconnected));
+    assert_string_equal(f->events[f->n_events - 1]->u.disconnected.reason, "send-buffer-full");
+    for (int i = 0; i < 5; i++) event_base_loop(f->base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+    assert_null(peer_lookup(f->table, id));
+    assert_int_equal(idmap_len(&f->table->draining), 0);
+    struct wire_msg got;
+    size_t total;
+    read_to_eof(f, &got, &total); /* the socket is closed: EOF, whatever came before */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -491,6 +621,9 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_global_send_cap_pauses_a_peer_that_adds_output, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wrong_nonce_pongs_count_toward_the_rate, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_dead_peer_drains_what_it_owes_then_closes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_drain_gives_up_after_its_timeout, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_send_buffer_full_is_not_drained, setup, teardown),
     };
     return test_run_group(tests);
 }

@@ -5,7 +5,7 @@
 
 #include <btcpeerd/netparams.h>
 #include <btcpeerd/sha256.h>
-#include <btcpeerd/transport.h>
+#include <btcpeerd/transport_v1.h>
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -30,7 +30,7 @@ static size_t feed(struct transport_v2 *t, const uint8_t *data, size_t len, size
         while (off < piece) {
             size_t used;
             struct transport_frame f;
-            int st = transport_v2_read(t, data + pos + off, piece - off, &used, &f, reply);
+            enum transport_status st = transport_v2_read(t, data + pos + off, piece - off, &used, &f, reply);
             off += used;
             if (st == TRANSPORT_FRAME) {
                 assert_true(n < max_frames);
@@ -273,12 +273,12 @@ static void test_flipped_bit_fatal(void **state)
                          TRANSPORT_OK);
         w.data[pos] ^= 0x10;
         assert_int_equal(transport_v2_read(&res, w.data, w.len, &used, &f, &reply),
-                         TRANSPORT_V2_FATAL_DECRYPT);
+                         TRANSPORT_FATAL_DECRYPT);
         assert_int_equal(used, w.len);
-        assert_true(transport_v2_status_fatal(TRANSPORT_V2_FATAL_DECRYPT));
+        assert_true(transport_status_fatal(TRANSPORT_FATAL_DECRYPT));
         /* The status sticks. */
         assert_int_equal(transport_v2_read(&res, w.data, 1, &used, &f, &reply),
-                         TRANSPORT_V2_FATAL_DECRYPT);
+                         TRANSPORT_FATAL_DECRYPT);
         assert_int_equal(used, 0);
         buf_writer_free(&w);
         buf_writer_free(&reply);
@@ -316,9 +316,9 @@ static void test_garbage_limit(void **state)
         assert_true(buf_write_bytes(&a, tail.data, tail.len));
         buf_writer_reset(&b);
         size_t used;
-        int st = transport_v2_read(&res, a.data, a.len, &used, &f, &b);
+        enum transport_status st = transport_v2_read(&res, a.data, a.len, &used, &f, &b);
         if (extra) {
-            assert_int_equal(st, TRANSPORT_V2_FATAL_HANDSHAKE);
+            assert_int_equal(st, TRANSPORT_FATAL_HANDSHAKE);
             assert_int_equal(used, 64 + 4095 + 16);
         } else {
             assert_int_equal(st, TRANSPORT_NEED_MORE);
@@ -351,7 +351,7 @@ static void test_oversize_fatal_before_payload(void **state)
         struct transport_frame f;
         size_t used;
         buf_writer_init(&reply);
-        int st = transport_v2_read(&res, wire, sizeof wire, &used, &f, &reply);
+        enum transport_status st = transport_v2_read(&res, wire, sizeof wire, &used, &f, &reply);
         if (i == 0) {
             assert_int_equal(st, TRANSPORT_NEED_MORE);
             assert_int_equal(used, 4);
@@ -361,7 +361,7 @@ static void test_oversize_fatal_before_payload(void **state)
             assert_int_equal(st, TRANSPORT_FATAL_OVERSIZE);
             assert_int_equal(used, 3);
             assert_null(res.buf);
-            assert_true(transport_v2_status_fatal(st));
+            assert_true(transport_status_fatal(st));
         }
         buf_writer_free(&reply);
         transport_v2_clear(&ini);
@@ -417,7 +417,7 @@ static void test_unknown_type_dropped(void **state)
                          TRANSPORT_DROP_COMMAND);
         assert_int_equal(used, w.len);
         assert_null(f.payload);
-        assert_false(transport_v2_status_fatal(TRANSPORT_DROP_COMMAND));
+        assert_false(transport_status_fatal(TRANSPORT_DROP_COMMAND));
     }
     /* The long form of a command that has a short id is still accepted. */
     buf_writer_reset(&w);
@@ -454,12 +454,12 @@ static void test_write_before_handshake_refused(void **state)
     buf_writer_init(&w);
     assert_int_equal(transport_v2_init(&t, regtest(), true, &w), TRANSPORT_OK);
     size_t len = w.len;
-    assert_int_equal(transport_v2_write(&t, "ping", NULL, 0, &w), TRANSPORT_V2_ERR_NOT_READY);
-    assert_int_equal(transport_v2_write_decoy(&t, 3, &w), TRANSPORT_V2_ERR_NOT_READY);
+    assert_int_equal(transport_v2_write(&t, "ping", NULL, 0, &w), TRANSPORT_ERR_NOT_READY);
+    assert_int_equal(transport_v2_write_decoy(&t, 3, &w), TRANSPORT_ERR_NOT_READY);
     assert_int_equal(w.len, len);
     assert_false(transport_v2_session_id(&t, sid));
-    assert_string_equal(transport_v2_code_str(TRANSPORT_V2_FATAL_HANDSHAKE), "no-garbage-terminator");
-    assert_string_equal(transport_v2_code_str(TRANSPORT_FATAL_OVERSIZE), "oversize");
+    assert_string_equal(transport_status_str(TRANSPORT_FATAL_HANDSHAKE), "no-garbage-terminator");
+    assert_string_equal(transport_status_str(TRANSPORT_FATAL_OVERSIZE), "oversize");
     transport_v2_clear(&t);
     buf_writer_free(&w);
 }

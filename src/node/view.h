@@ -1,0 +1,189 @@
+/* What the operator's side (rpc/: JSON-RPC and metrics) may see of the node
+ * and ask of it, and nothing else: read-only views as copies in the
+ * node's own types (never a peer-layer type, never a pointer into the
+ * peer table), the header chain read-only, and a few commands. Peers are
+ * named by id. rpc/ includes this header only; node.h (for main) builds on
+ * it. Implemented in rpcview.c. */
+#ifndef BTCPEERD_NODE_VIEW_H
+#define BTCPEERD_NODE_VIEW_H
+
+#include <btcpeerd/histogram.h>
+#include <btcpeerd/netaddr.h>
+#include <btcpeerd/wire.h>
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct node;
+struct chain;
+struct chain_entry;
+
+enum node_err {
+    NODE_OK = 0,
+    NODE_ERR_NOMEM,
+    NODE_ERR_BAD_ADDRESS,
+    NODE_ERR_STORE,
+    NODE_ERR_NOT_FOUND,     /* no such peer, ban or added node */
+    NODE_ERR_EXISTS,        /* already added */
+    NODE_ERR_FULL,          /* no room for another */
+    NODE_ERR_SHUTTING_DOWN,
+};
+const char *node_err_str(enum node_err err);
+
+/* A peer's address as logged and shown: "[ipv6]:port", or a host name (up
+ * to 255 bytes, an onion name among them) and its port. */
+#define NODE_ADDR_MAX 272
+
+/* ---- peers ---- */
+
+/* Bytes (framing included) sent or received per message command, for
+ * getpeerinfo's bytessent_per_msg; unknown commands count as "*other*". */
+#define NODE_MSG_KINDS 40
+struct node_msg_bytes {
+    char command[13];
+    uint64_t bytes;
+};
+
+/* One peer as getpeerinfo shows it. Times are unix seconds (0 = never). */
+struct node_peer_view {
+    uint64_t id;
+    bool connected;                  /* the peer's handshake is complete */
+    bool ready;                      /* ... and the node has taken it in */
+    const char *connection_type;     /* Core's names: inbound, manual, outbound-full-relay, feeler, addr-fetch */
+    bool inbound, manual;
+    char addr[NODE_ADDR_MAX], addrbind[64];
+    const char *transport;           /* "v1" or "v2" */
+    char session_id[65];             /* BIP324 session id in hex, "" for v1 */
+    int32_t version;                 /* 0 before their version */
+    uint64_t services;
+    bool relay;
+    char subver[WIRE_MAX_USER_AGENT + 1]; /* sanitized */
+    int32_t start_height;
+    int64_t time_offset;
+    int64_t conn_time, last_send, last_recv;
+    uint64_t bytes_sent, bytes_recv;
+    uint64_t ping_rtt_us, min_ping_us; /* 0 = none measured yet */
+    uint64_t ping_wait_us;           /* a ping outstanding for this long, 0 = none */
+    size_t n_sent_per_msg, n_recv_per_msg;
+    struct node_msg_bytes sent_per_msg[NODE_MSG_KINDS], recv_per_msg[NODE_MSG_KINDS];
+};
+/* Every peer, ordered by id; *out is allocated (the caller frees it). */
+enum node_err node_peer_infos(struct node *n, struct node_peer_view **out, size_t *count);
+/* Connected peers, in and out. */
+void node_connection_counts(const struct node *n, size_t *in, size_t *out);
+/* Bytes received and sent since start. */
+void node_net_totals(const struct node *n, uint64_t *recv, uint64_t *sent);
+
+/* Ask every connected peer for a pong (RPC ping). */
+void node_ping_all(struct node *n);
+/* Disconnect by address ("ip:port" as getpeerinfo's addr) or, when addr is
+ * NULL, by id. NODE_ERR_NOT_FOUND if no such peer. */
+enum node_err node_disconnect(struct node *n, const char *addr, uint64_t id);
+
+enum node_addnode_cmd { NODE_ADDNODE_ADD = 0, NODE_ADDNODE_REMOVE, NODE_ADDNODE_ONETRY };
+enum node_err node_addnode(struct node *n, const char *spec, enum node_addnode_cmd cmd);
+/* The kept manual peers (--connect, --addnode, RPC addnode); returns how
+ * many there are (may exceed cap). */
+struct node_added {
+    char node[264];     /* host:port as given */
+    bool connected;     /* handshake complete */
+    char address[NODE_ADDR_MAX]; /* the connection's address when connected */
+};
+size_t node_added_nodes(const struct node *n, struct node_added *out, size_t cap);
+
+/* ---- our side of the network ---- */
+
+/* What getnetworkinfo shows of our own configuration. */
+struct node_network_view {
+    char user_agent[WIRE_MAX_USER_AGENT + 1];
+    uint64_t services;
+    struct node_proxy_view {
+        bool set;
+        char str[64];   /* "127.0.0.1:9050" */
+    } proxy, onion_proxy;
+    bool proxy_randomize;
+};
+void node_network_info(const struct node *n, struct node_network_view *out);
+
+/* ---- bans (the same list misbehaving peers land on) ---- */
+
+struct node_ban {
+    struct netaddr_subnet subnet;
+    int64_t created, until; /* unix seconds */
+};
+/* node_ban disconnects the connected peers it covers. */
+enum node_err node_ban(struct node *n, const struct netaddr_subnet *sn, int64_t until);
+enum node_err node_unban(struct node *n, const struct netaddr_subnet *sn);
+void node_clear_bans(struct node *n);
+/* Live bans; *out is allocated (the caller frees it). */
+enum node_err node_list_bans(struct node *n, struct node_ban **out, size_t *count);
+/* --bantime: how long a ban without an end given lasts. */
+int64_t node_default_bantime_s(const struct node *n);
+
+/* ---- address manager ---- */
+
+/* Counts per network (index enum wire_net, 0..7), and up to max (0 = all)
+ * random addresses that are not terrible. */
+void node_addrman_info(const struct node *n, size_t new_by_net[8], size_t tried_by_net[8]);
+size_t node_addresses(struct node *n, size_t max, struct wire_netaddr *out);
+size_t node_addrman_size(const struct node *n);
+
+/* ---- the header chain and blocks ---- */
+
+/* The header chain, read-only; the node owns it. */
+const struct chain *node_chain_view(const struct node *n);
+/* The whole header of a chain entry. */
+bool node_header(const struct node *n, const struct chain_entry *e, struct wire_header *out);
+/* Still in the initial header sync. */
+bool node_in_initial_sync(const struct node *n);
+
+/* Called after a fetched block was checked and written (see
+ * node_fetch_block). */
+typedef void (*node_block_fn)(void *ctx, const uint8_t hash[32]);
+/* Fetch a block by hash from a peer that should have it; it is checked and
+ * written to <datadir>/blocks/<hash>.blk. */
+void node_fetch_block(struct node *n, const uint8_t hash[32]);
+/* Where a fetched block is stored (false without a data directory), and
+ * one listener told of each block written. */
+bool node_block_path(const struct node *n, const uint8_t hash[32], char *out, size_t cap);
+void node_set_block_listener(struct node *n, node_block_fn fn, void *ctx);
+
+/* ---- for metrics, read at the moment of asking ---- */
+
+/* Gauges. */
+struct node_stats {
+    int32_t header_height;           /* the best header chain's tip */
+    size_t addrman_new, addrman_tried;
+    size_t bans;                     /* bans in force (expired entries not counted) */
+};
+void node_get_stats(const struct node *n, struct node_stats *out);
+
+/* Disconnect reasons, counted by index (their tokens: node_reason_str). */
+#define NODE_REASONS 25
+const char *node_reason_str(size_t reason);
+
+/* Every peer's traffic and fate since start, a copy of the peer layer's
+ * counters. Message counters are indexed by enum wire_type, WIRE_UNKNOWN
+ * taking every command we do not know. */
+struct node_traffic {
+    uint64_t msgs_in[WIRE_TYPE_COUNT], msgs_out[WIRE_TYPE_COUNT];
+    uint64_t bytes_in[WIRE_TYPE_COUNT], bytes_out[WIRE_TYPE_COUNT]; /* framed size */
+    uint64_t net_bytes_in, net_bytes_out; /* every byte on the sockets, handshakes included */
+    uint64_t disconnects[NODE_REASONS];
+    struct histogram handshake_seconds; /* TCP established/accepted → handshake complete */
+    struct histogram ping_seconds;      /* ping sent → matching pong */
+};
+void node_traffic(const struct node *n, struct node_traffic *out);
+
+/* Live peers by direction (0 outbound, 1 inbound), handshake state (slots
+ * labelled by node_census_state) and transport (0 v1, 1 v2). */
+enum { NODE_CENSUS_STATES = 5, NODE_CENSUS_TRANSPORTS = 2 };
+struct node_census {
+    size_t n[2][NODE_CENSUS_STATES][NODE_CENSUS_TRANSPORTS];
+};
+void node_census(const struct node *n, struct node_census *out);
+/* "none", "sent_version", "sent_verack", "connected", "proxy". */
+const char *node_census_state(size_t slot);
+
+#endif

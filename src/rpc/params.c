@@ -1,0 +1,67 @@
+/* The parameter helpers every method file uses: one positional parameter
+ * read as an integer, a bool or a string, with bitcoind's error wording
+ * when it is missing or of the wrong type. */
+#include "rpc_internal.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+bool rpc_get_int(struct rpc_call *c, json_t *params, size_t i, int64_t def, int64_t *out)
+{
+    json_t *v = rpc_param(params, i);
+    if (!v) {
+        *out = def;
+        return true;
+    }
+    if (json_is_integer(v)) {
+        *out = (int64_t)json_integer_value(v);
+        return true;
+    }
+    if (json_is_real(v)) {
+        /* the cast of a double outside int64_t is undefined: range first */
+        double d = json_real_value(v);
+        if (!(d >= -0x1p63 && d < 0x1p63)) {
+            rpc_call_error(c, RPC_TYPE_ERROR, "JSON integer out of range");
+            return false;
+        }
+        if (d == (double)(int64_t)d) {
+            *out = (int64_t)d;
+            return true;
+        }
+    }
+    rpc_call_error(c, RPC_TYPE_ERROR, "JSON value of type %s is not of expected type number",
+                   json_is_string(v) ? "string" : json_is_boolean(v) ? "bool" : "other");
+    return false;
+}
+
+bool rpc_get_bool(struct rpc_call *c, json_t *params, size_t i, bool def, bool *out)
+{
+    json_t *v = rpc_param(params, i);
+    if (!v) {
+        *out = def;
+        return true;
+    }
+    if (json_is_boolean(v)) {
+        *out = json_is_true(v);
+        return true;
+    }
+    rpc_call_error(c, RPC_TYPE_ERROR, "JSON value is not of expected type bool");
+    return false;
+}
+
+bool rpc_get_str(struct rpc_call *c, json_t *params, size_t i, bool required, const char **out)
+{
+    json_t *v = rpc_param(params, i);
+    *out = NULL;
+    if (!v) {
+        if (!required) return true;
+        rpc_call_error(c, RPC_INVALID_PARAMETER, "Missing required argument %zu", i + 1);
+        return false;
+    }
+    if (!json_is_string(v)) {
+        rpc_call_error(c, RPC_TYPE_ERROR, "JSON value is not of expected type string");
+        return false;
+    }
+    *out = json_string_value(v);
+    return true;
+}
