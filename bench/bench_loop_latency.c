@@ -14,12 +14,15 @@
  * than that is seen. (At 100 ms the two processes and the kernel's TCP
  * work saturate a 2-core machine and the figure measures that.)
  *
- * It also times, in this process, what the loop thread spends encoding the
- * same table (addrman_serialize), and SHA-256d of those bytes (the file's
- * checksum), since those are the parts of a save that need the table.
+ * It also times, in this process, encoding the same table at once
+ * (addrman_serialize, as the loop thread did before saves moved off it),
+ * SHA-256d of those bytes (the file's checksum), and the slices the loop
+ * thread now encodes per turn (addrman_save_step, --slice slots: the
+ * daemon's PEERS_SLICE_SLOTS by default).
  *
  *   bench_loop_latency [--daemon PATH] [--peers N] [--seconds S]
  *                      [--save-interval SEC] [--ping-ms MS] [--target-mb MB]
+ *                      [--slice SLOTS]
  *
  * --save-interval 0 runs without saves (the noise floor). Loopback only. */
 #include "benchutil.h"
@@ -45,9 +48,11 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define HEADER_LEN 24u
+#define SLICE_SLOTS 1024u /* PEERS_SLICE_SLOTS in src/node/statefiles.c */
 
 struct conn {
     struct bench *b;
@@ -288,6 +293,44 @@ static void do_checksum(void *arg)
     sha256d(s->w.data, s->w.len - 32, sum);
 }
 
+static uint64_t thread_cpu_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* The daemon's way: slices of SLICE_SLOTS, each timed (wall clock, and
+ * this thread's CPU time, which a preemption does not inflate); rounds
+ * saves, the first a warm-up. */
+static void time_slices(struct serialize_arg *s, size_t slots, unsigned rounds, double *max_us,
+                        double *mean_us, double *max_cpu_us, size_t *per_save)
+{
+    uint64_t total = 0, longest = 0, longest_cpu = 0, n = 0;
+    for (unsigned r = 0; r < rounds; r++) {
+        struct buf_writer w;
+        buf_writer_init(&w);
+        buf_reserve(&w, 128 + addrman_size(s->am) * ADDRMAN_FILE_ENTRY_MAX);
+        struct addrman_save save;
+        addrman_save_begin(s->am, &w, &save);
+        *per_save = 0;
+        for (bool done = false; !done; (*per_save)++) {
+            uint64_t t0 = clock_mono_us(), c0 = thread_cpu_us();
+            done = addrman_save_step(s->am, &w, &save, slots);
+            uint64_t us = clock_mono_us() - t0, cpu = thread_cpu_us() - c0;
+            if (r == 0) continue;
+            total += us;
+            n++;
+            if (us > longest) longest = us;
+            if (cpu > longest_cpu) longest_cpu = cpu;
+        }
+        buf_writer_free(&w);
+    }
+    *max_us = (double)longest;
+    *max_cpu_us = (double)longest_cpu;
+    *mean_us = n ? (double)total / (double)n : 0.0;
+}
+
 /* Occurrences of needle in the file at path. */
 static size_t count_in_file(const char *path, const char *needle)
 {
@@ -303,18 +346,19 @@ static size_t count_in_file(const char *path, const char *needle)
 int main(int argc, char **argv)
 {
     const char *daemon_path = "./btcpeerd";
-    size_t n = 1000, batch = 256, target_mb = 5;
+    size_t n = 1000, batch = 256, target_mb = 5, slice = SLICE_SLOTS;
     unsigned seconds = 10, ping_ms = 250;
     double save_interval = 1.0;
     for (int i = 1; i + 1 < argc; i += 2) {
         if (strcmp(argv[i], "--daemon") == 0) daemon_path = argv[i + 1];
         else if (strcmp(argv[i], "--peers") == 0) n = strtoul(argv[i + 1], NULL, 10);
-        else if (strcmp(argv[i], "--seconds") == 0) seconds = (unsigned)strtoul(argv[i + 1], NULL, 10);
+        else if (strcmp(argv[i], "--seconds") == 0) seconds = (unsigned)atoi(argv[i + 1]);
         else if (strcmp(argv[i], "--save-interval") == 0) save_interval = strtod(argv[i + 1], NULL);
-        else if (strcmp(argv[i], "--ping-ms") == 0) ping_ms = (unsigned)strtoul(argv[i + 1], NULL, 10);
+        else if (strcmp(argv[i], "--ping-ms") == 0) ping_ms = (unsigned)atoi(argv[i + 1]);
         else if (strcmp(argv[i], "--target-mb") == 0) target_mb = strtoul(argv[i + 1], NULL, 10);
+        else if (strcmp(argv[i], "--slice") == 0) slice = strtoul(argv[i + 1], NULL, 10);
     }
-    if (!n || !ping_ms) return 2;
+    if (!n || !ping_ms || !slice) return 2;
     struct rlimit rl;
     getrlimit(RLIMIT_NOFILE, &rl);
     rl.rlim_cur = rl.rlim_max;
@@ -340,9 +384,14 @@ int main(int argc, char **argv)
     if (!f || fwrite(s.w.data, 1, s.w.len, f) != s.w.len || fclose(f) != 0) return 1;
     size_t file_len = s.w.len;
     double ser = bench_run(do_serialize, &s, 2000), sum = bench_run(do_checksum, &s, 1000);
+    double slice_max, slice_mean, slice_cpu;
+    size_t slices;
+    time_slices(&s, slice, 21, &slice_max, &slice_mean, &slice_cpu, &slices);
     printf("peers.dat              %zu addresses, %zu bytes\n", addrman_size(s.am), file_len);
-    printf("addrman_serialize      %.0f us (of which SHA-256d checksum %.0f us, encoding %.0f us)\n",
+    printf("addrman_serialize      %.0f us (SHA-256d checksum %.0f us, encoding %.0f us)\n",
            ser * 1e6, sum * 1e6, (ser - sum) * 1e6);
+    printf("slices of %zu slots     %zu per save, mean %.0f us, max %.0f us (CPU time: max %.0f us; "
+           "20 saves)\n", slice, slices, slice_mean, slice_max, slice_cpu);
     addrman_free(s.am);
     buf_writer_free(&s.w);
 
