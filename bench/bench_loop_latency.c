@@ -22,7 +22,14 @@
  *
  *   bench_loop_latency [--daemon PATH] [--peers N] [--seconds S]
  *                      [--save-interval SEC] [--ping-ms MS] [--target-mb MB]
- *                      [--slice SLOTS]
+ *                      [--slice SLOTS] [--perf]
+ *
+ * --perf also measures the gap inside the daemon, without the client and
+ * TCP in it: perf(1) records its loop thread's epoll_wait() entries and
+ * exits (tracepoints) for the chat phase, and a loop turn's length is the
+ * time from one epoll_wait's return to the next one's call, that is, all
+ * the callbacks of one turn (and any time the thread lost the CPU in
+ * them). Needs perf and permission to trace (root).
  *
  * --save-interval 0 runs without saves (the noise floor). Loopback only. */
 #include "benchutil.h"
@@ -331,6 +338,57 @@ static void time_slices(struct serialize_arg *s, size_t slots, unsigned rounds, 
     *mean_us = n ? (double)total / (double)n : 0.0;
 }
 
+/* perf record of the daemon's epoll_wait calls, in the background. */
+static pid_t start_perf(pid_t daemon, const char *out, unsigned seconds)
+{
+    char pid_arg[16], secs[16];
+    snprintf(pid_arg, sizeof pid_arg, "%d", (int)daemon);
+    snprintf(secs, sizeof secs, "%u", seconds);
+    pid_t pid = fork();
+    if (pid == 0) {
+        execlp("perf", "perf", "record", "-q", "-e", "syscalls:sys_enter_epoll_wait", "-e",
+               "syscalls:sys_exit_epoll_wait", "-p", pid_arg, "-o", out, "--", "sleep", secs,
+               (char *)NULL);
+        _exit(127);
+    }
+    return pid;
+}
+
+/* Loop turns of thread tid from perf's record: the time from each
+ * epoll_wait exit to the next enter. Sorted; NULL if none. */
+static uint64_t *perf_turns(const char *data, pid_t tid, size_t *n)
+{
+    char cmd[256], line[512];
+    snprintf(cmd, sizeof cmd, "perf script -i %s -F tid,time,event --ns 2>/dev/null", data);
+    FILE *p = popen(cmd, "r");
+    if (!p) return NULL;
+    uint64_t *turns = NULL, exit_ns = 0;
+    size_t cap = 0;
+    *n = 0;
+    while (fgets(line, sizeof line, p)) {
+        long t;
+        unsigned long long sec, nsec;
+        char event[128];
+        if (sscanf(line, " %ld %llu.%llu: %127s", &t, &sec, &nsec, event) != 4 || t != (long)tid)
+            continue;
+        uint64_t ns = sec * 1000000000ull + nsec;
+        if (strstr(event, "sys_exit_epoll_wait")) {
+            exit_ns = ns;
+        } else if (exit_ns && strstr(event, "sys_enter_epoll_wait")) {
+            if (*n == cap) {
+                cap = cap ? cap * 2 : 65536;
+                uint64_t *q = realloc(turns, cap * sizeof *q);
+                if (!q) break;
+                turns = q;
+            }
+            turns[(*n)++] = ns - exit_ns;
+            exit_ns = 0;
+        }
+    }
+    pclose(p);
+    return turns;
+}
+
 /* Occurrences of needle in the file at path. */
 static size_t count_in_file(const char *path, const char *needle)
 {
@@ -349,14 +407,20 @@ int main(int argc, char **argv)
     size_t n = 1000, batch = 256, target_mb = 5, slice = SLICE_SLOTS;
     unsigned seconds = 10, ping_ms = 250;
     double save_interval = 1.0;
-    for (int i = 1; i + 1 < argc; i += 2) {
-        if (strcmp(argv[i], "--daemon") == 0) daemon_path = argv[i + 1];
-        else if (strcmp(argv[i], "--peers") == 0) n = strtoul(argv[i + 1], NULL, 10);
-        else if (strcmp(argv[i], "--seconds") == 0) seconds = (unsigned)atoi(argv[i + 1]);
-        else if (strcmp(argv[i], "--save-interval") == 0) save_interval = strtod(argv[i + 1], NULL);
-        else if (strcmp(argv[i], "--ping-ms") == 0) ping_ms = (unsigned)atoi(argv[i + 1]);
-        else if (strcmp(argv[i], "--target-mb") == 0) target_mb = strtoul(argv[i + 1], NULL, 10);
-        else if (strcmp(argv[i], "--slice") == 0) slice = strtoul(argv[i + 1], NULL, 10);
+    bool use_perf = false;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : "0";
+        bool takes = true;
+        if (strcmp(a, "--daemon") == 0) daemon_path = v;
+        else if (strcmp(a, "--peers") == 0) n = strtoul(v, NULL, 10);
+        else if (strcmp(a, "--seconds") == 0) seconds = (unsigned)atoi(v);
+        else if (strcmp(a, "--save-interval") == 0) save_interval = strtod(v, NULL);
+        else if (strcmp(a, "--ping-ms") == 0) ping_ms = (unsigned)atoi(v);
+        else if (strcmp(a, "--target-mb") == 0) target_mb = strtoul(v, NULL, 10);
+        else if (strcmp(a, "--slice") == 0) slice = strtoul(v, NULL, 10);
+        else takes = false;
+        if (strcmp(a, "--perf") == 0) use_perf = true;
+        if (takes) i++;
     }
     if (!n || !ping_ms || !slice) return 2;
     struct rlimit rl;
@@ -457,9 +521,13 @@ int main(int argc, char **argv)
     b.pings_per_us = (double)n / ((double)ping_ms * 1000.0);
     b.tick = event_new(b.base, -1, EV_PERSIST, on_tick, &b);
     struct timeval ms = {0, 1000}, run = {seconds, 0};
+    char perf_data[160];
+    snprintf(perf_data, sizeof perf_data, "%s/perf.data", datadir);
+    pid_t perf = use_perf ? start_perf(pid, perf_data, seconds) : 0;
     event_add(b.tick, &ms);
     event_base_loopexit(b.base, &run);
     event_base_dispatch(b.base);
+    if (perf > 0) waitpid(perf, NULL, 0);
     size_t saves = count_in_file(log_path, "saved peers.dat") - saves0;
     for (size_t i = 0; i < n; i++) b.unanswered += b.conns[i].ping_sent_us != 0;
 
@@ -471,6 +539,19 @@ int main(int argc, char **argv)
     printf("ping round trip        median %.2f ms, p99 %.2f ms, p99.9 %.2f ms, max %.2f ms\n",
            PCT(0.5), PCT(0.99), PCT(0.999), PCT(1.0));
     printf("client loop gap        max %.2f ms\n", (double)b.max_tick_gap_us / 1000.0);
+    if (use_perf) {
+        size_t nt = 0;
+        uint64_t *t = perf_turns(perf_data, pid, &nt);
+        if (nt) {
+            qsort(t, nt, sizeof *t, cmp_u64);
+            printf("daemon loop turn       %zu turns (perf): median %.3f ms, p99 %.3f ms, p99.9 %.3f ms, "
+                   "max %.3f ms\n", nt, (double)t[nt / 2] / 1e6, (double)t[(nt - 1) * 99 / 100] / 1e6,
+                   (double)t[(nt - 1) * 999 / 1000] / 1e6, (double)t[nt - 1] / 1e6);
+        } else {
+            printf("daemon loop turn       no perf record (is perf installed, may it trace?)\n");
+        }
+        free(t);
+    }
 
     kill(pid, SIGTERM);
     int status;
