@@ -233,6 +233,7 @@ int main(int argc, char **argv)
     snprintf(connect, sizeof connect, "--connect=127.0.0.1:%u", port);
     snprintf(a_logarg, sizeof a_logarg, "--log-file=%s", a_log);
     snprintf(b_logarg, sizeof b_logarg, "--log-file=%s", b_log);
+    /* No RPC: both would take regtest's port, and the one that loses exits. */
     const char *a_args[] = {daemon, "--network=regtest", "--bind=127.0.0.1", port_arg, "--dnsseed=0",
                             "--max-outbound=0", "--server=0", a_datadir, a_logarg, NULL};
     pid_t a = spawn(a_args);

@@ -596,22 +596,43 @@ static bool read_netaddr(struct buf_reader *r, struct wire_netaddr *a, bool full
     return buf_read_u16be(r, &a->port) && buf_read_u32le(r, &a->time) && buf_read_u64le(r, &a->services);
 }
 
-enum addrman_err addrman_serialize(const struct addrman *am, struct buf_writer *out)
+void addrman_save_begin(const struct addrman *am, struct buf_writer *out, struct addrman_save *s)
 {
-    size_t start = out->len;
+    *s = (struct addrman_save){.start = out->len};
     store_envelope_begin(out, FILE_MAGIC, FILE_VERSION);
     buf_write_bytes(out, am->key, 32);
-    buf_write_u32le(out, (uint32_t)am->n_random);
-    for (size_t i = 0; i < am->n_random; i++) {
-        const struct addr_info *info = &am->info[am->random[i]];
+    s->count_at = out->len;
+    buf_write_u32le(out, 0);
+}
+
+bool addrman_save_step(const struct addrman *am, struct buf_writer *out, struct addrman_save *s,
+                       size_t max_slots)
+{
+    /* In slot order, not random[]'s: memory read front to back. */
+    size_t end = s->next < am->n_info && am->n_info - s->next > max_slots ? s->next + max_slots
+                                                                          : am->n_info;
+    for (; s->next < end; s->next++) {
+        const struct addr_info *info = &am->info[s->next];
+        if (!info->used) continue;
         write_netaddr(out, &info->addr, true);
         write_netaddr(out, &info->source, false);
         buf_write_i64le(out, info->last_success);
         buf_write_i64le(out, info->last_try);
         buf_write_i32le(out, info->attempts);
         buf_write_u8(out, info->in_tried ? 1 : 0);
+        s->count++;
     }
-    return store_envelope_seal(out, start) ? ADDRMAN_OK : ADDRMAN_ERR_NOMEM;
+    if (s->next < am->n_info && buf_writer_ok(out)) return false;
+    if (buf_writer_ok(out)) le32_write(out->data + s->count_at, s->count);
+    return true;
+}
+
+enum addrman_err addrman_serialize(const struct addrman *am, struct buf_writer *out)
+{
+    struct addrman_save s;
+    addrman_save_begin(am, out, &s);
+    addrman_save_step(am, out, &s, SIZE_MAX);
+    return store_envelope_seal(out, s.start) ? ADDRMAN_OK : ADDRMAN_ERR_NOMEM;
 }
 
 static void clear(struct addrman *am)

@@ -87,6 +87,28 @@ bool addrman_is_terrible(const struct addrman *am, const struct wire_netaddr *ad
 
 /* peers.dat: "BTPA", version, key, entries, SHA-256d checksum. */
 enum addrman_err addrman_serialize(const struct addrman *am, struct buf_writer *out);
+/* The same bytes a slice at a time, for the daemon: a full table (80,000
+ * addresses, 5 MB) takes milliseconds to encode, too long to hold the
+ * event loop. begin writes the head; each step encodes the entries of the
+ * next max_slots slots of the table (used or not, so a step's work is
+ * bounded) and returns true once all are written; then the caller seals
+ * the envelope (store_envelope_seal from s->start), on any thread. Between
+ * steps the table may change: the file holds each address as it was when
+ * its slice was encoded; one added after its slot was passed is left out,
+ * one removed after is kept, and one removed and added back may be there
+ * twice (loading keeps one). A table of at most max_slots slots is encoded
+ * in one step: an exact snapshot. */
+/* The most one entry of the file takes (both addresses Tor v3 or I2P). */
+#define ADDRMAN_FILE_ENTRY_MAX (1u + 32 + 2 + 4 + 8 + 1 + 32 + 8 + 8 + 4 + 1)
+struct addrman_save {
+    size_t start;    /* where the envelope begins in out */
+    size_t count_at; /* the entry count, written by the last step */
+    size_t next;     /* the next slot */
+    uint32_t count;
+};
+void addrman_save_begin(const struct addrman *am, struct buf_writer *out, struct addrman_save *s);
+bool addrman_save_step(const struct addrman *am, struct buf_writer *out, struct addrman_save *s,
+                       size_t max_slots);
 /* Replace the contents with the file's; on error the table is left empty. */
 enum addrman_err addrman_deserialize(struct addrman *am, const uint8_t *data, size_t len);
 /* A keyed hash of a network group: an order among groups that a remote

@@ -26,7 +26,12 @@
 /* Often enough that damage costs at most one sync batch of headers. */
 #define HEADERSTORE_CHECKPOINT_EVERY 2000u
 
-enum headerstore_err { HEADERSTORE_OK = 0, HEADERSTORE_ERR_IO, HEADERSTORE_ERR_NOMEM };
+enum headerstore_err {
+    HEADERSTORE_OK = 0,
+    HEADERSTORE_ERR_IO,
+    HEADERSTORE_ERR_NOMEM,
+    HEADERSTORE_ERR_BUSY, /* a flush is out */
+};
 const char *headerstore_err_str(enum headerstore_err err);
 
 struct headerstore;
@@ -50,10 +55,45 @@ enum headerstore_err headerstore_open(const char *path, struct chain *c, struct 
  * headerstore_flush). */
 enum headerstore_err headerstore_append(struct headerstore *hs, const struct wire_header *h,
                                         const struct chain_entry *e);
-/* Write what is buffered and fsync. */
+/* Write what is buffered and fsync, here and now. On failure the file
+ * ends where the last good flush left it and the bytes stay buffered for
+ * the next flush (errno says why). */
 enum headerstore_err headerstore_flush(struct headerstore *hs);
+
+/* The same flush in three steps, so that the write and the fsync can run
+ * on another thread while the loop goes on appending and reading:
+ *   begin (loop thread): a copy of what is buffered (at most 1 MB of it:
+ *     job->all says whether that was all) goes into job;
+ *   run (any thread): job writes its bytes where the file ends and fsyncs,
+ *     and takes back a partial write (the file keeps its length);
+ *   end (loop thread): the bytes written leave the buffer, or, after a
+ *     failed write, stay for the next flush. Returns the job's result.
+ * One flush at a time: begin is HEADERSTORE_ERR_BUSY until end. The job
+ * touches only its own fields and the file past its last good end, which
+ * the loop thread neither reads nor writes meanwhile. */
+struct headerstore_flush_job {
+    int fd;
+    int64_t at;              /* where the file ends: the bytes go there */
+    uint8_t *data;           /* the job's copy */
+    size_t len;
+    bool all;                /* len is everything that was buffered */
+    bool written;            /* all of data reached the file (fsync may still fail) */
+    enum headerstore_err err;
+    int err_no;              /* errno of the failure */
+};
+enum headerstore_err headerstore_flush_begin(struct headerstore *hs,
+                                             struct headerstore_flush_job *job);
+void headerstore_flush_run(struct headerstore_flush_job *job);
+enum headerstore_err headerstore_flush_end(struct headerstore *hs,
+                                           struct headerstore_flush_job *job);
+/* Whether a flush is out (between begin and end). */
+bool headerstore_flushing(const struct headerstore *hs);
+/* Bytes buffered and not yet in the file (a flush that is out included). */
+size_t headerstore_unwritten(const struct headerstore *hs);
+
 /* Record i (0-based: the i-th header accepted after genesis). */
 enum headerstore_err headerstore_read(const struct headerstore *hs, uint32_t i, uint8_t out[80]);
+/* Flush and close; not while a flush is out (end it first). */
 void headerstore_close(struct headerstore *hs);
 
 #endif

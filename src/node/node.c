@@ -1,23 +1,18 @@
-/* Node core: the queue drain, what READY and DISCONNECTED mean for the
- * node (bans, the address manager), and the state kept on disk. */
+/* Node core: the queue drain, and what READY and DISCONNECTED mean for the
+ * node (bans, the address manager). The state kept on disk: statefiles.c. */
 #include "node.h"
 
 #include "node_internal.h"
 #include "eviction.h"
-#include "store.h"
 
 #include <btcpeerd/clock.h>
 #include <btcpeerd/log.h>
 
-#include <dirent.h>
-#include <errno.h>
 #include <event2/event.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-#define STATE_FILE_MAX (64u * 1024 * 1024)
 
 const char *node_err_str(enum node_err err)
 {
@@ -112,139 +107,6 @@ bool node_is_whitelisted(const struct node *n, const struct wire_netaddr *a)
     return false;
 }
 
-/* ---- state on disk ---- */
-
-static void state_path(const struct node *n, const char *name, char *out, size_t cap)
-{
-    snprintf(out, cap, "%s/%s", n->cfg->datadir, name);
-}
-
-/* Read <datadir>/name and give it to parse (which returns NULL on success,
- * else why the contents are bad). A file that cannot be read or parsed is
- * moved aside as name.bad and the node starts without it. */
-static void load_state(struct node *n, const char *name,
-                       const char *(*parse)(struct node *n, const uint8_t *data, size_t len))
-{
-    char path[PATH_MAX + 16];
-    uint8_t *data = NULL;
-    size_t len = 0;
-    state_path(n, name, path, sizeof path);
-    enum store_err serr = store_read(path, STATE_FILE_MAX, &data, &len);
-    if (serr == STORE_ERR_NOT_FOUND) return;
-    const char *why = serr == STORE_OK ? parse(n, data, len) : store_err_str(serr);
-    free(data);
-    if (!why) return;
-    log_warn(LOG_CAT_NODE, "%s is unreadable (%s): moved aside to %s.bad, starting without it", name,
-             why, name);
-    store_move_aside(path);
-}
-
-static const char *parse_peers(struct node *n, const uint8_t *data, size_t len)
-{
-    enum addrman_err err = addrman_deserialize(n->addrman, data, len);
-    if (err != ADDRMAN_OK) return addrman_err_str(err);
-    log_info(LOG_CAT_ADDRMAN, "loaded %zu addresses (%zu tried) from peers.dat",
-             addrman_size(n->addrman), addrman_size_tried(n->addrman));
-    return NULL;
-}
-
-static const char *parse_bans(struct node *n, const uint8_t *data, size_t len)
-{
-    enum banman_err err = banman_deserialize(n->banman, data, len, node_now());
-    if (err != BANMAN_OK) return banman_err_str(err);
-    log_info(LOG_CAT_NODE, "loaded %zu bans from banlist.dat", banman_count(n->banman));
-    return NULL;
-}
-
-/* what/count name the entries for the log line ("addresses", "bans"). */
-static enum node_err save_file(struct node *n, const char *name, struct buf_writer *w,
-                               const char *what, size_t count)
-{
-    char path[PATH_MAX + 16];
-    state_path(n, name, path, sizeof path);
-    enum store_err err = store_write_atomic(path, w->data, w->len);
-    if (err != STORE_OK) {
-        /* The old file is intact; we try again at the next save. */
-        log_error(LOG_CAT_NODE, "cannot write %s: %s (%s); the old file is kept", path,
-                  store_err_str(err), strerror(errno));
-        return NODE_ERR_STORE;
-    }
-    /* Logged after the rename and its fsyncs: what it says is on disk. */
-    char msg[64];
-    snprintf(msg, sizeof msg, "saved %s", name);
-    struct log_field f[] = {LOG_UINT(what, count), LOG_UINT("bytes", w->len)};
-    log_event(LOG_DEBUG, LOG_CAT_NODE, -1, msg, f, 2);
-    return NODE_OK;
-}
-
-/* A kill in the middle of store_write_atomic leaves its temporary file
- * behind; peers.dat.tmp and banlist.dat.tmp are overwritten by the next
- * save, but a block's is not, so those are removed at start. */
-static void remove_stale_block_temps(const struct node *n)
-{
-    char dir[PATH_MAX + 8];
-    snprintf(dir, sizeof dir, "%s/blocks", n->cfg->datadir);
-    DIR *d = opendir(dir);
-    if (!d) return;
-    size_t removed = 0;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        size_t len = strlen(e->d_name);
-        if (len > 8 && strcmp(e->d_name + len - 8, ".blk.tmp") == 0 &&
-            unlinkat(dirfd(d), e->d_name, 0) == 0)
-            removed++;
-    }
-    closedir(d);
-    if (removed) log_info(LOG_CAT_NODE, "removed %zu unfinished block files", removed);
-}
-
-static enum node_err open_headers(struct node *n)
-{
-    char path[PATH_MAX + 16];
-    state_path(n, "headers.dat", path, sizeof path);
-    struct headerstore_load load;
-    uint64_t t0 = clock_mono_us();
-    enum headerstore_err err = headerstore_open(path, n->chain, &n->headers, &load);
-    if (err != HEADERSTORE_OK) {
-        log_error(LOG_CAT_CHAIN, "cannot open %s: %s", path, headerstore_err_str(err));
-        return NODE_ERR_STORE;
-    }
-    double secs = (double)(clock_mono_us() - t0) / 1e6;
-    if (load.damaged)
-        log_warn(LOG_CAT_CHAIN,
-                 "headers.dat: damaged after %zu headers (a record that does not validate or a "
-                 "checkpoint that disagrees); cut %zu bytes, the rest will be synced again",
-                 load.loaded, load.cut_bytes);
-    else if (load.cut_bytes)
-        log_warn(LOG_CAT_CHAIN, "headers.dat: cut a torn tail of %zu bytes", load.cut_bytes);
-    if (load.loaded)
-        log_info(LOG_CAT_CHAIN,
-                 "loaded %zu headers from headers.dat in %.3f s, height %d, %zu checkpoints agreed",
-                 load.loaded, secs, chain_height(n->chain), load.checkpoints);
-    return NODE_OK;
-}
-
-static void save_state(struct node *n)
-{
-    if (!n->cfg->datadir[0]) return;
-    struct buf_writer w;
-    buf_writer_init(&w);
-    if (addrman_serialize(n->addrman, &w) == ADDRMAN_OK)
-        save_file(n, "peers.dat", &w, "addresses", addrman_size(n->addrman));
-    buf_writer_reset(&w);
-    banman_sweep(n->banman, node_now());
-    if (banman_serialize(n->banman, &w) == BANMAN_OK)
-        save_file(n, "banlist.dat", &w, "bans", banman_count(n->banman));
-    buf_writer_free(&w);
-}
-
-static void on_save_timer(evutil_socket_t fd, short what, void *arg)
-{
-    (void)fd;
-    (void)what;
-    save_state(arg);
-}
-
 /* ---- events from peers ---- */
 
 static void node_on_ready(struct node *n, uint64_t id, const struct peer_ready_info *info)
@@ -328,8 +190,8 @@ struct node *node_new(struct event_base *base, struct evdns_base *dns,
     n->addrman = addrman_new(NULL, cfg->allow_unroutable || cfg->local_groups);
     n->banman = banman_new();
     n->chain = chain_new(cfg->peer.net);
-    n->save_timer = event_new(base, -1, EV_PERSIST, on_save_timer, n);
-    if (!n->queue || !n->peers || !n->addrman || !n->banman || !n->save_timer || !n->chain) {
+    n->state = node_state_new(n);
+    if (!n->queue || !n->peers || !n->addrman || !n->banman || !n->state || !n->chain) {
         node_free(n);
         return NULL;
     }
@@ -338,15 +200,7 @@ struct node *node_new(struct event_base *base, struct evdns_base *dns,
 
 enum node_err node_start(struct node *n)
 {
-    if (n->cfg->datadir[0]) {
-        load_state(n, "peers.dat", parse_peers);
-        load_state(n, "banlist.dat", parse_bans);
-        if (open_headers(n) != NODE_OK) return NODE_ERR_STORE;
-        remove_stale_block_temps(n);
-        struct timeval tv = {.tv_sec = n->cfg->save_interval_ms / 1000,
-                             .tv_usec = (suseconds_t)(n->cfg->save_interval_ms % 1000) * 1000};
-        event_add(n->save_timer, &tv);
-    }
+    if (node_state_open(n) != NODE_OK) return NODE_ERR_STORE;
     peer_table_set_best_height(n->peers, chain_height(n->chain));
     for (size_t i = 0; i < n->cfg->n_fetch_blocks; i++) node_fetch_block(n, n->cfg->fetch_blocks[i]);
     enum node_err err = node_manual_start(n);
@@ -363,7 +217,7 @@ void node_shutdown(struct node *n)
     node_outbound_stop(n);
     node_sync_stop(n);
     peer_table_disconnect_all(n->peers, PEER_REASON_SHUTDOWN);
-    save_state(n);
+    node_state_shutdown(n);
 }
 
 void node_free(struct node *n)
@@ -374,6 +228,7 @@ void node_free(struct node *n)
     node_sync_stop(n);
     node_blocks_free(n);
     peer_table_free(n->peers);
+    node_state_free(n->state); /* before the headers and tables its last jobs report on */
     headerstore_close(n->headers);
     chain_free(n->chain);
     node_queue_free(n->queue);
@@ -382,7 +237,6 @@ void node_free(struct node *n)
     while (idmap_next(&n->node_peers, &pos, NULL, &value)) free(value);
     idmap_free(&n->node_peers);
     idmap_free(&n->v1_only);
-    if (n->save_timer) event_free(n->save_timer);
     addrman_free(n->addrman);
     banman_free(n->banman);
     free(n);

@@ -1,6 +1,7 @@
-/* The node's state, shared by its files: node.c (queue drain, dispatch,
- * persistence), manual.c (manual peers), outbound.c (automatic outbound
- * connections, feelers, DNS and fixed seeds), addrrelay.c (addr, getaddr). */
+/* The node's state, shared by its files: node.c (queue drain, dispatch),
+ * statefiles.c (the files in the data directory), manual.c (manual peers),
+ * outbound.c (automatic outbound connections, feelers, DNS and fixed
+ * seeds), addrrelay.c (addr, getaddr). */
 #ifndef BTCPEERD_NODE_INTERNAL_H
 #define BTCPEERD_NODE_INTERNAL_H
 
@@ -63,7 +64,8 @@ struct node {
     struct banman *banman;
     struct manual_peer *manual;
     size_t n_manual;
-    struct event *open_timer, *feeler_timer, *fixed_seed_timer, *save_timer;
+    struct event *open_timer, *feeler_timer, *fixed_seed_timer;
+    struct node_state *state;   /* statefiles.c */
     int64_t last_dns_ms;        /* monotonic, 0 = never */
     size_t dns_answers;         /* addresses DNS gave since start */
     size_t dns_pending;         /* seed queries not answered yet */
@@ -94,6 +96,17 @@ int64_t node_now(void);
 
 /* A hash of an address and port, for sets of addresses. */
 uint64_t node_addr_hash(const struct wire_netaddr *a);
+
+/* statefiles.c: peers.dat, banlist.dat, headers.dat */
+struct node_state *node_state_new(struct node *n);
+/* Load peers.dat and banlist.dat, open headers.dat, start saving. */
+enum node_err node_state_open(struct node *n);
+/* After an accepted batch: headers.dat flushed, off the loop thread. */
+void node_state_headers_flush(struct node *n);
+/* The last save, waited for. */
+void node_state_shutdown(struct node *n);
+/* Waits for whatever is still being written. */
+void node_state_free(struct node_state *st);
 
 /* manual.c */
 enum node_err node_manual_start(struct node *n);

@@ -213,17 +213,7 @@ void node_headers_received(struct node *n, uint64_t id, const struct wire_header
     }
     free(raw);
     np->unconnecting = 0;
-    if (added && n->headers) {
-        /* On failure the file still ends at the last good flush and the
-         * headers stay buffered for the next one. */
-        if (headerstore_flush(n->headers) != HEADERSTORE_OK) {
-            log_error(LOG_CAT_CHAIN, "cannot write headers.dat: %s", strerror(errno));
-        } else {
-            struct log_field f[] = {LOG_INT("height", chain_height(n->chain)),
-                                    LOG_UINT("headers", chain_count(n->chain) - 1)};
-            log_event(LOG_DEBUG, LOG_CAT_CHAIN, -1, "headers.dat flushed", f, 2);
-        }
-    }
+    if (added) node_state_headers_flush(n);
     if (added) {
         peer_table_set_best_height(n->peers, chain_height(n->chain));
         if (from_sync) n->sync.progress_ms = clock_mono_ms();

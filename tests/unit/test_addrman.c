@@ -1,10 +1,12 @@
 /* The address manager with a fixed key and a seeded random source, so every
  * placement and pick is repeatable: bucket placement, eclipse resistance,
  * the 50/50 selection bias, terrible addresses, tried collisions, and the
- * peers.dat format with its corruptions. */
+ * peers.dat format with its corruptions, written whole or a slice at a
+ * time. */
 #include "testutil.h"
 
 #include "node/addrman.h"
+#include "node/store.h"
 
 #include <btcpeerd/netaddr.h>
 
@@ -322,6 +324,85 @@ static void test_peers_dat_roundtrip_and_corruption(void **state)
     addrman_free(am);
 }
 
+/* A table of n addresses from many groups, some in tried. */
+static struct addrman *filled(uint64_t *seed, uint32_t n)
+{
+    struct addrman *am = make(false, seed);
+    for (uint32_t i = 0; i < n; i++) {
+        struct wire_netaddr a = ip4((uint8_t)(30 + i % 60), (uint8_t)(i / 60), 1, 2, 8333);
+        addrman_add(am, &a, &a, 0, NOW);
+        if (i % 3 == 0) addrman_good(am, &a, NOW);
+    }
+    return am;
+}
+
+/* The daemon's way of saving, a slice of the table per loop turn, gives
+ * the bytes addrman_serialize gives, whatever the slice. */
+static void test_save_in_slices_is_the_same_file(void **state)
+{
+    (void)state;
+    uint64_t seed = 41;
+    struct addrman *am = filled(&seed, 500);
+    struct buf_writer whole;
+    buf_writer_init(&whole);
+    assert_int_equal(addrman_serialize(am, &whole), ADDRMAN_OK);
+    const size_t slices[] = {1, 7, 100, 499, 500, 100000};
+    for (size_t k = 0; k < sizeof slices / sizeof slices[0]; k++) {
+        struct buf_writer w;
+        buf_writer_init(&w);
+        struct addrman_save s;
+        addrman_save_begin(am, &w, &s);
+        size_t steps = 1;
+        while (!addrman_save_step(am, &w, &s, slices[k])) steps++;
+        if (slices[k] == 1) assert_true(steps >= addrman_size(am));
+        if (slices[k] >= 100000) assert_int_equal(steps, 1);
+        assert_int_equal(s.count, addrman_size(am));
+        assert_true(store_envelope_seal(&w, s.start));
+        assert_int_equal(w.len, whole.len);
+        assert_memory_equal(w.data, whole.data, whole.len);
+        buf_writer_free(&w);
+    }
+    buf_writer_free(&whole);
+    addrman_free(am);
+}
+
+/* Addresses added between slices: the file is still whole and loads, with
+ * every address that was there when the save began, each as it was. */
+static void test_save_in_slices_while_the_table_grows(void **state)
+{
+    (void)state;
+    uint64_t seed = 43;
+    struct addrman *am = filled(&seed, 300);
+    size_t before = addrman_size(am);
+    struct buf_writer w;
+    buf_writer_init(&w);
+    struct addrman_save s;
+    addrman_save_begin(am, &w, &s);
+    uint32_t extra = 0;
+    while (!addrman_save_step(am, &w, &s, 64)) {
+        for (int i = 0; i < 20; i++, extra++) {
+            struct wire_netaddr a = ip4((uint8_t)(100 + extra % 50), (uint8_t)(extra / 50), 9, 9, 8333);
+            addrman_add(am, &a, &a, 0, NOW);
+        }
+    }
+    assert_true(extra > 0);
+    assert_true(store_envelope_seal(&w, s.start));
+    struct addrman *back = addrman_new(NULL, false);
+    assert_int_equal(addrman_deserialize(back, w.data, w.len), ADDRMAN_OK);
+    assert_int_equal(addrman_size(back), s.count);
+    assert_true(addrman_size(back) >= before);
+    for (uint32_t i = 0; i < 300; i++) {
+        struct wire_netaddr a = ip4((uint8_t)(30 + i % 60), (uint8_t)(i / 60), 1, 2, 8333);
+        bool in_tried_then, in_tried_now;
+        if (!addrman_contains(am, &a, &in_tried_then)) continue; /* lost to a collision */
+        assert_true(addrman_contains(back, &a, &in_tried_now));
+        assert_int_equal(in_tried_now, in_tried_then);
+    }
+    buf_writer_free(&w);
+    addrman_free(back);
+    addrman_free(am);
+}
+
 static void test_random_file_bytes_never_crash(void **state)
 {
     (void)state;
@@ -351,6 +432,8 @@ int main(void)
         cmocka_unit_test(test_tried_collision_keeps_a_live_occupant),
         cmocka_unit_test(test_tried_collision_replaces_a_dead_occupant),
         cmocka_unit_test(test_peers_dat_roundtrip_and_corruption),
+        cmocka_unit_test(test_save_in_slices_is_the_same_file),
+        cmocka_unit_test(test_save_in_slices_while_the_table_grows),
         cmocka_unit_test(test_random_file_bytes_never_crash),
     };
     return test_run_group(tests);

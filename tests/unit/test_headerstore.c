@@ -1,8 +1,9 @@
 /* headers.dat: records and checkpoints written as the daemon writes them,
  * read back by index, and every way a start can find the file: whole, with
  * a torn tail, with a damaged checkpoint, with a damaged header, with a
- * duplicate; and a write that fails (a full disk) leaving the file as the
- * last good flush left it. */
+ * duplicate; a write that fails (a full disk) leaving the file as the
+ * last good flush left it; and the flush split in steps as the daemon's
+ * disk writer runs it, with appends and reads while it is out. */
 #include "testutil.h"
 
 #include "node/headerstore.h"
@@ -321,6 +322,139 @@ static void test_failed_flush_leaves_last_good_file(void **state)
     chain_free(c);
 }
 
+/* The flush in three steps, as the daemon's disk writer runs it: while a
+ * flush is out, headers go on being appended and every record stays
+ * readable (from the file, or from the buffer the flush copied); a second
+ * flush waits its turn; the file then holds exactly what each flush wrote. */
+static void test_split_flush_with_appends_in_between(void **state)
+{
+    struct fixture *f = *state;
+    struct chain *c;
+    struct headerstore_load load;
+    struct headerstore *hs = open_store(f->path, &c, &load);
+    append_range(c, hs, 0, 1500);
+    struct headerstore_flush_job job, other;
+    assert_int_equal(headerstore_flush_begin(hs, &job), HEADERSTORE_OK);
+    assert_true(headerstore_flushing(hs));
+    assert_int_equal(headerstore_flush_begin(hs, &other), HEADERSTORE_ERR_BUSY);
+    append_range(c, hs, 1500, 2500); /* across the first checkpoint */
+    const uint32_t probe[] = {0, 1499, 1500, 1999, 2000, 2499};
+    for (size_t k = 0; k < sizeof probe / sizeof probe[0]; k++) {
+        uint8_t raw[80], want[80];
+        assert_int_equal(headerstore_read(hs, probe[k], raw), HEADERSTORE_OK);
+        wire_header_serialize(&headers[probe[k]], want);
+        assert_memory_equal(raw, want, 80);
+    }
+    headerstore_flush_run(&job);
+    assert_int_equal(file_size(f->path), 1500 * 80);
+    append_range(c, hs, 2500, 2600);
+    assert_int_equal(headerstore_flush_end(hs, &job), HEADERSTORE_OK);
+    assert_false(headerstore_flushing(hs));
+    for (size_t k = 0; k < sizeof probe / sizeof probe[0]; k++) {
+        uint8_t raw[80], want[80];
+        assert_int_equal(headerstore_read(hs, probe[k], raw), HEADERSTORE_OK);
+        wire_header_serialize(&headers[probe[k]], want);
+        assert_memory_equal(raw, want, 80);
+    }
+    /* The rest (1,100 headers and a checkpoint) in the next flush. */
+    assert_int_equal(headerstore_flush_begin(hs, &job), HEADERSTORE_OK);
+    assert_int_equal(job.len, 1101 * 80);
+    assert_true(job.all);
+    headerstore_flush_run(&job);
+    assert_int_equal(headerstore_flush_end(hs, &job), HEADERSTORE_OK);
+    assert_int_equal(file_size(f->path), 2601 * 80);
+    headerstore_close(hs);
+    chain_free(c);
+    hs = open_store(f->path, &c, &load);
+    assert_int_equal(load.loaded, 2600);
+    assert_int_equal(load.checkpoints, 1);
+    assert_false(load.damaged);
+    headerstore_close(hs);
+    chain_free(c);
+}
+
+/* A flush that fails on the writer's side while headers keep coming: the
+ * file is left as the last good flush left it, nothing is lost from the
+ * buffer, and the next flush writes all of it in order. */
+static void test_failed_split_flush_keeps_everything_for_the_next(void **state)
+{
+    struct fixture *f = *state;
+    struct chain *c;
+    struct headerstore_load load;
+    struct headerstore *hs = open_store(f->path, &c, &load);
+    append_range(c, hs, 0, 100);
+    assert_int_equal(headerstore_flush(hs), HEADERSTORE_OK);
+    off_t good = file_size(f->path);
+
+    append_range(c, hs, 100, 110);
+    struct headerstore_flush_job job;
+    assert_int_equal(headerstore_flush_begin(hs, &job), HEADERSTORE_OK);
+    struct rlimit old, lim;
+    assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+    lim = old;
+    lim.rlim_cur = (rlim_t)good + 200; /* part of this flush fits */
+    void (*prev)(int) = signal(SIGXFSZ, SIG_IGN);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+    headerstore_flush_run(&job);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+    signal(SIGXFSZ, prev);
+    assert_false(job.written);
+    assert_int_equal(file_size(f->path), good);
+    append_range(c, hs, 110, 120); /* came while the flush was out */
+    assert_int_equal(headerstore_flush_end(hs, &job), HEADERSTORE_ERR_IO);
+    uint8_t raw[80], want[80];
+    assert_int_equal(headerstore_read(hs, 105, raw), HEADERSTORE_OK);
+    wire_header_serialize(&headers[105], want);
+    assert_memory_equal(raw, want, 80);
+
+    assert_int_equal(headerstore_flush(hs), HEADERSTORE_OK);
+    assert_int_equal(file_size(f->path), 120 * 80);
+    headerstore_close(hs);
+    chain_free(c);
+    hs = open_store(f->path, &c, &load);
+    assert_int_equal(load.loaded, 120);
+    assert_false(load.damaged);
+    assert_int_equal(load.cut_bytes, 0);
+    headerstore_close(hs);
+    chain_free(c);
+}
+
+/* A backlog behind a slow disk goes out a megabyte per flush, the rest
+ * waiting in the buffer (and readable) for the next; a whole flush loops. */
+static void test_flush_takes_at_most_a_megabyte(void **state)
+{
+    struct fixture *f = *state;
+    struct chain *c;
+    struct headerstore_load load;
+    struct headerstore *hs = open_store(f->path, &c, &load);
+    append_range(c, hs, 0, 1);
+    const struct chain_entry *e = chain_tip(c);
+    /* Records only: the same header over and over (not a valid file). */
+    for (int i = 1; i < 13000; i++)
+        assert_int_equal(headerstore_append(hs, &headers[0], e), HEADERSTORE_OK);
+    const size_t records = 13000 + 13000 / HEADERSTORE_CHECKPOINT_EVERY;
+    assert_int_equal(headerstore_unwritten(hs), records * 80);
+    struct headerstore_flush_job job;
+    assert_int_equal(headerstore_flush_begin(hs, &job), HEADERSTORE_OK);
+    assert_false(job.all);
+    assert_int_equal(job.len, 12800 * 80);
+    headerstore_flush_run(&job);
+    assert_int_equal(headerstore_flush_end(hs, &job), HEADERSTORE_OK);
+    assert_int_equal(file_size(f->path), 12800 * 80);
+    assert_int_equal(headerstore_unwritten(hs), (records - 12800) * 80);
+    uint8_t raw[80], want[80];
+    wire_header_serialize(&headers[0], want);
+    assert_int_equal(headerstore_read(hs, 12999, raw), HEADERSTORE_OK); /* still buffered */
+    assert_memory_equal(raw, want, 80);
+    assert_int_equal(headerstore_flush(hs), HEADERSTORE_OK);
+    assert_int_equal(file_size(f->path), (off_t)(records * 80));
+    assert_int_equal(headerstore_unwritten(hs), 0);
+    assert_int_equal(headerstore_read(hs, 12999, raw), HEADERSTORE_OK); /* from the file */
+    assert_memory_equal(raw, want, 80);
+    headerstore_close(hs);
+    chain_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -332,6 +466,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_duplicate_record_is_damage, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failed_flush_leaves_last_good_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_replay_ignores_a_clock_that_is_behind, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_split_flush_with_appends_in_between, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_failed_split_flush_keeps_everything_for_the_next, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_flush_takes_at_most_a_megabyte, setup, teardown),
     };
     return test_run_group(tests);
 }
