@@ -13,6 +13,11 @@ void hex_encode_rev(const uint8_t *data, size_t len, char *out);
 /* Decode exactly strlen(hex)/2 bytes; false on odd length, a non-hex digit or
  * more than cap bytes. Upper and lower case accepted. */
 bool hex_decode(const char *hex, uint8_t *out, size_t cap, size_t *out_len);
+/* The same over exactly len characters (a JSON string may hold NULs, which
+ * are not hex digits). */
+bool hex_decode_n(const char *hex, size_t len, uint8_t *out, size_t cap, size_t *out_len);
+/* Bitcoin Core's IsHex: non-empty, even length, hex digits only. */
+bool hex_is_valid(const char *hex, size_t len);
 /* A 64-digit displayed hash into its 32 internal bytes. */
 bool hex_decode_hash(const char *hex, uint8_t out[32]);
 

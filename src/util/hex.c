@@ -34,7 +34,11 @@ static int hex_value(char c)
 
 bool hex_decode(const char *hex, uint8_t *out, size_t cap, size_t *out_len)
 {
-    size_t n = strlen(hex);
+    return hex_decode_n(hex, strlen(hex), out, cap, out_len);
+}
+
+bool hex_decode_n(const char *hex, size_t n, uint8_t *out, size_t cap, size_t *out_len)
+{
     if (n % 2 || n / 2 > cap) return false;
     for (size_t i = 0; i < n / 2; i++) {
         int hi = hex_value(hex[2 * i]), lo = hex_value(hex[2 * i + 1]);
@@ -42,6 +46,14 @@ bool hex_decode(const char *hex, uint8_t *out, size_t cap, size_t *out_len)
         out[i] = (uint8_t)(hi << 4 | lo);
     }
     if (out_len) *out_len = n / 2;
+    return true;
+}
+
+bool hex_is_valid(const char *hex, size_t len)
+{
+    if (len == 0 || len % 2) return false;
+    for (size_t i = 0; i < len; i++)
+        if (hex_value(hex[i]) < 0) return false;
     return true;
 }
 

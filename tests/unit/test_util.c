@@ -37,6 +37,26 @@ static void test_hex_rejects_bad_input(void **state)
     assert_false(hex_decode_hash("00", hash));
 }
 
+/* Core's IsHex, and decoding a counted string that may hold NULs. */
+static void test_hex_is_valid_and_counted_decode(void **state)
+{
+    (void)state;
+    assert_true(hex_is_valid("00aAfF", 6));
+    assert_false(hex_is_valid("", 0));      /* empty is not hex for Core */
+    assert_false(hex_is_valid("abc", 3));   /* odd */
+    assert_false(hex_is_valid("0x00", 4));
+    assert_false(hex_is_valid("00\0" "0", 4));
+    assert_false(hex_is_valid("0 ", 2));
+    assert_true(hex_is_valid("0011zz", 4)); /* only len characters count */
+    uint8_t out[3];
+    size_t n = 0;
+    assert_true(hex_decode_n("0102ff99", 6, out, sizeof out, &n));
+    assert_int_equal(n, 3);
+    assert_memory_equal(out, "\x01\x02\xff", 3);
+    assert_false(hex_decode_n("01\0" "2", 4, out, sizeof out, &n));
+    assert_false(hex_decode_n("01020304", 8, out, sizeof out, &n)); /* over cap */
+}
+
 static void test_sha256_known_answers(void **state)
 {
     (void)state;
@@ -123,6 +143,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_hex_roundtrip_and_case),
         cmocka_unit_test(test_hex_rejects_bad_input),
+        cmocka_unit_test(test_hex_is_valid_and_counted_decode),
         cmocka_unit_test(test_sha256_known_answers),
         cmocka_unit_test(test_sha256d_parts_matches_oneshot),
         cmocka_unit_test(test_mainnet_genesis_header_hash),
