@@ -232,6 +232,25 @@ enum wire_err wire_tx_parse(struct buf_reader *r, const uint8_t *base, struct wi
 void wire_tx_txid(const uint8_t *base, const struct wire_tx_span *span, uint8_t out[32]);
 void wire_tx_wtxid(const uint8_t *base, const struct wire_tx_span *span, uint8_t out[32]);
 
+/* The outputs of a transaction wire_tx_parse accepted, one at a time:
+ *   struct wire_txout_iter it; struct wire_txout o;
+ *   if (wire_txouts_begin(base, span, &it, &n_inputs) == WIRE_OK)
+ *       while (wire_txouts_next(&it, &o)) ...
+ * The script points into base. */
+struct wire_txout {
+    int64_t value;
+    const uint8_t *script;
+    size_t script_len;
+};
+struct wire_txout_iter {
+    struct buf_reader r;
+    size_t left; /* outputs not yet returned */
+};
+/* n_inputs (may be NULL) gets the number of inputs. */
+enum wire_err wire_txouts_begin(const uint8_t *base, const struct wire_tx_span *span,
+                                struct wire_txout_iter *it, size_t *n_inputs);
+bool wire_txouts_next(struct wire_txout_iter *it, struct wire_txout *out);
+
 struct wire_block {
     struct wire_header header;
     uint8_t *raw; /* the whole payload, owned */
