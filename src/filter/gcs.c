@@ -200,10 +200,24 @@ static enum gcs_err merged_pass(const struct gcs_filter *f, const struct gcs_pai
 {
     struct bit_reader r;
     bit_reader_init(&r, f->bits, f->bits_len);
-    uint64_t v = 0;
+    const unsigned p = f->params.p;
+    const uint64_t n = f->n;
+    uint64_t v = 0, i = 0;
     size_t qi = 0, found = 0;
-    for (uint64_t i = 0; i < f->n && qi < nq; i++) {
-        if (!next_value(&r, f->params.p, &v)) return GCS_ERR_TRUNCATED;
+    *n_matched = 0;
+    while (qi < nq) {
+        /* The hot loop: decode up to the next watched value, one compare
+         * per element. Queries are sorted, so a value below it matches
+         * nothing. */
+        const uint64_t target = q[qi].value;
+        do {
+            if (i == n) {
+                *n_matched = found;
+                return GCS_OK;
+            }
+            if (!next_value(&r, p, &v)) return GCS_ERR_TRUNCATED;
+            i++;
+        } while (v < target);
         while (qi < nq && q[qi].value < v) qi++;
         for (; qi < nq && q[qi].value == v; qi++) {
             if (matched) matched[q[qi].index] = true;
