@@ -147,7 +147,7 @@ static void test_every_official_row(void **state)
         assert_int_equal(gcs_match_each(&f, elems, n, matched, &hits), GCS_OK);
         assert_int_equal(hits, n);
         for (size_t k = 0; k < n; k++) {
-            bool m;
+            bool m = false;
             assert_int_equal(gcs_match(&f, elems[k].data, elems[k].len, &m), GCS_OK);
             assert_true(m);
         }

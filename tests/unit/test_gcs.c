@@ -77,7 +77,7 @@ static void test_golomb_rice_table_p2(void **state)
     struct bit_reader r;
     bit_reader_init(&r, out.data, out.len);
     for (uint64_t x = 0; x < 10; x++) {
-        uint64_t q, rem;
+        uint64_t q = 0, rem = 0;
         assert_true(bit_read_unary(&r, &q));
         assert_true(bit_read_bits(&r, 2, &rem));
         assert_true((q << 2 | rem) == x);
@@ -102,14 +102,14 @@ static void test_bitstream_long_quotients(void **state)
     struct bit_reader r;
     bit_reader_init(&r, out.data, out.len);
     for (size_t i = 0; i < sizeof q / sizeof q[0]; i++) {
-        uint64_t got, rem;
+        uint64_t got = 0, rem = 0;
         assert_true(bit_read_unary(&r, &got));
         assert_true(got == q[i]);
         assert_true(bit_read_bits(&r, 19, &rem));
         assert_true(rem == ((0x5a5a5u + i) & 0x7ffff));
     }
     assert_int_equal(bit_reader_untouched_bytes(&r), 0);
-    uint64_t more;
+    uint64_t more = 0;
     assert_false(bit_read_bits(&r, 19, &more)); /* only padding is left */
     buf_writer_free(&out);
 }
@@ -166,7 +166,7 @@ static void test_build_decode_and_match_members(void **state)
     /* each member hashes to a decoded value and matches */
     struct siphash *h = siphash_new(p.key);
     for (size_t i = 0; i < s.n; i++) {
-        uint64_t v;
+        uint64_t v = 0;
         assert_true(siphash24(h, s.items[i].data, s.items[i].len, &v));
         v = gcs_hash_to_range(v, f.f);
         size_t lo = 0, hi = f.n;
@@ -234,7 +234,7 @@ static void test_match_each_agrees_with_single_matches(void **state)
     size_t hits = 0, singles = 0;
     assert_int_equal(gcs_match_each(&f, q.items, q.n, matched, &hits), GCS_OK);
     for (size_t i = 0; i < q.n; i++) {
-        bool m;
+        bool m = false;
         assert_int_equal(gcs_match(&f, q.items[i].data, q.items[i].len, &m), GCS_OK);
         assert_int_equal(m, matched[i]);
         singles += m;
@@ -338,7 +338,7 @@ static void test_endless_unary_and_trailing_bytes(void **state)
     ones[0] = 1; /* N = 1, then 320 one bits: the quotient never ends */
     assert_int_equal(gcs_open(ones, sizeof ones, &p, &f), GCS_OK);
     assert_int_equal(gcs_check(&f), GCS_ERR_TRUNCATED);
-    bool m;
+    bool m = false;
     assert_int_equal(gcs_match(&f, ones, 5, &m), GCS_ERR_TRUNCATED);
     assert_false(m);
     const uint8_t zero_extra[] = {0, 0};
