@@ -31,7 +31,7 @@ enum gcs_err {
     GCS_ERR_TRUNCATED,    /* the bytes end inside an element, or N claims more than they hold */
     GCS_ERR_TRAILING,     /* whole bytes left after the Nth element (Core refuses these too) */
     GCS_ERR_NONCANONICAL, /* N not a canonical CompactSize */
-    GCS_ERR_TOO_MANY,     /* N above Core's 0x02000000 bound, or 2^32 items to build */
+    GCS_ERR_TOO_MANY,     /* N above Core's 0x02000000 bound (reading or building) */
     GCS_ERR_TOO_LONG,     /* a filter over GCS_MAX_FILTER_LEN bytes */
     GCS_ERR_BAD_PARAMS,   /* P not in 1..32, or M zero */
     GCS_ERR_HASH,         /* OpenSSL could not provide SipHash */

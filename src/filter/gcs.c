@@ -64,7 +64,7 @@ static enum gcs_err hash_items(const struct gcs_params *params, uint64_t f,
     if (!h) return GCS_ERR_HASH;
     enum gcs_err err = GCS_OK;
     for (size_t i = 0; i < n && err == GCS_OK; i++) {
-        uint64_t v;
+        uint64_t v = 0;
         if (!siphash24(h, items[i].data, items[i].len, &v)) err = GCS_ERR_HASH;
         pairs[i].value = gcs_hash_to_range(v, f);
         pairs[i].index = i;
