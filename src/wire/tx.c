@@ -135,3 +135,32 @@ enum wire_err wire_tx_encode(const struct wire_tx *v, struct buf_writer *out)
 {
     return buf_write_bytes(out, v->raw, v->raw_len) ? WIRE_OK : WIRE_ERR_NOMEM;
 }
+
+enum wire_err wire_txouts_begin(const uint8_t *base, const struct wire_tx_span *span,
+                                struct wire_txout_iter *it, size_t *n_inputs)
+{
+    /* The span came from wire_tx_parse, so these reads succeed; they are
+     * checked anyway, as every read of these bytes is. */
+    buf_reader_init(&it->r, base + span->io_off, span->io_len);
+    it->left = 0;
+    size_t n_in, n_out;
+    if (!buf_read_count(&it->r, SIZE_MAX, MIN_INPUT_LEN, &n_in) || !skip_inputs(&it->r, n_in) ||
+        !buf_read_count(&it->r, SIZE_MAX, MIN_OUTPUT_LEN, &n_out))
+        return wire_err_from_buf(it->r.status);
+    it->left = n_out;
+    if (n_inputs) *n_inputs = n_in;
+    return WIRE_OK;
+}
+
+bool wire_txouts_next(struct wire_txout_iter *it, struct wire_txout *out)
+{
+    uint64_t len;
+    if (it->left == 0 || !buf_read_i64le(&it->r, &out->value) || !buf_read_compact(&it->r, &len) ||
+        !buf_read_view(&it->r, (size_t)len, &out->script)) {
+        it->left = 0;
+        return false;
+    }
+    out->script_len = (size_t)len;
+    it->left--;
+    return true;
+}
