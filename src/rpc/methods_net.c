@@ -8,6 +8,7 @@
 #include <btcpeerd/hostport.h>
 #include <btcpeerd/log.h>
 #include <btcpeerd/netaddr.h>
+#include <btcpeerd/satmath.h>
 #include <btcpeerd/wire.h>
 
 #include "node/view.h"
@@ -371,8 +372,9 @@ static enum rpc_status m_listbanned(struct rpc_call *c, json_t *params, void *ct
         json_array_append_new(arr, json_pack("{s:s,s:I,s:I,s:I,s:I}", "address", addr, "ban_created",
                                              (json_int_t)bans[i].created, "banned_until",
                                              (json_int_t)bans[i].until, "ban_duration",
-                                             (json_int_t)(bans[i].until - bans[i].created),
-                                             "time_remaining", (json_int_t)(bans[i].until - now)));
+                                             /* both times may come from banlist.dat: saturate */
+                                             (json_int_t)sat_sub_i64(bans[i].until, bans[i].created),
+                                             "time_remaining", (json_int_t)sat_sub_i64(bans[i].until, now)));
     }
     free(bans);
     rpc_call_result(c, arr);

@@ -8,12 +8,16 @@
  *   - getnetworkinfo's timeoffset: inbound peers must not move it (two
  *     inbound peers at +1e9 s made it 1e9); outbound peers do, as Bitcoin
  *     Core v27+, once five of them have given a sample, with a warning
- *     beyond ten minutes. getpeerinfo still shows each peer's own offset. */
+ *     beyond ten minutes. getpeerinfo still shows each peer's own offset;
+ *   - from the overflow audit: ban times read back from banlist.dat. */
 #include "cli_runner.h"
+#include "node/banman.h"
+#include "node/store.h"
 #include "harness.h"
 #include "scripted_peer.h"
 #include "testutil.h"
 
+#include <btcpeerd/buf.h>
 #include <btcpeerd/clock.h>
 #include <btcpeerd/netparams.h>
 
@@ -23,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define WAIT_MS 8000
@@ -44,23 +49,36 @@ static void fail_with_log(const struct daemon_proc *d, const char *what)
     fail_msg("%s", what);
 }
 
-/* listening: --connect turns listening off (as Core's -connect). */
-static void start(struct rpcd *r, const char *const *extra, bool listening)
+/* listening: --connect turns listening off (as Core's -connect). root:
+ * a data directory prepared by the test, or NULL for a fresh one. */
+static void start_in(struct rpcd *r, const char *const *extra, bool listening, const char *root)
 {
+    char root_arg[160];
     const char *args[24] = {"--network=regtest", "--bind=127.0.0.1", "--port=0", "--log-level=debug",
                             "--rpcport=0", "--v2transport=0", "--dnsseed=0"};
     size_t n = 7;
+    if (root) {
+        snprintf(root_arg, sizeof root_arg, "--datadir=%s", root);
+        args[n++] = root_arg;
+        args[n++] = "--log-file=-";
+    }
     for (size_t i = 0; extra && extra[i] && n < 23; i++) args[n++] = extra[i];
     args[n] = NULL;
-    assert_true(daemon_start(&r->d, args));
+    assert_true(root ? process_start_btcpeerd(&r->d, args) : daemon_start(&r->d, args));
     static const char needle[] = "RPC server bound to 127.0.0.1:";
     if (!daemon_wait_log(&r->d, needle, WAIT_MS)) fail_with_log(&r->d, "no RPC server");
     snprintf(r->arg_rpcport, sizeof r->arg_rpcport, "-rpcport=%d",
              atoi(strstr(r->d.log, needle) + sizeof needle - 1));
-    snprintf(r->arg_datadir, sizeof r->arg_datadir, "-datadir=%s/data", r->d.datadir);
+    if (root) snprintf(r->arg_datadir, sizeof r->arg_datadir, "-datadir=%s", root);
+    else snprintf(r->arg_datadir, sizeof r->arg_datadir, "-datadir=%s/data", r->d.datadir);
     if (!daemon_wait_log(&r->d, "RPC cookie written", WAIT_MS)) fail_with_log(&r->d, "no cookie");
     r->port = listening ? daemon_port(&r->d, WAIT_MS) : 0;
     if (listening && !r->port) fail_with_log(&r->d, "not listening");
+}
+
+static void start(struct rpcd *r, const char *const *extra, bool listening)
+{
+    start_in(r, extra, listening, NULL);
 }
 
 static void stop(struct rpcd *r)
@@ -231,6 +249,48 @@ static void test_inbound_peers_do_not_set_timeoffset(void **state)
     stop(&r);
 }
 
+/* ---- the audit: times read back from banlist.dat ---- */
+
+/* A ban created at INT64_MIN and lasting to INT64_MAX, as a damaged or
+ * hostile banlist.dat may say: listbanned's ban_duration was
+ * `until - created`, an overflow (UBSan aborted the daemon on the RPC). */
+static void test_banlist_extreme_times_listed(void **state)
+{
+    (void)state;
+    char root[] = "/tmp/btcpeerd-it-XXXXXX", dir[64], path[96];
+    assert_non_null(mkdtemp(root));
+    snprintf(dir, sizeof dir, "%s/regtest", root);
+    assert_int_equal(mkdir(dir, 0700), 0);
+    snprintf(path, sizeof path, "%s/banlist.dat", dir);
+    struct banman *bm = banman_new();
+    struct netaddr_subnet sn;
+    assert_true(netaddr_subnet_parse("203.0.113.7", &sn));
+    assert_int_equal(banman_ban(bm, &sn, INT64_MAX, INT64_MIN), BANMAN_OK);
+    struct buf_writer w;
+    buf_writer_init(&w);
+    assert_int_equal(banman_serialize(bm, &w), BANMAN_OK);
+    assert_int_equal(store_write_atomic(path, w.data, w.len), STORE_OK);
+    buf_writer_free(&w);
+    banman_free(bm);
+
+    struct rpcd r;
+    start_in(&r, NULL, true, root);
+    json_t *bans = rpc(&r, "listbanned", NULL, NULL);
+    assert_int_equal(json_array_size(bans), 1);
+    json_t *b = json_array_get(bans, 0);
+    assert_true(json_integer_value(json_object_get(b, "ban_created")) == INT64_MIN);
+    assert_true(json_integer_value(json_object_get(b, "banned_until")) == INT64_MAX);
+    assert_true(json_integer_value(json_object_get(b, "ban_duration")) == INT64_MAX); /* saturated */
+    assert_true(json_integer_value(json_object_get(b, "time_remaining")) > 0);
+    json_decref(bans);
+    /* and it still answers */
+    json_decref(rpc(&r, "getnetworkinfo", NULL, NULL));
+    stop(&r);
+    char cmd[96];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
+    assert_int_equal(system(cmd), 0);
+}
+
 #define N_OUT 5
 
 static void test_five_outbound_peers_set_timeoffset_and_warn(void **state)
@@ -305,6 +365,7 @@ int main(void)
         cmocka_unit_test(test_version_time_extremes_keep_the_daemon_up),
         cmocka_unit_test(test_inbound_peers_do_not_set_timeoffset),
         cmocka_unit_test(test_five_outbound_peers_set_timeoffset_and_warn),
+        cmocka_unit_test(test_banlist_extreme_times_listed),
     };
     return test_run_group(tests);
 }
