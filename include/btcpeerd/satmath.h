@@ -47,4 +47,17 @@ static inline int64_t sat_abs_i64(int64_t v)
     return v >= 0 ? v : v == INT64_MIN ? INT64_MAX : -v;
 }
 
+/* The latest time the protocol's uint32 clocks (block headers, addr
+ * entries) can say: 2106-02-07. */
+#define PROTOCOL_TIME_MAX ((int64_t)UINT32_MAX)
+
+/* A unix time off the wire or out of a file, clamped to [0,
+ * PROTOCOL_TIME_MAX]: before 1970 means "never" (Core reads a negative
+ * version time as 0), past 2106 is no more wrong than 2106, and `now - t`
+ * is then defined for any local clock. */
+static inline int64_t time_bounded(int64_t t)
+{
+    return clamp_i64(t, 0, PROTOCOL_TIME_MAX);
+}
+
 #endif

@@ -20,8 +20,6 @@
 #define HORIZON_DAYS 30
 #define RETRIES 3
 #define MAX_FAILURES 10
-/* A count of failed attempts read from peers.dat is kept at most this. */
-#define ATTEMPTS_MAX 1000
 #define MIN_FAIL_DAYS 7
 #define REPLACEMENT_SECONDS (4 * 60 * 60)
 #define TEST_WINDOW_SECONDS (40 * 60)
@@ -680,15 +678,9 @@ enum addrman_err addrman_deserialize(struct addrman *am, const uint8_t *data, si
         if (id < 0) continue;
         am->n_new++;
         struct addr_info *info = &am->info[id];
-        /* The file says what it likes: bounded here so that every `now - t`
-         * and attempts++ on these stays defined (INT64_MIN made is_terrible
-         * overflow). Before 1970 means never; past 2106 is as far as the
-         * protocol's uint32 times go; past MAX_FAILURES attempts all counts
-         * weigh the same. */
-        info->last_success = clamp_i64(last_success, 0, UINT32_MAX);
-        info->last_try = clamp_i64(last_try, 0, UINT32_MAX);
-        info->attempts = attempts < 0 ? 0 : attempts > ATTEMPTS_MAX ? ATTEMPTS_MAX : attempts;
-        last_try = info->last_try;
+        info->last_success = time_bounded(last_success); /* from the file: now - t stays defined */
+        info->last_try = last_try = time_bounded(last_try);
+        info->attempts = (int32_t)clamp_i64(attempts, 0, 1000); /* ++ stays defined; > 10 weigh alike */
         uint32_t b = addrman_tried_bucket(am, &addr);
         uint32_t p = bucket_position(am, false, b, &addr);
         if (tried && am->tried_table[b][p] < 0) {

@@ -111,16 +111,13 @@ static void peer_become_connected(struct peer *p)
 
 int64_t peer_time_offset(int64_t their_time, int64_t now)
 {
-    /* Bitcoin Core reads a negative nTime as 0; it leaves the top open,
-     * so a peer's INT64_MAX shows as an offset of 9.2e18 s there. We also
-     * cap it at the largest time the protocol's other clocks (block header
-     * and addr times, uint32) can say: a clock past 2106 is no more wrong
-     * than one at 2106, and the offset stays a number a reader and a JSON
-     * parser take as it is. With their_time in [0, 2^32 - 1], the
-     * subtraction cannot overflow for any local clock; saturating keeps it
-     * defined even for a local clock that is itself absurd. */
-    int64_t t = clamp_i64(their_time, 0, PEER_TIME_MAX);
-    return sat_sub_i64(t, now);
+    /* Bitcoin Core reads a negative nTime as 0 and leaves the top open, so
+     * a peer's INT64_MAX shows as an offset of 9.2e18 s there; we also cap
+     * it where the protocol's other clocks end (time_bounded), so the
+     * offset stays a number a reader and a JSON parser take as it is. The
+     * subtraction then cannot overflow for a sane local clock; saturating
+     * keeps it defined even for an absurd one. */
+    return sat_sub_i64(time_bounded(their_time), now);
 }
 
 static void peer_handle_version(struct peer *p, const struct wire_version *v)

@@ -239,12 +239,9 @@ void peer_netaddr(const struct peer *p, struct wire_netaddr *out);
 
 /* handshake.c */
 enum peer_send_result peer_send_version(struct peer *p);
-/* The latest time a peer's version may claim: UINT32_MAX, as far as the
- * protocol's uint32 block and addr times reach (peer_time_offset). */
-#define PEER_TIME_MAX ((int64_t)UINT32_MAX)
 /* Their clock minus ours, from the version's timestamp: the timestamp
- * clamped to [0, PEER_TIME_MAX] first, so any value off the wire gives a
- * defined, bounded offset. Pure (tests/unit/test_time_offsets.c). */
+ * clamped to [0, 2^32 - 1] first (time_bounded), so any value off the wire
+ * gives a defined, bounded offset. Pure (tests/unit/test_time_offsets.c). */
 int64_t peer_time_offset(int64_t their_time, int64_t now);
 /* Messages before CONNECTED; the message is consumed (freed or moved). */
 void peer_handshake_message(struct peer *p, struct wire_msg *msg);

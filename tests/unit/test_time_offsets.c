@@ -53,6 +53,9 @@ static void test_saturating_helpers(void **state)
     assert_true(clamp_i64(-9, 0, 5) == 0);
     assert_true(clamp_i64(9, 0, 5) == 5);
     assert_true(clamp_i64(3, 0, 5) == 3);
+    assert_true(time_bounded(INT64_MIN) == 0);
+    assert_true(time_bounded(INT64_MAX) == (int64_t)UINT32_MAX);
+    assert_true(time_bounded(NOW) == NOW);
 }
 
 static void add_all(struct time_offsets *t, const int64_t *v, size_t n)
