@@ -8,6 +8,7 @@
 #include <btcpeerd/idmap.h>
 #include <btcpeerd/netaddr.h>
 #include <btcpeerd/random.h>
+#include <btcpeerd/satmath.h>
 #include <btcpeerd/sha256.h>
 
 #include <stdlib.h>
@@ -677,9 +678,9 @@ enum addrman_err addrman_deserialize(struct addrman *am, const uint8_t *data, si
         if (id < 0) continue;
         am->n_new++;
         struct addr_info *info = &am->info[id];
-        info->last_success = last_success;
-        info->last_try = last_try;
-        info->attempts = attempts;
+        info->last_success = time_bounded(last_success); /* from the file: now - t stays defined */
+        info->last_try = last_try = time_bounded(last_try);
+        info->attempts = (int32_t)clamp_i64(attempts, 0, 1000); /* ++ stays defined; > 10 weigh alike */
         uint32_t b = addrman_tried_bucket(am, &addr);
         uint32_t p = bucket_position(am, false, b, &addr);
         if (tried && am->tried_table[b][p] < 0) {

@@ -109,6 +109,22 @@ bool node_is_whitelisted(const struct node *n, const struct wire_netaddr *a)
 
 /* ---- events from peers ---- */
 
+/* Core v27+: every non-inbound peer's offset is a sample, and each sample
+ * that leaves the median beyond 10 min logs the warning again (Core's
+ * WarnIfOutOfSync); the median changes nothing else. */
+static void node_clock_sample(struct node *n, uint64_t id, int64_t offset)
+{
+    time_offsets_add(&n->time_offsets, offset);
+    LOG_AT(LOG_DEBUG, LOG_CAT_NODE, (int64_t)id, "clock sample offset=%lld median=%lld samples=%zu",
+           (long long)offset, (long long)time_offsets_median(&n->time_offsets), n->time_offsets.n);
+    if (!time_offsets_out_of_sync(&n->time_offsets)) return;
+    n->clock_warnings++;
+    LOG_AT(LOG_WARN, LOG_CAT_NODE, (int64_t)id,
+           "clock out of sync: the median offset of outbound peers is %lld s (more than %d s); "
+           "check this computer's date and time",
+           (long long)time_offsets_median(&n->time_offsets), TIME_OFFSETS_WARN_S);
+}
+
 static void node_on_ready(struct node *n, uint64_t id, const struct peer_ready_info *info)
 {
     struct node_peer *np = node_peer_get(n, id);
@@ -116,6 +132,7 @@ static void node_on_ready(struct node *n, uint64_t id, const struct peer_ready_i
     if (!np) return;
     np->ready = true;
     np->services = info->services;
+    if (np->kind != CONN_INBOUND) node_clock_sample(n, id, info->time_offset);
     if (np->kind == CONN_MANUAL) node_manual_ready(n, id);
     if (np->kind == CONN_OUTBOUND || np->kind == CONN_FEELER) node_outbound_ready(n, np, info);
     if (np->kind == CONN_ADDR_FETCH) {
@@ -185,6 +202,7 @@ struct node *node_new(struct event_base *base, struct evdns_base *dns,
     if (hooks) n->hooks = *hooks;
     idmap_init(&n->node_peers);
     idmap_init(&n->v1_only);
+    time_offsets_init(&n->time_offsets);
     n->queue = node_queue_new(base, 64, node_on_event, n);
     if (n->queue) n->peers = peer_table_new(base, dns, &cfg->peer, n->queue);
     n->addrman = addrman_new(NULL, cfg->allow_unroutable || cfg->local_groups);

@@ -10,6 +10,7 @@
 #include "addrman.h"
 #include "banman.h"
 #include "headerstore.h"
+#include "timeoffsets.h"
 
 #include <btcpeerd/chain.h>
 
@@ -85,6 +86,8 @@ struct node {
     struct block_fetch *fetches;
     node_block_fn block_listener;
     void *block_listener_ctx;
+    struct time_offsets time_offsets; /* outbound peers' clocks (Core's TimeOffsets) */
+    uint64_t clock_warnings;    /* "clock out of sync" lines logged */
 };
 
 /* node.c */

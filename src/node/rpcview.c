@@ -104,6 +104,14 @@ enum node_err node_peer_infos(struct node *n, struct node_peer_view **out, size_
     return NODE_OK;
 }
 
+void node_clock_info(const struct node *n, struct node_clock_view *out)
+{
+    out->median = time_offsets_median(&n->time_offsets);
+    out->samples = n->time_offsets.n;
+    out->out_of_sync = time_offsets_out_of_sync(&n->time_offsets);
+    out->warnings = n->clock_warnings;
+}
+
 void node_connection_counts(const struct node *n, size_t *in, size_t *out)
 {
     *in = peer_table_count_dir(n->peers, true);

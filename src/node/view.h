@@ -106,6 +106,17 @@ struct node_network_view {
 };
 void node_network_info(const struct node *n, struct node_network_view *out);
 
+/* getnetworkinfo's timeoffset and clock warning (Core v27+): the median
+ * of the last 50 outbound peers' clock offsets, 0 below 5 of them; never
+ * inbound peers'. */
+struct node_clock_view {
+    int64_t median;       /* seconds, their clocks minus ours */
+    size_t samples;
+    bool out_of_sync;     /* |median| > 10 min: the warning is in force */
+    uint64_t warnings;    /* warning lines logged since start */
+};
+void node_clock_info(const struct node *n, struct node_clock_view *out);
+
 /* ---- bans (the same list misbehaving peers land on) ---- */
 
 struct node_ban {

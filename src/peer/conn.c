@@ -224,7 +224,33 @@ enum peer_err peer_connect_addr(struct peer_table *t, const struct wire_netaddr 
     return peer_connect_target(t, host, addr->port, false, offer_v2, addr, id);
 }
 
-/* ---- inbound ---- */
+/* ---- inbound, and connections opened elsewhere ---- */
+
+enum peer_err peer_adopt(struct peer_table *t, struct bufferevent *bev, bool inbound, bool manual,
+                         const struct sockaddr *sa, int salen, uint64_t *id)
+{
+    struct peer *p = peer_new(t, inbound, bev);
+    if (!p) return PEER_ERR_NOMEM;
+    p->manual = manual && !inbound;
+    adopt_bufferevent(p, bev);
+    take_bufferevent(p);
+    if (salen > 0 && (size_t)salen <= sizeof p->addr) memcpy(&p->addr, sa, (size_t)salen);
+    hostport_format(sa, p->addr_str, sizeof p->addr_str);
+    start_handshake_clock(p);
+    bufferevent_enable(bev, EV_READ | EV_WRITE);
+    *id = p->id;
+    LOG_AT(LOG_INFO, LOG_CAT_PEER, (int64_t)p->id, "connected addr=%s direction=%s", p->addr_str,
+           inbound ? "inbound" : "outbound");
+    if (!inbound) {
+        /* As a TCP connect that has just completed (on_open), v1. */
+        if (!peer_transport_start(p, false)) {
+            peer_disconnect(p, PEER_REASON_IO_ERROR);
+            return PEER_OK;
+        }
+        peer_transport_maybe_send_version(p);
+    }
+    return PEER_OK;
+}
 
 enum peer_err peer_accept(struct peer_table *t, int fd, const struct sockaddr *sa, int salen,
                           uint64_t *id)
@@ -234,19 +260,7 @@ enum peer_err peer_accept(struct peer_table *t, int fd, const struct sockaddr *s
         evutil_closesocket(fd);
         return PEER_ERR_NOMEM;
     }
-    struct peer *p = peer_new(t, true, bev);
-    if (!p) {
-        bufferevent_free(bev);
-        return PEER_ERR_NOMEM;
-    }
-    adopt_bufferevent(p, bev);
-    take_bufferevent(p);
-    if (salen > 0 && (size_t)salen <= sizeof p->addr) memcpy(&p->addr, sa, (size_t)salen);
-    hostport_format(sa, p->addr_str, sizeof p->addr_str);
-    start_handshake_clock(p);
-    bufferevent_enable(bev, EV_READ | EV_WRITE);
-    *id = p->id;
-    LOG_AT(LOG_INFO, LOG_CAT_PEER, (int64_t)p->id, "connected addr=%s direction=inbound",
-           p->addr_str);
-    return PEER_OK;
+    enum peer_err err = peer_adopt(t, bev, true, false, sa, salen, id);
+    if (err != PEER_OK) bufferevent_free(bev);
+    return err;
 }

@@ -43,6 +43,7 @@ struct peer_ready_info {
     uint64_t services;
     int32_t start_height;
     bool relay;
+    int64_t time_offset;      /* their clock minus ours, s (bounded: peer_time_offset) */
     char addr[PEER_ADDR_MAX]; /* "ip:port", "[ipv6]:port", "name:port" */
     struct wire_netaddr netaddr;
     char user_agent[WIRE_MAX_USER_AGENT + 1]; /* sanitized */

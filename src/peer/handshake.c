@@ -14,6 +14,7 @@
 #include <btcpeerd/log.h>
 #include <btcpeerd/netaddr.h>
 #include <btcpeerd/random.h>
+#include <btcpeerd/satmath.h>
 
 #include <stdio.h>
 #include <string.h>
@@ -101,10 +102,22 @@ static void peer_become_connected(struct peer *p)
     r->services = p->remote.services;
     r->start_height = p->remote.start_height;
     r->relay = p->remote.relay;
+    r->time_offset = p->remote.time_offset;
     snprintf(r->addr, sizeof r->addr, "%s", p->addr_str);
     peer_netaddr(p, &r->netaddr);
     log_sanitize(p->remote.user_agent, p->remote.user_agent_len, r->user_agent);
     peer_post(p, ev);
+}
+
+int64_t peer_time_offset(int64_t their_time, int64_t now)
+{
+    /* Bitcoin Core reads a negative nTime as 0 and leaves the top open, so
+     * a peer's INT64_MAX shows as an offset of 9.2e18 s there; we also cap
+     * it where the protocol's other clocks end (time_bounded), so the
+     * offset stays a number a reader and a JSON parser take as it is. The
+     * subtraction then cannot overflow for a sane local clock; saturating
+     * keeps it defined even for an absurd one. */
+    return sat_sub_i64(time_bounded(their_time), now);
 }
 
 static void peer_handle_version(struct peer *p, const struct wire_version *v)
@@ -126,7 +139,7 @@ static void peer_handle_version(struct peer *p, const struct wire_version *v)
     p->remote.start_height = v->start_height;
     /* Peers that predate BIP37 have no relay field and always relay. */
     p->remote.relay = v->n_optional >= WIRE_VERSION_OPT_RELAY ? v->relay : true;
-    p->remote.time_offset = v->timestamp - clock_unix_s();
+    p->remote.time_offset = peer_time_offset(v->timestamp, clock_unix_s());
     memcpy(p->remote.user_agent, v->user_agent, v->user_agent_len);
     p->remote.user_agent_len = v->user_agent_len;
 

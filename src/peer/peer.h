@@ -159,6 +159,14 @@ enum peer_err peer_connect_host(struct peer_table *t, const char *host, uint16_t
  * or Tor v3 through the onion proxy). */
 enum peer_err peer_connect_addr(struct peer_table *t, const struct wire_netaddr *addr, bool offer_v2,
                                 uint64_t *id);
+/* Adopt a connection already open as a bufferevent (the fuzz target's
+ * in-memory pair; peer_accept's socket): the peer owns bev from here,
+ * whatever is returned but PEER_ERR_NOMEM. Inbound waits for their version;
+ * outbound (manual or not) speaks v1 and sends ours at once. sa is the
+ * remote's address as the peer will report it. */
+struct bufferevent;
+enum peer_err peer_adopt(struct peer_table *t, struct bufferevent *bev, bool inbound, bool manual,
+                         const struct sockaddr *sa, int salen, uint64_t *id);
 /* Adopt an accepted socket. */
 enum peer_err peer_accept(struct peer_table *t, int fd, const struct sockaddr *sa, int salen,
                           uint64_t *id);

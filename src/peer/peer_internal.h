@@ -239,6 +239,10 @@ void peer_netaddr(const struct peer *p, struct wire_netaddr *out);
 
 /* handshake.c */
 enum peer_send_result peer_send_version(struct peer *p);
+/* Their clock minus ours, from the version's timestamp: the timestamp
+ * clamped to [0, 2^32 - 1] first (time_bounded), so any value off the wire
+ * gives a defined, bounded offset. Pure (tests/unit/test_time_offsets.c). */
+int64_t peer_time_offset(int64_t their_time, int64_t now);
 /* Messages before CONNECTED; the message is consumed (freed or moved). */
 void peer_handshake_message(struct peer *p, struct wire_msg *msg);
 

@@ -8,6 +8,7 @@
 #include <btcpeerd/hostport.h>
 #include <btcpeerd/log.h>
 #include <btcpeerd/netaddr.h>
+#include <btcpeerd/satmath.h>
 #include <btcpeerd/wire.h>
 
 #include "node/view.h"
@@ -134,32 +135,6 @@ static enum rpc_status m_getconnectioncount(struct rpc_call *c, json_t *params, 
     return RPC_DONE;
 }
 
-static int cmp_i64(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return x < y ? -1 : x > y;
-}
-
-/* The median of the connected peers' clock offsets (Core's timeoffset). */
-static int64_t median_offset(struct rpc_server *s)
-{
-    struct node_peer_view *v;
-    size_t n;
-    if (node_peer_infos(s->node, &v, &n) != NODE_OK) return 0;
-    int64_t *offs = calloc(n ? n : 1, sizeof *offs);
-    size_t k = 0;
-    for (size_t i = 0; offs && i < n; i++)
-        if (v[i].connected) offs[k++] = v[i].time_offset;
-    int64_t median = 0;
-    if (k) {
-        qsort(offs, k, sizeof *offs, cmp_i64);
-        median = offs[k / 2];
-    }
-    free(offs);
-    free(v);
-    return median;
-}
-
 static enum rpc_status m_getnetworkinfo(struct rpc_call *c, json_t *params, void *ctx)
 {
     (void)params;
@@ -177,7 +152,10 @@ static enum rpc_status m_getnetworkinfo(struct rpc_call *c, json_t *params, void
     json_object_set_new(o, "localservices", services_hex(nv.services));
     json_object_set_new(o, "localservicesnames", services_names(nv.services));
     json_object_set_new(o, "localrelay", json_false());
-    json_object_set_new(o, "timeoffset", json_integer(median_offset(s)));
+    /* Core v27+: outbound peers' median only, inbound peers cannot move it. */
+    struct node_clock_view clock;
+    node_clock_info(s->node, &clock);
+    json_object_set_new(o, "timeoffset", json_integer(clock.median));
     json_object_set_new(o, "networkactive", json_true());
     json_object_set_new(o, "connections", json_integer((json_int_t)(in + out)));
     json_object_set_new(o, "connections_in", json_integer((json_int_t)in));
@@ -197,7 +175,16 @@ static enum rpc_status m_getnetworkinfo(struct rpc_call *c, json_t *params, void
     }
     json_object_set_new(o, "networks", nets);
     json_object_set_new(o, "localaddresses", json_array());
-    json_object_set_new(o, "warnings", json_array());
+    json_t *warnings = json_array();
+    if (clock.out_of_sync) {
+        char text[200];
+        snprintf(text, sizeof text,
+                 "Clock out of sync: outbound peers' clocks are %lld s from ours (median), more "
+                 "than 10 minutes; check this computer's date and time.",
+                 (long long)clock.median);
+        json_array_append_new(warnings, json_string(text));
+    }
+    json_object_set_new(o, "warnings", warnings);
     rpc_call_result(c, o);
     return RPC_DONE;
 }
@@ -385,8 +372,9 @@ static enum rpc_status m_listbanned(struct rpc_call *c, json_t *params, void *ct
         json_array_append_new(arr, json_pack("{s:s,s:I,s:I,s:I,s:I}", "address", addr, "ban_created",
                                              (json_int_t)bans[i].created, "banned_until",
                                              (json_int_t)bans[i].until, "ban_duration",
-                                             (json_int_t)(bans[i].until - bans[i].created),
-                                             "time_remaining", (json_int_t)(bans[i].until - now)));
+                                             /* both times may come from banlist.dat: saturate */
+                                             (json_int_t)sat_sub_i64(bans[i].until, bans[i].created),
+                                             "time_remaining", (json_int_t)sat_sub_i64(bans[i].until, now)));
     }
     free(bans);
     rpc_call_result(c, arr);
