@@ -211,6 +211,21 @@ bool node_presync_continue(struct node *n, struct node_peer *np, const struct wi
 {
     struct hsync *h = idmap_get(&n->presyncs, np->id);
     if (!h) return false;
+    if (memcmp(hdrs->headers[0].prev_hash, hsync_locator_head(h), 32) != 0) {
+        /* Not the next part of the chain we asked for. A short message is
+         * most likely a new block announced (we sent sendheaders): the
+         * sync will bring it, so it is dropped. A full one answers a
+         * locator of ours from another chain: the peer's chain changed,
+         * so, as Core, the presync ends (benign: no punishment, no
+         * disconnect) and the headers are judged afresh. */
+        if (hdrs->count < WIRE_MAX_HEADERS) {
+            LOG_AT(LOG_DEBUG, LOG_CAT_CHAIN, (int64_t)np->id,
+                   "%zu headers not continuing its presync: ignored", hdrs->count);
+            return true;
+        }
+        node_presync_drop(n, np->id, "non-continuous headers");
+        return false;
+    }
     feed(n, np, h, hdrs);
     return true;
 }

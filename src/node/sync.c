@@ -115,7 +115,10 @@ static void on_sync_timer(evutil_socket_t fd, short what, void *arg)
     uint64_t now = clock_mono_ms();
     node_blocks_tick(n);
     if (n->sync.peer && !n->sync.done) {
-        if (now - n->sync.last_log_ms >= n->cfg->sync_log_interval_ms) log_progress(n);
+        /* While presyncing, the chain does not move: presync.c reports. */
+        if (now - n->sync.last_log_ms >= n->cfg->sync_log_interval_ms &&
+            !idmap_get(&n->presyncs, n->sync.peer))
+            log_progress(n);
         if (now - n->sync.progress_ms >= n->cfg->sync_stall_ms) {
             uint64_t stalled = n->sync.peer;
             struct node_peer *np = node_peer_get(n, stalled);

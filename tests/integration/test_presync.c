@@ -40,12 +40,14 @@ static const uint8_t *magic(void)
 /* The daemon's allocator must give memory back for its RSS to mean
  * anything: under AddressSanitizer, freed blocks wait in a 256 MB
  * quarantine (to catch use after free), so every message parsed and freed
- * would show as growth. The daemon of this test runs without one. */
+ * would show as growth. The daemon of this test runs without one, and
+ * with its free pages returned to the kernel every 100 ms. */
 static void daemon_without_quarantine(void)
 {
     const char *old = getenv("ASAN_OPTIONS");
     char opts[512];
-    snprintf(opts, sizeof opts, "%s%squarantine_size_mb=0:thread_local_quarantine_size_kb=0",
+    snprintf(opts, sizeof opts, "%s%squarantine_size_mb=0:thread_local_quarantine_size_kb=0:"
+             "allocator_release_to_os_interval_ms=100",
              old ? old : "", old && *old ? ":" : "");
     setenv("ASAN_OPTIONS", opts, 1);
 }
@@ -67,10 +69,48 @@ static long headers_dat_size(const struct daemon_proc *d)
     return stat(path, &st) == 0 ? (long)st.st_size : -1;
 }
 
+/* A field of /proc/<pid>/smaps_rollup in kB (0 if absent). */
+static long smaps_kb(pid_t pid, const char *field)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%d/smaps_rollup", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f) return 0;
+    size_t n = strlen(field);
+    long kb = 0;
+    while (fgets(line, sizeof line, f))
+        if (strncmp(line, field, n) == 0 && line[n] == ':') {
+            kb = strtol(line + n + 1, NULL, 10);
+            break;
+        }
+    fclose(f);
+    return kb;
+}
+
+/* VmRSS less the transparent huge pages. The header index asks for huge
+ * pages for its 2 MiB chunks (src/node/chain.c), and the kernel's
+ * khugepaged may fill the first one, which holds only genesis here, at any
+ * moment: +2,044 kB at a time the test cannot choose. Nothing presync
+ * allocates is in such a region (THP is "madvise" or off on the machines
+ * we run on; the test prints the huge pages it left out). */
 static long rss_kb(const struct daemon_proc *d)
 {
     long kb = proc_status_kb(d->pid, "VmRSS");
     assert_true(kb > 0);
+    return kb - smaps_kb(d->pid, "AnonHugePages");
+}
+
+/* RSS once it has settled within the limit of base (the allocator hands
+ * pages back on its own schedule; a deadline guards the wait), or the
+ * last reading if it never does. */
+static long settled_rss_kb(struct daemon_proc *d, long base)
+{
+    uint64_t deadline = clock_mono_ms() + 10000;
+    long kb = rss_kb(d);
+    while (kb - base > RSS_LIMIT_KB && clock_mono_ms() < deadline) {
+        daemon_pump(d, 100);
+        kb = rss_kb(d);
+    }
     return kb;
 }
 
@@ -110,10 +150,27 @@ static void test_low_work_chain_is_not_stored_then_enough_work_is(void **state)
 
     struct daemon_proc d;
     uint16_t port = start_daemon(&d);
+    long rss_start = rss_kb(&d);
+
+    /* Warm-up: a first presync of 20,000 of those headers, so the daemon's
+     * buffers for 2,000-header messages (socket input, framing, decoded
+     * message, one presync), OpenSSL's SipHash and the allocator's size
+     * classes exist before the baseline. What is bounded stays at that
+     * level whatever the chain's length; what is not grows with it (the
+     * base commit: +34.6 MB and 16 MB of headers.dat for 200,000). */
+    struct header_chain warm = low;
+    warm.count = 20001;
+    struct feeder w = {.port = port, .chain = &warm};
+    assert_true(feeder_open(&w));
+    feeder_run(&w);
+    assert_true(daemon_wait_log(&d, "headers presync dropped at height 20000", WAIT_MS));
+    sp_close(&w.s);
+
     struct feeder a = {.port = port, .chain = &low};
     assert_true(feeder_open(&a));
-    assert_true(daemon_wait_log(&d, "handshake complete", WAIT_MS));
     long dat0 = headers_dat_size(&d), rss0 = rss_kb(&d);
+    fprintf(stderr, "[presync] RSS at start %ld kB, after the warm-up %ld kB (huge pages left out: %ld kB)\n",
+            rss_start, rss0, smaps_kb(d.pid, "AnonHugePages"));
 
     /* One peer, the whole low-work chain: 100 full messages, then an
      * empty one (it has nothing after 200,000). */
@@ -121,7 +178,7 @@ static void test_low_work_chain_is_not_stored_then_enough_work_is(void **state)
     if (!daemon_wait_log(&d, "headers presync dropped at height 200000", WAIT_MS))
         fail_msg("no presync to the end of the chain:\n%s", d.log + (d.log_len > 6000 ? d.log_len - 6000 : 0));
     assert_int_equal(a.served, LOW_HEADERS / WIRE_MAX_HEADERS + 1);
-    long rss1 = rss_kb(&d), dat1 = headers_dat_size(&d);
+    long rss1 = settled_rss_kb(&d, rss0), dat1 = headers_dat_size(&d);
     fprintf(stderr, "[presync] one peer, %d low-work headers: RSS %ld → %ld kB, headers.dat %ld → %ld B\n",
             LOW_HEADERS, rss0, rss1, dat0, dat1);
     assert_int_equal(dat1, dat0);
@@ -146,7 +203,7 @@ static void test_low_work_chain_is_not_stored_then_enough_work_is(void **state)
     assert_int_equal(daemon_log_count(&d, "headers presync dropped at height 200000"), 3);
     assert_int_equal(b.served, LOW_HEADERS / WIRE_MAX_HEADERS + 1);
     assert_int_equal(c.served, LOW_HEADERS / WIRE_MAX_HEADERS + 1);
-    long rss2 = rss_kb(&d), dat2 = headers_dat_size(&d);
+    long rss2 = settled_rss_kb(&d, rss0), dat2 = headers_dat_size(&d);
     fprintf(stderr, "[presync] two peers at once: RSS %ld → %ld kB, headers.dat %ld → %ld B\n", rss0,
             rss2, dat0, dat2);
     assert_int_equal(dat2, dat0);
