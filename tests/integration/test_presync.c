@@ -52,13 +52,18 @@ static void daemon_without_quarantine(void)
     setenv("ASAN_OPTIONS", opts, 1);
 }
 
-static uint16_t start_daemon(struct daemon_proc *d)
+static uint16_t start_daemon_with(struct daemon_proc *d, const char *min_work_arg)
 {
     daemon_without_quarantine();
-    const char *extra[] = {MIN_WORK_ARG, "--max-outbound=0", "--dnsseed=0", NULL};
+    const char *extra[] = {min_work_arg, "--max-outbound=0", "--dnsseed=0", NULL};
     uint16_t port = daemon_start_listening(d, extra);
     if (!port) fail_msg("daemon did not start:\n%s", d->log);
     return port;
+}
+
+static uint16_t start_daemon(struct daemon_proc *d)
+{
+    return start_daemon_with(d, MIN_WORK_ARG);
 }
 
 static long headers_dat_size(const struct daemon_proc *d)
@@ -234,10 +239,120 @@ static void test_low_work_chain_is_not_stored_then_enough_work_is(void **state)
     header_chain_free(&high);
 }
 
+/* The peer announces a new block (one header, as after sendheaders) while
+ * we presync its chain: the announcement is dropped, the presync goes on
+ * to the end of the chain, and the peer is neither dropped nor punished. */
+static void test_announcement_during_presync_keeps_it(void **state)
+{
+    (void)state;
+    struct header_chain c;
+    header_chain_make_seeded(&c, 20000, 0, 3);
+    struct daemon_proc d;
+    uint16_t port = start_daemon(&d);
+    struct sp s;
+    assert_true(sp_connect(&s, port, magic()) && sp_handshake(&s, true, NULL, WAIT_MS));
+    struct wire_msg first = {.type = WIRE_HEADERS,
+                             .u.headers = {.count = WIRE_MAX_HEADERS, .headers = c.headers + 1}};
+    assert_true(sp_send(&s, &first));
+    size_t served = 1;
+    bool announced = false;
+    for (;;) {
+        struct wire_msg m;
+        assert_int_equal(sp_recv(&s, &m, WAIT_MS), SP_FRAME);
+        if (m.type != WIRE_GETHEADERS) {
+            wire_msg_free(&m);
+            continue;
+        }
+        size_t from = 0;
+        while (from < c.count && memcmp(c.hashes[from], m.u.locator.hashes[0], 32) != 0) from++;
+        wire_msg_free(&m);
+        assert_true(from < c.count);
+        if (!announced && from >= 6000) {
+            /* the tip of the chain, which the daemon has not seen yet */
+            struct wire_msg ann = {.type = WIRE_HEADERS,
+                                   .u.headers = {.count = 1, .headers = c.headers + c.count - 1}};
+            assert_true(sp_send(&s, &ann));
+            announced = true;
+        }
+        size_t n = c.count - 1 - from < WIRE_MAX_HEADERS ? c.count - 1 - from : WIRE_MAX_HEADERS;
+        struct wire_msg reply = {.type = WIRE_HEADERS, .u.headers = {.count = n, .headers = c.headers + from + 1}};
+        assert_true(sp_send(&s, &reply));
+        served++;
+        if (n == 0) break;
+    }
+    assert_true(announced);
+    assert_int_equal(served, 20000 / WIRE_MAX_HEADERS + 1);
+    assert_true(daemon_wait_log(&d, "headers presync dropped at height 20000", WAIT_MS));
+    assert_true(daemon_wait_log(&d, "1 headers not continuing its presync: ignored", WAIT_MS));
+    assert_int_equal(daemon_log_count(&d, "presync-failed"), 0);
+    assert_int_equal(daemon_log_count(&d, "misbehaving"), 0);
+    sp_close(&s);
+    assert_int_equal(daemon_stop(&d, SIGTERM, WAIT_MS), 0);
+    daemon_cleanup(&d);
+    header_chain_free(&c);
+}
+
+/* A peer that presyncs one chain and redownloads another: the commitments
+ * do not match (64 of them are checked before the work is reached: each
+ * matches by chance with probability 1/2), the peer is disconnected with
+ * reason presync-failed, not banned, and nothing is stored. */
+static void test_redownload_of_another_chain_disconnects_unpunished(void **state)
+{
+    (void)state;
+    struct header_chain a, b;
+    header_chain_make_seeded(&a, 42000, 0, 4);
+    header_chain_make_seeded(&b, 42000, 0, 5);
+    struct daemon_proc d;
+    /* 80,002: the work of genesis and 40,000 headers */
+    uint16_t port = start_daemon_with(&d, "--minimumchainwork=0x13882");
+    struct sp s;
+    assert_true(sp_connect(&s, port, magic()) && sp_handshake(&s, true, NULL, WAIT_MS));
+    long dat0 = headers_dat_size(&d);
+    struct wire_msg first = {.type = WIRE_HEADERS,
+                             .u.headers = {.count = WIRE_MAX_HEADERS, .headers = a.headers + 1}};
+    assert_true(sp_send(&s, &first));
+    bool redownload = false;
+    for (;;) {
+        struct wire_msg m;
+        enum sp_result r = sp_recv(&s, &m, WAIT_MS);
+        if (r == SP_CLOSED) break;
+        assert_int_equal(r, SP_FRAME);
+        if (m.type != WIRE_GETHEADERS) {
+            wire_msg_free(&m);
+            continue;
+        }
+        /* A locator headed by genesis is the redownload: serve b from then on. */
+        if (memcmp(m.u.locator.hashes[0], a.hashes[0], 32) == 0) redownload = true;
+        const struct header_chain *c = redownload ? &b : &a;
+        size_t from = 0;
+        while (from < c->count && memcmp(c->hashes[from], m.u.locator.hashes[0], 32) != 0) from++;
+        wire_msg_free(&m);
+        assert_true(from < c->count);
+        size_t n = c->count - 1 - from < WIRE_MAX_HEADERS ? c->count - 1 - from : WIRE_MAX_HEADERS;
+        struct wire_msg reply = {.type = WIRE_HEADERS, .u.headers = {.count = n, .headers = c->headers + from + 1}};
+        if (!sp_send(&s, &reply)) break;
+    }
+    assert_true(redownload);
+    assert_true(daemon_wait_log(&d, "reason=presync-failed", WAIT_MS));
+    assert_non_null(strstr(d.log, "commitment-mismatch"));
+    assert_null(strstr(d.log, "misbehaving"));
+    assert_null(strstr(d.log, "banned"));
+    assert_int_equal(headers_dat_size(&d), dat0);
+    sp_close(&s);
+    /* not banned: the same address is served again */
+    assert_serves_peer(&d, port, "127.0.0.1");
+    assert_int_equal(daemon_stop(&d, SIGTERM, WAIT_MS), 0);
+    daemon_cleanup(&d);
+    header_chain_free(&a);
+    header_chain_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_low_work_chain_is_not_stored_then_enough_work_is),
+        cmocka_unit_test(test_announcement_during_presync_keeps_it),
+        cmocka_unit_test(test_redownload_of_another_chain_disconnects_unpunished),
     };
     return test_run_group(tests);
 }
