@@ -17,7 +17,8 @@
  * hsync_max_commitments (6 headers a second since the start's median time
  * past, Core's bound), and in REDOWNLOAD a ring of
  * HSYNC_REDOWNLOAD_BUFFER + WIRE_MAX_HEADERS headers of 48 bytes
- * (807,696 bytes). docs/RELIABILITY.md works the figures out. */
+ * (807,696 bytes). docs/WIRE.md ("Headers") works the figures out:
+ * 1,487,571 bytes at most per peer on mainnet in December 2026. */
 #ifndef BTCPEERD_HEADERSSYNC_H
 #define BTCPEERD_HEADERSSYNC_H
 
