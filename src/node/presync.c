@@ -230,6 +230,34 @@ bool node_presync_continue(struct node *n, struct node_peer *np, const struct wi
     return true;
 }
 
+/* Core's CheckHeadersPoW, for the headers nothing else will check (a short
+ * low-work message is dropped unvalidated): each meets its own nBits and
+ * builds on the one before, or the peer misbehaves. The headers that are
+ * stored or presynced get the same checks there, without hashing twice. */
+static bool headers_pow_ok(struct node *n, uint64_t id, const struct wire_headers *hdrs)
+{
+    uint8_t hash[32];
+    for (size_t i = 0; i < hdrs->count; i++) {
+        const struct wire_header *h = &hdrs->headers[i];
+        const char *offence = NULL;
+        if (i > 0 && memcmp(h->prev_hash, hash, 32) != 0) {
+            offence = "invalid-header-headers-not-chained";
+        } else {
+            wire_header_hash(h, hash);
+            enum pow_err err = pow_check(n->cfg->peer.net, hash, h->bits);
+            if (err == POW_ERR_HIGH_HASH) offence = "invalid-header-high-hash";
+            else if (err != POW_OK) offence = "invalid-header-bad-bits-encoding";
+        }
+        if (offence) {
+            LOG_AT(LOG_INFO, LOG_CAT_CHAIN, (int64_t)id, "invalid low-work header at %zu: %s", i,
+                   offence);
+            peer_misbehaving(n->peers, id, 100, offence);
+            return false;
+        }
+    }
+    return true;
+}
+
 bool node_presync_screen(struct node *n, struct node_peer *np, const struct wire_headers *hdrs,
                          const struct chain_entry *start)
 {
@@ -257,6 +285,7 @@ bool node_presync_screen(struct node *n, struct node_peer *np, const struct wire
     const int32_t end_height = start->height + (int32_t)hdrs->count;
     if (hdrs->count < WIRE_MAX_HEADERS) {
         /* Its chain ends here: nothing more would come to make it worth it. */
+        if (!headers_pow_ok(n, np->id, hdrs)) return true;
         LOG_AT(LOG_DEBUG, LOG_CAT_CHAIN, (int64_t)np->id, "Ignoring low-work chain (height=%d)",
                end_height);
         return true;

@@ -5,7 +5,9 @@
  * - a locator with nothing in common with our chain: headers from height 1
  *   (not genesis);
  * - while our tip has less work than --minimumchainwork: an empty headers
- *   message, except to a whitelisted peer (Core's Download permission).
+ *   message, except to a whitelisted peer (Core's Download permission);
+ * and a short low-work chain is dropped unstored, though a header in it
+ * with bad proof of work is still punished.
  * "No reply" is shown by order, not by waiting: the daemon answers
  * getheaders in the order they came, so a second request with a known
  * answer is sent behind the one under test, and the first headers message
@@ -208,6 +210,18 @@ static void test_short_low_work_chain_is_ignored(void **state)
     assert_true(daemon_wait_log(&d, "Ignoring low-work chain (height=10)", WAIT_MS));
     assert_null(strstr(d.log, "new best header"));
     sp_close(&s);
+
+    /* Dropped, but not unchecked: a header with bad proof of work is still
+     * misbehaviour, as Core's CheckHeadersPoW makes it. */
+    struct header_chain bad;
+    header_chain_make(&bad, 1, 1);
+    asker(&s, port, "127.0.0.1");
+    struct wire_msg b = {.type = WIRE_HEADERS, .u.headers = {.count = 1, .headers = bad.headers + 1}};
+    assert_true(sp_send(&s, &b));
+    assert_true(daemon_wait_log(&d, "invalid low-work header at 0: invalid-header-high-hash", WAIT_MS));
+    assert_true(sp_wait_closed(&s, WAIT_MS));
+    sp_close(&s);
+    header_chain_free(&bad);
     assert_int_equal(daemon_stop(&d, SIGTERM, WAIT_MS), 0);
     daemon_cleanup(&d);
     header_chain_free(&c);
