@@ -191,10 +191,13 @@ static void feed(struct node *n, struct node_peer *np, struct hsync *h, const st
         LOG_AT(LOG_INFO, LOG_CAT_CHAIN, (int64_t)id, "headers presync complete at height %d",
                chain_height(n->chain));
     } else {
+        /* Declined in REDOWNLOAD, the headers already released (proven by
+         * 14,827 more on top) stay; the rest of the ring goes. */
         LOG_AT(LOG_INFO, LOG_CAT_CHAIN, (int64_t)id,
-               "headers presync ended (%s) at height %d below the minimum chain work: nothing "
-               "stored", hsync_end_str(end),
-               end == HSYNC_END_DECLINED ? hsync_redownload_height(h) : hsync_presync_height(h));
+               "headers presync ended (%s) at height %d below the minimum chain work%s",
+               hsync_end_str(end),
+               end == HSYNC_END_DECLINED ? hsync_redownload_height(h) : hsync_presync_height(h),
+               end == HSYNC_END_LOW_WORK ? ": nothing stored" : "");
     }
     drop(n, id);
     if (end != HSYNC_END_COMPLETE) return;
