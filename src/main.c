@@ -10,6 +10,7 @@
 
 #include <btcpeerd/clock.h>
 #include <btcpeerd/config.h>
+#include <btcpeerd/hex.h>
 #include <btcpeerd/hostport.h>
 #include <btcpeerd/log.h>
 #include <btcpeerd/netaddr.h>
@@ -189,6 +190,8 @@ static void node_config_from(struct node_config *nc, const struct config *cfg)
     nc->feeler_interval_ms = cfg->feeler_interval_ms;
     nc->save_interval_ms = cfg->save_interval_ms;
     nc->sync_stall_ms = cfg->sync_stall_ms;
+    if (cfg->minimum_chain_work[0]) /* checked by config_load */
+        (void)hex_decode_uint256_user(cfg->minimum_chain_work, nc->min_chain_work);
     nc->block_timeout_ms = cfg->block_timeout_ms;
     COPY_LIST(nc->fetch_blocks, nc->n_fetch_blocks, cfg->fetch_blocks, cfg->n_fetch_blocks);
     COPY_TEXT(nc->datadir, cfg->datadir);

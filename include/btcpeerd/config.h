@@ -69,6 +69,7 @@ struct config {
     int proxy_randomize;
     uint32_t feeler_interval_ms;
     uint32_t sync_stall_ms;
+    char minimum_chain_work[72]; /* --minimumchainwork: "" = the network's */
     uint32_t block_timeout_ms;
     size_t n_fetch_blocks;
     uint8_t fetch_blocks[CONFIG_MAX_FETCH_BLOCKS][32];

@@ -20,5 +20,10 @@ bool hex_decode_n(const char *hex, size_t len, uint8_t *out, size_t cap, size_t 
 bool hex_is_valid(const char *hex, size_t len);
 /* A 64-digit displayed hash into its 32 internal bytes. */
 bool hex_decode_hash(const char *hex, uint8_t out[32]);
+/* A 256-bit number as Bitcoin Core's -minimumchainwork takes it
+ * (uint256::FromUserHex): an optional "0x", then up to 64 hex digits of
+ * either case, left-padded with zeros; "" is 0. Big-endian into out_be;
+ * false on anything else. */
+bool hex_decode_uint256_user(const char *hex, uint8_t out_be[32]);
 
 #endif

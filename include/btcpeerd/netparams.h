@@ -31,6 +31,11 @@ struct netparams {
     int32_t bip34_height;
     int32_t bip66_height;
     int32_t bip65_height;
+    /* Core v29's nMinimumChainWork (kernel/chainparams.cpp), big-endian as
+     * its hex reads: a header chain below it is presynced before it is
+     * stored (src/node/presync.c), and while our tip is below it we answer
+     * getheaders with no headers. --minimumchainwork replaces it. */
+    uint8_t min_chain_work[32];
 };
 
 /* Blocks between retargets: timespan / spacing (2,016). */

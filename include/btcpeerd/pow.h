@@ -48,6 +48,8 @@ static inline void u256_add(struct u256 *r, const struct u256 *a, const struct u
         r->w[i + 1] = (uint32_t)(s >> 32);
     }
 }
+/* r = a - b modulo 2^256 (r may alias either). */
+void u256_sub(struct u256 *r, const struct u256 *a, const struct u256 *b);
 /* From 32 little-endian bytes (a hash in internal order). */
 void u256_from_le(struct u256 *r, const uint8_t le[32]);
 /* From 32 big-endian bytes (a hash as humans write it, netparams.pow_limit). */

@@ -99,6 +99,12 @@ static bool store_rpcuser(const char *value, void *dst, size_t size)
     return !strchr(value, ':') && option_copy_text(value, dst, size);
 }
 
+static bool store_chain_work(const char *value, void *dst, size_t size)
+{
+    uint8_t work[32];
+    return hex_decode_uint256_user(value, work) && option_copy_text(value, dst, size);
+}
+
 static bool store_block_hash(const char *value, void *dst, size_t size)
 {
     return size == 32 && hex_decode_hash(value, dst);
@@ -205,6 +211,11 @@ const struct option_row config_options[] = {
      .file_ok = true},
     {.name = "sync-stall-timeout", SECONDS(sync_stall_ms, 120000),
      .help = "switch header sync peers after this long without progress", .file_ok = true},
+    {.name = "minimumchainwork", .type = OPTION_TEXT, .arg = "HEX", FIELD(minimum_chain_work),
+     .store = store_chain_work, .default_text = "the network's (Bitcoin Core v29's; 0 on regtest)",
+     .help = "work a header chain must show before it is stored (less: presynced first), and "
+             "our tip must have before we serve headers; up to 64 hex digits",
+     .file_ok = true},
     {.name = "block-timeout", SECONDS(block_timeout_ms, 60000),
      .help = "ask another peer for a block not delivered in time", .file_ok = true},
     {.name = "fetch-block", .type = OPTION_LIST, .arg = "HASH", LIST(fetch_blocks, n_fetch_blocks),

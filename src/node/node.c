@@ -50,6 +50,7 @@ void node_config_default(struct node_config *cfg, const struct netparams *net)
     cfg->sync_stall_ms = 2 * 60 * 1000;
     cfg->sync_log_interval_ms = 5000;
     cfg->block_timeout_ms = 60 * 1000;
+    memcpy(cfg->min_chain_work, net->min_chain_work, 32);
 }
 
 int64_t node_now(void)

@@ -57,6 +57,7 @@ struct node_config {
     uint32_t block_timeout_ms;  /* --block-timeout: wait for a requested block (60 s) */
     size_t n_fetch_blocks;      /* --fetch-block: blocks to fetch at start */
     uint8_t fetch_blocks[8][32];
+    uint8_t min_chain_work[32]; /* --minimumchainwork, big-endian (the network's: Core v29's) */
 };
 
 void node_config_default(struct node_config *cfg, const struct netparams *net);

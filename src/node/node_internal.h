@@ -83,6 +83,8 @@ struct node {
         bool done;
     } sync;
     struct event *sync_timer;
+    struct idmap presyncs;      /* peer id → struct hsync * (presync.c) */
+    uint64_t presync_log_ms;    /* monotonic: the last "Pre-synchronizing" line */
     struct block_fetch *fetches;
     node_block_fn block_listener;
     void *block_listener_ctx;
@@ -137,6 +139,33 @@ void node_block_announced(struct node *n, uint64_t id, const struct wire_inv *in
 void node_getheaders_received(struct node *n, uint64_t id, const struct wire_locator *loc);
 /* The whole header of a chain entry (from headers.dat, or genesis). */
 bool node_header_at(const struct node *n, const struct chain_entry *e, struct wire_header *out);
+/* getheaders to a peer with a locator from `from` (NULL: our tip). */
+void node_send_getheaders(struct node *n, uint64_t peer, const struct chain_entry *from);
+/* Validate and store headers whose work is proven (or not needed): into
+ * the chain and headers.dat. The count added; *last is the last header
+ * accepted or known; *invalid if one failed (the peer is punished). */
+size_t node_headers_store(struct node *n, uint64_t id, const struct wire_header *hdrs, size_t count,
+                          const struct chain_entry **last, bool *invalid);
+/* After node_headers_store: flush, best height, sync progress, the log. */
+void node_headers_stored(struct node *n, uint64_t id, size_t added, const struct chain_entry *last,
+                         const struct chain_entry *old_tip);
+/* The sync peer has nothing more: "caught up" (once). */
+void node_sync_caught_up(struct node *n, uint64_t id);
+
+/* presync.c: Core's anti-DoS header checks (headerssync.h does the work) */
+/* Headers from a peer with a presync running go to it: true if they were
+ * taken (fed, released headers stored, or the peer dropped). */
+bool node_presync_continue(struct node *n, struct node_peer *np, const struct wire_headers *hdrs);
+/* Headers that connect at start: true if their chain's work is below the
+ * anti-DoS threshold, so they are presynced (a full message) or ignored
+ * (a short one), never stored. */
+bool node_presync_screen(struct node *n, struct node_peer *np, const struct wire_headers *hdrs,
+                         const struct chain_entry *start);
+/* Forget a peer's presync (empty headers message, disconnect). */
+void node_presync_drop(struct node *n, uint64_t id, const char *why);
+void node_presync_free_all(struct node *n);
+/* Our tip's work is below the minimum chain work (Core's getheaders rule). */
+bool node_tip_below_min_work(const struct node *n);
 
 /* blocks.c */
 void node_blocks_tick(struct node *n);

@@ -17,7 +17,7 @@ bool u256_is_zero(const struct u256 *a)
     return acc == 0;
 }
 
-static void u256_sub(struct u256 *r, const struct u256 *a, const struct u256 *b)
+void u256_sub(struct u256 *r, const struct u256 *a, const struct u256 *b)
 {
     uint64_t borrow = 0;
     for (int i = 0; i < W; i++) {

@@ -28,7 +28,7 @@ static void set_timer(struct event *ev, uint32_t ms)
     event_add(ev, &tv);
 }
 
-static void send_getheaders(struct node *n, uint64_t peer, const struct chain_entry *from)
+void node_send_getheaders(struct node *n, uint64_t peer, const struct chain_entry *from)
 {
     uint8_t hashes[WIRE_MAX_LOCATOR][32];
     struct wire_locator loc = {.version = PROTOCOL_VERSION, .hashes = hashes};
@@ -72,7 +72,7 @@ static void sync_start(struct node *n, uint64_t avoid)
     n->sync.done = false;
     LOG_AT(LOG_INFO, LOG_CAT_CHAIN, (int64_t)id, "header sync from height %d (peer announced %d)",
            chain_height(n->chain), n->sync.peer_height);
-    send_getheaders(n, id, NULL);
+    node_send_getheaders(n, id, NULL);
 }
 
 void node_sync_peer_ready(struct node *n, struct node_peer *np, int32_t start_height)
@@ -83,6 +83,7 @@ void node_sync_peer_ready(struct node *n, struct node_peer *np, int32_t start_he
 
 void node_sync_peer_gone(struct node *n, uint64_t id)
 {
+    node_presync_drop(n, id, "disconnected");
     if (n->sync.peer == id) sync_start(n, id);
 }
 
@@ -114,7 +115,10 @@ static void on_sync_timer(evutil_socket_t fd, short what, void *arg)
     uint64_t now = clock_mono_ms();
     node_blocks_tick(n);
     if (n->sync.peer && !n->sync.done) {
-        if (now - n->sync.last_log_ms >= n->cfg->sync_log_interval_ms) log_progress(n);
+        /* While presyncing, the chain does not move: presync.c reports. */
+        if (now - n->sync.last_log_ms >= n->cfg->sync_log_interval_ms &&
+            !idmap_get(&n->presyncs, n->sync.peer))
+            log_progress(n);
         if (now - n->sync.progress_ms >= n->cfg->sync_stall_ms) {
             uint64_t stalled = n->sync.peer;
             struct node_peer *np = node_peer_get(n, stalled);
@@ -153,44 +157,23 @@ static void announce(struct node *n, uint64_t source, const struct chain_entry *
     }
 }
 
-void node_headers_received(struct node *n, uint64_t id, const struct wire_headers *hdrs)
+size_t node_headers_store(struct node *n, uint64_t id, const struct wire_header *hdrs, size_t count,
+                          const struct chain_entry **last, bool *invalid)
 {
-    struct node_peer *np = node_peer_get(n, id);
-    if (!np) return;
-    bool from_sync = id == n->sync.peer;
-    if (hdrs->count == 0) {
-        if (from_sync && !n->sync.done) {
-            n->sync.done = true;
-            log_progress(n);
-            LOG_AT(LOG_INFO, LOG_CAT_CHAIN, (int64_t)id, "header sync caught up at height %d",
-                   chain_height(n->chain));
-        }
-        return;
-    }
-    if (!chain_lookup(n->chain, hdrs->headers[0].prev_hash)) {
-        /* Not connecting: an announcement ahead of what we know. Ask for
-         * the gap; a peer that keeps doing it is misbehaving. */
-        if (++np->unconnecting > MAX_UNCONNECTING) {
-            peer_misbehaving(n->peers, id, 20, "unconnecting-headers");
-            np->unconnecting = 0;
-        }
-        send_getheaders(n, id, NULL);
-        return;
-    }
-    const struct chain_entry *old_tip = chain_tip(n->chain), *last = NULL;
     int64_t now = node_now();
     size_t added = 0;
+    *invalid = false;
     /* The batch back to wire bytes in one pass, then hashed and validated
      * from them (see chain_add_raw). */
-    uint8_t *raw = malloc(hdrs->count * 80);
-    if (!raw) return;
-    for (size_t i = 0; i < hdrs->count; i++) wire_header_serialize(&hdrs->headers[i], raw + i * 80);
-    for (size_t i = 0; i < hdrs->count; i++) {
+    uint8_t *raw = malloc(count * 80);
+    if (!raw) return 0;
+    for (size_t i = 0; i < count; i++) wire_header_serialize(&hdrs[i], raw + i * 80);
+    for (size_t i = 0; i < count; i++) {
         const struct chain_entry *e = NULL;
         enum chain_err err = chain_add_raw(n->chain, raw + i * 80, now, &e);
         if (err == CHAIN_OK) {
             added++;
-            if (n->headers && headerstore_append(n->headers, &hdrs->headers[i], e) != HEADERSTORE_OK &&
+            if (n->headers && headerstore_append(n->headers, &hdrs[i], e) != HEADERSTORE_OK &&
                 !n->headers_append_failed) {
                 n->headers_append_failed = true;
                 log_error(LOG_CAT_CHAIN, "headers.dat: out of memory at height %d; headers from here "
@@ -200,39 +183,82 @@ void node_headers_received(struct node *n, uint64_t id, const struct wire_header
         } else if (err != CHAIN_DUPLICATE) {
             char hash[65];
             uint8_t h[32];
-            wire_header_hash(&hdrs->headers[i], h);
+            wire_header_hash(&hdrs[i], h);
             hex_encode_rev(h, 32, hash);
             LOG_AT(LOG_INFO, LOG_CAT_CHAIN, (int64_t)id, "invalid header %s: %s", hash, chain_err_str(err));
             char offence[64];
             snprintf(offence, sizeof offence, "invalid-header-%s", chain_err_str(err));
             /* A header too far in the future may become valid; the rest never do. */
             peer_misbehaving(n->peers, id, err == CHAIN_ERR_TIME_TOO_NEW ? 20 : 100, offence);
+            *invalid = true;
             break;
         }
-        last = e;
+        *last = e;
     }
     free(raw);
-    np->unconnecting = 0;
-    if (added) node_state_headers_flush(n);
-    if (added) {
-        peer_table_set_best_height(n->peers, chain_height(n->chain));
-        if (from_sync) n->sync.progress_ms = clock_mono_ms();
-        if (np->start_height < last->height) np->start_height = last->height;
-    }
-    if (added && (n->sync.done || !from_sync) && chain_tip(n->chain) != old_tip) {
+    return added;
+}
+
+void node_headers_stored(struct node *n, uint64_t id, size_t added, const struct chain_entry *last,
+                         const struct chain_entry *old_tip)
+{
+    struct node_peer *np = node_peer_get(n, id);
+    if (!added) return;
+    node_state_headers_flush(n);
+    peer_table_set_best_height(n->peers, chain_height(n->chain));
+    if (id == n->sync.peer) n->sync.progress_ms = clock_mono_ms();
+    if (np && last && np->start_height < last->height) np->start_height = last->height;
+    if ((n->sync.done || id != n->sync.peer) && chain_tip(n->chain) != old_tip) {
         /* The tip moved outside the initial sync: one line, like UpdateTip. */
         char tip[65];
         hex_encode_rev(chain_tip(n->chain)->hash, 32, tip);
         struct log_field f[] = {LOG_INT("height", chain_height(n->chain)), LOG_STR("best", tip)};
         log_event(LOG_INFO, LOG_CAT_CHAIN, (int64_t)id, "new best header", f, 2);
     }
+}
+
+void node_sync_caught_up(struct node *n, uint64_t id)
+{
+    if (id != n->sync.peer || n->sync.done) return;
+    n->sync.done = true;
+    log_progress(n);
+    LOG_AT(LOG_INFO, LOG_CAT_CHAIN, (int64_t)id, "header sync caught up at height %d",
+           chain_height(n->chain));
+}
+
+void node_headers_received(struct node *n, uint64_t id, const struct wire_headers *hdrs)
+{
+    struct node_peer *np = node_peer_get(n, id);
+    if (!np) return;
+    if (hdrs->count == 0) {
+        /* Nothing more to give: whatever presync it was feeding is over. */
+        node_presync_drop(n, id, "empty headers message");
+        node_sync_caught_up(n, id);
+        return;
+    }
+    if (node_presync_continue(n, np, hdrs)) return;
+    const struct chain_entry *start = chain_lookup(n->chain, hdrs->headers[0].prev_hash);
+    if (!start) {
+        /* Not connecting: an announcement ahead of what we know. Ask for
+         * the gap; a peer that keeps doing it is misbehaving. */
+        if (++np->unconnecting > MAX_UNCONNECTING) {
+            peer_misbehaving(n->peers, id, 20, "unconnecting-headers");
+            np->unconnecting = 0;
+        }
+        node_send_getheaders(n, id, NULL);
+        return;
+    }
+    /* Below the anti-DoS work threshold: presynced, or ignored. */
+    if (node_presync_screen(n, np, hdrs, start)) return;
+    const struct chain_entry *old_tip = chain_tip(n->chain), *last = NULL;
+    bool invalid;
+    size_t added = node_headers_store(n, id, hdrs->headers, hdrs->count, &last, &invalid);
+    np->unconnecting = 0;
+    node_headers_stored(n, id, added, last, old_tip);
     if (last && hdrs->count == WIRE_MAX_HEADERS) {
-        send_getheaders(n, id, last); /* more where that came from */
-    } else if (from_sync && !n->sync.done) {
-        n->sync.done = true;
-        log_progress(n);
-        LOG_AT(LOG_INFO, LOG_CAT_CHAIN, (int64_t)id, "header sync caught up at height %d",
-               chain_height(n->chain));
+        node_send_getheaders(n, id, last); /* more where that came from */
+    } else {
+        node_sync_caught_up(n, id);
     }
     if (hdrs->count < WIRE_MAX_HEADERS) announce(n, id, old_tip);
 }
@@ -242,22 +268,49 @@ void node_block_announced(struct node *n, uint64_t id, const struct wire_inv *in
     /* Unknown block hashes: ask the announcer for headers up to them. */
     for (size_t i = 0; i < inv->count; i++) {
         if (!chain_lookup(n->chain, inv->entries[i].hash)) {
-            send_getheaders(n, id, NULL);
+            node_send_getheaders(n, id, NULL);
             return;
         }
     }
 }
 
-/* getheaders from a peer: the first locator hash on our active chain is the
- * fork point; up to 2,000 headers after it, stopping at hash_stop. */
+static void reply_headers(struct node *n, uint64_t id, const struct wire_header *hdrs, size_t count)
+{
+    struct wire_headers msg = {.count = count, .headers = (struct wire_header *)hdrs};
+    struct node_request req = {.type = NODE_REQ_SEND_HEADERS, .u.headers = &msg};
+    peer_request(n->peers, id, &req);
+}
+
+/* getheaders from a peer, answered as Bitcoin Core v29 does. While our tip
+ * has less than the minimum chain work, an empty headers message (unless
+ * the peer is whitelisted: Core's Download permission). An empty locator
+ * asks for hash_stop's header alone: sent if it is on our best chain,
+ * nothing at all otherwise. Else the first locator hash on our best chain
+ * is the fork point (genesis when none is) and up to 2,000 headers follow
+ * it, stopping at hash_stop. */
 void node_getheaders_received(struct node *n, uint64_t id, const struct wire_locator *loc)
 {
+    const struct node_peer *np = node_peer_get(n, id);
+    if (node_tip_below_min_work(n) && !(np && node_is_whitelisted(n, &np->addr))) {
+        LOG_AT(LOG_DEBUG, LOG_CAT_CHAIN, (int64_t)id,
+               "Ignoring getheaders because active chain has too little work; sending empty "
+               "response");
+        reply_headers(n, id, NULL, 0);
+        return;
+    }
+    if (loc->count == 0) {
+        const struct chain_entry *stop = chain_lookup(n->chain, loc->hash_stop);
+        struct wire_header one;
+        if (stop && chain_contains(n->chain, stop) && node_header_at(n, stop, &one))
+            reply_headers(n, id, &one, 1);
+        return;
+    }
     const struct chain_entry *fork = NULL;
     for (size_t i = 0; i < loc->count && !fork; i++) {
         const struct chain_entry *e = chain_lookup(n->chain, loc->hashes[i]);
         if (e && chain_contains(n->chain, e)) fork = e;
     }
-    int32_t start = fork ? fork->height + 1 : 0; /* no common point: from genesis */
+    int32_t start = fork ? fork->height + 1 : 1; /* no common point: after genesis, as Core */
     struct wire_header *out = malloc(WIRE_MAX_HEADERS * sizeof *out);
     if (!out) return;
     size_t count = 0;
@@ -267,9 +320,7 @@ void node_getheaders_received(struct node *n, uint64_t id, const struct wire_loc
         count++;
         if (memcmp(e->hash, loc->hash_stop, 32) == 0) break;
     }
-    struct wire_headers msg = {.count = count, .headers = out};
-    struct node_request req = {.type = NODE_REQ_SEND_HEADERS, .u.headers = &msg};
-    peer_request(n->peers, id, &req);
+    reply_headers(n, id, out, count);
     free(out);
 }
 
@@ -300,4 +351,5 @@ void node_sync_stop(struct node *n)
 {
     if (n->sync_timer) event_free(n->sync_timer);
     n->sync_timer = NULL;
+    node_presync_free_all(n);
 }

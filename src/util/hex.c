@@ -65,3 +65,18 @@ bool hex_decode_hash(const char *hex, uint8_t out[32])
     for (size_t i = 0; i < 32; i++) out[i] = tmp[31 - i];
     return true;
 }
+
+bool hex_decode_uint256_user(const char *hex, uint8_t out_be[32])
+{
+    if (strncmp(hex, "0x", 2) == 0) hex += 2; /* lowercase only, as Core's FromUserHex */
+    size_t n = strlen(hex);
+    if (n > 64) return false;
+    memset(out_be, 0, 32);
+    /* Right-aligned: digit k from the end is nibble k of the number. */
+    for (size_t k = 0; k < n; k++) {
+        int v = hex_value(hex[n - 1 - k]);
+        if (v < 0) return false;
+        out_be[31 - k / 2] |= (uint8_t)(k % 2 ? v << 4 : v);
+    }
+    return true;
+}

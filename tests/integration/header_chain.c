@@ -14,6 +14,11 @@ static bool meets_easy_target(const uint8_t hash[32])
 
 void header_chain_make(struct header_chain *c, size_t n, size_t bad_at)
 {
+    header_chain_make_seeded(c, n, bad_at, 0);
+}
+
+void header_chain_make_seeded(struct header_chain *c, size_t n, size_t bad_at, uint8_t seed)
+{
     c->count = n + 1;
     c->headers = calloc(c->count, sizeof *c->headers);
     c->hashes = calloc(c->count, 32);
@@ -25,6 +30,7 @@ void header_chain_make(struct header_chain *c, size_t n, size_t bad_at)
         h->version = 0x20000000;
         memcpy(h->prev_hash, c->hashes[i - 1], 32);
         memset(h->merkle_root, (int)(i & 0xff), 32);
+        h->merkle_root[31] ^= seed; /* seed 0: the chain header_chain_make always made */
         h->time = c->headers[0].time + (uint32_t)(i * 600);
         h->bits = 0x207fffff;
         for (h->nonce = 0;; h->nonce++) {

@@ -20,6 +20,8 @@ struct header_chain {
 /* n headers after genesis. bad_at > 0: that header's proof of work fails
  * (its hash is above the target); the ones after it still link to it. */
 void header_chain_make(struct header_chain *c, size_t n, size_t bad_at);
+/* The same with another chain for each seed (0 is header_chain_make's). */
+void header_chain_make_seeded(struct header_chain *c, size_t n, size_t bad_at, uint8_t seed);
 void header_chain_free(struct header_chain *c);
 
 /* Answer getheaders from the peer until it stops asking (a short batch was

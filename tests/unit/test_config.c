@@ -367,12 +367,16 @@ static void test_checked_values(void **state)
                         "--onion=127.0.0.1:9150",   "--metrics-bind=127.0.0.1:0",
                         "--metrics-bind=[::1]:9332", "--user-agent-comment=a b.c",
                         "--whitelist=::1/128",      "--rpcallowip=192.168.0.0/16",
-                        "--debug=net",              "--debug=all"};
+                        "--debug=net",              "--debug=all",
+                        "--minimumchainwork=0x1f", "--minimumchainwork=00000000000000000000000000000000000000000000000000000000000000ff"};
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
         if (LOAD(ok[i]) != CONFIG_OK) fail_msg("%s refused: %s", ok[i], msg);
     expect_bad_value("--proxy=127.0.0.1:0", "--proxy: bad value '127.0.0.1:0'");
     expect_bad_value("--proxy=localhost", "--proxy: bad value 'localhost'");
     expect_bad_value("--onion=tor.example:9050", "--onion: bad value");
+    expect_bad_value("--minimumchainwork=0xzz", "--minimumchainwork: bad value");
+    expect_bad_value("--minimumchainwork=10000000000000000000000000000000000000000000000000000000000000000",
+                     "--minimumchainwork: bad value");
     expect_bad_value("--metrics-bind=127.0.0.1", "--metrics-bind: bad value");
     expect_bad_value("--metrics-bind=::1", "--metrics-bind: bad value");
     expect_bad_value("--metrics-bind=localhost:9332", "--metrics-bind: bad value");

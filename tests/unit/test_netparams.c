@@ -67,12 +67,35 @@ static void test_names_magics_and_ports(void **state)
     assert_null(netparams_get(NET_COUNT));
 }
 
+/* Core v29.0rc3 kernel/chainparams.cpp nMinimumChainWork, as its hex
+ * literals read (lines 120, 250, 349, 429, 562). */
+static void test_minimum_chain_work_is_cores(void **state)
+{
+    (void)state;
+    const struct {
+        enum net_id id;
+        const char *hex;
+    } want[] = {
+        {NET_MAIN, "0000000000000000000000000000000000000000b1f3b93b65b16d035a82be84"},
+        {NET_TESTNET3, "0000000000000000000000000000000000000000000015f5e0c9f13455b0eb17"},
+        {NET_TESTNET4, "0000000000000000000000000000000000000000000001d6dce8651b6094e4c1"},
+        {NET_SIGNET, "000000000000000000000000000000000000000000000000000002b517f3d1a1"},
+        {NET_REGTEST, "0000000000000000000000000000000000000000000000000000000000000000"},
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        char hex[65];
+        hex_encode(netparams_get(want[i].id)->min_chain_work, 32, hex);
+        assert_string_equal(hex, want[i].hex);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_genesis_headers_hash_to_published_hashes),
         cmocka_unit_test(test_signet_genesis_matches_real_headers_file),
         cmocka_unit_test(test_names_magics_and_ports),
+        cmocka_unit_test(test_minimum_chain_work_is_cores),
     };
     return test_run_group(tests);
 }

@@ -57,6 +57,39 @@ static void test_hex_is_valid_and_counted_decode(void **state)
     assert_false(hex_decode_n("01020304", 8, out, sizeof out, &n)); /* over cap */
 }
 
+/* Core's uint256::FromUserHex, as -minimumchainwork takes it. */
+static void test_hex_uint256_user(void **state)
+{
+    (void)state;
+    uint8_t be[32], want[32] = {0};
+    want[31] = 0x1f;
+    assert_true(hex_decode_uint256_user("0x1f", be));
+    assert_memory_equal(be, want, 32);
+    assert_true(hex_decode_uint256_user("1F", be));
+    assert_memory_equal(be, want, 32);
+    want[31] = 0x22;
+    want[30] = 0x2a;
+    want[29] = 0x06;
+    assert_true(hex_decode_uint256_user("62a22", be)); /* odd digit count: left-padded */
+    assert_memory_equal(be, want, 32);
+    memset(want, 0, 32);
+    assert_true(hex_decode_uint256_user("", be)); /* empty is zero */
+    assert_memory_equal(be, want, 32);
+    const char *mainnet = "0000000000000000000000000000000000000000b1f3b93b65b16d035a82be84";
+    assert_true(hex_decode_uint256_user(mainnet, be));
+    assert_int_equal(be[20], 0xb1);
+    assert_int_equal(be[31], 0x84);
+    assert_false(hex_decode_uint256_user("0X1f", be)); /* only a lowercase prefix */
+    assert_false(hex_decode_uint256_user("1g", be));
+    assert_false(hex_decode_uint256_user("-1", be));
+    char long_hex[70];
+    memset(long_hex, '1', 65);
+    long_hex[65] = '\0';
+    assert_false(hex_decode_uint256_user(long_hex, be)); /* 65 digits */
+    long_hex[64] = '\0';
+    assert_true(hex_decode_uint256_user(long_hex, be));
+}
+
 static void test_sha256_known_answers(void **state)
 {
     (void)state;
@@ -144,6 +177,7 @@ int main(void)
         cmocka_unit_test(test_hex_roundtrip_and_case),
         cmocka_unit_test(test_hex_rejects_bad_input),
         cmocka_unit_test(test_hex_is_valid_and_counted_decode),
+        cmocka_unit_test(test_hex_uint256_user),
         cmocka_unit_test(test_sha256_known_answers),
         cmocka_unit_test(test_sha256d_parts_matches_oneshot),
         cmocka_unit_test(test_mainnet_genesis_header_hash),
