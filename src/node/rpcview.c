@@ -260,6 +260,9 @@ void node_get_stats(const struct node *n, struct node_stats *out)
     int64_t now = node_now();
     for (size_t i = 0; i < banman_count(n->banman); i++)
         if (banman_get(n->banman, i)->until > now) out->bans++;
+    out->discouraged = n->n_discouraged;
+    out->misbehaving_local = n->n_misbehaving_local;
+    out->redial_held = n->n_redial_held;
 }
 
 const char *node_reason_str(size_t reason)

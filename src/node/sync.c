@@ -19,7 +19,6 @@
 #include <unistd.h>
 
 #define SYNC_MAX_STRIKES 3
-#define MAX_UNCONNECTING 10
 #define ANNOUNCE_MAX_HEADERS 8
 
 static void set_timer(struct event *ev, uint32_t ms)
@@ -169,11 +168,7 @@ void node_headers_received(struct node *n, uint64_t id, const struct wire_header
     }
     if (!chain_lookup(n->chain, hdrs->headers[0].prev_hash)) {
         /* Not connecting: an announcement ahead of what we know. Ask for
-         * the gap; a peer that keeps doing it is misbehaving. */
-        if (++np->unconnecting > MAX_UNCONNECTING) {
-            peer_misbehaving(n->peers, id, 20, "unconnecting-headers");
-            np->unconnecting = 0;
-        }
+         * the gap; as Core v28+, never a penalty. */
         send_getheaders(n, id, NULL);
         return;
     }
@@ -205,14 +200,14 @@ void node_headers_received(struct node *n, uint64_t id, const struct wire_header
             LOG_AT(LOG_INFO, LOG_CAT_CHAIN, (int64_t)id, "invalid header %s: %s", hash, chain_err_str(err));
             char offence[64];
             snprintf(offence, sizeof offence, "invalid-header-%s", chain_err_str(err));
-            /* A header too far in the future may become valid; the rest never do. */
-            peer_misbehaving(n->peers, id, err == CHAIN_ERR_TIME_TOO_NEW ? 20 : 100, offence);
+            /* A header too far in the future may become valid (Core does
+             * not punish it); the rest never do. */
+            if (err != CHAIN_ERR_TIME_TOO_NEW) peer_misbehaving(n->peers, id, offence);
             break;
         }
         last = e;
     }
     free(raw);
-    np->unconnecting = 0;
     if (added) node_state_headers_flush(n);
     if (added) {
         peer_table_set_best_height(n->peers, chain_height(n->chain));

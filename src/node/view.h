@@ -106,7 +106,7 @@ struct node_network_view {
 };
 void node_network_info(const struct node *n, struct node_network_view *out);
 
-/* ---- bans (the same list misbehaving peers land on) ---- */
+/* ---- bans: the operator's (setban); misbehaving peers are discouraged, not banned ---- */
 
 struct node_ban {
     struct netaddr_subnet subnet;
@@ -156,11 +156,14 @@ struct node_stats {
     int32_t header_height;           /* the best header chain's tip */
     size_t addrman_new, addrman_tried;
     size_t bans;                     /* bans in force (expired entries not counted) */
+    uint64_t discouraged;            /* addresses discouraged for misbehaviour since start */
+    uint64_t misbehaving_local;      /* misbehaving local peers: disconnected, not discouraged */
+    uint64_t redial_held;            /* outbound selections held back by the redial back-off */
 };
 void node_get_stats(const struct node *n, struct node_stats *out);
 
 /* Disconnect reasons, counted by index (their tokens: node_reason_str). */
-#define NODE_REASONS 25
+#define NODE_REASONS 26
 const char *node_reason_str(size_t reason);
 
 /* Every peer's traffic and fate since start, a copy of the peer layer's
