@@ -3,7 +3,7 @@
  * exemption, the inbound rule (only while two slots are free) and the
  * eviction preference (discouraged peers first among the unprotected).
  * The node's use of them is driven end to end in
- * tests/integration/test_discourage.c. */
+ * tests/integration/test_misbehaviour.c. */
 #include "testutil.h"
 
 #include "node/banman.h"
