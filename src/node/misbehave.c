@@ -49,8 +49,8 @@ void node_misbehaving_gone(struct node *n, uint64_t id, enum node_conn_kind kind
     if (spared) {
         if (!strcmp(spared, "local")) n->n_misbehaving_local++;
         struct log_field f[] = {LOG_STR("addr", addr), LOG_STR("why", spared)};
-        log_event(LOG_INFO, LOG_CAT_NODE, (int64_t)id, "misbehaving peer disconnected, not discouraged",
-                  f, 2);
+        log_event(LOG_INFO, LOG_CAT_NODE, (int64_t)id,
+                  "misbehaving peer disconnected, not discouraged", f, 2);
         return;
     }
     if (!discourage_add(n->discouraged, &info->netaddr)) {

@@ -18,8 +18,8 @@ struct redial_entry {
 
 struct redial {
     uint32_t backoff_ms;
-    uint64_t salt;      /* so no one can aim hosts at one idmap slot */
-    struct idmap book;  /* host hash → struct redial_entry * */
+    uint64_t salt;     /* so no one can aim hosts at one idmap slot */
+    struct idmap book; /* host hash → struct redial_entry * */
 };
 
 const char *redial_verdict_str(enum redial_verdict v)
@@ -47,7 +47,8 @@ void redial_free(struct redial *r)
     if (!r) return;
     size_t pos = 0;
     void *value;
-    while (idmap_next(&r->book, &pos, NULL, &value)) free(value);
+    while (idmap_next(&r->book, &pos, NULL, &value))
+        free(value);
     idmap_free(&r->book);
     free(r);
 }
@@ -58,7 +59,8 @@ static uint64_t host_hash(const struct redial *r, const struct wire_netaddr *a)
     uint64_t h = 1469598103934665603ull ^ r->salt;
     size_t n = wire_net_addr_len(a->net);
     h = (h ^ a->net) * 1099511628211ull;
-    for (size_t i = 0; i < n; i++) h = (h ^ a->addr[i]) * 1099511628211ull;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ a->addr[i]) * 1099511628211ull;
     return h ? h : 1;
 }
 
@@ -128,7 +130,8 @@ void redial_prune(struct redial *r, uint64_t now_ms)
     size_t n = 0, pos = 0;
     uint64_t key;
     void *value;
-    while (idmap_next(&r->book, &pos, &key, &value)) n += expired(r, value, now_ms);
+    while (idmap_next(&r->book, &pos, &key, &value))
+        n += expired(r, value, now_ms);
     if (!n) return;
     uint64_t *gone = malloc(n * sizeof *gone);
     if (!gone) return; /* next time */
@@ -136,7 +139,8 @@ void redial_prune(struct redial *r, uint64_t now_ms)
     pos = 0;
     while (idmap_next(&r->book, &pos, &key, &value) && k < n)
         if (expired(r, value, now_ms)) gone[k++] = key;
-    for (size_t i = 0; i < k; i++) free(idmap_del(&r->book, gone[i]));
+    for (size_t i = 0; i < k; i++)
+        free(idmap_del(&r->book, gone[i]));
     free(gone);
 }
 

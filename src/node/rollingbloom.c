@@ -131,8 +131,14 @@ bool rolling_bloom_contains(const struct rolling_bloom *f, const void *data, siz
     return true;
 }
 
-unsigned rolling_bloom_hash_funcs(const struct rolling_bloom *f) { return f->k; }
-size_t rolling_bloom_positions(const struct rolling_bloom *f) { return (size_t)f->positions; }
+unsigned rolling_bloom_hash_funcs(const struct rolling_bloom *f)
+{
+    return f->k;
+}
+size_t rolling_bloom_positions(const struct rolling_bloom *f)
+{
+    return (size_t)f->positions;
+}
 
 size_t rolling_bloom_memory(const struct rolling_bloom *f)
 {

@@ -146,9 +146,10 @@ static bool really_over_limit(enum wire_type type, size_t len)
 /* A message that did not decode, after the handshake. Bitcoin Core v29
  * punishes only the named oversize offences (more than 1,000 addresses,
  * 50,000 inv or getdata entries, 2,000 headers, really sent: discouraged);
- * an oversize locator disconnects without discouragement; anything else malformed is dropped and the peer kept
- * (Core catches the decoding exception). Dropped messages still count
- * against the rate limit. Returns false if the peer is gone. */
+ * an oversize locator disconnects without discouragement; anything else
+ * malformed is dropped and the peer kept (Core catches the decoding
+ * exception). Dropped messages still count against the rate limit.
+ * Returns false if the peer is gone. */
 static bool peer_bad_payload(struct peer *p, const char *command, enum wire_type type,
                              enum wire_err err, size_t len)
 {

@@ -55,10 +55,11 @@ char *rpc_client_post(uint16_t port, const char *cookie_path, const char *body, 
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     char head[768];
-    int hl = snprintf(head, sizeof head,
-                      "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Basic %s\r\n"
-                      "Content-Type: application/json\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n",
-                      auth, strlen(body));
+    int hl = snprintf(
+        head, sizeof head,
+        "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Basic %s\r\n"
+        "Content-Type: application/json\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n",
+        auth, strlen(body));
     if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0 || !send_all(fd, head, (size_t)hl) ||
         !send_all(fd, body, strlen(body))) {
         close(fd);

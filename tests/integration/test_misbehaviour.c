@@ -70,10 +70,12 @@ static void expect_log(struct daemon_proc *d, const char *needle)
 static void expect_count(struct daemon_proc *d, const char *needle, size_t n)
 {
     uint64_t deadline = clock_mono_ms() + WAIT_MS;
-    while (daemon_log_count(d, needle) < n && clock_mono_ms() < deadline) daemon_pump(d, 20);
+    while (daemon_log_count(d, needle) < n && clock_mono_ms() < deadline)
+        daemon_pump(d, 20);
     if (daemon_log_count(d, needle) < n) {
         char what[200];
-        snprintf(what, sizeof what, "'%s' %zu times, wanted %zu", needle, daemon_log_count(d, needle), n);
+        snprintf(what, sizeof what, "'%s' %zu times, wanted %zu", needle,
+                 daemon_log_count(d, needle), n);
         fail_with_log(d, what);
     }
 }
@@ -192,7 +194,8 @@ static void test_misbehaving_loopback_peer_is_not_banned(void **state)
         assert_true(sp_wait_closed(&s, WAIT_MS));
         sp_close(&s);
         expect_count(&d, "reason=misbehaving", (size_t)round + 1);
-        expect_count(&d, "misbehaving peer disconnected, not discouraged addr=127.0.0.1", (size_t)round + 1);
+        expect_count(&d, "misbehaving peer disconnected, not discouraged addr=127.0.0.1",
+                     (size_t)round + 1);
     }
     assert_non_null(strstr(d.log, "offence=addr-too-many-items"));
     assert_non_null(strstr(d.log, "why=local"));
@@ -255,7 +258,8 @@ static void test_manual_peer_is_not_disconnected(void **state)
     char connect[48];
     snprintf(connect, sizeof connect, "--connect=127.0.0.1:%u", lport);
     struct daemon_proc d;
-    const char *args[] = {"--network=regtest", connect, "--log-level=debug", "--v2transport=0", NULL};
+    const char *args[] = {"--network=regtest", connect, "--log-level=debug", "--v2transport=0",
+                          NULL};
     assert_true(daemon_start(&d, args));
     struct sp s;
     assert_true(sp_accept(&s, lfd, magic(), WAIT_MS));
@@ -364,7 +368,9 @@ static int gossip_dead_address(struct daemon_proc *d, const char *backoff /* or 
     assert_true(port != 0);
     assert_true(sp_connect(gossiper, port, magic()));
     assert_true(sp_handshake(gossiper, true, NULL, WAIT_MS));
-    struct wire_netaddr a = {.net = WIRE_NET_IPV4, .port = dead_port, .time = (uint32_t)clock_unix_s(),
+    struct wire_netaddr a = {.net = WIRE_NET_IPV4,
+                             .port = dead_port,
+                             .time = (uint32_t)clock_unix_s(),
                              .services = NODE_NETWORK | NODE_WITNESS};
     a.addr[0] = 127, a.addr[3] = 1;
     struct wire_msg m = {.type = WIRE_ADDRV2, .u.addr = {.count = 1, .addrs = &a}};
@@ -420,7 +426,8 @@ static bool v2_handshake(struct sp *s, struct transport_v2 *t, struct buf_writer
             size_t used;
             struct transport_frame f;
             buf_writer_reset(out);
-            enum transport_status st = transport_v2_read(t, buf + off, (size_t)n - off, &used, &f, out);
+            enum transport_status st =
+                transport_v2_read(t, buf + off, (size_t)n - off, &used, &f, out);
             off += used;
             if (out->len && !sp_send_raw(s, out->data, out->len)) return false;
             if (st == TRANSPORT_FRAME) transport_frame_free(&f);
@@ -472,7 +479,8 @@ static bool v2_expect(struct sp *s, struct transport_v2 *t, const char *command,
             found = true;
             if (nonce8 && f.len >= 8) {
                 *nonce8 = 0;
-                for (int i = 7; i >= 0; i--) *nonce8 = *nonce8 << 8 | f.payload[i];
+                for (int i = 7; i >= 0; i--)
+                    *nonce8 = *nonce8 << 8 | f.payload[i];
             }
         }
         transport_frame_free(&f);
@@ -506,7 +514,8 @@ static void test_v2_unknown_short_ids_and_empty_packets_are_ignored(void **state
     for (uint8_t i = 0; i < 20; i++) {
         uint8_t contents[9] = {(uint8_t)(29 + i * 11), 1, 2, 3, 4, 5, 6, 7, 8};
         buf_writer_reset(&out);
-        assert_int_equal(transport_v2_write_contents(&t, contents, sizeof contents, &out), TRANSPORT_OK);
+        assert_int_equal(transport_v2_write_contents(&t, contents, sizeof contents, &out),
+                         TRANSPORT_OK);
         assert_true(sp_send_raw(&s, out.data, out.len));
         buf_writer_reset(&out);
         assert_int_equal(transport_v2_write_contents(&t, contents, 0, &out), TRANSPORT_OK);

@@ -13,8 +13,9 @@
 
 #include <string.h>
 
-static const uint8_t key[ROLLING_BLOOM_KEY_LEN] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
-                                                   17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32};
+static const uint8_t key[ROLLING_BLOOM_KEY_LEN] = {1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11,
+                                                   12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22,
+                                                   23, 24, 25, 26, 27, 28, 29, 30, 31, 32};
 
 static void put_u32(uint8_t *p, uint32_t v)
 {
@@ -117,7 +118,8 @@ static void test_bloom_keys_matter(void **state)
     size_t differ = 0;
     for (uint32_t i = 100; i < 2100; i++) {
         put_u32(item, i);
-        differ += rolling_bloom_contains(a, item, sizeof item) != rolling_bloom_contains(b, item, sizeof item);
+        differ += rolling_bloom_contains(a, item, sizeof item) !=
+                  rolling_bloom_contains(b, item, sizeof item);
     }
     assert_true(differ > 0);
     rolling_bloom_free(a);
@@ -195,8 +197,10 @@ static void test_an_ipv6_64_creates_no_entries(void **state)
 static void test_local_addresses_are_exempt(void **state)
 {
     (void)state;
-    struct wire_netaddr lo = v4(127, 0, 0, 1, 1), lo2 = v4(127, 9, 8, 7, 1), zero = v4(0, 1, 2, 3, 1);
-    struct wire_netaddr priv = v4(10, 0, 0, 1, 1), priv2 = v4(192, 168, 1, 1, 1), pub = v4(8, 8, 8, 8, 1);
+    struct wire_netaddr lo = v4(127, 0, 0, 1, 1), lo2 = v4(127, 9, 8, 7, 1),
+                        zero = v4(0, 1, 2, 3, 1);
+    struct wire_netaddr priv = v4(10, 0, 0, 1, 1), priv2 = v4(192, 168, 1, 1, 1),
+                        pub = v4(8, 8, 8, 8, 1);
     assert_true(discourage_is_local(&lo));
     assert_true(discourage_is_local(&lo2));
     assert_true(discourage_is_local(&zero));
@@ -221,10 +225,14 @@ static void test_discouraged_inbound_needs_two_free_slots(void **state)
     assert_false(discourage_inbound_admit(0, 0));
 }
 
-static struct evict_candidate cand(uint64_t id, uint8_t group, uint64_t connected_ms, uint64_t ping_us)
+static struct evict_candidate cand(uint64_t id, uint8_t group, uint64_t connected_ms,
+                                   uint64_t ping_us)
 {
-    struct evict_candidate c = {.id = id, .connected_ms = connected_ms, .ping_us = ping_us,
-                                .group_key = group * 2654435761u, .group_len = 3};
+    struct evict_candidate c = {.id = id,
+                                .connected_ms = connected_ms,
+                                .ping_us = ping_us,
+                                .group_key = group * 2654435761u,
+                                .group_len = 3};
     c.group[0] = WIRE_NET_IPV4;
     c.group[1] = group;
     return c;
@@ -236,9 +244,12 @@ static struct evict_candidate cand(uint64_t id, uint8_t group, uint64_t connecte
 static size_t crowd(struct evict_candidate *c, int discouraged)
 {
     size_t n = 0;
-    for (uint64_t i = 0; i < 4; i++) c[n++] = cand(90 + i, (uint8_t)(1 + i), 10, 50000);
-    for (uint64_t i = 0; i < 20; i++) c[n++] = cand(i, 0, 1000 + i, i < 8 ? 100 : 50000);
-    for (size_t i = 0; i < n; i++) c[i].prefer_evict = discouraged >= 0 && c[i].id == (uint64_t)discouraged;
+    for (uint64_t i = 0; i < 4; i++)
+        c[n++] = cand(90 + i, (uint8_t)(1 + i), 10, 50000);
+    for (uint64_t i = 0; i < 20; i++)
+        c[n++] = cand(i, 0, 1000 + i, i < 8 ? 100 : 50000);
+    for (size_t i = 0; i < n; i++)
+        c[i].prefer_evict = discouraged >= 0 && c[i].id == (uint64_t)discouraged;
     return n;
 }
 
