@@ -163,6 +163,12 @@ enum node_err node_ban(struct node *n, const struct netaddr_subnet *sn, int64_t 
     return NODE_OK;
 }
 
+bool node_has_ban(const struct node *n, const struct netaddr_subnet *sn)
+{
+    const struct ban_entry *e = banman_find(n->banman, sn);
+    return e && e->until > node_now();
+}
+
 enum node_err node_unban(struct node *n, const struct netaddr_subnet *sn)
 {
     if (!banman_unban(n->banman, sn)) return NODE_ERR_NOT_FOUND;

@@ -115,6 +115,9 @@ struct node_ban {
 /* node_ban disconnects the connected peers it covers. */
 enum node_err node_ban(struct node *n, const struct netaddr_subnet *sn, int64_t until);
 enum node_err node_unban(struct node *n, const struct netaddr_subnet *sn);
+/* A ban in force on exactly this subnet? (No copy of the list: setban asks
+ * this for every call, and the list may hold BANMAN_MAX entries.) */
+bool node_has_ban(const struct node *n, const struct netaddr_subnet *sn);
 void node_clear_bans(struct node *n);
 /* Live bans; *out is allocated (the caller frees it). */
 enum node_err node_list_bans(struct node *n, struct node_ban **out, size_t *count);

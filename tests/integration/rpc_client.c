@@ -48,7 +48,10 @@ char *rpc_client_post(uint16_t port, const char *cookie_path, const char *body, 
 {
     char cookie[256];
     unsigned char auth[400];
-    if (!read_cookie(cookie_path, cookie, sizeof cookie)) return NULL;
+    if (!read_cookie(cookie_path, cookie, sizeof cookie)) {
+        fprintf(stderr, "rpc_client: cannot read %s\n", cookie_path);
+        return NULL;
+    }
     EVP_EncodeBlock(auth, (const unsigned char *)cookie, (int)strlen(cookie));
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     if (fd < 0) return NULL;
@@ -62,6 +65,7 @@ char *rpc_client_post(uint16_t port, const char *cookie_path, const char *body, 
         auth, strlen(body));
     if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0 || !send_all(fd, head, (size_t)hl) ||
         !send_all(fd, body, strlen(body))) {
+        perror("rpc_client: connect or send");
         close(fd);
         return NULL;
     }
@@ -85,6 +89,10 @@ char *rpc_client_post(uint16_t port, const char *cookie_path, const char *body, 
     buf[len] = '\0';
     char *sep = strstr(buf, "\r\n\r\n");
     if (!sep || sscanf(buf, "HTTP/1.1 %d", status) != 1) {
+        fprintf(stderr,
+                "rpc_client: no HTTP reply (%zu bytes: %.80s) after %llu ms, port %u, body %.60s\n",
+                len, buf, (unsigned long long)(clock_mono_ms() + timeout_ms - deadline), port,
+                body);
         free(buf);
         return NULL;
     }
