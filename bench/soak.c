@@ -274,7 +274,7 @@ static void misbehave_raw(struct slot *sl, enum action a)
         for (size_t i = 0; i < sizeof junk; i++) junk[i] = (uint8_t)rnd(s);
         bufferevent_write(sl->bev, junk, sizeof junk);
     } else {
-        /* Ten of them: 10 points each, a ban at 100. */
+        /* Ten of them: each dropped unpunished (Core), counted by the rate limit. */
         for (int i = 0; i < 10; i++) bufferevent_write(sl->bev, frame, sizeof frame);
     }
 }

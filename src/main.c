@@ -188,6 +188,7 @@ static void node_config_from(struct node_config *nc, const struct config *cfg)
     PARSE_SUBNETS(nc->whitelist, nc->n_whitelist, cfg->whitelist, cfg->n_whitelist);
     nc->local_groups = cfg->test_local_groups;
     nc->feeler_interval_ms = cfg->feeler_interval_ms;
+    nc->redial_backoff_ms = cfg->redial_backoff_ms;
     nc->save_interval_ms = cfg->save_interval_ms;
     nc->sync_stall_ms = cfg->sync_stall_ms;
     if (cfg->minimum_chain_work[0]) /* checked by config_load */

@@ -68,6 +68,7 @@ struct config {
     char onion[64];              /* --onion: "" = the --proxy */
     int proxy_randomize;
     uint32_t feeler_interval_ms;
+    uint32_t redial_backoff_ms;  /* --redial-backoff */
     uint32_t sync_stall_ms;
     char minimum_chain_work[72]; /* --minimumchainwork: "" = the network's */
     uint32_t block_timeout_ms;

@@ -128,6 +128,11 @@ size_t transport_v2_buffered(const struct transport_v2 *t);
 enum transport_status transport_v2_write(struct transport_v2 *t, const char *command,
                                          const uint8_t *payload, size_t len,
                                          struct buf_writer *out);
+/* A packet (not a decoy) whose contents are exactly these bytes, type
+ * byte included: what a peer from the future, or a broken one, may send
+ * (an unassigned short id, empty contents). For tests and fuzzing. */
+enum transport_status transport_v2_write_contents(struct transport_v2 *t, const uint8_t *contents,
+                                                  size_t len, struct buf_writer *out);
 /* A decoy packet of len random content bytes, which the peer ignores. */
 enum transport_status transport_v2_write_decoy(struct transport_v2 *t, size_t len,
                                                struct buf_writer *out);

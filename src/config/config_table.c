@@ -176,12 +176,21 @@ const struct option_row config_options[] = {
      .help = "use this DNS seed instead of the built-in list; repeatable", .file_ok = true},
     {.name = "bantime", .type = OPTION_UINT, .arg = "SEC", FIELD(bantime_s), .min = 0,
      .max = 10ll * 365 * 86400, .def = 86400,
-     .help = "how long a misbehaving peer's address is banned", .file_ok = true},
+     .help = "how long a setban without a time lasts (misbehaving peers are discouraged, not "
+             "banned)",
+     .file_ok = true},
     {.name = "whitelist", .type = OPTION_LIST, .arg = "CIDR", LIST(whitelist, n_whitelist),
      .store = store_subnet, .default_text = "none",
-     .help = "never ban peers from this subnet; repeatable", .file_ok = true},
+     .help = "peers from this subnet are never banned, discouraged or disconnected for "
+             "misbehaviour; repeatable",
+     .file_ok = true},
     {.name = "feeler-interval", SECONDS(feeler_interval_ms, 120000),
      .help = "how often a feeler tests an address from the new table", .file_ok = true},
+    {.name = "redial-backoff", .type = OPTION_MS, .arg = "SEC", FIELD(redial_backoff_ms),
+     .min = 0, .max = 86400000, .def = 120000,
+     .help = "an address we failed to reach is not dialled again for this long; 0 = only "
+             "Bitcoin Core's 10-minute rule",
+     .file_ok = true},
     {.name = "test-local-groups", .type = OPTION_FLAG, FIELD(test_local_groups),
      .help = "(tests) treat 127.0.0.0/8 as routable, grouped by /16",
      .file_ok = true},

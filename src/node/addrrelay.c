@@ -81,6 +81,8 @@ void node_addr_received(struct node *n, uint64_t peer_id, const struct wire_addr
         np->addr_tokens -= 1.0;
         accepted++;
         const struct wire_netaddr *a = &addrs->addrs[i];
+        /* Core: a banned or discouraged address is neither kept nor relayed. */
+        if (banman_is_banned(n->banman, a, now) || node_is_discouraged(n, a)) continue;
         addrman_add(n->addrman, a, &source, RELAYED_TIME_PENALTY, now);
         if (may_relay && (int64_t)a->time > now - RELAY_MAX_AGE && (int64_t)a->time <= now + 600)
             fresh[n_fresh++] = *a;

@@ -1,10 +1,14 @@
-/* The ban list: a small array scanned linearly (bans are few; one ban covers
- * a whole subnet). */
+/* The ban list: an array, scanned to match an address against every
+ * subnet (Core scans its ban map the same way), with an index from each
+ * subnet to its slot so that setban and unban stay cheap when the operator
+ * has banned thousands (up to BANMAN_MAX). */
 #include "banman.h"
 
 #include "store.h"
 
+#include <btcpeerd/idmap.h>
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,6 +18,8 @@
 struct banman {
     struct ban_entry *bans;
     size_t n, cap;
+    struct idmap index; /* subnet hash → slot + 1 (one subnet per hash) */
+    bool index_short;   /* an insert into the index ran out of memory: scan instead */
 };
 
 const char *banman_err_str(enum banman_err err)
@@ -31,26 +37,78 @@ const char *banman_err_str(enum banman_err err)
 
 struct banman *banman_new(void)
 {
-    return calloc(1, sizeof(struct banman));
+    struct banman *bm = calloc(1, sizeof(struct banman));
+    if (bm) idmap_init(&bm->index);
+    return bm;
 }
 
 void banman_free(struct banman *bm)
 {
     if (!bm) return;
     free(bm->bans);
+    idmap_free(&bm->index);
     free(bm);
 }
 
 void banman_clear(struct banman *bm)
 {
     bm->n = 0;
+    idmap_free(&bm->index);
+    idmap_init(&bm->index);
+    bm->index_short = false;
+}
+
+/* FNV-1a of the subnet (the operator chooses subnets: no adversary aims
+ * at this hash); never 0, which idmap reserves. */
+static uint64_t subnet_hash(const struct netaddr_subnet *sn)
+{
+    uint64_t h = 1469598103934665603ull;
+    h = (h ^ sn->net) * 1099511628211ull;
+    h = (h ^ sn->prefix) * 1099511628211ull;
+    size_t len = wire_net_addr_len(sn->net);
+    for (size_t i = 0; i < len; i++) h = (h ^ sn->addr[i]) * 1099511628211ull;
+    return h ? h : 1;
+}
+
+static void index_put(struct banman *bm, size_t slot)
+{
+    uint64_t h = subnet_hash(&bm->bans[slot].subnet);
+    if (!idmap_get(&bm->index, h) && !idmap_put(&bm->index, h, (void *)(uintptr_t)(slot + 1)))
+        bm->index_short = true;
+}
+
+static void index_rebuild(struct banman *bm)
+{
+    idmap_free(&bm->index);
+    idmap_init(&bm->index);
+    bm->index_short = false;
+    for (size_t i = 0; i < bm->n; i++) index_put(bm, i);
+}
+
+/* Another subnet with hash h takes the index entry a removed one held. */
+static void index_refill(struct banman *bm, uint64_t h)
+{
+    for (size_t i = 0; i < bm->n; i++)
+        if (subnet_hash(&bm->bans[i].subnet) == h) {
+            index_put(bm, i);
+            return;
+        }
 }
 
 static struct ban_entry *find(const struct banman *bm, const struct netaddr_subnet *sn)
 {
+    uintptr_t slot = (uintptr_t)idmap_get(&bm->index, subnet_hash(sn));
+    if (slot && netaddr_subnet_equal(&bm->bans[slot - 1].subnet, sn)) return &bm->bans[slot - 1];
+    if (!slot && !bm->index_short) return NULL;
+    /* Two subnets with one hash, or an index short of an entry: look. */
     for (size_t i = 0; i < bm->n; i++)
         if (netaddr_subnet_equal(&bm->bans[i].subnet, sn)) return &bm->bans[i];
     return NULL;
+}
+
+const struct ban_entry *banman_find(const struct banman *bm, const struct netaddr_subnet *sn)
+{
+    return find(bm, sn);
 }
 
 enum banman_err banman_ban(struct banman *bm, const struct netaddr_subnet *sn, int64_t until,
@@ -70,6 +128,7 @@ enum banman_err banman_ban(struct banman *bm, const struct netaddr_subnet *sn, i
         bm->cap = cap;
     }
     bm->bans[bm->n++] = (struct ban_entry){.subnet = *sn, .created = now, .until = until};
+    index_put(bm, bm->n - 1);
     return BANMAN_OK;
 }
 
@@ -77,7 +136,15 @@ bool banman_unban(struct banman *bm, const struct netaddr_subnet *sn)
 {
     struct ban_entry *e = find(bm, sn);
     if (!e) return false;
-    *e = bm->bans[--bm->n];
+    size_t slot = (size_t)(e - bm->bans), last = bm->n - 1;
+    uint64_t h = subnet_hash(sn), hl = subnet_hash(&bm->bans[last].subnet);
+    bool was_indexed = (uintptr_t)idmap_get(&bm->index, h) == slot + 1;
+    if (was_indexed) idmap_del(&bm->index, h);
+    *e = bm->bans[last];
+    bm->n--;
+    if (slot != last && (uintptr_t)idmap_get(&bm->index, hl) == last + 1)
+        idmap_put(&bm->index, hl, (void *)(uintptr_t)(slot + 1)); /* replaces: no allocation */
+    if (was_indexed) index_refill(bm, h);
     return true;
 }
 
@@ -94,6 +161,7 @@ size_t banman_sweep(struct banman *bm, int64_t now)
     for (size_t i = 0; i < bm->n; i++)
         if (bm->bans[i].until > now) bm->bans[kept++] = bm->bans[i];
     bm->n = kept;
+    if (kept != before) index_rebuild(bm);
     return before - kept;
 }
 

@@ -32,6 +32,8 @@ enum banman_err banman_ban(struct banman *bm, const struct netaddr_subnet *sn, i
 bool banman_unban(struct banman *bm, const struct netaddr_subnet *sn);
 void banman_clear(struct banman *bm);
 bool banman_is_banned(const struct banman *bm, const struct wire_netaddr *a, int64_t now);
+/* The entry for exactly this subnet (expired or not), or NULL. */
+const struct ban_entry *banman_find(const struct banman *bm, const struct netaddr_subnet *sn);
 /* Drop expired bans; how many went. */
 size_t banman_sweep(struct banman *bm, int64_t now);
 size_t banman_count(const struct banman *bm);

@@ -164,7 +164,7 @@ void node_block_received(struct node *n, uint64_t id, const struct wire_block *b
     if (mutated || memcmp(root, b->header.merkle_root, 32) != 0) {
         LOG_AT(LOG_INFO, LOG_CAT_NODE, (int64_t)id, "block %s: %s", hex,
                mutated ? "mutated (duplicate transactions)" : "merkle root does not match");
-        peer_misbehaving(n->peers, id, 100, "bad-block");
+        peer_misbehaving(n->peers, id, "bad-block");
         retry_elsewhere(n, f, "bad block");
         return;
     }

@@ -72,6 +72,15 @@ bool evict_select(struct evict_candidate *c, size_t n, uint64_t *victim)
     protect_last(c, &n, PROTECT_BY_PING, by_ping_desc);
     protect_last(c, &n, n / 2, by_age);
     if (n == 0) return false;
+    /* Discouraged peers first, but only among the unprotected (Core). */
+    size_t preferred = 0;
+    for (size_t i = 0; i < n; i++)
+        if (c[i].prefer_evict) {
+            struct evict_candidate t = c[preferred];
+            c[preferred++] = c[i];
+            c[i] = t;
+        }
+    if (preferred) n = preferred;
 
     /* The group with the most remaining peers (ties: the one holding the
      * youngest peer); evict its youngest. */

@@ -1,5 +1,5 @@
 /* Node core: the queue drain, and what READY and DISCONNECTED mean for the
- * node (bans, the address manager). The state kept on disk: statefiles.c. */
+ * node (discouragement, the address manager). The state kept on disk: statefiles.c. */
 #include "node.h"
 
 #include "node_internal.h"
@@ -43,6 +43,7 @@ void node_config_default(struct node_config *cfg, const struct netparams *net)
     cfg->allow_unroutable = net->id == NET_REGTEST;
     cfg->open_interval_ms = 500;
     cfg->feeler_interval_ms = 2 * 60 * 1000;
+    cfg->redial_backoff_ms = REDIAL_BACKOFF_MS_DEFAULT;
     cfg->fixed_seed_delay_ms = 60 * 1000;
     cfg->waiting_log_ms = 10 * 1000;
     cfg->dns_interval_ms = 60 * 60 * 1000;
@@ -151,18 +152,7 @@ static void node_on_disconnected(struct node *n, uint64_t id, const struct peer_
 {
     struct node_peer *np = node_peer_get(n, id);
     enum node_conn_kind kind = np ? np->kind : CONN_INBOUND;
-    if (strcmp(info->reason, "misbehaving") == 0 && kind != CONN_MANUAL && kind != CONN_ADDR_FETCH &&
-        !node_is_whitelisted(n, &info->netaddr) && n->cfg->bantime_s > 0) {
-        struct netaddr_subnet sn;
-        netaddr_subnet_single(&info->netaddr, &sn);
-        int64_t now = node_now();
-        if (banman_ban(n->banman, &sn, now + n->cfg->bantime_s, now) == BANMAN_OK) {
-            char s[NETADDR_STR_MAX];
-            netaddr_subnet_str(&sn, s);
-            LOG_AT(LOG_INFO, LOG_CAT_NODE, (int64_t)id, "banned %s for %lld s", s,
-                   (long long)n->cfg->bantime_s);
-        }
-    }
+    node_misbehaving_gone(n, id, kind, info);
     if (kind == CONN_MANUAL) node_manual_disconnected(n, id, info->v2_no_answer);
     if (np && (kind == CONN_OUTBOUND || kind == CONN_FEELER)) node_outbound_gone(n, np, info);
     node_peer_remove(n, id);
@@ -208,9 +198,12 @@ struct node *node_new(struct event_base *base, struct evdns_base *dns,
     if (n->queue) n->peers = peer_table_new(base, dns, &cfg->peer, n->queue);
     n->addrman = addrman_new(NULL, cfg->allow_unroutable || cfg->local_groups);
     n->banman = banman_new();
+    n->discouraged = discourage_new(NULL);
+    n->redial = redial_new(cfg->redial_backoff_ms);
     n->chain = chain_new(cfg->peer.net);
     n->state = node_state_new(n);
-    if (!n->queue || !n->peers || !n->addrman || !n->banman || !n->state || !n->chain) {
+    if (!n->queue || !n->peers || !n->addrman || !n->banman || !n->discouraged || !n->redial ||
+        !n->state || !n->chain) {
         node_free(n);
         return NULL;
     }
@@ -258,6 +251,8 @@ void node_free(struct node *n)
     idmap_free(&n->v1_only);
     addrman_free(n->addrman);
     banman_free(n->banman);
+    discourage_free(n->discouraged);
+    redial_free(n->redial);
     free(n);
 }
 
@@ -281,6 +276,7 @@ static uint64_t pick_eviction(struct node *n)
         e->group_key = addrman_group_key(n->addrman, np->group, np->group_len);
         /* --test-local-groups makes loopback stand in for the Internet */
         e->local = netaddr_is_loopback(&np->addr) && !n->cfg->local_groups;
+        e->prefer_evict = node_is_discouraged(n, &np->addr) && !node_is_whitelisted(n, &np->addr);
     }
     uint64_t victim = 0;
     if (!evict_select(c, count, &victim)) victim = 0;
@@ -299,14 +295,24 @@ static size_t inbound_in_group(const struct node *n, const uint8_t *g, size_t gl
     return count;
 }
 
+unsigned node_inbound_limit(const struct node *n)
+{
+    unsigned reserved = n->cfg->max_outbound + (unsigned)n->n_manual;
+    return n->cfg->max_connections > reserved ? n->cfg->max_connections - reserved : 0;
+}
+
 /* Why the node will not take an inbound connection from a whoever else is
- * connected (a pure query): "shutdown", "banned", "inbound-group-full";
- * NULL if it may. Room is make_inbound_room's question. */
+ * connected (a pure query): "shutdown", "banned", "discouraged" (fewer than
+ * two inbound slots free), "inbound-group-full"; NULL if it may. Room is
+ * make_inbound_room's question. */
 static const char *inbound_refusal(const struct node *n, const struct wire_netaddr *a)
 {
     if (n->shutting_down) return "shutdown";
     bool whitelisted = node_is_whitelisted(n, a);
     if (!whitelisted && banman_is_banned(n->banman, a, node_now())) return "banned";
+    if (!whitelisted && node_is_discouraged(n, a) &&
+        !discourage_inbound_admit(peer_table_count_dir(n->peers, true), node_inbound_limit(n)))
+        return "discouraged";
     uint8_t g[NETADDR_GROUP_MAX];
     size_t gl = netaddr_group(a, n->cfg->local_groups, g);
     bool local = netaddr_is_loopback(a) && !n->cfg->local_groups;
@@ -320,8 +326,7 @@ static const char *inbound_refusal(const struct node *n, const struct wire_netad
  * has been evicted to free it; false when full with no one to evict. */
 static bool make_inbound_room(struct node *n)
 {
-    unsigned reserved = n->cfg->max_outbound + (unsigned)n->n_manual;
-    unsigned limit = n->cfg->max_connections > reserved ? n->cfg->max_connections - reserved : 0;
+    unsigned limit = node_inbound_limit(n);
     if (peer_table_count_dir(n->peers, true) < limit) return true;
     uint64_t victim = limit ? pick_eviction(n) : 0;
     if (!victim) return false;
@@ -350,4 +355,5 @@ void node_accept(struct node *n, int fd, const struct sockaddr *sa, int salen)
         return;
     }
     node_peer_add(n, id, CONN_INBOUND, &a);
+    node_mark_noban(n, id, &a);
 }

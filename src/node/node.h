@@ -48,6 +48,7 @@ struct node_config {
     bool allow_unroutable;      /* regtest: keep private and loopback addresses */
     uint32_t open_interval_ms;  /* how often empty outbound slots are filled (500 ms) */
     uint32_t feeler_interval_ms;/* --feeler-interval (2 min) */
+    uint32_t redial_backoff_ms; /* --redial-backoff: a host we failed to reach rests (2 min; redial.h) */
     uint32_t fixed_seed_delay_ms; /* fixed seeds if DNS gave nothing (60 s) */
     uint32_t waiting_log_ms;    /* "no peers yet" while none is up (10 s) */
     uint32_t dns_interval_ms;   /* DNS seeds at most this often (1 h) */

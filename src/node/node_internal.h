@@ -1,7 +1,7 @@
 /* The node's state, shared by its files: node.c (queue drain, dispatch),
  * statefiles.c (the files in the data directory), manual.c (manual peers),
  * outbound.c (automatic outbound connections, feelers, DNS and fixed
- * seeds), addrrelay.c (addr, getaddr). */
+ * seeds), addrrelay.c (addr, getaddr), misbehave.c (discouragement). */
 #ifndef BTCPEERD_NODE_INTERNAL_H
 #define BTCPEERD_NODE_INTERNAL_H
 
@@ -9,6 +9,8 @@
 
 #include "addrman.h"
 #include "banman.h"
+#include "discourage.h"
+#include "redial.h"
 #include "headerstore.h"
 #include "timeoffsets.h"
 
@@ -47,7 +49,6 @@ struct node_peer {
     uint64_t services;
     int32_t start_height;   /* announced, raised as it sends us headers */
     unsigned sync_strikes;
-    unsigned unconnecting;  /* headers in a row that did not connect */
     double addr_tokens;     /* addresses we will still accept from it */
     uint64_t tokens_at_ms;  /* when addr_tokens was last topped up */
 };
@@ -62,7 +63,12 @@ struct node {
     struct idmap node_peers;    /* id → struct node_peer * */
     struct idmap v1_only;       /* address hashes that refused BIP324: dial them with v1 */
     struct addrman *addrman;
-    struct banman *banman;
+    struct banman *banman;      /* the operator's bans (setban): misbehaviour never lands here */
+    struct discourage *discouraged; /* misbehaving peers' addresses, in memory only */
+    uint64_t n_discouraged;     /* addresses discouraged since start */
+    uint64_t n_misbehaving_local; /* misbehaving local peers: disconnected, not discouraged */
+    struct redial *redial;      /* when a host may be dialled again (outbound.c) */
+    uint64_t n_redial_held;     /* selections passed over for the redial back-off */
     struct manual_peer *manual;
     size_t n_manual;
     struct event *open_timer, *feeler_timer, *fixed_seed_timer;
@@ -98,6 +104,19 @@ struct node_peer *node_peer_add(struct node *n, uint64_t id, enum node_conn_kind
                                 const struct wire_netaddr *addr);
 bool node_is_whitelisted(const struct node *n, const struct wire_netaddr *a);
 int64_t node_now(void);
+
+/* Inbound slots: the connections not reserved for outbound and manual peers. */
+unsigned node_inbound_limit(const struct node *n);
+
+/* misbehave.c: discouragement */
+/* After a peer's DISCONNECTED: if it went for misbehaving, discourage its
+ * address (not a local one, nor an addr-fetch peer's: that is the
+ * proxy's) and disconnect every other peer on the same IP, as Core. */
+void node_misbehaving_gone(struct node *n, uint64_t id, enum node_conn_kind kind,
+                           const struct peer_disconnected_info *info);
+bool node_is_discouraged(const struct node *n, const struct wire_netaddr *a);
+/* --whitelist peers are noban: tell the peer layer. */
+void node_mark_noban(struct node *n, uint64_t id, const struct wire_netaddr *a);
 
 /* A hash of an address and port, for sets of addresses. */
 uint64_t node_addr_hash(const struct wire_netaddr *a);

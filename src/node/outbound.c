@@ -24,10 +24,13 @@
  * random buckets until it meets an entry (about 65,536 / n slots), and with
  * a handful of addresses 100 of them every 500 ms cost a fifth of a core
  * while finding nothing new: past a few draws per address, more draws only
- * return the same ones. */
+ * return the same ones. But at least one more than Core's 30 selections
+ * after which a recently tried address may be taken (redial.h): without
+ * them a small table would wait out the whole 10 minutes. */
 static int select_tries(const struct node *n)
 {
     size_t cap = 4 * addrman_size(n->addrman) + 4;
+    if (cap < REDIAL_RECENT_SELECTIONS + 1) cap = REDIAL_RECENT_SELECTIONS + 1;
     return cap < SELECT_TRIES ? (int)cap : SELECT_TRIES;
 }
 
@@ -71,6 +74,26 @@ static bool conflicts(const struct node *n, const struct wire_netaddr *a)
     return false;
 }
 
+/* May the loop dial this address now, at this selection of its round?
+ * Never a banned or discouraged one (Core's OpenNetworkConnection), nor
+ * one redial.h holds back. held_logged: one debug line a round. */
+static bool may_dial(struct node *n, const struct wire_netaddr *a, int tries, bool *held_logged)
+{
+    if (banman_is_banned(n->banman, a, node_now()) || node_is_discouraged(n, a)) return false;
+    enum redial_verdict v = redial_check(n->redial, a, clock_mono_ms(), (unsigned)tries);
+    if (v == REDIAL_BACKOFF) {
+        n->n_redial_held++;
+        if (!*held_logged) {
+            char s[NETADDR_STR_MAX];
+            netaddr_str(a, s);
+            log_debug(LOG_CAT_NODE, "outbound: %s held back: redial-backoff (failed less than %u ms ago)",
+                      s, n->cfg->redial_backoff_ms);
+            *held_logged = true;
+        }
+    }
+    return v == REDIAL_OK;
+}
+
 /* BIP324 to peers that say they speak it, unless one already closed on
  * our key (then v1, as Core remembers). */
 static bool dial(struct node *n, const struct wire_netaddr *a, enum node_conn_kind kind)
@@ -83,6 +106,8 @@ static bool dial(struct node *n, const struct wire_netaddr *a, enum node_conn_ki
         peer_disconnect_id(n->peers, id, PEER_REASON_SHUTDOWN);
         return false;
     }
+    node_mark_noban(n, id, a);
+    redial_dialled(n->redial, a, clock_mono_ms());
     return true;
 }
 
@@ -91,10 +116,13 @@ static void open_connections(struct node *n)
     size_t have = count_kind(n, CONN_OUTBOUND);
     int64_t now = node_now();
     const int max_tries = select_tries(n);
+    bool held_logged = false;
+    redial_prune(n->redial, clock_mono_ms());
     for (int tries = 0; have < n->cfg->max_outbound && tries < max_tries; tries++) {
         struct wire_netaddr a;
         if (!addrman_select(n->addrman, false, now, &a)) break;
         if (!reachable(n, &a) || conflicts(n, &a)) continue;
+        if (!may_dial(n, &a, tries, &held_logged)) continue;
         /* Prefer the network's port, as bitcoind does, until choices run out. */
         if (a.port != n->cfg->peer.net->default_port && tries < max_tries / 2) continue;
         if (dial(n, &a, CONN_OUTBOUND)) have++;
@@ -124,10 +152,11 @@ static void on_feeler_timer(evutil_socket_t fd, short what, void *arg)
      * not for getting connected. */
     if (count_kind(n, CONN_OUTBOUND) >= n->cfg->max_outbound && count_kind(n, CONN_FEELER) == 0) {
         struct wire_netaddr a;
-        bool found = addrman_tried_collision(n->addrman, &a);
+        bool found = addrman_tried_collision(n->addrman, &a), held_logged = false;
         const int max_tries = select_tries(n);
         for (int tries = 0; !found && tries < max_tries; tries++)
-            found = addrman_select(n->addrman, true, node_now(), &a) && reachable(n, &a) && !conflicts(n, &a);
+            found = addrman_select(n->addrman, true, node_now(), &a) && reachable(n, &a) &&
+                    !conflicts(n, &a) && may_dial(n, &a, tries, &held_logged);
         if (found && dial(n, &a, CONN_FEELER)) {
             char s[NETADDR_STR_MAX];
             netaddr_str(&a, s);
@@ -317,6 +346,7 @@ void node_outbound_ready(struct node *n, struct node_peer *np, const struct peer
         return;
     }
     addrman_good(n->addrman, &np->addr, now);
+    redial_succeeded(n->redial, &np->addr);
     if (np->kind == CONN_FEELER) {
         char s[NETADDR_STR_MAX];
         netaddr_str(&np->addr, s);
@@ -346,11 +376,17 @@ void node_outbound_gone(struct node *n, struct node_peer *np, const struct peer_
         dial(n, &a, np->kind);
         return;
     }
-    /* A failure counts against the address only if we never got through. */
-    if (!info->was_connected && strcmp(info->reason, "shutdown") != 0)
+    /* A failure counts against the address only if we never got through;
+     * and only then does the host rest for the redial back-off. */
+    if (!info->was_connected && strcmp(info->reason, "shutdown") != 0) {
         addrman_attempt(n->addrman, &np->addr, true, node_now());
-    else
+        redial_failed(n->redial, &np->addr, clock_mono_ms());
+    } else {
         addrman_connected(n->addrman, &np->addr, node_now());
+        /* Useless to us (no blocks or no witnesses): as good as a failure. */
+        if (!strcmp(info->reason, peer_reason_str(PEER_REASON_MISSING_SERVICES)))
+            redial_failed(n->redial, &np->addr, clock_mono_ms());
+    }
     /* The slot is refilled at the next tick, not at once: an address that
      * refuses instantly must not turn this into a busy loop. */
 }

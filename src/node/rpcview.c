@@ -171,6 +171,12 @@ enum node_err node_ban(struct node *n, const struct netaddr_subnet *sn, int64_t 
     return NODE_OK;
 }
 
+bool node_has_ban(const struct node *n, const struct netaddr_subnet *sn)
+{
+    const struct ban_entry *e = banman_find(n->banman, sn);
+    return e && e->until > node_now();
+}
+
 enum node_err node_unban(struct node *n, const struct netaddr_subnet *sn)
 {
     if (!banman_unban(n->banman, sn)) return NODE_ERR_NOT_FOUND;
@@ -268,6 +274,9 @@ void node_get_stats(const struct node *n, struct node_stats *out)
     int64_t now = node_now();
     for (size_t i = 0; i < banman_count(n->banman); i++)
         if (banman_get(n->banman, i)->until > now) out->bans++;
+    out->discouraged = n->n_discouraged;
+    out->misbehaving_local = n->n_misbehaving_local;
+    out->redial_held = n->n_redial_held;
 }
 
 const char *node_reason_str(size_t reason)

@@ -19,7 +19,6 @@
 #include <unistd.h>
 
 #define SYNC_MAX_STRIKES 3
-#define MAX_UNCONNECTING 10
 #define ANNOUNCE_MAX_HEADERS 8
 
 static void set_timer(struct event *ev, uint32_t ms)
@@ -188,8 +187,9 @@ size_t node_headers_store(struct node *n, uint64_t id, const struct wire_header 
             LOG_AT(LOG_INFO, LOG_CAT_CHAIN, (int64_t)id, "invalid header %s: %s", hash, chain_err_str(err));
             char offence[64];
             snprintf(offence, sizeof offence, "invalid-header-%s", chain_err_str(err));
-            /* A header too far in the future may become valid; the rest never do. */
-            peer_misbehaving(n->peers, id, err == CHAIN_ERR_TIME_TOO_NEW ? 20 : 100, offence);
+            /* A header too far in the future may become valid (Core does
+             * not punish it); the rest never do. */
+            if (err != CHAIN_ERR_TIME_TOO_NEW) peer_misbehaving(n->peers, id, offence);
             *invalid = true;
             break;
         }
@@ -240,11 +240,7 @@ void node_headers_received(struct node *n, uint64_t id, const struct wire_header
     const struct chain_entry *start = chain_lookup(n->chain, hdrs->headers[0].prev_hash);
     if (!start) {
         /* Not connecting: an announcement ahead of what we know. Ask for
-         * the gap; a peer that keeps doing it is misbehaving. */
-        if (++np->unconnecting > MAX_UNCONNECTING) {
-            peer_misbehaving(n->peers, id, 20, "unconnecting-headers");
-            np->unconnecting = 0;
-        }
+         * the gap; as Core v28+, never a penalty. */
         node_send_getheaders(n, id, NULL);
         return;
     }
@@ -253,7 +249,6 @@ void node_headers_received(struct node *n, uint64_t id, const struct wire_header
     const struct chain_entry *old_tip = chain_tip(n->chain), *last = NULL;
     bool invalid;
     size_t added = node_headers_store(n, id, hdrs->headers, hdrs->count, &last, &invalid);
-    np->unconnecting = 0;
     node_headers_stored(n, id, added, last, old_tip);
     if (last && hdrs->count == WIRE_MAX_HEADERS) {
         node_send_getheaders(n, id, last); /* more where that came from */

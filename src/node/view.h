@@ -117,7 +117,7 @@ struct node_clock_view {
 };
 void node_clock_info(const struct node *n, struct node_clock_view *out);
 
-/* ---- bans (the same list misbehaving peers land on) ---- */
+/* ---- bans: the operator's (setban); misbehaving peers are discouraged, not banned ---- */
 
 struct node_ban {
     struct netaddr_subnet subnet;
@@ -126,6 +126,9 @@ struct node_ban {
 /* node_ban disconnects the connected peers it covers. */
 enum node_err node_ban(struct node *n, const struct netaddr_subnet *sn, int64_t until);
 enum node_err node_unban(struct node *n, const struct netaddr_subnet *sn);
+/* A ban in force on exactly this subnet? (No copy of the list: setban asks
+ * this for every call, and the list may hold BANMAN_MAX entries.) */
+bool node_has_ban(const struct node *n, const struct netaddr_subnet *sn);
 void node_clear_bans(struct node *n);
 /* Live bans; *out is allocated (the caller frees it). */
 enum node_err node_list_bans(struct node *n, struct node_ban **out, size_t *count);
@@ -167,11 +170,14 @@ struct node_stats {
     int32_t header_height;           /* the best header chain's tip */
     size_t addrman_new, addrman_tried;
     size_t bans;                     /* bans in force (expired entries not counted) */
+    uint64_t discouraged;            /* addresses discouraged for misbehaviour since start */
+    uint64_t misbehaving_local;      /* misbehaving local peers: disconnected, not discouraged */
+    uint64_t redial_held;            /* outbound selections held back by the redial back-off */
 };
 void node_get_stats(const struct node *n, struct node_stats *out);
 
 /* Disconnect reasons, counted by index (their tokens: node_reason_str). */
-#define NODE_REASONS 26
+#define NODE_REASONS 27
 const char *node_reason_str(size_t reason);
 
 /* Every peer's traffic and fate since start, a copy of the peer layer's

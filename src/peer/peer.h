@@ -42,7 +42,6 @@ struct peer_config {
     size_t send_soft_limit;        /* stop reading past this much output (5 MB) */
     size_t send_hard_limit;        /* disconnect past this (16 MB) */
     size_t send_global_limit;      /* owed to all peers before adders pause (PEER_SEND_GLOBAL_LIMIT) */
-    unsigned misbehavior_limit;    /* score that disconnects (100) */
     uint64_t services;             /* ours, as advertised */
     bool v2_enabled;               /* BIP324: accept v2 inbound, offer it outbound */
     struct net_proxy proxy;        /* --proxy: every outbound connection, names resolved by it */
@@ -93,6 +92,7 @@ enum peer_reason {
     PEER_REASON_PROXY_ERROR,      /* the SOCKS5 proxy refused or failed (proxy_error= says how) */
     PEER_REASON_ADDR_FETCH_DONE,  /* a seed reached through the proxy gave its addresses */
     PEER_REASON_PRESYNC_FAILED,   /* its low-work header chain failed presync (not punished) */
+    PEER_REASON_DISCOURAGED,      /* another peer on its IP misbehaved: the address is discouraged */
     PEER_REASON_COUNT             /* not a reason: the number of them (metrics) */
 };
 const char *peer_reason_str(enum peer_reason reason);
@@ -103,7 +103,6 @@ struct peer_table;
 struct peer_stats {
     uint64_t msgs_in, msgs_out, bytes_in, bytes_out;
     uint64_t rate_counted; /* messages that count against the rate limit */
-    unsigned misbehavior;
     uint64_t ping_rtt_us;  /* last measured, 0 = none yet */
     uint64_t min_ping_us;  /* smallest measured, 0 = none yet */
 };
@@ -177,9 +176,14 @@ enum peer_err peer_accept(struct peer_table *t, int fd, const struct sockaddr *s
 enum peer_err peer_request(struct peer_table *t, uint64_t id, const struct node_request *req);
 /* Disconnect with a reason of the node's choosing. */
 enum peer_err peer_disconnect_id(struct peer_table *t, uint64_t id, enum peer_reason reason);
-/* Add to a peer's misbehaviour score (offence names a token for the log). */
-enum peer_err peer_misbehaving(struct peer_table *t, uint64_t id, unsigned score,
-                               const char *offence);
+/* The peer broke a protocol rule (offence: a token for the log). As in
+ * Bitcoin Core v28+ there is no score: it is disconnected at once (reason
+ * misbehaving; the node then discourages its address), unless it is a
+ * manual or a noban peer, which are only logged ("not punishing"). */
+enum peer_err peer_misbehaving(struct peer_table *t, uint64_t id, const char *offence);
+/* --whitelist: the peer is never disconnected for misbehaviour (Core's
+ * NoBan permission). */
+enum peer_err peer_set_noban(struct peer_table *t, uint64_t id);
 enum peer_err peer_get_stats(const struct peer_table *t, uint64_t id, struct peer_stats *out,
                              enum peer_state *state);
 enum peer_err peer_get_info(const struct peer_table *t, uint64_t id, struct peer_info *out);

@@ -119,6 +119,8 @@ struct peer {
     enum peer_state state;
     enum peer_reason reason; /* once dead */
     bool inbound, manual;
+    bool noban;              /* --whitelist: misbehaviour is logged, never punished */
+    bool forgiven_once;      /* a noban or manual peer's first offence was logged as a warning */
 
     /* The connection (conn.c; net/connect.c makes it). */
     bool connecting;         /* outbound TCP connect in progress */
@@ -177,7 +179,7 @@ struct peer_table {
 /* table.c: the table, the one way out, the reaper */
 struct peer *peer_lookup(const struct peer_table *t, uint64_t id);
 void peer_disconnect(struct peer *p, enum peer_reason reason);
-void peer_add_misbehavior(struct peer *p, unsigned score, const char *offence);
+void peer_misbehaved(struct peer *p, const char *offence);
 /* send.c's drain is over: free the peer on the reaper's next turn. */
 void peer_drained(struct peer *p);
 

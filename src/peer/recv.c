@@ -112,13 +112,58 @@ static enum peer_reason fatal_reason(enum transport_status st)
     }
 }
 
-/* Decode errors that mean "too many items" are the named offences of
- * oversized inv/addr/headers; anything else malformed scores less. */
-static void peer_bad_payload(struct peer *p, const char *command, enum wire_err err)
+/* A message we drop unread still costs the peer a message against the
+ * rate limit once it is connected, so dropping is no way around it.
+ * Returns false if the peer is gone. */
+static bool peer_count_dropped(struct peer *p)
 {
-    char offence[64];
-    snprintf(offence, sizeof offence, "%s-%s", command, wire_err_str(err));
-    peer_add_misbehavior(p, err == WIRE_ERR_TOO_MANY ? 20 : 10, offence);
+    if (p->state != PEER_CONNECTED) return true;
+    p->stats.rate_counted++;
+    return peer_rate_check(p);
+}
+
+/* Does a payload this long really carry more entries than the limit? A
+ * count that claims more than the bytes hold fails to decode in Core too
+ * (an exception: ignored); only a message that truly is over the limit
+ * is an offence. The smallest entry of each: an inv or getdata entry 36
+ * bytes, an addr 30, an addrv2 9 (time, one-byte services, network,
+ * length, port), a header 81, a locator hash 32 (with a version and a
+ * stop hash around them). */
+static bool really_over_limit(enum wire_type type, size_t len)
+{
+    switch (type) {
+    case WIRE_ADDR: return len > (size_t)WIRE_MAX_ADDR * 30;
+    case WIRE_ADDRV2: return len > (size_t)WIRE_MAX_ADDR * 9;
+    case WIRE_INV:
+    case WIRE_GETDATA: return len > (size_t)WIRE_MAX_INV * 36;
+    case WIRE_HEADERS: return len > (size_t)WIRE_MAX_HEADERS * 81;
+    case WIRE_GETHEADERS:
+    case WIRE_GETBLOCKS: return len > (size_t)WIRE_MAX_LOCATOR * 32 + 4 + 32;
+    default: return false;
+    }
+}
+
+/* A message that did not decode, after the handshake. Bitcoin Core v29
+ * punishes only the named oversize offences (more than 1,000 addresses,
+ * 50,000 inv or getdata entries, 2,000 headers, really sent: discouraged);
+ * an oversize locator disconnects without discouragement; anything else
+ * malformed is dropped and the peer kept (Core catches the decoding
+ * exception). Dropped messages still count against the rate limit.
+ * Returns false if the peer is gone. */
+static bool peer_bad_payload(struct peer *p, const char *command, enum wire_type type,
+                             enum wire_err err, size_t len)
+{
+    if (err == WIRE_ERR_TOO_MANY && really_over_limit(type, len)) {
+        if (type == WIRE_GETHEADERS || type == WIRE_GETBLOCKS) {
+            peer_disconnect(p, PEER_REASON_PROTOCOL_VIOLATION); /* Core: MAX_LOCATOR_SZ */
+            return false;
+        }
+        char offence[64];
+        snprintf(offence, sizeof offence, "%s-%s", command, wire_err_str(err));
+        peer_misbehaved(p, offence);
+        return p->state != PEER_DEAD;
+    }
+    return peer_count_dropped(p);
 }
 
 static void peer_handle_frame(struct peer *p, struct transport_frame *frame)
@@ -141,7 +186,8 @@ static void peer_handle_frame(struct peer *p, struct transport_frame *frame)
         if (p->state == PEER_NONE || p->state == PEER_SENT_VERSION)
             peer_disconnect(p, PEER_REASON_PROTOCOL_VIOLATION); /* no valid version first */
         else
-            peer_bad_payload(p, cmd, err);
+            peer_bad_payload(p, cmd, wire_type_from_command(frame->command, strlen(frame->command)),
+                             err, frame->len);
         return;
     }
     LOG_AT(LOG_TRACE, LOG_CAT_PEER, (int64_t)p->id, "received %s (%zu bytes)",
@@ -200,8 +246,11 @@ void peer_on_read(struct bufferevent *bev, void *arg)
             peer_metrics_msg_in(p, wire_type_from_command(frame.command, strlen(frame.command)), 0);
             LOG_AT(LOG_DEBUG, LOG_CAT_PEER, (int64_t)p->id, "dropped %s: %s", frame.command,
                    transport_status_str(st));
-            peer_add_misbehavior(p, 10, transport_status_str(st));
+            /* Core and BIP324: a bad checksum, an invalid command, an
+             * unknown v2 short id (a future message type) or an empty v2
+             * packet drops that message only; no penalty. */
             transport_frame_free(&frame);
+            peer_count_dropped(p);
             break;
         default:
             peer_disconnect(p, fatal_reason(st));

@@ -74,6 +74,7 @@ const char *peer_reason_str(enum peer_reason reason)
     case PEER_REASON_PROXY_ERROR: return "proxy-error";
     case PEER_REASON_ADDR_FETCH_DONE: return "addr-fetch-done";
     case PEER_REASON_PRESYNC_FAILED: return "presync-failed";
+    case PEER_REASON_DISCOURAGED: return "discouraged";
     case PEER_REASON_COUNT: break;
     }
     return "unknown";
@@ -92,7 +93,6 @@ void peer_config_default(struct peer_config *cfg, const struct netparams *net)
     cfg->send_soft_limit = 5u * 1000 * 1000;
     cfg->send_hard_limit = 16u * 1000 * 1000;
     cfg->send_global_limit = PEER_SEND_GLOBAL_LIMIT;
-    cfg->misbehavior_limit = 100;
     cfg->services = NODE_WITNESS | NODE_P2P_V2;
     cfg->v2_enabled = true;
     snprintf(cfg->user_agent, sizeof cfg->user_agent, "/btcpeerd:%s/", BTCPEERD_VERSION_STRING);
@@ -290,15 +290,22 @@ void peer_disconnect(struct peer *p, enum peer_reason reason)
     event_active(t->reaper, EV_TIMEOUT, 0);
 }
 
-void peer_add_misbehavior(struct peer *p, unsigned score, const char *offence)
+/* Core's MaybeDiscourageAndDisconnect, peer side: noban and manual peers
+ * are forgiven (Core logs "not punishing"), the rest disconnected at once;
+ * whether the address is discouraged is the node's part (local addresses
+ * are not). */
+void peer_misbehaved(struct peer *p, const char *offence)
 {
     if (p->state == PEER_DEAD) return;
-    p->stats.misbehavior += score;
-    struct log_field f[] = {LOG_STR("offence", offence), LOG_UINT("score", score),
-                            LOG_UINT("total", p->stats.misbehavior)};
-    log_event(LOG_DEBUG, LOG_CAT_PEER, (int64_t)p->id, "misbehaving", f, 3);
-    if (p->stats.misbehavior >= p->table->cfg->misbehavior_limit)
-        peer_disconnect(p, PEER_REASON_MISBEHAVING);
+    const char *forgiven = p->noban ? "noban" : p->manual ? "manual" : NULL;
+    struct log_field f[] = {LOG_STR("addr", p->addr_str), LOG_STR("offence", offence),
+                            LOG_STR("state", peer_state_str(p->state)),
+                            LOG_STR("not_punished", forgiven ? forgiven : "")};
+    /* A forgiven peer may offend on every message: one warning, then debug. */
+    enum log_level level = !forgiven ? LOG_INFO : p->forgiven_once ? LOG_DEBUG : LOG_WARN;
+    if (forgiven) p->forgiven_once = true;
+    log_event(level, LOG_CAT_PEER, (int64_t)p->id, "misbehaving", f, forgiven ? 4 : 3);
+    if (!forgiven) peer_disconnect(p, PEER_REASON_MISBEHAVING);
 }
 
 /* ---- node-facing ---- */
@@ -311,11 +318,18 @@ enum peer_err peer_disconnect_id(struct peer_table *t, uint64_t id, enum peer_re
     return PEER_OK;
 }
 
-enum peer_err peer_misbehaving(struct peer_table *t, uint64_t id, unsigned score,
-                               const char *offence)
+enum peer_err peer_misbehaving(struct peer_table *t, uint64_t id, const char *offence)
 {
     struct peer *p = peer_lookup(t, id);
     if (!p) return PEER_ERR_UNKNOWN_ID;
-    peer_add_misbehavior(p, score, offence);
+    peer_misbehaved(p, offence);
+    return PEER_OK;
+}
+
+enum peer_err peer_set_noban(struct peer_table *t, uint64_t id)
+{
+    struct peer *p = peer_lookup(t, id);
+    if (!p) return PEER_ERR_UNKNOWN_ID;
+    p->noban = true;
     return PEER_OK;
 }

@@ -295,17 +295,6 @@ static enum rpc_status m_disconnectnode(struct rpc_call *c, json_t *params, void
     return RPC_DONE;
 }
 
-static bool is_banned(struct rpc_server *s, const struct netaddr_subnet *sn)
-{
-    struct node_ban *bans;
-    size_t n;
-    bool found = false;
-    if (node_list_bans(s->node, &bans, &n) != NODE_OK) return false;
-    for (size_t i = 0; i < n && !found; i++) found = netaddr_subnet_equal(&bans[i].subnet, sn);
-    free(bans);
-    return found;
-}
-
 static enum rpc_status m_setban(struct rpc_call *c, json_t *params, void *ctx)
 {
     struct rpc_server *s = ctx;
@@ -333,7 +322,7 @@ static enum rpc_status m_setban(struct rpc_call *c, json_t *params, void *ctx)
             rpc_call_result(c, json_null());
         return RPC_DONE;
     }
-    if (is_banned(s, &sn)) {
+    if (node_has_ban(s->node, &sn)) {
         rpc_call_error(c, RPC_CLIENT_NODE_ALREADY_ADDED, "Error: IP/Subnet already banned");
         return RPC_DONE;
     }

@@ -110,6 +110,16 @@ static void render_node(struct evbuffer *out, const struct metrics_view *v)
     prom_sample_u64(out, "btcpeerd_addrman_addresses", tl, 1, v->node.addrman_tried);
     prom_family(out, "btcpeerd_bans", "gauge", "Banned addresses and subnets in force.");
     prom_sample_u64(out, "btcpeerd_bans", NULL, 0, v->node.bans);
+    prom_family(out, "btcpeerd_misbehaving_peers_total", "counter",
+                "Peers disconnected for misbehaviour, by what became of their address: "
+                "discouraged (in memory, never a ban), or local (never discouraged).");
+    struct prom_label dl[] = {{"outcome", "discouraged"}}, ll[] = {{"outcome", "local"}};
+    prom_sample_u64(out, "btcpeerd_misbehaving_peers_total", dl, 1, v->node.discouraged);
+    prom_sample_u64(out, "btcpeerd_misbehaving_peers_total", ll, 1, v->node.misbehaving_local);
+    prom_family(out, "btcpeerd_outbound_redial_held_total", "counter",
+                "Outbound address selections passed over because the host failed less than "
+                "--redial-backoff ago.");
+    prom_sample_u64(out, "btcpeerd_outbound_redial_held_total", NULL, 0, v->node.redial_held);
 }
 
 static void render_process(struct evbuffer *out, const struct metrics_view *v)

@@ -378,6 +378,14 @@ enum transport_status transport_v2_write(struct transport_v2 *t, const char *com
     return write_packet(t, 0, type, type_len, payload, len, NULL, 0, out);
 }
 
+enum transport_status transport_v2_write_contents(struct transport_v2 *t, const uint8_t *contents,
+                                                  size_t len, struct buf_writer *out)
+{
+    if (!t->keyed || t->fatal != TRANSPORT_OK) return TRANSPORT_ERR_NOT_READY;
+    if (len > TRANSPORT_V2_MAX_CONTENTS) return TRANSPORT_ERR_TOO_LONG;
+    return write_packet(t, 0, NULL, 0, contents, len, NULL, 0, out);
+}
+
 enum transport_status transport_v2_write_decoy(struct transport_v2 *t, size_t len,
                                                struct buf_writer *out)
 {

@@ -20,6 +20,7 @@
  * The fsyncs for that are in store.c and headerstore.c.) */
 #include "harness.h"
 #include "header_chain.h"
+#include "rpc_client.h"
 #include "scripted_peer.h"
 #include "testutil.h"
 
@@ -139,8 +140,8 @@ static bool start(struct crash_state *st, struct daemon_proc *d, uint16_t feeder
     const char *args[24] = {"--network=regtest", datadir, "--log-file=-", "--log-level=debug",
                             "--bind=127.0.0.1", "--port=0", "--listen=1", connect,
                             "--v2transport=0", "--max-msg-rate=0", "--bantime=1000000",
-                            "--test-save-interval=0.01"};
-    size_t n = 12;
+                            "--test-save-interval=0.01", "--rpcport=0"};
+    size_t n = 13;
     for (unsigned j = 0; j < BLOCKS_PER_CYCLE && cycle < MAX_CYCLES; j++) {
         struct buf_writer w;
         buf_writer_init(&w);
@@ -210,6 +211,18 @@ static void inbound_once(uint16_t port, const char *ip, const struct wire_msg *m
     if (!sp_connect_from(&s, ip, port, magic())) return;
     if (sp_handshake(&s, true, NULL, wait_ms)) sp_send(&s, msg);
     sp_close(&s);
+}
+
+static void setban_once(struct crash_state *st, struct daemon_proc *d, const char *ip)
+{
+    uint16_t rpc_port = rpc_client_port(d, wait_ms);
+    if (!rpc_port) return;
+    char cookie[160], body[160];
+    snprintf(cookie, sizeof cookie, "%s/.cookie", st->regtest);
+    snprintf(body, sizeof body, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"setban\",\"params\":[\"%s\",\"add\"]}",
+             ip);
+    int status;
+    free(rpc_client_post(rpc_port, cookie, body, &status, wait_ms));
 }
 
 static void answer(struct crash_state *st, struct sp *feeder, const struct wire_msg *m)
@@ -338,12 +351,12 @@ static void cycle(struct crash_state *st, unsigned c, int listen_fd, uint16_t fe
     long height;
     check_startup(st, &d, &height);
 
-    /* A misbehaving inbound peer (an invalid header: banned), and a few
-     * that each bring one new address (their token bucket's one). */
+    /* A ban (setban: misbehaving peers are discouraged in memory, never
+     * banned, since issue 13), and a few inbound peers that each bring one
+     * new address (their token bucket's one). */
     char ip[32];
     snprintf(ip, sizeof ip, "127.%u.%u.1", 50 + c / 200, 1 + c % 200);
-    struct wire_msg bad = {.type = WIRE_HEADERS, .u.headers = {.count = 1, .headers = &st->bad.headers[1]}};
-    inbound_once(port, ip, &bad);
+    setban_once(st, &d, ip);
     for (unsigned i = 0; i < GIFTS; i++) {
         struct wire_netaddr a = {.net = WIRE_NET_IPV4, .port = 8333, .time = (uint32_t)clock_unix_s(),
                                  .services = NODE_NETWORK | NODE_WITNESS};

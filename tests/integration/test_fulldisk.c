@@ -13,6 +13,7 @@
  * pipe, so neither touches it. */
 #define _GNU_SOURCE
 #include "harness.h"
+#include "rpc_client.h"
 #include "scripted_peer.h"
 #include "header_chain.h"
 #include "testutil.h"
@@ -185,16 +186,21 @@ static void gift_address(uint16_t port, const char *ip, uint8_t n)
     sp_close(&s);
 }
 
-/* An inbound peer that is banned (an invalid header). */
-static void get_banned(uint16_t port, const char *ip, const struct header_chain *bad)
+/* A ban, by setban (misbehaving peers are discouraged in memory, never
+ * banned, since issue 13). */
+static void get_banned(struct daemon_proc *d, const struct disk *k, const char *ip)
 {
-    struct sp s;
-    assert_true(sp_connect_from(&s, ip, port, magic()));
-    assert_true(sp_handshake(&s, true, NULL, wait_ms));
-    struct wire_msg m = {.type = WIRE_HEADERS, .u.headers = {.count = 1, .headers = &bad->headers[1]}};
-    assert_true(sp_send(&s, &m));
-    assert_true(sp_wait_closed(&s, wait_ms));
-    sp_close(&s);
+    uint16_t rpc_port = rpc_client_port(d, wait_ms);
+    assert_true(rpc_port != 0);
+    char cookie[192], body[160];
+    snprintf(cookie, sizeof cookie, "%s/.cookie", k->files);
+    snprintf(body, sizeof body, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"setban\",\"params\":[\"%s\",\"add\"]}",
+             ip);
+    int status = 0;
+    char *reply = rpc_client_post(rpc_port, cookie, body, &status, wait_ms);
+    assert_non_null(reply);
+    assert_int_equal(status, 200);
+    free(reply);
 }
 
 static void send_headers(struct sp *s, const struct header_chain *c, size_t from, size_t n)
@@ -283,7 +289,7 @@ static void test_full_disk(void **state)
     send_headers(&feeder, &chain, 1, 100);
     assert_true(daemon_wait_log(&d, "headers.dat flushed height=100", wait_ms));
     gift_address(port, "127.70.0.1", 1);
-    get_banned(port, "127.71.0.1", &bad);
+    get_banned(&d, &k, "127.71.0.1");
     size_t mark = d.log_len;
     assert_true(wait_after(&d, mark, "saved banlist.dat bans=1"));
     mark = d.log_len;
@@ -307,7 +313,7 @@ static void test_full_disk(void **state)
     fill(&k);
     mark = d.log_len;
     gift_address(port, "127.70.0.2", 2);
-    get_banned(port, "127.71.0.2", &bad);
+    get_banned(&d, &k, "127.71.0.2");
     assert_true(wait_after(&d, mark, "cannot write"));
     if (!wait_after(&d, mark, "peers.dat: io-error") || !wait_after(&d, mark, "banlist.dat: io-error"))
         fail_msg("no failed save logged:\n%s", d.log + mark);

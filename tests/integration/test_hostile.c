@@ -243,8 +243,8 @@ static void test_bad_checksum_storm(void **state)
     start(&c, NULL);
     struct sp s;
     connect_handshake(&c, &s);
-    /* 10,000 pings with broken checksums in one go: each is dropped and
-     * scores 10; the tenth disconnects and nothing after it is read. */
+    /* 10,000 pings with broken checksums in one go: each is dropped (no
+     * penalty, as Core) but counts against the rate limit, which ends it. */
     struct buf_writer w;
     buf_writer_init(&w);
     uint8_t nonce[8] = {9};
@@ -255,16 +255,16 @@ static void test_bad_checksum_storm(void **state)
     }
     uint64_t t0 = clock_mono_ms();
     send_until_closed(&s, w.data, w.len, WAIT_MS);
-    expect_reason(&c.d, "misbehaving");
+    expect_reason(&c.d, "rate-limit");
     fprintf(stderr, "[figure] checksum storm: dropped after %llu ms\n",
             (unsigned long long)(clock_mono_ms() - t0));
-    assert_int_equal(daemon_log_count(&c.d, "offence=bad-checksum"), 10);
-    expect_log(&c.d, "banned 127.0.0.1/32");
+    assert_true(daemon_log_count(&c.d, "ping: bad-checksum") >= 100);
+    assert_null(strstr(c.d.log, "reason=misbehaving"));
+    assert_null(strstr(c.d.log, "banned 127.0.0.1"));
     sp_close(&s);
-    /* the banned address is refused at once */
-    assert_true(sp_connect(&s, c.port, magic()));
-    assert_true(sp_wait_closed(&s, WAIT_MS));
-    expect_log(&c.d, "reason=banned");
+    /* not banned (nor discouraged: loopback): welcome again at once */
+    connect_handshake(&c, &s);
+    expect_pong(&s, 77);
     sp_close(&s);
     buf_writer_free(&w);
     finish(&c, "bad-checksum-storm");
@@ -294,7 +294,7 @@ static void test_invalid_command_bytes(void **state)
         buf_writer_free(&w);
         expect_pong(&s, 100 + i); /* the bad one was skipped, not answered */
     }
-    expect_count(&c.d, "offence=bad-command", 4);
+    expect_count(&c.d, ": bad-command", 4);
     assert_null(strstr(c.d.log, "reason=misbehaving"));
     sp_close(&s);
     finish(&c, "invalid-command");
@@ -631,14 +631,15 @@ static void test_addr_flood_beyond_token_bucket(void **state)
     fprintf(stderr, "[figure] addr flood: %lu accepted, %lu dropped\n", accepted, dropped);
     assert_true(accepted <= 2);
     assert_int_equal(accepted + dropped, 5 * WIRE_MAX_ADDR);
-    /* 1,001 addresses in one message: over the limit, scored 20, dropped */
+    /* a count of 1,001 with no addresses behind it: does not decode, dropped
+     * (as Core; 1,001 real addresses would be an offence) */
     uint8_t p[3] = {0xfd, 0xe9, 0x03};
     struct buf_writer w;
     buf_writer_init(&w);
     frame_named(&w, "addr", p, 3);
     assert_true(sp_send_raw(&s, w.data, w.len));
     expect_pong(&s, 2);
-    expect_log(&c.d, "offence=addr-too-many-items score=20");
+    expect_log(&c.d, "malformed addr (3 bytes): too-many-items");
     buf_writer_free(&w);
     free(addrs);
     sp_close(&s);
@@ -658,16 +659,13 @@ static void test_inv_of_50001_entries(void **state)
     struct buf_writer w;
     buf_writer_init(&w);
     frame_named(&w, "inv", p, len);
-    /* dropped and scored 20 each: four leave the peer connected... */
-    for (int i = 0; i < 4; i++) {
-        assert_true(sp_send_draining(&s, w.data, w.len, WAIT_MS));
-        expect_pong(&s, (uint64_t)i);
-    }
-    expect_count(&c.d, "offence=inv-too-many-items score=20", 4);
-    /* ...the fifth reaches 100 */
+    /* an offence (Core v28+: no score): disconnected at once; loopback
+     * is not discouraged */
     assert_true(sp_send_draining(&s, w.data, w.len, WAIT_MS));
     assert_true(sp_wait_closed(&s, WAIT_MS));
     expect_reason(&c.d, "misbehaving");
+    expect_log(&c.d, "offence=inv-too-many-items");
+    expect_log(&c.d, "not discouraged addr=127.0.0.1");
     buf_writer_free(&w);
     free(p);
     sp_close(&s);
@@ -682,10 +680,10 @@ static void test_headers_that_do_not_connect(void **state)
     struct sp s;
     connect_handshake(&c, &s);
     /* one header each, its parent unknown: the daemon asks for the gap
-     * (getheaders) and scores the peer 20 for every 10 in a row */
+     * (getheaders) and, as Core v28+, never punishes it */
     size_t getheaders = 0, sent = 0;
     bool closed = false;
-    for (uint32_t i = 0; i < 200 && !closed; i++) {
+    for (uint32_t i = 0; i < 50 && !closed; i++) {
         struct wire_header h;
         memset(&h, 0, sizeof h);
         h.version = 4;
@@ -703,10 +701,11 @@ static void test_headers_that_do_not_connect(void **state)
         if (r == SP_CLOSED) closed = true;
         nap_ms(1);
     }
-    assert_true(closed || sp_wait_closed(&s, WAIT_MS));
-    expect_reason(&c.d, "misbehaving");
-    assert_true(daemon_log_count(&c.d, "offence=unconnecting-headers") >= 5);
-    fprintf(stderr, "[figure] unconnecting headers: %zu sent before the drop, %zu getheaders back\n", sent,
+    assert_false(closed);
+    expect_pong(&s, 50);
+    assert_true(getheaders >= 1);
+    assert_null(strstr(c.d.log, "reason=misbehaving"));
+    fprintf(stderr, "[figure] unconnecting headers: %zu sent, %zu getheaders back, still connected\n", sent,
             getheaders);
     sp_close(&s);
     finish(&c, "unconnecting-headers");

@@ -196,7 +196,7 @@ static void test_requests_for_unknown_ids_fail_cleanly(void **state)
     struct fixture *f = *state;
     struct node_request req = {.type = NODE_REQ_PING};
     assert_int_equal(peer_request(f->table, 12345, &req), PEER_ERR_UNKNOWN_ID);
-    assert_int_equal(peer_misbehaving(f->table, 12345, 10, "test"), PEER_ERR_UNKNOWN_ID);
+    assert_int_equal(peer_misbehaving(f->table, 12345, "test"), PEER_ERR_UNKNOWN_ID);
     assert_int_equal(peer_get_stats(f->table, 12345, NULL, NULL), PEER_ERR_UNKNOWN_ID);
 }
 
@@ -278,15 +278,12 @@ static void test_sendheaders_once_headers_flow(void **state)
     assert_int_equal(got.type, WIRE_PONG); /* and only once */
 }
 
+/* No score any more (Core v28+): one offence disconnects. */
 static void test_misbehaviour_at_limit_disconnects(void **state)
 {
     struct fixture *f = *state;
     uint64_t id = handshake(f);
-    assert_int_equal(peer_misbehaving(f->table, id, 60, "test-offence"), PEER_OK);
-    struct peer_stats st;
-    assert_int_equal(peer_get_stats(f->table, id, &st, NULL), PEER_OK);
-    assert_int_equal(st.misbehavior, 60);
-    assert_int_equal(peer_misbehaving(f->table, id, 40, "test-offence"), PEER_OK);
+    assert_int_equal(peer_misbehaving(f->table, id, "test-offence"), PEER_OK);
     assert_true(run_until(f, has_disconnected));
     assert_string_equal(f->events[f->n_events - 1]->u.disconnected.reason, "misbehaving");
 }

@@ -1,0 +1,64 @@
+/* What the node does about a misbehaving peer, after Bitcoin Core v28+'s
+ * MaybeDiscourageAndDisconnect: the peer layer has already disconnected it
+ * (or forgiven it: manual and --whitelist peers); here its address is
+ * discouraged in memory (discourage.h), never banned: setban and
+ * banlist.dat are the operator's alone. */
+#include "node_internal.h"
+
+#include <btcpeerd/log.h>
+
+#include <string.h>
+
+static bool same_ip(const struct wire_netaddr *a, const struct wire_netaddr *b)
+{
+    return a->net == b->net && memcmp(a->addr, b->addr, wire_net_addr_len(a->net)) == 0;
+}
+
+bool node_is_discouraged(const struct node *n, const struct wire_netaddr *a)
+{
+    return n->discouraged && discourage_has(n->discouraged, a);
+}
+
+void node_mark_noban(struct node *n, uint64_t id, const struct wire_netaddr *a)
+{
+    if (node_is_whitelisted(n, a)) peer_set_noban(n->peers, id);
+}
+
+/* Core disconnects every connection from a discouraged address (all of
+ * them sent from that host). */
+static void disconnect_same_ip(struct node *n, uint64_t id, const struct wire_netaddr *a)
+{
+    size_t pos = 0;
+    void *value;
+    while (idmap_next(&n->node_peers, &pos, NULL, &value)) {
+        const struct node_peer *np = value;
+        if (np->id != id && np->group_len && same_ip(&np->addr, a))
+            peer_disconnect_id(n->peers, np->id, PEER_REASON_DISCOURAGED);
+    }
+}
+
+void node_misbehaving_gone(struct node *n, uint64_t id, enum node_conn_kind kind,
+                           const struct peer_disconnected_info *info)
+{
+    if (strcmp(info->reason, peer_reason_str(PEER_REASON_MISBEHAVING)) != 0) return;
+    char addr[NETADDR_STR_MAX];
+    netaddr_str(&info->netaddr, addr);
+    const char *spared = kind == CONN_ADDR_FETCH ? "addr-fetch" /* the address is the proxy's */
+                         : discourage_is_local(&info->netaddr) ? "local"
+                                                               : NULL;
+    if (spared) {
+        if (!strcmp(spared, "local")) n->n_misbehaving_local++;
+        struct log_field f[] = {LOG_STR("addr", addr), LOG_STR("why", spared)};
+        log_event(LOG_INFO, LOG_CAT_NODE, (int64_t)id,
+                  "misbehaving peer disconnected, not discouraged", f, 2);
+        return;
+    }
+    if (!discourage_add(n->discouraged, &info->netaddr)) {
+        log_error(LOG_CAT_NODE, "cannot discourage %s: hashing failed", addr);
+        return;
+    }
+    n->n_discouraged++;
+    struct log_field f[] = {LOG_STR("addr", addr)};
+    log_event(LOG_INFO, LOG_CAT_NODE, (int64_t)id, "disconnected and discouraged", f, 1);
+    disconnect_same_ip(n, id, &info->netaddr);
+}
