@@ -96,6 +96,19 @@ void hc_frame_named(struct buf_writer *w, const char *command, const uint8_t *pa
     hc_frame_write(w, &f);
 }
 
+void hc_frame_getdata_50000(struct buf_writer *w)
+{
+    struct wire_inv_entry *entries = calloc(WIRE_MAX_INV, sizeof *entries);
+    assert_non_null(entries);
+    struct wire_msg getdata = {.type = WIRE_GETDATA, .u.inv = {.count = WIRE_MAX_INV, .entries = entries}};
+    struct buf_writer payload;
+    buf_writer_init(&payload);
+    assert_int_equal(wire_encode(&getdata, &payload), WIRE_OK);
+    hc_frame_named(w, "getdata", payload.data, payload.len);
+    buf_writer_free(&payload);
+    free(entries);
+}
+
 size_t hc_send_until_closed(struct sp *s, const uint8_t *data, size_t len, unsigned timeout_ms)
 {
     size_t off = 0;

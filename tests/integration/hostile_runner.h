@@ -128,6 +128,9 @@ void hc_connect_v1(struct hc_run *r, struct sp *s);
 void hc_frame_write(struct buf_writer *w, const struct hc_frame *f);
 /* A frame for command with a right checksum. */
 void hc_frame_named(struct buf_writer *w, const char *command, const uint8_t *payload, size_t len);
+/* A getdata frame for 50,000 things the daemon does not have: each is
+ * answered by a 1.8 MB notfound. */
+void hc_frame_getdata_50000(struct buf_writer *w);
 /* Send all that fits until the daemon closes or all is sent, never
  * reading; the bytes sent. */
 size_t hc_send_until_closed(struct sp *s, const uint8_t *data, size_t len, unsigned timeout_ms);

@@ -375,14 +375,9 @@ static void attack_unsolicited_blocks(struct hc_run *r)
  * message completes, so the ping goes unanswered. */
 static void attack_never_read(struct hc_run *r)
 {
-    struct wire_inv_entry *entries = calloc(WIRE_MAX_INV, sizeof *entries);
-    assert_non_null(entries);
-    struct wire_msg getdata = {.type = WIRE_GETDATA, .u.inv = {.count = WIRE_MAX_INV, .entries = entries}};
-    struct buf_writer payload, w;
-    buf_writer_init(&payload);
+    struct buf_writer w;
     buf_writer_init(&w);
-    assert_int_equal(wire_encode(&getdata, &payload), WIRE_OK);
-    hc_frame_named(&w, "getdata", payload.data, payload.len);
+    hc_frame_getdata_50000(&w);
     size_t off = 0, total = 0, mark = r->d.log_len; /* the baseline's disconnect is before this */
     uint64_t t0 = clock_mono_ms();
     while (!strstr(r->d.log + mark, "reason=") && clock_mono_ms() - t0 < WAIT_MS) {
@@ -394,9 +389,7 @@ static void attack_never_read(struct hc_run *r)
     hc_expect_reason(&r->d, "ping-timeout");
     fprintf(stderr, "[figure] never reads: %zu bytes sent, dropped after %llu ms\n", total,
             (unsigned long long)(clock_mono_ms() - t0));
-    buf_writer_free(&payload);
     buf_writer_free(&w);
-    free(entries);
 }
 
 /* ---- memory caps that need the daemon ---- */

@@ -470,14 +470,9 @@ static void attack_third_inbound(struct hc_run *r)
  * then we finish the frame we were in, read again, and are served. */
 static void attack_stop_reading(struct hc_run *r)
 {
-    struct wire_inv_entry *entries = calloc(WIRE_MAX_INV, sizeof *entries);
-    assert_non_null(entries);
-    struct wire_msg getdata = {.type = WIRE_GETDATA, .u.inv = {.count = WIRE_MAX_INV, .entries = entries}};
-    struct buf_writer payload, frame;
-    buf_writer_init(&payload);
+    struct buf_writer frame;
     buf_writer_init(&frame);
-    assert_int_equal(wire_encode(&getdata, &payload), WIRE_OK);
-    hc_frame_named(&frame, "getdata", payload.data, payload.len);
+    hc_frame_getdata_50000(&frame);
     size_t off = 0;
     uint64_t deadline = clock_mono_ms() + WAIT_MS;
     while (!strstr(r->d.log, "reading paused") && clock_mono_ms() < deadline) {
@@ -491,9 +486,7 @@ static void attack_stop_reading(struct hc_run *r)
     assert_true(sp_send(&r->s, &ping));
     assert_true(sp_expect(&r->s, WIRE_PONG, NULL, WAIT_MS));
     assert_true(daemon_wait_log(&r->d, "reading resumed", WAIT_MS));
-    buf_writer_free(&payload);
     buf_writer_free(&frame);
-    free(entries);
 }
 
 /* A v2 handshake, our version over the encrypted channel, then a packet
