@@ -4,6 +4,7 @@
  * and RSS check and a clean stop. */
 #include "hostile_runner.h"
 
+#include "metrics_client.h"
 #include "testutil.h"
 
 #include <btcpeerd/clock.h>
@@ -196,10 +197,34 @@ static void step_check_never(struct hc_run *r, const struct hc_step *st, size_t 
     }
 }
 
+/* The disconnect counter for the step's reason; -1 if it counts none. */
+static double counted(struct hc_run *r, const struct hc_step *st, char *series, size_t cap)
+{
+    if (!st->reason || st->at_accept) return -1;
+    snprintf(series, cap, "btcpeerd_peer_disconnects_total{reason=\"%s\"}", st->reason);
+    char *text = metrics_scrape(r->metrics_port);
+    double v = metrics_value(text, series);
+    free(text);
+    return v;
+}
+
+static void expect_counted(struct hc_run *r, const struct hc_step *st, const char *series, double before)
+{
+    char *text = metrics_scrape_until(r->metrics_port, series, before + 1);
+    double v = metrics_value(text, series);
+    free(text);
+    if (v < before + 1) {
+        char what[200];
+        snprintf(what, sizeof what, "%s is %.0f, wanted %.0f", series, v, before + 1);
+        step_fail(r, st, what);
+    }
+}
+
 void hc_run_step(struct hc_run *r, const struct hc_step *st)
 {
-    char reason[96] = "";
+    char reason[96] = "", series[128];
     if (st->reason) reason_needle(st, reason, sizeof reason);
+    double disconnects = counted(r, st, series, sizeof series);
     size_t reasons_before = st->reason ? daemon_log_count(&r->d, reason) : 0;
     size_t before[HC_MAX_COUNTS] = {0};
     for (size_t i = 0; i < HC_MAX_COUNTS && st->counts[i].token; i++)
@@ -213,6 +238,7 @@ void hc_run_step(struct hc_run *r, const struct hc_step *st)
     if (st->after == HC_CLOSED && !sp_wait_closed(&r->s, HC_WAIT_MS)) step_fail(r, st, "not disconnected");
     if (st->after == HC_ANSWERS_PING) hc_expect_pong(&r->s, 0xabcdef);
     if (st->reason) hc_expect_count(&r->d, reason, reasons_before + 1);
+    if (disconnects >= 0) expect_counted(r, st, series, disconnects);
     for (size_t i = 0; i < HC_MAX_COUNTS && st->counts[i].token; i++) {
         const struct hc_count *c = &st->counts[i];
         hc_expect_count(&r->d, c->token, before[i] + c->n);
@@ -235,8 +261,11 @@ static void run_case(void **state)
     struct hc_run *r = &run;
     memset(r, 0, sizeof *r);
     r->hc = hc;
-    r->port = daemon_start_listening(&r->d, hc->opts);
+    const char *opts[HC_MAX_OPTS + 2] = {"--metrics-bind=127.0.0.1:0"};
+    for (size_t i = 0; i < HC_MAX_OPTS && hc->opts[i]; i++) opts[i + 1] = hc->opts[i];
+    r->port = daemon_start_listening(&r->d, opts);
     if (!r->port) fail_msg("daemon did not come up:\n%s", r->d.log ? r->d.log : "");
+    r->metrics_port = metrics_port(&r->d);
     if (hc->aftermath) aftermath_baseline(&r->d, r->port, &r->mark);
     for (size_t i = 0; i < HC_MAX_STEPS && hc->steps[i].what; i++) hc_run_step(r, &hc->steps[i]);
     if (r->open) sp_close(&r->s);

@@ -2,7 +2,8 @@
  * options (start), then steps; each step is a connection made some way
  * (handshake), what is sent on it (attack: v1 frames as data, and a small
  * function where data cannot say it), and what must hold afterwards
- * (aftermath: the connection closed with a reason token in a state, or still
+ * (aftermath: the connection closed with a reason token in a state, and the
+ * disconnect counted in the metrics by that token; or still
  * open and answering a ping; a log token logged N more times; a token never
  * logged during the step). A case marked .aftermath also warms the daemon up first and, at
  * the end, checks that a well-behaved peer is served and RSS is back at the
@@ -79,7 +80,11 @@ struct hc_step {
                                             * logged or the daemon closes */
     hc_attack_fn attack;                   /* then this, if any */
     enum hc_after after;
-    const char *reason;                    /* "reason=<reason>" logged once more */
+    const char *reason;                    /* "reason=<reason>" logged once more, and
+                                            * btcpeerd_peer_disconnects_total{reason}
+                                            * one higher... */
+    bool at_accept;                        /* ...unless refused at accept (no peer yet:
+                                            * logged, not counted) */
     const char *state;                     /* ...as "state=<state> reason=<reason>" */
     struct hc_count counts[HC_MAX_COUNTS];
     const char *never;                     /* not logged during this step */
@@ -98,6 +103,7 @@ struct hc_run {
     const struct hostile_case *hc;
     struct daemon_proc d;
     uint16_t port;
+    uint16_t metrics_port;
     struct rss_mark mark;
     struct sp s;         /* the step's connection (HC_V1, HC_RAW, HC_SAME) */
     bool open;

@@ -518,7 +518,7 @@ static const struct hostile_case cases[] = {
      {{.what = "10,000 bad checksums", .attack = attack_checksum_storm, .reason = "misbehaving",
        .counts = {{"offence=bad-checksum", 10, true}, {"banned 127.0.0.1/32", 1}}},
       {.what = "the banned address is refused at once", .conn = HC_RAW, .after = HC_CLOSED,
-       .reason = "banned"}}},
+       .reason = "banned", .at_accept = true}}},
     {"test_invalid_command_bytes", "invalid-command", {NULL}, true,
      {BAD_COMMAND("a control byte", cmd_control, HC_V1),
       BAD_COMMAND("a byte over 0x7e", cmd_high, HC_SAME),
