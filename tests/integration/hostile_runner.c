@@ -40,10 +40,12 @@ void hc_expect_log(struct daemon_proc *d, const char *needle)
 void hc_expect_count(struct daemon_proc *d, const char *needle, size_t n)
 {
     uint64_t deadline = clock_mono_ms() + HC_WAIT_MS;
-    while (daemon_log_count(d, needle) < n && clock_mono_ms() < deadline) daemon_pump(d, 20);
+    while (daemon_log_count(d, needle) < n && clock_mono_ms() < deadline)
+        daemon_pump(d, 20);
     if (daemon_log_count(d, needle) < n) {
         char what[200];
-        snprintf(what, sizeof what, "'%s' %zu times, wanted %zu", needle, daemon_log_count(d, needle), n);
+        snprintf(what, sizeof what, "'%s' %zu times, wanted %zu", needle,
+                 daemon_log_count(d, needle), n);
         hc_fail_with_log(d, what);
     }
 }
@@ -101,7 +103,8 @@ void hc_frame_getdata_50000(struct buf_writer *w)
 {
     struct wire_inv_entry *entries = calloc(WIRE_MAX_INV, sizeof *entries);
     assert_non_null(entries);
-    struct wire_msg getdata = {.type = WIRE_GETDATA, .u.inv = {.count = WIRE_MAX_INV, .entries = entries}};
+    struct wire_msg getdata = {.type = WIRE_GETDATA,
+                               .u.inv = {.count = WIRE_MAX_INV, .entries = entries}};
     struct buf_writer payload;
     buf_writer_init(&payload);
     assert_int_equal(wire_encode(&getdata, &payload), WIRE_OK);
@@ -148,7 +151,8 @@ static void step_connect(struct hc_run *r, const struct hc_step *st)
     r->open = false;
     if (!sp_connect(&r->s, r->port, hc_magic())) step_fail(r, st, "cannot connect");
     r->open = true;
-    if (st->conn == HC_V1 && !sp_handshake(&r->s, true, NULL, HC_WAIT_MS)) step_fail(r, st, "no handshake");
+    if (st->conn == HC_V1 && !sp_handshake(&r->s, true, NULL, HC_WAIT_MS))
+        step_fail(r, st, "no handshake");
 }
 
 static void reason_needle(const struct hc_step *st, char *out, size_t cap)
@@ -161,8 +165,8 @@ static void reason_needle(const struct hc_step *st, char *out, size_t cap)
 
 /* A byte at a time, round and round, until the reason shows in the log
  * written since mark or the daemon stops taking bytes. */
-static void step_dribble(struct hc_run *r, const struct hc_step *st, const uint8_t *data, size_t len,
-                         size_t mark)
+static void step_dribble(struct hc_run *r, const struct hc_step *st, const uint8_t *data,
+                         size_t len, size_t mark)
 {
     char needle[96];
     reason_needle(st, needle, sizeof needle);
@@ -179,7 +183,8 @@ static void step_send_frames(struct hc_run *r, const struct hc_step *st, size_t 
     buf_writer_init(&w);
     for (size_t i = 0; i < HC_MAX_FRAMES && (st->frames[i].command || st->frames[i].cmd12); i++) {
         unsigned times = st->frames[i].repeat ? st->frames[i].repeat : 1;
-        for (unsigned k = 0; k < times; k++) hc_frame_write(&w, &st->frames[i]);
+        for (unsigned k = 0; k < times; k++)
+            hc_frame_write(&w, &st->frames[i]);
     }
     if (w.len && st->dribble_ms)
         step_dribble(r, st, w.data, w.len, mark);
@@ -208,7 +213,8 @@ static double counted(struct hc_run *r, const struct hc_step *st, char *series, 
     return v;
 }
 
-static void expect_counted(struct hc_run *r, const struct hc_step *st, const char *series, double before)
+static void expect_counted(struct hc_run *r, const struct hc_step *st, const char *series,
+                           double before)
 {
     char *text = metrics_scrape_until(r->metrics_port, series, before + 1);
     double v = metrics_value(text, series);
@@ -235,7 +241,8 @@ void hc_run_step(struct hc_run *r, const struct hc_step *st)
     step_send_frames(r, st, mark);
     if (st->attack) st->attack(r);
 
-    if (st->after == HC_CLOSED && !sp_wait_closed(&r->s, HC_WAIT_MS)) step_fail(r, st, "not disconnected");
+    if (st->after == HC_CLOSED && !sp_wait_closed(&r->s, HC_WAIT_MS))
+        step_fail(r, st, "not disconnected");
     if (st->after == HC_ANSWERS_PING) hc_expect_pong(&r->s, 0xabcdef);
     if (st->reason) hc_expect_count(&r->d, reason, reasons_before + 1);
     if (disconnects >= 0) expect_counted(r, st, series, disconnects);
@@ -245,7 +252,8 @@ void hc_run_step(struct hc_run *r, const struct hc_step *st)
         size_t got = daemon_log_count(&r->d, c->token) - before[i];
         if (c->exact && got != c->n) {
             char what[160];
-            snprintf(what, sizeof what, "'%s' %zu more times, wanted exactly %zu", c->token, got, c->n);
+            snprintf(what, sizeof what, "'%s' %zu more times, wanted exactly %zu", c->token, got,
+                     c->n);
             step_fail(r, st, what);
         }
     }
@@ -262,12 +270,14 @@ static void run_case(void **state)
     memset(r, 0, sizeof *r);
     r->hc = hc;
     const char *opts[HC_MAX_OPTS + 2] = {"--metrics-bind=127.0.0.1:0"};
-    for (size_t i = 0; i < HC_MAX_OPTS && hc->opts[i]; i++) opts[i + 1] = hc->opts[i];
+    for (size_t i = 0; i < HC_MAX_OPTS && hc->opts[i]; i++)
+        opts[i + 1] = hc->opts[i];
     r->port = daemon_start_listening(&r->d, opts);
     if (!r->port) fail_msg("daemon did not come up:\n%s", r->d.log ? r->d.log : "");
     r->metrics_port = metrics_port(&r->d);
     if (hc->aftermath) aftermath_baseline(&r->d, r->port, &r->mark);
-    for (size_t i = 0; i < HC_MAX_STEPS && hc->steps[i].what; i++) hc_run_step(r, &hc->steps[i]);
+    for (size_t i = 0; i < HC_MAX_STEPS && hc->steps[i].what; i++)
+        hc_run_step(r, &hc->steps[i]);
     if (r->open) sp_close(&r->s);
     r->open = false;
     if (hc->aftermath) aftermath_check(&r->d, r->port, &r->mark, hc->label);
@@ -278,8 +288,8 @@ static void run_case(void **state)
 void hostile_tests(const struct hostile_case *cases, size_t n, struct CMUnitTest *out)
 {
     for (size_t i = 0; i < n; i++)
-        out[i] = (struct CMUnitTest){.name = cases[i].test, .test_func = run_case,
-                                     .initial_state = (void *)&cases[i]};
+        out[i] = (struct CMUnitTest){
+            .name = cases[i].test, .test_func = run_case, .initial_state = (void *)&cases[i]};
 }
 
 int hostile_run_group(const struct CMUnitTest *tests, size_t n)

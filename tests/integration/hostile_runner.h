@@ -33,10 +33,10 @@
 
 /* How a step reaches the daemon. */
 enum hc_conn {
-    HC_V1 = 0,    /* connect and complete a v1 handshake as the initiator */
-    HC_RAW,       /* connect and send nothing yet */
-    HC_SAME,      /* go on with the previous step's connection */
-    HC_OWN,       /* the attack function opens its own connections */
+    HC_V1 = 0, /* connect and complete a v1 handshake as the initiator */
+    HC_RAW,    /* connect and send nothing yet */
+    HC_SAME,   /* go on with the previous step's connection */
+    HC_OWN,    /* the attack function opens its own connections */
 };
 
 /* What happens to the step's connection. */
@@ -50,14 +50,14 @@ enum hc_after {
  * set (then only len bytes follow); the checksum is right unless
  * bad_checksum. */
 struct hc_frame {
-    const char *command;   /* NUL-padded to 12 bytes... */
-    const uint8_t *cmd12;  /* ...or exactly these 12 command bytes */
+    const char *command;  /* NUL-padded to 12 bytes... */
+    const uint8_t *cmd12; /* ...or exactly these 12 command bytes */
     const uint8_t *payload;
     size_t len;
-    const uint8_t *magic;  /* NULL: regtest */
+    const uint8_t *magic; /* NULL: regtest */
     uint32_t claimed;
     bool bad_checksum;
-    unsigned repeat;       /* sent this many times (0: once) */
+    unsigned repeat; /* sent this many times (0: once) */
 };
 
 struct hc_run;
@@ -72,7 +72,7 @@ struct hc_count {
 };
 
 struct hc_step {
-    const char *what;                      /* for failure messages */
+    const char *what; /* for failure messages; none ends the list */
     enum hc_conn conn;
     struct hc_frame frames[HC_MAX_FRAMES]; /* sent in order; ends at one without a command */
     unsigned dribble_ms;                   /* send the frames a byte at a time, again and
@@ -80,14 +80,15 @@ struct hc_step {
                                             * logged or the daemon closes */
     hc_attack_fn attack;                   /* then this, if any */
     enum hc_after after;
-    const char *reason;                    /* "reason=<reason>" logged once more, and
-                                            * btcpeerd_peer_disconnects_total{reason}
-                                            * one higher... */
-    bool at_accept;                        /* ...unless refused at accept (no peer yet:
-                                            * logged, not counted) */
-    const char *state;                     /* ...as "state=<state> reason=<reason>" */
+    const char *reason; /* "reason=<reason>" logged once more, and
+                         * btcpeerd_peer_disconnects_total{reason}
+                         * one higher */
+    const char *state;  /* the reason logged as "state=<state>
+                         * reason=<reason>" */
+    bool at_accept;     /* refused at accept: no peer yet, so logged
+                         * but not counted */
     struct hc_count counts[HC_MAX_COUNTS];
-    const char *never;                     /* not logged during this step */
+    const char *never; /* not logged during this step */
 };
 
 struct hostile_case {
@@ -105,7 +106,7 @@ struct hc_run {
     uint16_t port;
     uint16_t metrics_port;
     struct rss_mark mark;
-    struct sp s;         /* the step's connection (HC_V1, HC_RAW, HC_SAME) */
+    struct sp s; /* the step's connection (HC_V1, HC_RAW, HC_SAME) */
     bool open;
 };
 

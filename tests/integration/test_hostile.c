@@ -489,7 +489,8 @@ static const uint8_t nc_inv[39] = {0xfd, 0x01, 0x00}, nc_getheaders[73] = {[4] =
  * block with 2^64-1 transactions; addr 1,001 (over the limit) */
 static const uint8_t over_inv[39] = {0xfd, 0x50, 0xc3}, over_getdata[41] = {0xfe, 0xff, 0xff, 0xff, 0xff},
                      over_addr[3] = {0xfd, 0xe8, 0x03}, over_headers[84] = {0xfd, 0xd0, 0x07},
-                     over_getheaders[69] = {[4] = 101}, over_tx[9] = {1, 0, 0, 0, 0xfe, 0xff, 0xff, 0xff, 0xff},
+                     over_getheaders[69] = {[4] = 101},
+                     over_tx[9] = {1, 0, 0, 0, 0xfe, 0xff, 0xff, 0xff, 0xff},
                      over_block[89] = {[80] = 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff},
                      addr_1001[3] = {0xfd, 0xe9, 0x03};
 
@@ -572,7 +573,9 @@ static const struct hostile_case cases[] = {
      {{.what = "three 1 MB blocks nobody asked for", .attack = attack_unsolicited_blocks,
        .after = HC_ANSWERS_PING, .counts = {{"unrequested block", 3}}}}},
     {"test_peer_that_never_reads_is_dropped", "never-reads", {"--ping-interval=0.3", "--ping-timeout=0.3"},
-     true, {{.what = "50,000-entry getdata, never reading", .attack = attack_never_read, .reason = "ping-timeout"}}},
+     true,
+     {{.what = "50,000-entry getdata, never reading", .attack = attack_never_read,
+       .reason = "ping-timeout"}}},
     {"test_partial_messages_capped_across_peers", "partial-message-cap", {NULL}, true,
      {{.what = "nine 3.7 MB partial blocks", .conn = HC_OWN, .attack = attack_nine_partial_blocks,
        .reason = "recv-buffer-full"}}},

@@ -84,8 +84,10 @@ static void test_scrape_after_handshake_and_pings(void **state)
 
     text = metrics_scrape_until(mport, "btcpeerd_peer_ping_rtt_seconds_count", 1);
     assert_true(metrics_value(text, SERIES_PEERS_IN_V1) == 1);
-    assert_true(metrics_value(text, "btcpeerd_peers{direction=\"outbound\",state=\"connected\",transport=\"v1\"}") == 0);
-    assert_true(metrics_value(text, "btcpeerd_peers{direction=\"inbound\",state=\"none\",transport=\"v1\"}") == 0);
+    assert_true(metrics_value(
+                    text, "btcpeerd_peers{direction=\"outbound\",state=\"connected\",transport=\"v1\"}") == 0);
+    assert_true(metrics_value(
+                    text, "btcpeerd_peers{direction=\"inbound\",state=\"none\",transport=\"v1\"}") == 0);
     assert_true(metrics_value(text, MSG("in", "version")) == 1);
     assert_true(metrics_value(text, MSG("in", "verack")) == 1);
     assert_true(metrics_value(text, MSG("in", "ping")) == 1);
@@ -153,7 +155,8 @@ static void test_v2_peers_in_the_census(void **state)
     assert_true(metrics_value(text, in_v2) == 1);
     /* a v2 verack: 3-byte length, header byte, 1+12-byte id (verack has no
      * short id), empty payload, 16-byte tag */
-    assert_true(metrics_value(text, "btcpeerd_message_bytes_total{direction=\"in\",command=\"verack\"}") == 33);
+    assert_true(
+        metrics_value(text, "btcpeerd_message_bytes_total{direction=\"in\",command=\"verack\"}") == 33);
     free(text);
     text = metrics_scrape_until(cport, out_v2, 1);
     assert_true(metrics_value(text, out_v2) == 1);
