@@ -39,7 +39,13 @@ void hc_expect_log(struct daemon_proc *d, const char *needle)
 
 void hc_expect_count(struct daemon_proc *d, const char *needle, size_t n)
 {
-    uint64_t deadline = clock_mono_ms() + HC_WAIT_MS;
+    hc_expect_count_within(d, needle, n, HC_WAIT_MS);
+}
+
+void hc_expect_count_within(struct daemon_proc *d, const char *needle, size_t n,
+                            unsigned timeout_ms)
+{
+    uint64_t deadline = clock_mono_ms() + timeout_ms;
     while (daemon_log_count(d, needle) < n && clock_mono_ms() < deadline)
         daemon_pump(d, 20);
     if (daemon_log_count(d, needle) < n) {
@@ -168,10 +174,11 @@ static void reason_needle(const struct hc_step *st, char *out, size_t cap)
 static void step_dribble(struct hc_run *r, const struct hc_step *st, const uint8_t *data,
                          size_t len, size_t mark)
 {
-    char needle[96];
-    reason_needle(st, needle, sizeof needle);
+    char needle[96] = "";
+    if (st->reason) reason_needle(st, needle, sizeof needle);
     uint64_t deadline = clock_mono_ms() + 2 * HC_WAIT_MS; /* hang guard */
-    for (size_t i = 0; !strstr(r->d.log + mark, needle) && clock_mono_ms() < deadline; i++) {
+    for (size_t i = 0; (!*needle || !strstr(r->d.log + mark, needle)) && clock_mono_ms() < deadline;
+         i++) {
         if (!sp_send_raw(&r->s, data + i % len, 1)) break;
         daemon_pump(&r->d, st->dribble_ms); /* the pace, reading the log meanwhile */
     }

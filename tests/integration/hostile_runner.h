@@ -77,7 +77,8 @@ struct hc_step {
     struct hc_frame frames[HC_MAX_FRAMES]; /* sent in order; ends at one without a command */
     unsigned dribble_ms;                   /* send the frames a byte at a time, again and
                                             * again, this long apart, until the reason is
-                                            * logged or the daemon closes */
+                                            * logged or the daemon closes (or a hang
+                                            * guard, if no reason is named) */
     hc_attack_fn attack;                   /* then this, if any */
     enum hc_after after;
     const char *reason; /* "reason=<reason>" logged once more, and
@@ -125,6 +126,8 @@ void hc_fail_with_log(const struct daemon_proc *d, const char *what);
 /* Wait until needle is logged; until it is logged n times. */
 void hc_expect_log(struct daemon_proc *d, const char *needle);
 void hc_expect_count(struct daemon_proc *d, const char *needle, size_t n);
+void hc_expect_count_within(struct daemon_proc *d, const char *needle, size_t n,
+                            unsigned timeout_ms);
 /* "reason=<reason>" logged. */
 void hc_expect_reason(struct daemon_proc *d, const char *reason);
 /* A ping with this nonce is answered with it: the stream is still framed. */
