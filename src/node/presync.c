@@ -154,7 +154,7 @@ static void failed(struct node *n, uint64_t id, struct hsync *h, enum hsync_stat
     if (err == HSYNC_ERR_BAD_POW || err == HSYNC_ERR_UNCHAINED) {
         char offence[64];
         snprintf(offence, sizeof offence, "invalid-header-%s", hsync_err_str(err));
-        peer_misbehaving(n->peers, id, 100, offence);
+        peer_misbehaving(n->peers, id, offence);
     } else {
         peer_disconnect_id(n->peers, id, PEER_REASON_PRESYNC_FAILED);
     }
@@ -254,7 +254,7 @@ static bool headers_pow_ok(struct node *n, uint64_t id, const struct wire_header
         if (offence) {
             LOG_AT(LOG_INFO, LOG_CAT_CHAIN, (int64_t)id, "invalid low-work header at %zu: %s", i,
                    offence);
-            peer_misbehaving(n->peers, id, 100, offence);
+            peer_misbehaving(n->peers, id, offence);
             return false;
         }
     }

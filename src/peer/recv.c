@@ -179,8 +179,9 @@ static void peer_handle_frame(struct peer *p, struct transport_frame *frame)
     if (err != WIRE_OK) {
         char cmd[WIRE_COMMAND_LEN + 1];
         log_sanitize((const uint8_t *)frame->command, strlen(frame->command), cmd);
-        LOG_AT(LOG_DEBUG, LOG_CAT_PEER, (int64_t)p->id, "malformed %s (%zu bytes): %s", cmd,
-               frame->len, wire_err_str(err));
+        /* drop=<command>-<why>: the stable token tests and greps match */
+        LOG_AT(LOG_DEBUG, LOG_CAT_PEER, (int64_t)p->id, "malformed %s (%zu bytes): %s drop=%s-%s", cmd,
+               frame->len, wire_err_str(err), cmd, wire_err_str(err));
         peer_metrics_msg_in(p, wire_type_from_command(frame->command, strlen(frame->command)),
                             transport_framed_len(p->transport, frame->command, frame->len));
         if (p->state == PEER_NONE || p->state == PEER_SENT_VERSION)
@@ -244,8 +245,10 @@ void peer_on_read(struct bufferevent *bev, void *arg)
             p->stats.msgs_in++;
             /* a message, but no payload to measure: counted without bytes */
             peer_metrics_msg_in(p, wire_type_from_command(frame.command, strlen(frame.command)), 0);
-            LOG_AT(LOG_DEBUG, LOG_CAT_PEER, (int64_t)p->id, "dropped %s: %s", frame.command,
-                   transport_status_str(st));
+            char cmd[WIRE_COMMAND_LEN + 1]; /* a bad command's bytes are the peer's */
+            log_sanitize((const uint8_t *)frame.command, strlen(frame.command), cmd);
+            LOG_AT(LOG_DEBUG, LOG_CAT_PEER, (int64_t)p->id, "dropped %s: %s drop=%s-%s", cmd,
+                   transport_status_str(st), cmd, transport_status_str(st));
             /* Core and BIP324: a bad checksum, an invalid command, an
              * unknown v2 short id (a future message type) or an empty v2
              * packet drops that message only; no penalty. */

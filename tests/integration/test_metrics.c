@@ -6,116 +6,21 @@
  * metrics` (skipped with a message when promtool is not installed). Every
  * wait has a deadline (BTCPEERD_TEST_WAIT_MS overrides it). */
 #include "harness.h"
+#include "metrics_client.h"
 #include "scripted_peer.h"
 #include "testutil.h"
 
 #include <btcpeerd/clock.h>
 #include <btcpeerd/netparams.h>
 
-#include <event2/buffer.h>
-#include <event2/event.h>
 #include <event2/http.h>
-#include <event2/keyvalq_struct.h>
 
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-static unsigned wait_ms(void)
-{
-    const char *w = getenv("BTCPEERD_TEST_WAIT_MS");
-    return w && atoi(w) > 0 ? (unsigned)atoi(w) : 5000u;
-}
-
-/* ---- an HTTP client (libevent's) ---- */
-
-struct http_result {
-    int status; /* 0: no answer */
-    char *body; /* NUL-terminated */
-    size_t len;
-    char content_type[128];
-    struct event_base *base;
-};
-
-static void on_response(struct evhttp_request *req, void *arg)
-{
-    struct http_result *r = arg;
-    /* Done: do not wait for the kept-alive connection to time out. */
-    event_base_loopbreak(r->base);
-    if (!req) return;
-    r->status = evhttp_request_get_response_code(req);
-    const char *ct = evhttp_find_header(evhttp_request_get_input_headers(req), "Content-Type");
-    if (ct) snprintf(r->content_type, sizeof r->content_type, "%s", ct);
-    struct evbuffer *in = evhttp_request_get_input_buffer(req);
-    r->len = evbuffer_get_length(in);
-    r->body = malloc(r->len + 1);
-    if (!r->body) return;
-    evbuffer_remove(in, r->body, r->len);
-    r->body[r->len] = '\0';
-}
-
-static struct http_result http_request(uint16_t port, enum evhttp_cmd_type cmd, const char *path)
-{
-    struct http_result r = {0};
-    struct event_base *base = event_base_new();
-    assert_non_null(base);
-    r.base = base;
-    struct evhttp_connection *conn = evhttp_connection_base_new(base, NULL, "127.0.0.1", port);
-    assert_non_null(conn);
-    struct timeval tv = {.tv_sec = wait_ms() / 1000, .tv_usec = (suseconds_t)(wait_ms() % 1000) * 1000};
-    evhttp_connection_set_timeout_tv(conn, &tv);
-    struct evhttp_request *req = evhttp_request_new(on_response, &r);
-    assert_non_null(req);
-    evhttp_add_header(evhttp_request_get_output_headers(req), "Host", "127.0.0.1");
-    assert_int_equal(evhttp_make_request(conn, req, cmd, path), 0);
-    event_base_dispatch(base);
-    evhttp_connection_free(conn);
-    event_base_free(base);
-    if (!r.body) r.body = calloc(1, 1);
-    return r;
-}
-
-static char *scrape(uint16_t port)
-{
-    struct http_result r = http_request(port, EVHTTP_REQ_GET, "/metrics");
-    assert_int_equal(r.status, 200);
-    assert_string_equal(r.content_type, "text/plain; version=0.0.4; charset=utf-8");
-    return r.body;
-}
-
-/* The value of the sample whose name and labels are exactly `series`;
- * fails the test if there is none. */
-static double value_of(const char *text, const char *series)
-{
-    size_t n = strlen(series);
-    for (const char *p = text; (p = strstr(p, series)) != NULL; p++)
-        if ((p == text || p[-1] == '\n') && p[n] == ' ') return strtod(p + n + 1, NULL);
-    fail_msg("no series %s in:\n%s", series, text);
-    return -1;
-}
-
-/* Scrape until series reaches at least min, or the deadline passes. */
-static char *scrape_until(uint16_t port, const char *series, double min)
-{
-    uint64_t deadline = clock_mono_ms() + wait_ms();
-    for (;;) {
-        char *text = scrape(port);
-        if (value_of(text, series) >= min || clock_mono_ms() > deadline) return text;
-        free(text);
-        poll(NULL, 0, 10); /* a polling interval, not a wait for anything */
-    }
-}
-
-static uint16_t metrics_port(struct daemon_proc *d)
-{
-    static const char needle[] = "metrics served at http://127.0.0.1:";
-    if (!daemon_wait_log(d, needle, wait_ms())) fail_msg("no metrics line in:\n%s", d->log);
-    return (uint16_t)atoi(strstr(d->log, needle) + sizeof needle - 1);
-}
 
 /* ---- promtool ---- */
 
@@ -161,45 +66,47 @@ static void test_scrape_after_handshake_and_pings(void **state)
     uint16_t mport = metrics_port(&d);
     assert_true(mport != 0 && mport != port);
 
-    char *text = scrape(mport);
-    assert_true(value_of(text, SERIES_PEERS_IN_V1) == 0);
-    assert_true(value_of(text, "btcpeerd_peer_handshake_duration_seconds_count") == 0);
+    char *text = metrics_scrape(mport);
+    assert_true(metrics_value(text, SERIES_PEERS_IN_V1) == 0);
+    assert_true(metrics_value(text, "btcpeerd_peer_handshake_duration_seconds_count") == 0);
     free(text);
 
     struct sp s;
     assert_true(sp_connect(&s, port, netparams_get(NET_REGTEST)->magic));
-    assert_true(sp_handshake(&s, true, NULL, wait_ms()));
+    assert_true(sp_handshake(&s, true, NULL, metrics_wait_ms()));
     struct wire_msg ping = {.type = WIRE_PING, .u.ping.nonce = 0x1122334455667788ull};
     assert_true(sp_send(&s, &ping));
-    assert_true(sp_expect(&s, WIRE_PONG, NULL, wait_ms()));
+    assert_true(sp_expect(&s, WIRE_PONG, NULL, metrics_wait_ms()));
     struct wire_msg theirs;
-    assert_true(sp_expect(&s, WIRE_PING, &theirs, wait_ms()));
+    assert_true(sp_expect(&s, WIRE_PING, &theirs, metrics_wait_ms()));
     struct wire_msg pong = {.type = WIRE_PONG, .u.ping = theirs.u.ping};
     assert_true(sp_send(&s, &pong));
 
-    text = scrape_until(mport, "btcpeerd_peer_ping_rtt_seconds_count", 1);
-    assert_true(value_of(text, SERIES_PEERS_IN_V1) == 1);
-    assert_true(value_of(text, "btcpeerd_peers{direction=\"outbound\",state=\"connected\",transport=\"v1\"}") == 0);
-    assert_true(value_of(text, "btcpeerd_peers{direction=\"inbound\",state=\"none\",transport=\"v1\"}") == 0);
-    assert_true(value_of(text, MSG("in", "version")) == 1);
-    assert_true(value_of(text, MSG("in", "verack")) == 1);
-    assert_true(value_of(text, MSG("in", "ping")) == 1);
-    assert_true(value_of(text, MSG("in", "pong")) == 1);
-    assert_true(value_of(text, MSG("out", "version")) == 1);
-    assert_true(value_of(text, MSG("out", "verack")) == 1);
-    assert_true(value_of(text, MSG("out", "pong")) == 1);
-    assert_true(value_of(text, MSG("out", "ping")) >= 1);
+    text = metrics_scrape_until(mport, "btcpeerd_peer_ping_rtt_seconds_count", 1);
+    assert_true(metrics_value(text, SERIES_PEERS_IN_V1) == 1);
+    assert_true(metrics_value(
+                    text, "btcpeerd_peers{direction=\"outbound\",state=\"connected\",transport=\"v1\"}") == 0);
+    assert_true(metrics_value(
+                    text, "btcpeerd_peers{direction=\"inbound\",state=\"none\",transport=\"v1\"}") == 0);
+    assert_true(metrics_value(text, MSG("in", "version")) == 1);
+    assert_true(metrics_value(text, MSG("in", "verack")) == 1);
+    assert_true(metrics_value(text, MSG("in", "ping")) == 1);
+    assert_true(metrics_value(text, MSG("in", "pong")) == 1);
+    assert_true(metrics_value(text, MSG("out", "version")) == 1);
+    assert_true(metrics_value(text, MSG("out", "verack")) == 1);
+    assert_true(metrics_value(text, MSG("out", "pong")) == 1);
+    assert_true(metrics_value(text, MSG("out", "ping")) >= 1);
     /* a v1 ping is a 24-byte header and an 8-byte nonce */
-    assert_true(value_of(text, "btcpeerd_message_bytes_total{direction=\"in\",command=\"ping\"}") == 32);
-    assert_true(value_of(text, "btcpeerd_network_bytes_total{direction=\"in\"}") > 32);
-    assert_true(value_of(text, "btcpeerd_peer_handshake_duration_seconds_count") == 1);
-    assert_true(value_of(text, "btcpeerd_peer_handshake_duration_seconds_bucket{le=\"+Inf\"}") == 1);
-    assert_true(value_of(text, "btcpeerd_peer_handshake_duration_seconds_sum") > 0);
-    assert_true(value_of(text, "btcpeerd_peer_ping_rtt_seconds_count") >= 1);
-    assert_true(value_of(text, "btcpeerd_header_height") == 0);
-    assert_true(value_of(text, "btcpeerd_bans") == 0);
-    assert_true(value_of(text, "btcpeerd_uptime_seconds") > 0);
-    assert_true(value_of(text, "process_start_time_seconds") > 1.5e9);
+    assert_true(metrics_value(text, "btcpeerd_message_bytes_total{direction=\"in\",command=\"ping\"}") == 32);
+    assert_true(metrics_value(text, "btcpeerd_network_bytes_total{direction=\"in\"}") > 32);
+    assert_true(metrics_value(text, "btcpeerd_peer_handshake_duration_seconds_count") == 1);
+    assert_true(metrics_value(text, "btcpeerd_peer_handshake_duration_seconds_bucket{le=\"+Inf\"}") == 1);
+    assert_true(metrics_value(text, "btcpeerd_peer_handshake_duration_seconds_sum") > 0);
+    assert_true(metrics_value(text, "btcpeerd_peer_ping_rtt_seconds_count") >= 1);
+    assert_true(metrics_value(text, "btcpeerd_header_height") == 0);
+    assert_true(metrics_value(text, "btcpeerd_bans") == 0);
+    assert_true(metrics_value(text, "btcpeerd_uptime_seconds") > 0);
+    assert_true(metrics_value(text, "process_start_time_seconds") > 1.5e9);
 
     if (have_promtool())
         promtool_accepts(text);
@@ -212,17 +119,17 @@ static void test_scrape_after_handshake_and_pings(void **state)
      * (eof, or io-error when a ping was still unread and the close sent a
      * reset). */
     sp_close(&s);
-    assert_true(daemon_wait_log(&d, "disconnected", wait_ms()));
+    assert_true(daemon_wait_log(&d, "disconnected", metrics_wait_ms()));
     char reason[32] = "", series[96];
     assert_true(sscanf(strstr(strstr(d.log, "disconnected"), "reason=") + 7, "%31[a-z0-9-]",
                        reason) == 1);
     snprintf(series, sizeof series, "btcpeerd_peer_disconnects_total{reason=\"%s\"}", reason);
-    text = scrape_until(mport, series, 1);
-    assert_true(value_of(text, series) == 1);
-    assert_true(value_of(text, SERIES_PEERS_IN_V1) == 0);
+    text = metrics_scrape_until(mport, series, 1);
+    assert_true(metrics_value(text, series) == 1);
+    assert_true(metrics_value(text, SERIES_PEERS_IN_V1) == 0);
     free(text);
 
-    assert_int_equal(daemon_stop(&d, SIGTERM, wait_ms()), 0);
+    assert_int_equal(daemon_stop(&d, SIGTERM, metrics_wait_ms()), 0);
     daemon_cleanup(&d);
 }
 
@@ -244,20 +151,21 @@ static void test_v2_peers_in_the_census(void **state)
 
     const char *in_v2 = "btcpeerd_peers{direction=\"inbound\",state=\"connected\",transport=\"v2\"}";
     const char *out_v2 = "btcpeerd_peers{direction=\"outbound\",state=\"connected\",transport=\"v2\"}";
-    char *text = scrape_until(mport, in_v2, 1);
-    assert_true(value_of(text, in_v2) == 1);
+    char *text = metrics_scrape_until(mport, in_v2, 1);
+    assert_true(metrics_value(text, in_v2) == 1);
     /* a v2 verack: 3-byte length, header byte, 1+12-byte id (verack has no
      * short id), empty payload, 16-byte tag */
-    assert_true(value_of(text, "btcpeerd_message_bytes_total{direction=\"in\",command=\"verack\"}") == 33);
+    assert_true(
+        metrics_value(text, "btcpeerd_message_bytes_total{direction=\"in\",command=\"verack\"}") == 33);
     free(text);
-    text = scrape_until(cport, out_v2, 1);
-    assert_true(value_of(text, out_v2) == 1);
-    assert_true(value_of(text, "btcpeerd_peer_handshake_duration_seconds_count") == 1);
+    text = metrics_scrape_until(cport, out_v2, 1);
+    assert_true(metrics_value(text, out_v2) == 1);
+    assert_true(metrics_value(text, "btcpeerd_peer_handshake_duration_seconds_count") == 1);
     free(text);
 
-    assert_int_equal(daemon_stop(&client, SIGTERM, wait_ms()), 0);
+    assert_int_equal(daemon_stop(&client, SIGTERM, metrics_wait_ms()), 0);
     daemon_cleanup(&client);
-    assert_int_equal(daemon_stop(&server, SIGTERM, wait_ms()), 0);
+    assert_int_equal(daemon_stop(&server, SIGTERM, metrics_wait_ms()), 0);
     daemon_cleanup(&server);
 }
 
@@ -269,24 +177,24 @@ static void test_only_get_and_head_of_metrics(void **state)
     assert_true(daemon_start_listening(&d, extra) != 0);
     uint16_t mport = metrics_port(&d);
 
-    struct http_result r = http_request(mport, EVHTTP_REQ_GET, "/");
+    struct http_result r = metrics_http_request(mport, EVHTTP_REQ_GET, "/");
     assert_int_equal(r.status, 404);
     free(r.body);
-    r = http_request(mport, EVHTTP_REQ_GET, "/metricsx");
+    r = metrics_http_request(mport, EVHTTP_REQ_GET, "/metricsx");
     assert_int_equal(r.status, 404);
     free(r.body);
-    r = http_request(mport, EVHTTP_REQ_POST, "/metrics");
+    r = metrics_http_request(mport, EVHTTP_REQ_POST, "/metrics");
     assert_int_equal(r.status, 405);
     free(r.body);
-    r = http_request(mport, EVHTTP_REQ_HEAD, "/metrics");
+    r = metrics_http_request(mport, EVHTTP_REQ_HEAD, "/metrics");
     assert_int_equal(r.status, 200);
     assert_int_equal(r.len, 0);
     free(r.body);
-    r = http_request(mport, EVHTTP_REQ_GET, "/metrics?x=1"); /* a query does not change the path */
+    r = metrics_http_request(mport, EVHTTP_REQ_GET, "/metrics?x=1"); /* a query does not change the path */
     assert_int_equal(r.status, 200);
     free(r.body);
 
-    assert_int_equal(daemon_stop(&d, SIGTERM, wait_ms()), 0);
+    assert_int_equal(daemon_stop(&d, SIGTERM, metrics_wait_ms()), 0);
     daemon_cleanup(&d);
 }
 
@@ -300,13 +208,13 @@ static void test_metrics_bind_must_name_a_port(void **state)
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char *out = NULL;
-        assert_int_equal(run_btcpeerd(bad[i], &out, wait_ms()), 2);
+        assert_int_equal(run_btcpeerd(bad[i], &out, metrics_wait_ms()), 2);
         assert_non_null(strstr(out, "--metrics-bind"));
         free(out);
     }
     char *out = NULL;
     const char *help[] = {"--help", NULL};
-    assert_int_equal(run_btcpeerd(help, &out, wait_ms()), 0);
+    assert_int_equal(run_btcpeerd(help, &out, metrics_wait_ms()), 0);
     assert_non_null(strstr(out, "--metrics-bind=HOST:PORT"));
     free(out);
 }
