@@ -212,6 +212,8 @@ void node_headers_received(struct node *n, uint64_t id, const struct wire_header
         last = e;
     }
     free(raw);
+    /* Known or new, each header it sent is one it has (Core's pindexBestKnownBlock). */
+    if (last && last->height > np->synced_headers) np->synced_headers = last->height;
     np->unconnecting = 0;
     if (added) node_state_headers_flush(n);
     if (added) {

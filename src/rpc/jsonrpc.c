@@ -73,6 +73,15 @@ void rpc_call_error(struct rpc_call *c, int code, const char *fmt, ...)
         c->error = json_pack("{s:i,s:s}", "code", code, "message", "(message not valid UTF-8)");
 }
 
+void rpc_call_error_text(struct rpc_call *c, int code, const char *msg)
+{
+    if (c->answered) return;
+    c->answered = true;
+    c->error = json_pack("{s:i,s:s}", "code", code, "message", msg);
+    if (!c->error)
+        c->error = json_pack("{s:i,s:s}", "code", code, "message", "(message not valid UTF-8)");
+}
+
 const char *rpc_call_method(const struct rpc_call *c)
 {
     return c->method ? c->method->name : "";
@@ -145,7 +154,9 @@ static void batch_free(struct rpc_batch *b)
 
 static void send_json(rpc_reply_fn reply, void *arg, int status, json_t *body)
 {
-    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    /* bitcoind writes a double with 16 significant digits (UniValue's
+     * setprecision(16)); jansson's default 17 differs in the last place. */
+    char *text = body ? json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(16)) : NULL;
     if (body && !text) {
         reply(arg, 500, "{\"result\":null,\"error\":{\"code\":-7,\"message\":\"Out of memory\"},\"id\":null}");
     } else if (text) {
@@ -279,9 +290,14 @@ static void run_call(struct rpc_call *c, json_t *req, const struct rpc_method *m
     json_t *args = positional(c, params);
     if (!args) return;
     if (json_array_size(args) > arg_count(c->method)) {
+        char *help = rpc_help_text(c->method->name);
         char usage[256];
         jsonrpc_usage(c->method, usage, sizeof usage);
-        rpc_call_error(c, RPC_MISC_ERROR, "too many arguments; usage: %s", usage);
+        if (help)
+            rpc_call_error_text(c, RPC_MISC_ERROR, help);
+        else
+            rpc_call_error(c, RPC_MISC_ERROR, "too many arguments; usage: %s", usage);
+        free(help);
         json_decref(args);
         return;
     }

@@ -58,6 +58,8 @@ struct rpc_method {
 void rpc_call_result(struct rpc_call *c, json_t *result);
 void rpc_call_error(struct rpc_call *c, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* The same with a message of any length, taken as it is (help texts). */
+void rpc_call_error_text(struct rpc_call *c, int code, const char *msg);
 /* A pending call is answered (its result or error is set). */
 void rpc_call_finish(struct rpc_call *c);
 /* The method's name (for pending-call bookkeeping). */
@@ -76,6 +78,11 @@ struct rpc_batch *jsonrpc_handle(const char *body, size_t len, const struct rpc_
 /* The client went away: no reply will be sent; the batch frees itself when
  * its last pending call finishes. */
 void jsonrpc_abandon(struct rpc_batch *b);
+
+/* bitcoind's help text of a method (help_text.c; the caller frees it), or
+ * NULL for a method it has none for. bitcoind answers a wrong number of
+ * arguments with it, as error -1. */
+char *rpc_help_text(const char *method);
 
 /* "name arg1 arg2": a method's usage line into out. */
 void jsonrpc_usage(const struct rpc_method *m, char *out, size_t cap);

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 bool rpc_get_int(struct rpc_call *c, json_t *params, size_t i, int64_t def, int64_t *out)
 {
@@ -55,7 +56,7 @@ bool rpc_get_str(struct rpc_call *c, json_t *params, size_t i, bool required, co
     *out = NULL;
     if (!v) {
         if (!required) return true;
-        rpc_call_error(c, RPC_INVALID_PARAMETER, "Missing required argument %zu", i + 1);
+        rpc_call_help_error(c);
         return false;
     }
     if (!json_is_string(v)) {
@@ -64,4 +65,14 @@ bool rpc_get_str(struct rpc_call *c, json_t *params, size_t i, bool required, co
     }
     *out = json_string_value(v);
     return true;
+}
+
+void rpc_call_help_error(struct rpc_call *c)
+{
+    char *help = rpc_help_text(rpc_call_method(c));
+    if (help)
+        rpc_call_error_text(c, RPC_MISC_ERROR, help);
+    else
+        rpc_call_error(c, RPC_MISC_ERROR, "%s: wrong arguments", rpc_call_method(c));
+    free(help);
 }
