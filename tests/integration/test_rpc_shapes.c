@@ -441,6 +441,40 @@ static void test_getinfo_netinfo_and_peer_counters(void **state)
     assert_int_equal(json_integer_value(json_object_get(tip, "branchlen")), 0);
     assert_string_equal(json_string_value(json_object_get(tip, "status")), "active");
     json_decref(rep);
+
+    /* the inbound peer sends a stale fork: a second child of genesis */
+    struct wire_header fork = hc.headers[1];
+    uint8_t fork_hash[32];
+    memset(fork.merkle_root, 0xee, 32);
+    for (fork.nonce = 0;; fork.nonce++) {
+        wire_header_hash(&fork, fork_hash);
+        if (fork_hash[31] < 0x7f) break; /* regtest's easy target, as header_chain.c mines */
+    }
+    struct wire_msg hm = {.type = WIRE_HEADERS};
+    hm.u.headers.count = 1;
+    hm.u.headers.headers = &fork;
+    assert_true(sp_send(&s, &hm));
+    deadline = clock_mono_ms() + WAIT_MS;
+    json_t *tips = NULL;
+    rep = NULL;
+    do { /* until the node has taken the header in */
+        json_decref(rep);
+        daemon_pump(&r.d, 20);
+        rep = call(&r, "getchaintips", NULL);
+        tips = result_of(rep);
+    } while (json_array_size(tips) < 2 && clock_mono_ms() < deadline);
+    assert_int_equal(json_array_size(tips), 2);
+    tip = json_array_get(tips, 1);
+    SHAPE(tip, tip_keys, "getchaintips[]");
+    assert_int_equal(json_integer_value(json_object_get(tip, "height")), 1);
+    assert_int_equal(json_integer_value(json_object_get(tip, "branchlen")), 1);
+    assert_string_equal(json_string_value(json_object_get(tip, "status")), "headers-only");
+    json_decref(rep);
+    rep = call(&r, "getpeerinfo", NULL);
+    p = json_array_get(result_of(rep), 0);
+    if (!json_is_true(json_object_get(p, "inbound"))) p = json_array_get(result_of(rep), 1);
+    assert_int_equal(json_integer_value(json_object_get(p, "synced_headers")), 1);
+    json_decref(rep);
     /* bitcoind's GetNetworkHashPS: the work of the last headers (2 each at
      * regtest's target) over the span of their times */
     uint32_t tmin = hc.headers[0].time, tmax = tmin;
@@ -467,6 +501,87 @@ static void test_getinfo_netinfo_and_peer_counters(void **state)
     sp_close(&s);
     sp_close(&out);
     close(lfd);
+    rpcd_stop(&r);
+}
+
+/* The regtest genesis block, as a peer serves it. */
+static const char genesis_coinbase_hex[] =
+    "01000000010000000000000000000000000000000000000000000000000000000000000000ffffffff4d04ffff001d"
+    "0104455468652054696d65732030332f4a616e2f32303039204368616e63656c6c6f72206f6e206272696e6b206f66"
+    "207365636f6e64206261696c6f757420666f722062616e6b73ffffffff0100f2052a01000000434104678afdb0fe55"
+    "48271967f1a67130b7105cd6a828e03909a67962e0ea1f61deb649f6bc3f4cef38c4f35504e51ec112de5c384df7ba"
+    "0b8d578a4c702b6bf11d5fac00000000";
+
+/* getblock of a block not stored: while a peer is asked, its getpeerinfo
+ * inflight holds the height and getrpcinfo lists the waiting getblock;
+ * once delivered, last_block is set and getblockheader's nTx counts the
+ * block's transactions. */
+static void test_block_fetch_counters(void **state)
+{
+    (void)state;
+    struct rpcd r;
+    rpcd_start(&r, NULL);
+    struct sp s;
+    assert_true(sp_connect(&s, daemon_port(&r.d, WAIT_MS), netparams_get(NET_REGTEST)->magic));
+    assert_true(sp_handshake(&s, true, NULL, WAIT_MS));
+    assert_true(daemon_wait_log(&r.d, "handshake complete", WAIT_MS));
+    char body[256];
+    snprintf(body, sizeof body, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"getblock\",\"params\":[\"%s\",0]}",
+             regtest_genesis_hash);
+    /* the getblock's reply comes on its own connection, later */
+    unsigned char b64[200];
+    EVP_EncodeBlock(b64, (const unsigned char *)r.cookie, (int)strlen(r.cookie));
+    char head[512];
+    int n = snprintf(head, sizeof head,
+                     "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Basic %s\r\n"
+                     "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
+                     b64, strlen(body), body);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(r.rpc_port)};
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+    assert_int_equal(send(fd, head, (size_t)n, MSG_NOSIGNAL), n);
+    assert_true(sp_expect(&s, WIRE_GETDATA, NULL, WAIT_MS));
+
+    json_t *rep = call(&r, "getpeerinfo", NULL);
+    json_t *inflight = json_object_get(json_array_get(result_of(rep), 0), "inflight");
+    assert_int_equal(json_array_size(inflight), 1);
+    assert_int_equal(json_integer_value(json_array_get(inflight, 0)), 0);
+    json_decref(rep);
+    rep = call(&r, "getrpcinfo", NULL);
+    json_t *cmds = json_object_get(result_of(rep), "active_commands");
+    assert_int_equal(json_array_size(cmds), 2);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(cmds, 1), "method")), "getblock");
+    SHAPE(json_array_get(cmds, 1), command_keys, "active_commands[]");
+    json_decref(rep);
+
+    size_t txlen;
+    uint8_t *tx = test_unhex(genesis_coinbase_hex, &txlen);
+    uint8_t *block = malloc(81 + txlen);
+    memcpy(block, netparams_get(NET_REGTEST)->genesis_header, 80);
+    block[80] = 1;
+    memcpy(block + 81, tx, txlen);
+    assert_true(sp_send_frame(&s, "block", block, 81 + txlen));
+    free(tx);
+    free(block);
+    struct pollfd pfd = {.fd = fd, .events = POLLIN};
+    assert_int_equal(poll(&pfd, 1, WAIT_MS), 1); /* the getblock answered */
+    close(fd);
+
+    rep = call(&r, "getpeerinfo", NULL);
+    json_t *p = json_array_get(result_of(rep), 0);
+    assert_int_equal(json_array_size(json_object_get(p, "inflight")), 0);
+    assert_true(json_integer_value(json_object_get(p, "last_block")) > 1700000000);
+    json_decref(rep);
+    char params[96];
+    snprintf(params, sizeof params, "[\"%s\"]", regtest_genesis_hash);
+    rep = call(&r, "getblockheader", params);
+    assert_int_equal(json_integer_value(json_object_get(result_of(rep), "nTx")), 1);
+    json_decref(rep);
+    rep = call(&r, "getblockchaininfo", NULL);
+    assert_true(json_integer_value(json_object_get(result_of(rep), "size_on_disk")) >= 81 + (json_int_t)txlen);
+    json_decref(rep);
+    sp_close(&s);
     rpcd_stop(&r);
 }
 
@@ -647,6 +762,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_getinfo_netinfo_and_peer_counters),
         cmocka_unit_test(test_chain_shapes_difficulty_and_help),
+        cmocka_unit_test(test_block_fetch_counters),
         cmocka_unit_test(test_error_codes),
         cmocka_unit_test(test_addnode_v2transport),
         cmocka_unit_test(test_connect_peer_setban_and_addednodeinfo),
