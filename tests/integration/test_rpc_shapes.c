@@ -626,6 +626,13 @@ static void test_chain_shapes_difficulty_and_help(void **state)
     const char *list = json_string_value(result_of(rep));
     assert_non_null(strstr(list, "== Blockchain ==\ngetbestblockhash\ngetblock \"blockhash\" ( verbosity )\n"));
     assert_non_null(strstr(list, "== Mining ==\ngetnetworkhashps ( nblocks height )\n"));
+    /* docs/RPC.md is made from help (scripts/rpc_doc.sh): the same text */
+    FILE *f = fopen(BTCPEERD_VECTORS_DIR "/../../docs/RPC.md", "r");
+    assert_non_null(f);
+    char *doc = calloc(1, 1 << 20);
+    size_t doc_len = fread(doc, 1, (1 << 20) - 1, f);
+    fclose(f);
+    assert_true(doc_len > 0);
     char *names = strdup(list);
     size_t methods = 0;
     for (char *line = strtok(names, "\n"); line; line = strtok(NULL, "\n")) {
@@ -640,10 +647,15 @@ static void test_chain_shapes_difficulty_and_help(void **state)
             fail_msg("help %s does not start with its usage line", method);
         if (!strstr(t, "\nResult") || !strstr(t, "\nExamples:\n> bitcoin-cli "))
             fail_msg("help %s lacks bitcoind's sections:\n%s", method, t);
+        char *block = malloc(strlen(t) + 16);
+        snprintf(block, strlen(t) + 16, "```text\n%s\n```", t);
+        if (!strstr(doc, block)) fail_msg("docs/RPC.md differs from help %s: run scripts/rpc_doc.sh", method);
+        free(block);
         json_decref(h);
         methods++;
     }
     free(names);
+    free(doc);
     assert_true(methods >= 27);
     json_decref(rep);
     rep = call(&r, "help", "[\"nosuchmethod\"]");
