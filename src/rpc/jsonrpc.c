@@ -87,6 +87,11 @@ const char *rpc_call_method(const struct rpc_call *c)
     return c->method ? c->method->name : "";
 }
 
+const struct rpc_method *rpc_call_method_def(const struct rpc_call *c)
+{
+    return c->method;
+}
+
 json_t *rpc_param(json_t *params, size_t i)
 {
     json_t *v = json_array_get(params, i);
@@ -290,13 +295,11 @@ static void run_call(struct rpc_call *c, json_t *req, const struct rpc_method *m
     json_t *args = positional(c, params);
     if (!args) return;
     if (json_array_size(args) > arg_count(c->method)) {
-        char *help = rpc_help_text(c->method->name);
-        char usage[256];
-        jsonrpc_usage(c->method, usage, sizeof usage);
+        char *help = rpc_help_text(c->method);
         if (help)
             rpc_call_error_text(c, RPC_MISC_ERROR, help);
         else
-            rpc_call_error(c, RPC_MISC_ERROR, "too many arguments; usage: %s", usage);
+            rpc_call_error(c, RPC_OUT_OF_MEMORY, "Out of memory");
         free(help);
         json_decref(args);
         return;

@@ -10,17 +10,13 @@
 #include <time.h>
 
 /* The first line of a method's help: its name and arguments in bitcoind's
- * notation, or our argument names for a method without a help entry. */
+ * notation. */
 static void usage_line(const struct rpc_method *m, char *out, size_t cap)
 {
-    char *help = rpc_help_text(m->name);
-    if (help) {
-        size_t len = strcspn(help, "\n");
-        snprintf(out, cap, "%.*s", (int)len, help);
-        free(help);
-        return;
-    }
-    jsonrpc_usage(m, out, cap);
+    char *help = rpc_help_text(m);
+    size_t len = help ? strcspn(help, "\n") : 0;
+    snprintf(out, cap, "%.*s", (int)len, help ? help : m->name);
+    free(help);
 }
 
 static int by_category_then_name(const void *a, const void *b)
@@ -36,22 +32,16 @@ static enum rpc_status m_help(struct rpc_call *c, json_t *params, void *ctx)
     const char *name;
     if (!rpc_get_str(c, params, 0, false, &name)) return RPC_DONE;
     if (name) {
-        bool known = false;
-        for (size_t i = 0; i < s->n_methods && !known; i++) known = strcmp(s->methods[i].name, name) == 0;
-        char *help = known ? rpc_help_text(name) : NULL;
-        if (help) {
+        const struct rpc_method *m = NULL;
+        for (size_t i = 0; i < s->n_methods && !m; i++)
+            if (strcmp(s->methods[i].name, name) == 0) m = &s->methods[i];
+        char *help = m ? rpc_help_text(m) : NULL;
+        if (help)
             rpc_call_result(c, json_string(help));
-        } else if (known) {
-            /* a method without a help entry: its usage and one line */
-            for (size_t i = 0; i < s->n_methods; i++) {
-                if (strcmp(s->methods[i].name, name) != 0) continue;
-                char usage[256];
-                jsonrpc_usage(&s->methods[i], usage, sizeof usage);
-                rpc_call_result(c, json_sprintf("%s\n\n%s\n", usage, s->methods[i].help));
-            }
-        } else {
+        else if (m)
+            rpc_call_error(c, RPC_OUT_OF_MEMORY, "Out of memory");
+        else
             rpc_call_result(c, json_sprintf("help: unknown command: %s", name));
-        }
         free(help);
         return RPC_DONE;
     }

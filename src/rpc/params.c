@@ -69,7 +69,7 @@ bool rpc_get_str(struct rpc_call *c, json_t *params, size_t i, bool required, co
 
 void rpc_call_help_error(struct rpc_call *c)
 {
-    char *help = rpc_help_text(rpc_call_method(c));
+    char *help = rpc_call_method_def(c) ? rpc_help_text(rpc_call_method_def(c)) : NULL;
     if (help)
         rpc_call_error_text(c, RPC_MISC_ERROR, help);
     else
