@@ -54,11 +54,11 @@ same state, and the method's help says so:
 | method | key | btcpeerd's answer, and why |
 |---|---|---|
 | getnetworkinfo | `version` | 290000: the bitcoind release whose RPC it follows (bitcoin-cli `-netinfo` needs 209900 or more); btcpeerd's own version is in `subversion` |
-| getnetworkinfo | `relayfee`, `incrementalfee` | bitcoind's defaults, 0.00001 BTC/kvB (no mempool) |
+| getnetworkinfo | `relayfee`, `incrementalfee` | bitcoind's defaults, 0.00001 BTC/kvB (no mempool); the JSON number reads `1e-5` where bitcoind writes `0.00001000`: the same value (jansson cannot write a fixed number of decimals) |
 | getnetworkinfo | `localrelay` | false: no transaction relay |
 | getnetworkinfo | `localaddresses` | `[]`: no address of ours is advertised |
 | getblockchaininfo | `blocks` | the height of the best valid header chain (= `headers`) |
-| getblockchaininfo | `verificationprogress` | the share of the time since genesis the header chain covers; 1 once the header sync is over |
+| getblockchaininfo | `verificationprogress` | the share of the time since genesis the header chain covers; 1 once the header sync is over, and always on regtest (as bitcoind's guess there) |
 | getblockchaininfo | `size_on_disk` | headers.dat and the fetched blocks |
 | getblockchaininfo | `pruned` | false; so `pruneheight`, `automatic_pruning`, `prune_target_size` are absent, as in bitcoind |
 | getblockchaininfo | `signet_challenge` | absent: not kept (signet only) |

@@ -66,6 +66,7 @@ const struct rpc_help_entry rpc_help_chain[] = {
      "  \"mediantime\" : xxx,                     (numeric) The median block time expressed in UNIX epoch time\n"
      "  \"verificationprogress\" : n,             (numeric) estimate of verification progress [0..1]; btcpeerd: the share of\n"
      "                                          the time since genesis the header chain covers, 1 once the header sync is done\n"
+     "                                          (and on regtest, as bitcoind)\n"
      "  \"initialblockdownload\" : true|false,    (boolean) (debug information) estimate of whether this node is in Initial Block Download mode\n"
      "  \"chainwork\" : \"hex\",                    (string) total amount of work in active chain, in hexadecimal\n"
      "  \"size_on_disk\" : n,                     (numeric) the estimated size of the block and undo files on disk\n"
