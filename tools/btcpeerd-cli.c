@@ -22,6 +22,7 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "Usage: btcpeerd-cli [options] <method> [params...]\n"
+            "       btcpeerd-cli [options] -getinfo\n"
             "Send one JSON-RPC call to btcpeerd and print the result.\n\n"
             "Parameters that are valid JSON (numbers, true, false, null, objects, arrays)\n"
             "are sent as that JSON; anything else as a string.\n\n"
@@ -190,16 +191,24 @@ int main(int argc, char **argv)
         fputs("error: cannot read parameters from standard input\n", stderr);
         goto out;
     }
-    if (n_args == 0) {
+    if (o.getinfo && n_args > 0) {
+        fputs("error: -getinfo takes no arguments\n", stderr);
+        goto out;
+    }
+    if (n_args == 0 && !o.getinfo) {
         fputs("error: too few parameters: no method (try 'btcpeerd-cli -help')\n", stderr);
         goto out;
     }
-    json_t *params = cli_build_params(args + 1, n_args - 1, o.named, msg, sizeof msg);
-    if (!params) {
-        fprintf(stderr, "error: %s\n", msg);
-        goto out;
+    if (o.getinfo) {
+        body = cli_getinfo_request();
+    } else {
+        json_t *params = cli_build_params(args + 1, n_args - 1, o.named, msg, sizeof msg);
+        if (!params) {
+            fprintf(stderr, "error: %s\n", msg);
+            goto out;
+        }
+        body = cli_build_request(args[0], params);
     }
-    body = cli_build_request(args[0], params);
     if (!body) {
         fputs("error: cannot build the request (is the method valid UTF-8?)\n", stderr);
         goto out;
@@ -217,7 +226,8 @@ int main(int argc, char **argv)
         char why[256];
         rc = cli_print_connect_error(stderr, t.host, t.port, failure_reason(&c, why, sizeof why));
     } else {
-        rc = cli_print_reply(c.status, c.body ? c.body : "", c.body_len, stdout, stderr);
+        rc = (o.getinfo ? cli_print_getinfo : cli_print_reply)(c.status, c.body ? c.body : "", c.body_len,
+                                                                stdout, stderr);
     }
     free(c.body);
     goto out;

@@ -39,6 +39,7 @@ struct cli_options {
     char rpccookiefile[PATH_MAX];/* "" = <network datadir>/.cookie */
     double timeout_s;            /* -rpcclienttimeout; 0 = none */
     bool named, read_stdin, help, version;
+    bool getinfo;                /* -getinfo: bitcoin-cli's summary */
     int first_arg;               /* argv index of the method (argc if none) */
     uint32_t set;                /* bit per option (table row) given on the command line */
 };
@@ -94,6 +95,12 @@ void cli_print_value(FILE *out, const json_t *v);
  * 0 for a result, |code| for a JSON-RPC error (as bitcoin-cli), 1 for
  * anything else (bad credentials, HTTP errors, an unreadable reply). */
 int cli_print_reply(int http_status, const char *body, size_t len, FILE *out, FILE *err);
+/* -getinfo (cli_getinfo.c): the batch bitcoin-cli -getinfo sends (caller
+ * frees), and its reply printed in bitcoin-cli's lines; the exit status as
+ * cli_print_reply's (an error of either call is printed as that call's). */
+char *cli_getinfo_request(void);
+int cli_print_getinfo(int http_status, const char *body, size_t len, FILE *out, FILE *err);
+
 /* The server could not be reached: a sentence saying where and why; 1. */
 int cli_print_connect_error(FILE *err, const char *host, uint16_t port, const char *why);
 

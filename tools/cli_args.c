@@ -90,6 +90,8 @@ static const struct option_row cli_rows[] = {
     {.name = "rpcclienttimeout", .type = OPTION_CUSTOM, .arg = "SEC", FIELD(timeout_s),
      .set = set_timeout, .def = 900, .default_text = "900",
      .help = "give up after SEC seconds; 0 = never"},
+    {.name = "getinfo", .type = OPTION_FLAG, FIELD(getinfo),
+     .help = "the node's summary (getnetworkinfo, getblockchaininfo) as bitcoin-cli -getinfo prints it"},
     {.name = "named", .type = OPTION_FLAG, FIELD(named),
      .help = "params are name=value pairs, sent as an object"},
     {.name = "stdin", .type = OPTION_FLAG, FIELD(read_stdin),

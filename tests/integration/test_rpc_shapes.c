@@ -5,6 +5,7 @@
  * -getinfo and -netinfo with the keys it reads from them
  * (src/bitcoin-cli.cpp), so the real bitcoin-cli works unchanged against
  * btcpeerd. A real daemon on 127.0.0.1, scripted peers, raw HTTP. */
+#include "cli_runner.h"
 #include "harness.h"
 #include "header_chain.h"
 #include "scripted_peer.h"
@@ -422,6 +423,20 @@ static void test_getinfo_netinfo_and_peer_counters(void **state)
 
     assert_getinfo_batch(&r);
     assert_netinfo_batch(&r, 2);
+    /* btcpeerd-cli -getinfo prints bitcoin-cli -getinfo's lines */
+    char datadir[192], port[32];
+    snprintf(datadir, sizeof datadir, "-datadir=%s/data", r.d.datadir);
+    snprintf(port, sizeof port, "-rpcport=%u", r.rpc_port);
+    const char *getinfo[] = {"-regtest", datadir, port, "-getinfo", NULL};
+    struct cli_run cr;
+    assert_true(cli_run(NULL, getinfo, NULL, WAIT_MS, &cr));
+    assert_int_equal(cr.status, 0);
+    if (strncmp(cr.out, "Chain: regtest\nBlocks: 30\nHeaders: 30\nVerification progress: 100.0000%\n"
+                        "Difficulty: 4.656542373906925e-10\n\nNetwork: in 1, out 1, total 2\n"
+                        "Version: 290000\nTime offset (s): ", 169) != 0 ||
+        !strstr(cr.out, "\nProxies: n/a\nMin tx relay fee rate (BTC/kvB): 0.00001000\n\nWarnings: (none)\n"))
+        fail_msg("-getinfo printed:\n%s", cr.out);
+    cli_run_free(&cr);
     rep = call(&r, "getblockchaininfo", NULL);
     assert_int_equal(json_integer_value(json_object_get(result_of(rep), "blocks")), 30);
     assert_true(json_integer_value(json_object_get(result_of(rep), "size_on_disk")) >= 30 * 80);
