@@ -132,6 +132,15 @@ static void test_error_codes(void **state)
     assert_int_equal(rpct_error_code(rep), -8);
     assert_memory_equal(rpct_error_message(rep), "hash must be hexadecimal string (not '", 38);
     json_decref(rep);
+    rep = rpct_call(&r, "getblockheader", "[123]");
+    assert_int_equal(rpct_error_code(rep), -3);
+    assert_string_equal(rpct_error_message(rep), "Wrong type passed:\n{\n    \"Position 1 (blockhash)\": "
+                                                 "\"JSON value of type number is not of expected type string\"\n}");
+    json_decref(rep);
+    rep = rpct_call(&r, "getblockheader", "[\"0f9188f13cb7b2c71f2a335e3a4fc328bf5beb436012afca590b1a11466e2206\",\"yes\"]");
+    assert_int_equal(rpct_error_code(rep), -3);
+    assert_non_null(strstr(rpct_error_message(rep), "\"Position 2 (verbose)\": \"JSON value of type string is not of expected type bool\""));
+    json_decref(rep);
     rep = rpct_call(&r, "getblock", "[\"xyz\"]");
     assert_int_equal(rpct_error_code(rep), -8);
     assert_string_equal(rpct_error_message(rep), "blockhash must be of length 64 (not 3, for 'xyz')");
