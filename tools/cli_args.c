@@ -92,6 +92,8 @@ static const struct option_row cli_rows[] = {
      .help = "give up after SEC seconds; 0 = never"},
     {.name = "getinfo", .type = OPTION_FLAG, FIELD(getinfo),
      .help = "the node's summary (getnetworkinfo, getblockchaininfo) as bitcoin-cli -getinfo prints it"},
+    {.name = "netinfo", .type = OPTION_FLAG, FIELD(netinfo),
+     .help = "the peer dashboard bitcoin-cli -netinfo prints; then [LEVEL [outonly]] or help"},
     {.name = "named", .type = OPTION_FLAG, FIELD(named),
      .help = "params are name=value pairs, sent as an object"},
     {.name = "stdin", .type = OPTION_FLAG, FIELD(read_stdin),

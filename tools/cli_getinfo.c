@@ -43,8 +43,10 @@ static void print_key(FILE *out, const char *fmt_before, const json_t *obj, cons
 static void progress_bar(FILE *out, double progress)
 {
     if (progress < 0 || progress > 1) return;
-    for (int i = 0; i < progress / 0.05; i++) fputs("\u2592", out);
-    for (int i = 0; i < (1 - progress) / 0.05; i++) fputs("\u2591", out);
+    for (int i = 0; i < progress / 0.05; i++)
+        fputs("\u2592", out);
+    for (int i = 0; i < (1 - progress) / 0.05; i++)
+        fputs("\u2591", out);
 }
 
 /* "Proxies:": each proxy once, in the order first seen, with the networks
@@ -55,11 +57,13 @@ static void print_proxies(FILE *out, const json_t *networks)
     bool any = false;
     fputs("Proxies: ", out);
     for (size_t i = 0; i < n; i++) {
-        const char *proxy = json_string_value(json_object_get(json_array_get(networks, i), "proxy"));
+        const char *proxy =
+            json_string_value(json_object_get(json_array_get(networks, i), "proxy"));
         if (!proxy || !proxy[0]) continue;
         bool seen = false;
         for (size_t j = 0; j < i && !seen; j++) {
-            const char *p = json_string_value(json_object_get(json_array_get(networks, j), "proxy"));
+            const char *p =
+                json_string_value(json_object_get(json_array_get(networks, j), "proxy"));
             seen = p && strcmp(p, proxy) == 0;
         }
         if (seen) continue;
@@ -98,7 +102,8 @@ static void print_summary(FILE *out, const json_t *net, const json_t *chain)
     print_key(out, "Time offset (s): ", net, "timeoffset", "\n");
     print_proxies(out, json_object_get(net, "networks"));
     /* an amount: bitcoind writes it with 8 decimals (ValueFromAmount) */
-    fprintf(out, "Min tx relay fee rate (BTC/kvB): %.8f\n\n", json_number_value(json_object_get(net, "relayfee")));
+    fprintf(out, "Min tx relay fee rate (BTC/kvB): %.8f\n\n",
+            json_number_value(json_object_get(net, "relayfee")));
     char warnings[1024];
     val_str(json_object_get(net, "warnings"), warnings, sizeof warnings);
     fprintf(out, "Warnings: %s\n", warnings[0] ? warnings : "(none)");
@@ -115,14 +120,16 @@ int cli_print_getinfo(int http_status, const char *body, size_t len, FILE *out, 
     const json_t *replies[2] = {NULL, NULL};
     size_t i;
     json_t *rep;
-    json_array_foreach(batch, i, rep) {
+    json_array_foreach(batch, i, rep)
+    {
         json_int_t id = json_integer_value(json_object_get(rep, "id"));
         if (id == 0 || id == 1) replies[id] = rep;
     }
     int rc = 0;
     for (int k = 0; k < 2 && rc == 0; k++) {
         const json_t *e = replies[k] ? json_object_get(replies[k], "error") : NULL;
-        if (!replies[k] || (e && !json_is_null(e)) || !json_is_object(json_object_get(replies[k], "result"))) {
+        if (!replies[k] || (e && !json_is_null(e)) ||
+            !json_is_object(json_object_get(replies[k], "result"))) {
             /* bitcoin-cli passes an error of either call on as the reply */
             char *text = replies[k] ? json_dumps(replies[k], 0) : NULL;
             rc = text ? cli_print_reply(200, text, strlen(text), out, err) : 1;
@@ -135,7 +142,8 @@ int cli_print_getinfo(int http_status, const char *body, size_t len, FILE *out, 
         }
     }
     if (rc == 0)
-        print_summary(out, json_object_get(replies[0], "result"), json_object_get(replies[1], "result"));
+        print_summary(out, json_object_get(replies[0], "result"),
+                      json_object_get(replies[1], "result"));
     json_decref(batch);
     return rc;
 }

@@ -19,23 +19,23 @@ static const struct rpc_help_entry *find(const char *name)
 }
 
 /* The examples reach a bitcoind's default port, as bitcoind's do. */
-#define HELP_FMT                                                                                    \
-    "%s%s%s\n\n%s\nExamples:\n> bitcoin-cli %s%s%s\n"                                             \
-    "> curl --user myusername --data-binary '{\"jsonrpc\": \"2.0\", \"id\": \"curltest\", "       \
-    "\"method\": \"%s\", \"params\": [%s]}' -H 'content-type: application/json' "                 \
+#define HELP_FMT                                                                                   \
+    "%s%s%s\n\n%s\nExamples:\n> bitcoin-cli %s%s%s\n"                                              \
+    "> curl --user myusername --data-binary '{\"jsonrpc\": \"2.0\", \"id\": \"curltest\", "        \
+    "\"method\": \"%s\", \"params\": [%s]}' -H 'content-type: application/json' "                  \
     "http://127.0.0.1:8332/\n"
 
 static char *build(const struct rpc_help_entry *e)
 {
     const char *sp = e->args[0] ? " " : "";
     const char *csp = e->cli[0] ? " " : "";
-    int len = snprintf(NULL, 0, HELP_FMT, e->name, sp, e->args, e->text, e->name, csp, e->cli, e->name,
-                       e->json);
+    int len = snprintf(NULL, 0, HELP_FMT, e->name, sp, e->args, e->text, e->name, csp, e->cli,
+                       e->name, e->json);
     if (len < 0) return NULL;
     char *out = malloc((size_t)len + 1);
     if (out)
-        snprintf(out, (size_t)len + 1, HELP_FMT, e->name, sp, e->args, e->text, e->name, csp, e->cli,
-                 e->name, e->json);
+        snprintf(out, (size_t)len + 1, HELP_FMT, e->name, sp, e->args, e->text, e->name, csp,
+                 e->cli, e->name, e->json);
     return out;
 }
 
@@ -46,7 +46,8 @@ static char *fallback(const struct rpc_method *m)
     char args[256] = "", line[1024];
     size_t len = 0;
     for (size_t i = 0; m->arg_names && m->arg_names[i] && len < sizeof args; i++)
-        len += (size_t)snprintf(args + len, sizeof args - len, "%s%s", i ? " " : "", m->arg_names[i]);
+        len +=
+            (size_t)snprintf(args + len, sizeof args - len, "%s%s", i ? " " : "", m->arg_names[i]);
     snprintf(line, sizeof line, "%s\n", m->help ? m->help : "");
     struct rpc_help_entry e = {.name = m->name, .args = args, .text = line, .cli = "", .json = ""};
     return build(&e);

@@ -23,7 +23,8 @@ static json_t *hash_json(const uint8_t hash[32])
 static json_t *tip_json(const struct chain *ch, const struct chain_entry *e, const char *status)
 {
     const struct chain_entry *fork = e;
-    while (fork && !chain_contains(ch, fork)) fork = fork->parent;
+    while (fork && !chain_contains(ch, fork))
+        fork = fork->parent;
     int32_t branchlen = fork ? e->height - fork->height : e->height;
     return json_pack("{s:i,s:o,s:i,s:s}", "height", (int)e->height, "hash", hash_json(e->hash),
                      "branchlen", (int)branchlen, "status", status);
@@ -83,7 +84,8 @@ static enum rpc_status m_getchaintips(struct rpc_call *c, json_t *params, void *
         rpc_call_error(c, RPC_OUT_OF_MEMORY, "Out of memory");
         return RPC_DONE;
     }
-    for (size_t i = 0; i < n_off; i++) parents[i] = off[i]->parent;
+    for (size_t i = 0; i < n_off; i++)
+        parents[i] = off[i]->parent;
     qsort(parents, n_off, sizeof *parents, by_address);
     size_t n_tips = 0;
     for (size_t i = 0; i < n_off; i++)
@@ -93,7 +95,8 @@ static enum rpc_status m_getchaintips(struct rpc_call *c, json_t *params, void *
     qsort(tips, n_tips, sizeof *tips, by_height_desc);
     json_t *arr = json_array();
     json_array_append_new(arr, tip_json(ch, chain_tip(ch), "active"));
-    for (size_t i = 0; i < n_tips; i++) json_array_append_new(arr, tip_json(ch, tips[i], "headers-only"));
+    for (size_t i = 0; i < n_tips; i++)
+        json_array_append_new(arr, tip_json(ch, tips[i], "headers-only"));
     free(tips);
     rpc_call_result(c, arr);
     return RPC_DONE;
@@ -138,14 +141,16 @@ static enum rpc_status m_getnetworkhashps(struct rpc_call *c, json_t *params, vo
         return RPC_DONE;
     const struct chain *ch = node_chain_view(s->node);
     if (lookup < -1 || lookup == 0) {
-        rpc_call_error(c, RPC_INVALID_PARAMETER, "Invalid nblocks. Must be a positive number or -1.");
+        rpc_call_error(c, RPC_INVALID_PARAMETER,
+                       "Invalid nblocks. Must be a positive number or -1.");
         return RPC_DONE;
     }
     if (height < -1 || height > chain_height(ch)) {
         rpc_call_error(c, RPC_INVALID_PARAMETER, "Block does not exist at specified height");
         return RPC_DONE;
     }
-    const struct chain_entry *pb = height >= 0 ? chain_at_height(ch, (int32_t)height) : chain_tip(ch);
+    const struct chain_entry *pb =
+        height >= 0 ? chain_at_height(ch, (int32_t)height) : chain_tip(ch);
     if (!pb || pb->height == 0) {
         rpc_call_result(c, json_integer(0));
         return RPC_DONE;
@@ -180,4 +185,5 @@ const struct rpc_method rpc_methods_chaintips[] = {
     {"getnetworkhashps", "Mining", m_getnetworkhashps, args_hashps,
      "The estimated network hashes per second over the last nblocks headers."},
 };
-const size_t rpc_methods_chaintips_count = sizeof rpc_methods_chaintips / sizeof rpc_methods_chaintips[0];
+const size_t rpc_methods_chaintips_count =
+    sizeof rpc_methods_chaintips / sizeof rpc_methods_chaintips[0];

@@ -21,10 +21,11 @@
 
 void rpct_start(struct rpct_daemon *r, const char *const *extra)
 {
-    const char *args[20] = {"--network=regtest", "--bind=127.0.0.1", "--port=0", "--log-level=debug",
-                            "--rpcport=0"};
+    const char *args[20] = {"--network=regtest", "--bind=127.0.0.1", "--port=0",
+                            "--log-level=debug", "--rpcport=0"};
     size_t n = 5;
-    for (size_t i = 0; extra && extra[i] && n < 19; i++) args[n++] = extra[i];
+    for (size_t i = 0; extra && extra[i] && n < 19; i++)
+        args[n++] = extra[i];
     args[n] = NULL;
     assert_true(daemon_start(&r->d, args));
     static const char needle[] = "RPC server bound to 127.0.0.1:";
@@ -51,10 +52,11 @@ char *rpct_post(struct rpct_daemon *r, const char *body)
     unsigned char b64[200];
     EVP_EncodeBlock(b64, (const unsigned char *)r->cookie, (int)strlen(r->cookie));
     char head[512];
-    int n = snprintf(head, sizeof head,
-                     "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Basic %s\r\n"
-                     "Content-Type: application/json\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n",
-                     b64, strlen(body));
+    int n = snprintf(
+        head, sizeof head,
+        "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Basic %s\r\n"
+        "Content-Type: application/json\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n",
+        b64, strlen(body));
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(r->rpc_port)};
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -87,8 +89,8 @@ char *rpct_post(struct rpct_daemon *r, const char *body)
 json_t *rpct_call(struct rpct_daemon *r, const char *method, const char *params)
 {
     char body[2048];
-    snprintf(body, sizeof body, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"%s\",\"params\":%s}", method,
-             params ? params : "[]");
+    snprintf(body, sizeof body, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"%s\",\"params\":%s}",
+             method, params ? params : "[]");
     char *text = rpct_post(r, body);
     json_error_t err;
     json_t *reply = json_loads(text, 0, &err);
@@ -137,13 +139,16 @@ void rpct_assert_shape(json_t *obj, const struct key_spec *spec, size_t n, const
     for (size_t i = 0; i < n; i++) {
         json_t *v = json_object_get(obj, spec[i].key);
         if (!v && !spec[i].optional) fail_msg("%s: no \"%s\"", what, spec[i].key);
-        if (v && !rpct_type_ok(v, spec[i].type)) fail_msg("%s: \"%s\" has the wrong JSON type", what, spec[i].key);
+        if (v && !rpct_type_ok(v, spec[i].type))
+            fail_msg("%s: \"%s\" has the wrong JSON type", what, spec[i].key);
     }
     const char *key;
     json_t *v;
-    json_object_foreach(obj, key, v) {
+    json_object_foreach(obj, key, v)
+    {
         size_t i = 0;
-        while (i < n && strcmp(spec[i].key, key) != 0) i++;
+        while (i < n && strcmp(spec[i].key, key) != 0)
+            i++;
         if (i == n) fail_msg("%s: \"%s\" is not one of bitcoind's keys", what, key);
     }
 }

@@ -47,6 +47,7 @@ struct key_spec {
 /* obj has every required key with its type, optional ones typed when
  * present, and no key bitcoind does not document. */
 void rpct_assert_shape(json_t *obj, const struct key_spec *spec, size_t n, const char *what);
-#define SHAPE(obj, spec, what) rpct_assert_shape((obj), (spec), sizeof(spec) / sizeof((spec)[0]), (what))
+#define SHAPE(obj, spec, what)                                                                     \
+    rpct_assert_shape((obj), (spec), sizeof(spec) / sizeof((spec)[0]), (what))
 
 #endif

@@ -24,7 +24,8 @@ static const char regtest_genesis_hash[] =
     "0f9188f13cb7b2c71f2a335e3a4fc328bf5beb436012afca590b1a11466e2206";
 
 static const struct key_spec command_keys[] = {
-    {"method", J_STR, false}, {"duration", J_INT, false},
+    {"method", J_STR, false},
+    {"duration", J_INT, false},
 };
 
 /* The regtest genesis block, as a peer serves it. */
@@ -49,7 +50,8 @@ static void test_block_fetch_counters(void **state)
     assert_true(sp_handshake(&s, true, NULL, RPCT_WAIT_MS));
     assert_true(daemon_wait_log(&r.d, "handshake complete", RPCT_WAIT_MS));
     char body[256];
-    snprintf(body, sizeof body, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"getblock\",\"params\":[\"%s\",0]}",
+    snprintf(body, sizeof body,
+             "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"getblock\",\"params\":[\"%s\",0]}",
              regtest_genesis_hash);
     /* the getblock's reply comes on its own connection, later */
     unsigned char b64[200];
@@ -74,7 +76,8 @@ static void test_block_fetch_counters(void **state)
     rep = rpct_call(&r, "getrpcinfo", NULL);
     json_t *cmds = json_object_get(rpct_result(rep), "active_commands");
     assert_int_equal(json_array_size(cmds), 2);
-    assert_string_equal(json_string_value(json_object_get(json_array_get(cmds, 1), "method")), "getblock");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(cmds, 1), "method")),
+                        "getblock");
     SHAPE(json_array_get(cmds, 1), command_keys, "active_commands[]");
     json_decref(rep);
 
@@ -102,7 +105,8 @@ static void test_block_fetch_counters(void **state)
     assert_int_equal(json_integer_value(json_object_get(rpct_result(rep), "nTx")), 1);
     json_decref(rep);
     rep = rpct_call(&r, "getblockchaininfo", NULL);
-    assert_true(json_integer_value(json_object_get(rpct_result(rep), "size_on_disk")) >= 81 + (json_int_t)txlen);
+    assert_true(json_integer_value(json_object_get(rpct_result(rep), "size_on_disk")) >=
+                81 + (json_int_t)txlen);
     json_decref(rep);
     sp_close(&s);
     rpct_stop(&r);
@@ -117,7 +121,8 @@ static void test_error_codes(void **state)
     rpct_start(&r, NULL);
     json_t *rep = rpct_call(&r, "addnode", "[\"127.0.0.1:1\",\"bogus\"]");
     assert_int_equal(rpct_error_code(rep), -1);
-    assert_memory_equal(rpct_error_message(rep), "addnode \"node\" \"command\" ( v2transport )\n", 41);
+    assert_memory_equal(rpct_error_message(rep), "addnode \"node\" \"command\" ( v2transport )\n",
+                        41);
     json_decref(rep);
     rep = rpct_call(&r, "getblockheader", NULL);
     assert_int_equal(rpct_error_code(rep), -1);
@@ -128,22 +133,28 @@ static void test_error_codes(void **state)
     assert_string_equal(rpct_error_message(rep), "hash must be of length 64 (not 3, for 'xyz')");
     json_decref(rep);
     rep = rpct_call(&r, "getblockheader",
-               "[\"zz00000000000000000000000000000000000000000000000000000000000000\"]");
+                    "[\"zz00000000000000000000000000000000000000000000000000000000000000\"]");
     assert_int_equal(rpct_error_code(rep), -8);
     assert_memory_equal(rpct_error_message(rep), "hash must be hexadecimal string (not '", 38);
     json_decref(rep);
     rep = rpct_call(&r, "getblockheader", "[123]");
     assert_int_equal(rpct_error_code(rep), -3);
-    assert_string_equal(rpct_error_message(rep), "Wrong type passed:\n{\n    \"Position 1 (blockhash)\": "
-                                                 "\"JSON value of type number is not of expected type string\"\n}");
+    assert_string_equal(rpct_error_message(rep),
+                        "Wrong type passed:\n{\n    \"Position 1 (blockhash)\": "
+                        "\"JSON value of type number is not of expected type string\"\n}");
     json_decref(rep);
-    rep = rpct_call(&r, "getblockheader", "[\"0f9188f13cb7b2c71f2a335e3a4fc328bf5beb436012afca590b1a11466e2206\",\"yes\"]");
+    rep =
+        rpct_call(&r, "getblockheader",
+                  "[\"0f9188f13cb7b2c71f2a335e3a4fc328bf5beb436012afca590b1a11466e2206\",\"yes\"]");
     assert_int_equal(rpct_error_code(rep), -3);
-    assert_non_null(strstr(rpct_error_message(rep), "\"Position 2 (verbose)\": \"JSON value of type string is not of expected type bool\""));
+    assert_non_null(strstr(
+        rpct_error_message(rep),
+        "\"Position 2 (verbose)\": \"JSON value of type string is not of expected type bool\""));
     json_decref(rep);
     rep = rpct_call(&r, "getblock", "[\"xyz\"]");
     assert_int_equal(rpct_error_code(rep), -8);
-    assert_string_equal(rpct_error_message(rep), "blockhash must be of length 64 (not 3, for 'xyz')");
+    assert_string_equal(rpct_error_message(rep),
+                        "blockhash must be of length 64 (not 3, for 'xyz')");
     json_decref(rep);
     rep = rpct_call(&r, "getblockhash", NULL);
     assert_int_equal(rpct_error_code(rep), -1);
@@ -181,7 +192,8 @@ static void test_addnode_v2transport(void **state)
     rpct_start(&r, no_v2);
     rep = rpct_call(&r, "addnode", "[\"127.0.0.1:1\",\"add\",true]");
     assert_int_equal(rpct_error_code(rep), -8);
-    assert_string_equal(rpct_error_message(rep), "Error: v2transport requested but not enabled (see -v2transport)");
+    assert_string_equal(rpct_error_message(rep),
+                        "Error: v2transport requested but not enabled (see -v2transport)");
     json_decref(rep);
     rep = rpct_call(&r, "addnode", "[\"127.0.0.1:1\",\"add\",false]");
     assert_true(json_is_null(rpct_result(rep)));
@@ -209,8 +221,9 @@ static void test_connect_peer_setban_and_addednodeinfo(void **state)
     assert_int_equal(json_array_size(rpct_result(rep)), 0);
     json_decref(rep);
     rep = rpct_call(&r, "getpeerinfo", NULL);
-    assert_string_equal(json_string_value(json_object_get(json_array_get(rpct_result(rep), 0), "connection_type")),
-                        "manual");
+    assert_string_equal(
+        json_string_value(json_object_get(json_array_get(rpct_result(rep), 0), "connection_type")),
+        "manual");
     json_decref(rep);
     rep = rpct_call(&r, "setban", "[\"127.0.0.0/8\",\"add\"]");
     assert_true(json_is_null(rpct_result(rep)));

@@ -28,79 +28,134 @@ static const char regtest_genesis_hash[] =
 /* getblockchaininfo (blockchain.cpp). pruneheight, automatic_pruning,
  * prune_target_size: only when pruned; signet_challenge: only on signet. */
 static const struct key_spec blockchaininfo_keys[] = {
-    {"chain", J_STR, false},         {"blocks", J_INT, false},
-    {"headers", J_INT, false},       {"bestblockhash", J_STR, false},
-    {"bits", J_STR, false},          {"target", J_STR, false},
-    {"difficulty", J_NUM, false},    {"time", J_INT, false},
-    {"mediantime", J_INT, false},    {"verificationprogress", J_NUM, false},
-    {"initialblockdownload", J_BOOL, false}, {"chainwork", J_STR, false},
-    {"size_on_disk", J_INT, false},  {"pruned", J_BOOL, false},
-    {"pruneheight", J_INT, true},    {"automatic_pruning", J_BOOL, true},
-    {"prune_target_size", J_INT, true}, {"signet_challenge", J_STR, true},
+    {"chain", J_STR, false},
+    {"blocks", J_INT, false},
+    {"headers", J_INT, false},
+    {"bestblockhash", J_STR, false},
+    {"bits", J_STR, false},
+    {"target", J_STR, false},
+    {"difficulty", J_NUM, false},
+    {"time", J_INT, false},
+    {"mediantime", J_INT, false},
+    {"verificationprogress", J_NUM, false},
+    {"initialblockdownload", J_BOOL, false},
+    {"chainwork", J_STR, false},
+    {"size_on_disk", J_INT, false},
+    {"pruned", J_BOOL, false},
+    {"pruneheight", J_INT, true},
+    {"automatic_pruning", J_BOOL, true},
+    {"prune_target_size", J_INT, true},
+    {"signet_challenge", J_STR, true},
     {"warnings", J_ARR, false},
 };
 
 /* getnetworkinfo (net.cpp). */
 static const struct key_spec networkinfo_keys[] = {
-    {"version", J_INT, false},        {"subversion", J_STR, false},
-    {"protocolversion", J_INT, false}, {"localservices", J_STR, false},
-    {"localservicesnames", J_ARR, false}, {"localrelay", J_BOOL, false},
-    {"timeoffset", J_INT, false},     {"networkactive", J_BOOL, false},
-    {"connections", J_INT, false},    {"connections_in", J_INT, false},
-    {"connections_out", J_INT, false}, {"networks", J_ARR, false},
-    {"relayfee", J_NUM, false},       {"incrementalfee", J_NUM, false},
-    {"localaddresses", J_ARR, false}, {"warnings", J_ARR, false},
+    {"version", J_INT, false},
+    {"subversion", J_STR, false},
+    {"protocolversion", J_INT, false},
+    {"localservices", J_STR, false},
+    {"localservicesnames", J_ARR, false},
+    {"localrelay", J_BOOL, false},
+    {"timeoffset", J_INT, false},
+    {"networkactive", J_BOOL, false},
+    {"connections", J_INT, false},
+    {"connections_in", J_INT, false},
+    {"connections_out", J_INT, false},
+    {"networks", J_ARR, false},
+    {"relayfee", J_NUM, false},
+    {"incrementalfee", J_NUM, false},
+    {"localaddresses", J_ARR, false},
+    {"warnings", J_ARR, false},
 };
 static const struct key_spec network_keys[] = {
-    {"name", J_STR, false}, {"limited", J_BOOL, false}, {"reachable", J_BOOL, false},
-    {"proxy", J_STR, false}, {"proxy_randomize_credentials", J_BOOL, false},
+    {"name", J_STR, false},
+    {"limited", J_BOOL, false},
+    {"reachable", J_BOOL, false},
+    {"proxy", J_STR, false},
+    {"proxy_randomize_credentials", J_BOOL, false},
 };
 
 /* getpeerinfo (net.cpp): addrbind, addrlocal, mapped_as and the ping
  * times are optional there. */
 static const struct key_spec peer_keys[] = {
-    {"id", J_INT, false},                 {"addr", J_STR, false},
-    {"addrbind", J_STR, true},            {"addrlocal", J_STR, true},
-    {"network", J_STR, false},            {"mapped_as", J_INT, true},
-    {"services", J_STR, false},           {"servicesnames", J_ARR, false},
-    {"relaytxes", J_BOOL, false},         {"lastsend", J_INT, false},
-    {"lastrecv", J_INT, false},           {"last_transaction", J_INT, false},
-    {"last_block", J_INT, false},         {"bytessent", J_INT, false},
-    {"bytesrecv", J_INT, false},          {"conntime", J_INT, false},
-    {"timeoffset", J_INT, false},         {"pingtime", J_NUM, true},
-    {"minping", J_NUM, true},             {"pingwait", J_NUM, true},
-    {"version", J_INT, false},            {"subver", J_STR, false},
-    {"inbound", J_BOOL, false},           {"bip152_hb_to", J_BOOL, false},
-    {"bip152_hb_from", J_BOOL, false},    {"startingheight", J_INT, false},
-    {"presynced_headers", J_INT, false},  {"synced_headers", J_INT, false},
-    {"synced_blocks", J_INT, false},      {"inflight", J_ARR, false},
-    {"addr_relay_enabled", J_BOOL, false}, {"addr_processed", J_INT, false},
-    {"addr_rate_limited", J_INT, false},  {"permissions", J_ARR, false},
-    {"minfeefilter", J_NUM, false},       {"bytessent_per_msg", J_OBJ, false},
-    {"bytesrecv_per_msg", J_OBJ, false},  {"connection_type", J_STR, false},
-    {"transport_protocol_type", J_STR, false}, {"session_id", J_STR, false},
+    {"id", J_INT, false},
+    {"addr", J_STR, false},
+    {"addrbind", J_STR, true},
+    {"addrlocal", J_STR, true},
+    {"network", J_STR, false},
+    {"mapped_as", J_INT, true},
+    {"services", J_STR, false},
+    {"servicesnames", J_ARR, false},
+    {"relaytxes", J_BOOL, false},
+    {"lastsend", J_INT, false},
+    {"lastrecv", J_INT, false},
+    {"last_transaction", J_INT, false},
+    {"last_block", J_INT, false},
+    {"bytessent", J_INT, false},
+    {"bytesrecv", J_INT, false},
+    {"conntime", J_INT, false},
+    {"timeoffset", J_INT, false},
+    {"pingtime", J_NUM, true},
+    {"minping", J_NUM, true},
+    {"pingwait", J_NUM, true},
+    {"version", J_INT, false},
+    {"subver", J_STR, false},
+    {"inbound", J_BOOL, false},
+    {"bip152_hb_to", J_BOOL, false},
+    {"bip152_hb_from", J_BOOL, false},
+    {"startingheight", J_INT, false},
+    {"presynced_headers", J_INT, false},
+    {"synced_headers", J_INT, false},
+    {"synced_blocks", J_INT, false},
+    {"inflight", J_ARR, false},
+    {"addr_relay_enabled", J_BOOL, false},
+    {"addr_processed", J_INT, false},
+    {"addr_rate_limited", J_INT, false},
+    {"permissions", J_ARR, false},
+    {"minfeefilter", J_NUM, false},
+    {"bytessent_per_msg", J_OBJ, false},
+    {"bytesrecv_per_msg", J_OBJ, false},
+    {"connection_type", J_STR, false},
+    {"transport_protocol_type", J_STR, false},
+    {"session_id", J_STR, false},
 };
 
 /* getblockheader verbose (blockchain.cpp): merkleroot and nonce are not
  * optional there; previousblockhash and nextblockhash are. */
 static const struct key_spec header_keys[] = {
-    {"hash", J_STR, false},        {"confirmations", J_INT, false}, {"height", J_INT, false},
-    {"version", J_INT, false},     {"versionHex", J_STR, false},    {"merkleroot", J_STR, false},
-    {"time", J_INT, false},        {"mediantime", J_INT, false},    {"nonce", J_INT, false},
-    {"bits", J_STR, false},        {"target", J_STR, false},        {"difficulty", J_NUM, false},
-    {"chainwork", J_STR, false},   {"nTx", J_INT, false},           {"previousblockhash", J_STR, true},
+    {"hash", J_STR, false},
+    {"confirmations", J_INT, false},
+    {"height", J_INT, false},
+    {"version", J_INT, false},
+    {"versionHex", J_STR, false},
+    {"merkleroot", J_STR, false},
+    {"time", J_INT, false},
+    {"mediantime", J_INT, false},
+    {"nonce", J_INT, false},
+    {"bits", J_STR, false},
+    {"target", J_STR, false},
+    {"difficulty", J_NUM, false},
+    {"chainwork", J_STR, false},
+    {"nTx", J_INT, false},
+    {"previousblockhash", J_STR, true},
     {"nextblockhash", J_STR, true},
 };
 
 /* getchaintips' elements (blockchain.cpp), getrpcinfo (server.cpp). */
 static const struct key_spec tip_keys[] = {
-    {"height", J_INT, false}, {"hash", J_STR, false}, {"branchlen", J_INT, false}, {"status", J_STR, false},
+    {"height", J_INT, false},
+    {"hash", J_STR, false},
+    {"branchlen", J_INT, false},
+    {"status", J_STR, false},
 };
 static const struct key_spec rpcinfo_keys[] = {
-    {"active_commands", J_ARR, false}, {"logpath", J_STR, false},
+    {"active_commands", J_ARR, false},
+    {"logpath", J_STR, false},
 };
 static const struct key_spec command_keys[] = {
-    {"method", J_STR, false}, {"duration", J_INT, false},
+    {"method", J_STR, false},
+    {"duration", J_INT, false},
 };
 
 /* ---- bitcoin-cli -getinfo and -netinfo ---- */
@@ -113,10 +168,11 @@ static const struct key_spec command_keys[] = {
  * and getbalances may fail (no wallet); the other two may not. */
 static void assert_getinfo_batch(struct rpct_daemon *r)
 {
-    char *text = rpct_post(r, "[{\"jsonrpc\":\"2.0\",\"method\":\"getnetworkinfo\",\"params\":[],\"id\":0},"
-                         "{\"jsonrpc\":\"2.0\",\"method\":\"getblockchaininfo\",\"params\":[],\"id\":1},"
-                         "{\"jsonrpc\":\"2.0\",\"method\":\"getwalletinfo\",\"params\":[],\"id\":2},"
-                         "{\"jsonrpc\":\"2.0\",\"method\":\"getbalances\",\"params\":[],\"id\":3}]");
+    char *text = rpct_post(
+        r, "[{\"jsonrpc\":\"2.0\",\"method\":\"getnetworkinfo\",\"params\":[],\"id\":0},"
+           "{\"jsonrpc\":\"2.0\",\"method\":\"getblockchaininfo\",\"params\":[],\"id\":1},"
+           "{\"jsonrpc\":\"2.0\",\"method\":\"getwalletinfo\",\"params\":[],\"id\":2},"
+           "{\"jsonrpc\":\"2.0\",\"method\":\"getbalances\",\"params\":[],\"id\":3}]");
     json_error_t err;
     json_t *batch = json_loads(text, 0, &err);
     if (!json_is_array(batch)) fail_msg("not a batch reply: %s", text);
@@ -138,7 +194,8 @@ static void assert_getinfo_batch(struct rpct_daemon *r)
     assert_true(progress >= 0.0 && progress <= 1.0);
     size_t i;
     json_t *nw;
-    json_array_foreach(json_object_get(net, "networks"), i, nw) SHAPE(nw, network_keys, "networks[]");
+    json_array_foreach(json_object_get(net, "networks"), i, nw)
+        SHAPE(nw, network_keys, "networks[]");
     json_decref(batch);
 }
 
@@ -154,13 +211,15 @@ static void assert_getinfo_batch(struct rpct_daemon *r)
  * (or null), addr_relay_enabled (or null), bip152_hb_from, bip152_hb_to. */
 static void assert_netinfo_batch(struct rpct_daemon *r, size_t peers_expected)
 {
-    char *text = rpct_post(r, "[{\"jsonrpc\":\"2.0\",\"method\":\"getpeerinfo\",\"params\":[],\"id\":0},"
-                         "{\"jsonrpc\":\"2.0\",\"method\":\"getnetworkinfo\",\"params\":[],\"id\":1}]");
+    char *text =
+        rpct_post(r, "[{\"jsonrpc\":\"2.0\",\"method\":\"getpeerinfo\",\"params\":[],\"id\":0},"
+                     "{\"jsonrpc\":\"2.0\",\"method\":\"getnetworkinfo\",\"params\":[],\"id\":1}]");
     json_error_t err;
     json_t *batch = json_loads(text, 0, &err);
     if (!json_is_array(batch)) fail_msg("not a batch reply: %s", text);
     free(text);
-    json_t *peers = rpct_result(json_array_get(batch, 0)), *net = rpct_result(json_array_get(batch, 1));
+    json_t *peers = rpct_result(json_array_get(batch, 0)),
+           *net = rpct_result(json_array_get(batch, 1));
     assert_true(json_integer_value(json_object_get(net, "version")) >= 209900);
     assert_true(json_is_integer(json_object_get(net, "protocolversion")));
     assert_true(json_is_string(json_object_get(net, "subversion")));
@@ -168,17 +227,20 @@ static void assert_netinfo_batch(struct rpct_daemon *r, size_t peers_expected)
     if (peers_expected != SIZE_MAX) assert_int_equal(json_array_size(peers), peers_expected);
     size_t i;
     json_t *p;
-    json_array_foreach(peers, i, p) {
+    json_array_foreach(peers, i, p)
+    {
         SHAPE(p, peer_keys, "getpeerinfo[]");
-        static const char *const read_int[] = {"id", "version", "conntime", "last_block", "lastrecv",
-                                               "lastsend", "last_transaction", "addr_processed",
-                                               "addr_rate_limited"};
+        static const char *const read_int[] = {
+            "id",       "version",          "conntime",       "last_block",       "lastrecv",
+            "lastsend", "last_transaction", "addr_processed", "addr_rate_limited"};
         for (size_t k = 0; k < sizeof read_int / sizeof read_int[0]; k++)
-            if (!json_is_integer(json_object_get(p, read_int[k]))) fail_msg("-netinfo reads %s", read_int[k]);
-        static const char *const read_bool[] = {"inbound", "relaytxes", "addr_relay_enabled", "bip152_hb_from",
-                                                "bip152_hb_to"};
+            if (!json_is_integer(json_object_get(p, read_int[k])))
+                fail_msg("-netinfo reads %s", read_int[k]);
+        static const char *const read_bool[] = {"inbound", "relaytxes", "addr_relay_enabled",
+                                                "bip152_hb_from", "bip152_hb_to"};
         for (size_t k = 0; k < sizeof read_bool / sizeof read_bool[0]; k++)
-            if (!json_is_boolean(json_object_get(p, read_bool[k]))) fail_msg("-netinfo reads %s", read_bool[k]);
+            if (!json_is_boolean(json_object_get(p, read_bool[k])))
+                fail_msg("-netinfo reads %s", read_bool[k]);
     }
     json_decref(batch);
 }
@@ -273,11 +335,31 @@ static void test_getinfo_netinfo_and_peer_counters(void **state)
     struct cli_run cr;
     assert_true(cli_run(NULL, getinfo, NULL, RPCT_WAIT_MS, &cr));
     assert_int_equal(cr.status, 0);
-    if (strncmp(cr.out, "Chain: regtest\nBlocks: 30\nHeaders: 30\nVerification progress: 100.0000%\n"
-                        "Difficulty: 4.656542373906925e-10\n\nNetwork: in 1, out 1, total 2\n"
-                        "Version: 290000\nTime offset (s): ", 169) != 0 ||
-        !strstr(cr.out, "\nProxies: n/a\nMin tx relay fee rate (BTC/kvB): 0.00001000\n\nWarnings: (none)\n"))
+    if (strncmp(cr.out,
+                "Chain: regtest\nBlocks: 30\nHeaders: 30\nVerification progress: 100.0000%\n"
+                "Difficulty: 4.656542373906925e-10\n\nNetwork: in 1, out 1, total 2\n"
+                "Version: 290000\nTime offset (s): ",
+                169) != 0 ||
+        !strstr(
+            cr.out,
+            "\nProxies: n/a\nMin tx relay fee rate (BTC/kvB): 0.00001000\n\nWarnings: (none)\n"))
         fail_msg("-getinfo printed:\n%s", cr.out);
+    cli_run_free(&cr);
+    /* and -netinfo 4, bitcoin-cli's dashboard: the two peers, then the
+     * counts (loopback is "npr", not publicly routable) */
+    const char *netinfo[] = {"-regtest", datadir, port, "-netinfo", "4", NULL};
+    assert_true(cli_run(NULL, netinfo, NULL, RPCT_WAIT_MS, &cr));
+    assert_int_equal(cr.status, 0);
+    if (strncmp(cr.out, "btcpeerd-cli client v" BTCPEERD_VERSION_STRING " regtest - server 70016/btcpeerd:", 50) !=
+            0 ||
+        !strstr(cr.out, "\n<->   type   net   serv  v  mping   ping send recv  txn  blk  hb addrp addrl  "
+                        "age id address") ||
+        !strstr(cr.out, "\n in          npr") || !strstr(cr.out, "\nout manual   npr") ||
+        !strstr(cr.out, "/scripted-peer:1.0/\n") ||
+        !strstr(cr.out, "   total   block  manual\nin          0       0       1       1\n"
+                        "out         0       0       1       1       0       1\n"
+                        "total       0       0       2       2\n\nLocal addresses: n/a\n"))
+        fail_msg("-netinfo 4 printed:\n%s", cr.out);
     cli_run_free(&cr);
     rep = rpct_call(&r, "getblockchaininfo", NULL);
     assert_int_equal(json_integer_value(json_object_get(rpct_result(rep), "blocks")), 30);
@@ -386,7 +468,8 @@ static void test_chain_shapes_difficulty_and_help(void **state)
     if (!strstr(text, "\"result\":4.656542373906925e-10")) fail_msg("getdifficulty: %s", text);
     free(text);
     text = rpct_post(&r, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"getblockchaininfo\"}");
-    if (!strstr(text, "\"difficulty\":4.656542373906925e-10")) fail_msg("getblockchaininfo: %s", text);
+    if (!strstr(text, "\"difficulty\":4.656542373906925e-10"))
+        fail_msg("getblockchaininfo: %s", text);
     free(text);
 
     rep = rpct_call(&r, "getrpcinfo", NULL);
@@ -394,13 +477,15 @@ static void test_chain_shapes_difficulty_and_help(void **state)
     json_t *cmds = json_object_get(rpct_result(rep), "active_commands");
     assert_int_equal(json_array_size(cmds), 1);
     SHAPE(json_array_get(cmds, 0), command_keys, "active_commands[]");
-    assert_string_equal(json_string_value(json_object_get(json_array_get(cmds, 0), "method")), "getrpcinfo");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(cmds, 0), "method")),
+                        "getrpcinfo");
     json_decref(rep);
 
     /* help <method>: bitcoind's layout, for every method in the list */
     rep = rpct_call(&r, "help", NULL);
     const char *list = json_string_value(rpct_result(rep));
-    assert_non_null(strstr(list, "== Blockchain ==\ngetbestblockhash\ngetblock \"blockhash\" ( verbosity )\n"));
+    assert_non_null(
+        strstr(list, "== Blockchain ==\ngetbestblockhash\ngetblock \"blockhash\" ( verbosity )\n"));
     assert_non_null(strstr(list, "== Mining ==\ngetnetworkhashps ( nblocks height )\n"));
     /* docs/RPC.md is made from help (scripts/rpc_doc.sh): the same text */
     FILE *f = fopen(BTCPEERD_VECTORS_DIR "/../../docs/RPC.md", "r");
@@ -425,7 +510,8 @@ static void test_chain_shapes_difficulty_and_help(void **state)
             fail_msg("help %s lacks bitcoind's sections:\n%s", method, t);
         char *block = malloc(strlen(t) + 16);
         snprintf(block, strlen(t) + 16, "```text\n%s\n```", t);
-        if (!strstr(doc, block)) fail_msg("docs/RPC.md differs from help %s: run scripts/rpc_doc.sh", method);
+        if (!strstr(doc, block))
+            fail_msg("docs/RPC.md differs from help %s: run scripts/rpc_doc.sh", method);
         free(block);
         json_decref(h);
         methods++;
