@@ -23,6 +23,30 @@
 static const char regtest_genesis_hash[] =
     "0f9188f13cb7b2c71f2a335e3a4fc328bf5beb436012afca590b1a11466e2206";
 
+/* getblock verbosity 1 (blockchain.cpp): getblockheader's keys and the
+ * block's sizes and txids. */
+static const struct key_spec block_keys[] = {
+    {"hash", J_STR, false},
+    {"confirmations", J_INT, false},
+    {"size", J_INT, false},
+    {"strippedsize", J_INT, false},
+    {"weight", J_INT, false},
+    {"height", J_INT, false},
+    {"version", J_INT, false},
+    {"versionHex", J_STR, false},
+    {"merkleroot", J_STR, false},
+    {"tx", J_ARR, false},
+    {"time", J_INT, false},
+    {"mediantime", J_INT, false},
+    {"nonce", J_INT, false},
+    {"bits", J_STR, false},
+    {"target", J_STR, false},
+    {"difficulty", J_NUM, false},
+    {"chainwork", J_STR, false},
+    {"nTx", J_INT, false},
+    {"previousblockhash", J_STR, true},
+    {"nextblockhash", J_STR, true},
+};
 static const struct key_spec command_keys[] = {
     {"method", J_STR, false},
     {"duration", J_INT, false},
@@ -103,6 +127,9 @@ static void test_block_fetch_counters(void **state)
     snprintf(params, sizeof params, "[\"%s\"]", regtest_genesis_hash);
     rep = rpct_call(&r, "getblockheader", params);
     assert_int_equal(json_integer_value(json_object_get(rpct_result(rep), "nTx")), 1);
+    json_decref(rep);
+    rep = rpct_call(&r, "getblock", params);
+    SHAPE(rpct_result(rep), block_keys, "getblock");
     json_decref(rep);
     rep = rpct_call(&r, "getblockchaininfo", NULL);
     assert_true(json_integer_value(json_object_get(rpct_result(rep), "size_on_disk")) >=

@@ -158,6 +158,43 @@ static const struct key_spec command_keys[] = {
     {"duration", J_INT, false},
 };
 
+/* getnettotals, listbanned, getaddrmaninfo, getnodeaddresses,
+ * getaddednodeinfo (net.cpp). */
+static const struct key_spec nettotals_keys[] = {
+    {"totalbytesrecv", J_INT, false},
+    {"totalbytessent", J_INT, false},
+    {"timemillis", J_INT, false},
+    {"uploadtarget", J_OBJ, false},
+};
+static const struct key_spec uploadtarget_keys[] = {
+    {"timeframe", J_INT, false},           {"target", J_INT, false},
+    {"target_reached", J_BOOL, false},     {"serve_historical_blocks", J_BOOL, false},
+    {"bytes_left_in_cycle", J_INT, false}, {"time_left_in_cycle", J_INT, false},
+};
+static const struct key_spec banned_keys[] = {
+    {"address", J_STR, false},        {"ban_created", J_INT, false},
+    {"banned_until", J_INT, false},   {"ban_duration", J_INT, false},
+    {"time_remaining", J_INT, false},
+};
+static const struct key_spec addrman_keys[] = {
+    {"ipv4", J_OBJ, false}, {"ipv6", J_OBJ, false},  {"onion", J_OBJ, false},
+    {"i2p", J_OBJ, false},  {"cjdns", J_OBJ, false}, {"all_networks", J_OBJ, false},
+};
+static const struct key_spec addrman_net_keys[] = {
+    {"new", J_INT, false},
+    {"tried", J_INT, false},
+    {"total", J_INT, false},
+};
+static const struct key_spec nodeaddress_keys[] = {
+    {"time", J_INT, false}, {"services", J_INT, false}, {"address", J_STR, false},
+    {"port", J_INT, false}, {"network", J_STR, false},
+};
+static const struct key_spec addednode_keys[] = {
+    {"addednode", J_STR, false},
+    {"connected", J_BOOL, false},
+    {"addresses", J_ARR, false},
+};
+
 /* ---- bitcoin-cli -getinfo and -netinfo ---- */
 
 /* -getinfo (GetinfoRequestHandler) sends this batch and reads, from
@@ -350,10 +387,12 @@ static void test_getinfo_netinfo_and_peer_counters(void **state)
     const char *netinfo[] = {"-regtest", datadir, port, "-netinfo", "4", NULL};
     assert_true(cli_run(NULL, netinfo, NULL, RPCT_WAIT_MS, &cr));
     assert_int_equal(cr.status, 0);
-    if (strncmp(cr.out, "btcpeerd-cli client v" BTCPEERD_VERSION_STRING " regtest - server 70016/btcpeerd:", 50) !=
-            0 ||
-        !strstr(cr.out, "\n<->   type   net   serv  v  mping   ping send recv  txn  blk  hb addrp addrl  "
-                        "age id address") ||
+    if (strncmp(cr.out,
+                "btcpeerd-cli client v" BTCPEERD_VERSION_STRING " regtest - server 70016/btcpeerd:",
+                50) != 0 ||
+        !strstr(cr.out,
+                "\n<->   type   net   serv  v  mping   ping send recv  txn  blk  hb addrp addrl  "
+                "age id address") ||
         !strstr(cr.out, "\n in          npr") || !strstr(cr.out, "\nout manual   npr") ||
         !strstr(cr.out, "/scripted-peer:1.0/\n") ||
         !strstr(cr.out, "   total   block  manual\nin          0       0       1       1\n"
@@ -525,11 +564,65 @@ static void test_chain_shapes_difficulty_and_help(void **state)
     json_decref(rep);
     rpct_stop(&r);
 }
+/* The other network methods' keys, each with something to show: a ban, an
+ * address from a peer, an added node. */
+static void test_network_method_shapes(void **state)
+{
+    (void)state;
+    struct rpct_daemon r;
+    rpct_start(&r, NULL);
+    json_t *rep = rpct_call(&r, "getnettotals", NULL);
+    SHAPE(rpct_result(rep), nettotals_keys, "getnettotals");
+    SHAPE(json_object_get(rpct_result(rep), "uploadtarget"), uploadtarget_keys, "uploadtarget");
+    json_decref(rep);
+
+    rep = rpct_call(&r, "setban", "[\"10.0.0.0/8\",\"add\"]");
+    json_decref(rep);
+    rep = rpct_call(&r, "listbanned", NULL);
+    assert_int_equal(json_array_size(rpct_result(rep)), 1);
+    SHAPE(json_array_get(rpct_result(rep), 0), banned_keys, "listbanned[]");
+    json_decref(rep);
+
+    struct sp s;
+    assert_true(sp_connect(&s, daemon_port(&r.d, RPCT_WAIT_MS), netparams_get(NET_REGTEST)->magic));
+    assert_true(sp_handshake(&s, true, NULL, RPCT_WAIT_MS));
+    struct wire_netaddr a = {
+        .time = (uint32_t)time(NULL), .services = 9, .net = WIRE_NET_IPV4, .port = 18444};
+    memcpy(a.addr, (const uint8_t[]){8, 8, 4, 4}, 4);
+    struct wire_msg m = {.type = WIRE_ADDR};
+    m.u.addr.count = 1;
+    m.u.addr.addrs = &a;
+    assert_true(sp_send(&s, &m));
+    assert_true(daemon_wait_log(&r.d, "1 accepted", RPCT_WAIT_MS));
+    rep = rpct_call(&r, "getnodeaddresses", "[0]");
+    assert_int_equal(json_array_size(rpct_result(rep)), 1);
+    SHAPE(json_array_get(rpct_result(rep), 0), nodeaddress_keys, "getnodeaddresses[]");
+    json_decref(rep);
+    rep = rpct_call(&r, "getaddrmaninfo", NULL);
+    SHAPE(rpct_result(rep), addrman_keys, "getaddrmaninfo");
+    const char *key;
+    json_t *v;
+    json_object_foreach(rpct_result(rep), key, v) SHAPE(v, addrman_net_keys, key);
+    assert_int_equal(
+        json_integer_value(json_object_get(json_object_get(rpct_result(rep), "ipv4"), "new")), 1);
+    json_decref(rep);
+
+    rep = rpct_call(&r, "addnode", "[\"127.0.0.1:1\",\"add\"]");
+    json_decref(rep);
+    rep = rpct_call(&r, "getaddednodeinfo", NULL);
+    assert_int_equal(json_array_size(rpct_result(rep)), 1);
+    SHAPE(json_array_get(rpct_result(rep), 0), addednode_keys, "getaddednodeinfo[]");
+    json_decref(rep);
+    sp_close(&s);
+    rpct_stop(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_getinfo_netinfo_and_peer_counters),
         cmocka_unit_test(test_chain_shapes_difficulty_and_help),
+        cmocka_unit_test(test_network_method_shapes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
