@@ -45,7 +45,10 @@ btcpeerd answers with bitcoind v29's method names, arguments, result keys,
 JSON types and error codes, so `bitcoin-cli` (including `-getinfo`,
 `-netinfo 0..4` and `-addrinfo`), dashboards and scripts written for
 bitcoind work unchanged: point them at btcpeerd's `-rpcport` and the cookie
-in its data directory.
+in its data directory. (Checked by hand with bitcoin-cli v29.0rc3 built
+from Bitcoin Core's source: `-getinfo`, `-netinfo 0` to `4`, `outonly`,
+`-addrinfo`, `-named`, and every method here. CI cannot run it; the tests
+pin the keys and types it reads instead: `tests/integration/test_rpc_shapes.c`.)
 
 btcpeerd validates headers, not blocks, and keeps no mempool. Where a
 value has no meaning for it, it answers what bitcoind answers for the
