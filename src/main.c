@@ -126,6 +126,7 @@ static void rpc_config_from(struct rpc_config *rc, const struct config *cfg, str
     COPY_TEXT(rc->user, cfg->rpcuser);
     COPY_TEXT(rc->password, cfg->rpcpassword);
     COPY_TEXT(rc->cookie_file, cfg->rpccookiefile);
+    COPY_TEXT(rc->log_path, cfg->log_file);
     rc->getblock_timeout_ms = cfg->rpc_getblock_timeout_ms;
     rc->idle_timeout_s = cfg->rpc_servertimeout_s;
     rc->auth_fail_delay_ms = cfg->rpc_auth_delay_ms;

@@ -17,11 +17,14 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static void usage(FILE *out)
 {
     fprintf(out,
             "Usage: btcpeerd-cli [options] <method> [params...]\n"
+            "       btcpeerd-cli [options] -getinfo\n"
+            "       btcpeerd-cli [options] -netinfo [level [outonly]] | help\n"
             "Send one JSON-RPC call to btcpeerd and print the result.\n\n"
             "Parameters that are valid JSON (numbers, true, false, null, objects, arrays)\n"
             "are sent as that JSON; anything else as a string.\n\n"
@@ -31,6 +34,20 @@ static void usage(FILE *out)
             "\n"
             "Exit status: 0 on a result; |code| of a JSON-RPC error (as bitcoin-cli);\n"
             "1 for anything else.\n");
+}
+
+/* bitcoin-cli's ChainToString, after the client's version in -netinfo. */
+static const char *chain_suffix(enum net_id net)
+{
+    switch (net) {
+    case NET_TESTNET4: return " testnet4";
+    case NET_TESTNET3: return " testnet";
+    case NET_SIGNET: return " signet";
+    case NET_REGTEST: return " regtest";
+    case NET_MAIN:
+    case NET_COUNT: break;
+    }
+    return "";
 }
 
 struct call {
@@ -190,16 +207,38 @@ int main(int argc, char **argv)
         fputs("error: cannot read parameters from standard input\n", stderr);
         goto out;
     }
-    if (n_args == 0) {
+    if (o.getinfo && n_args > 0) {
+        fputs("error: -getinfo takes no arguments\n", stderr);
+        goto out;
+    }
+    struct cli_netinfo ni;
+    if (o.netinfo) {
+        if (cli_netinfo_args(args, n_args, &ni, msg, sizeof msg) != CLI_OK) {
+            fprintf(stderr, "error: %s\n", msg);
+            goto out;
+        }
+        if (ni.help) {
+            cli_netinfo_help(stdout);
+            rc = 0;
+            goto out;
+        }
+    }
+    if (n_args == 0 && !o.getinfo && !o.netinfo) {
         fputs("error: too few parameters: no method (try 'btcpeerd-cli -help')\n", stderr);
         goto out;
     }
-    json_t *params = cli_build_params(args + 1, n_args - 1, o.named, msg, sizeof msg);
-    if (!params) {
-        fprintf(stderr, "error: %s\n", msg);
-        goto out;
+    if (o.getinfo) {
+        body = cli_getinfo_request();
+    } else if (o.netinfo) {
+        body = cli_netinfo_request();
+    } else {
+        json_t *params = cli_build_params(args + 1, n_args - 1, o.named, msg, sizeof msg);
+        if (!params) {
+            fprintf(stderr, "error: %s\n", msg);
+            goto out;
+        }
+        body = cli_build_request(args[0], params);
     }
-    body = cli_build_request(args[0], params);
     if (!body) {
         fputs("error: cannot build the request (is the method valid UTF-8?)\n", stderr);
         goto out;
@@ -217,7 +256,12 @@ int main(int argc, char **argv)
         char why[256];
         rc = cli_print_connect_error(stderr, t.host, t.port, failure_reason(&c, why, sizeof why));
     } else {
-        rc = cli_print_reply(c.status, c.body ? c.body : "", c.body_len, stdout, stderr);
+        const char *text = c.body ? c.body : "";
+        if (o.netinfo)
+            rc = cli_print_netinfo(c.status, text, c.body_len, &ni, chain_suffix(t.network), (int64_t)time(NULL),
+                                   stdout, stderr);
+        else
+            rc = (o.getinfo ? cli_print_getinfo : cli_print_reply)(c.status, text, c.body_len, stdout, stderr);
     }
     free(c.body);
     goto out;

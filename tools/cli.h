@@ -39,6 +39,8 @@ struct cli_options {
     char rpccookiefile[PATH_MAX];/* "" = <network datadir>/.cookie */
     double timeout_s;            /* -rpcclienttimeout; 0 = none */
     bool named, read_stdin, help, version;
+    bool getinfo;                /* -getinfo: bitcoin-cli's summary */
+    bool netinfo;                /* -netinfo: bitcoin-cli's peer dashboard */
     int first_arg;               /* argv index of the method (argc if none) */
     uint32_t set;                /* bit per option (table row) given on the command line */
 };
@@ -94,6 +96,27 @@ void cli_print_value(FILE *out, const json_t *v);
  * 0 for a result, |code| for a JSON-RPC error (as bitcoin-cli), 1 for
  * anything else (bad credentials, HTTP errors, an unreadable reply). */
 int cli_print_reply(int http_status, const char *body, size_t len, FILE *out, FILE *err);
+/* -getinfo (cli_getinfo.c): the batch bitcoin-cli -getinfo sends (caller
+ * frees), and its reply printed in bitcoin-cli's lines; the exit status as
+ * cli_print_reply's (an error of either call is printed as that call's). */
+char *cli_getinfo_request(void);
+int cli_print_getinfo(int http_status, const char *body, size_t len, FILE *out, FILE *err);
+
+/* -netinfo (cli_netinfo.c): its arguments (level 0-4, above 4 up to 255
+ * read as 4; "outonly"/"o" after a level above 0; or "help"/"h"), the
+ * batch it sends (caller frees), its help, and the dashboard printed as
+ * bitcoin-cli prints it. chain_suffix: "" on main, else " regtest" etc.;
+ * now: unix seconds (the ages and "since" columns). */
+struct cli_netinfo {
+    unsigned level;
+    bool outonly, help;
+};
+enum cli_err cli_netinfo_args(char *const *args, size_t n, struct cli_netinfo *ni, char *msg, size_t msg_len);
+char *cli_netinfo_request(void);
+void cli_netinfo_help(FILE *out);
+int cli_print_netinfo(int http_status, const char *body, size_t len, const struct cli_netinfo *ni,
+                      const char *chain_suffix, int64_t now, FILE *out, FILE *err);
+
 /* The server could not be reached: a sentence saying where and why; 1. */
 int cli_print_connect_error(FILE *err, const char *host, uint16_t port, const char *why);
 

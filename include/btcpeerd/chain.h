@@ -97,6 +97,9 @@ uint32_t chain_median_time_past(const struct chain_entry *e);
 uint32_t chain_entry_seq(const struct chain *c, const struct chain_entry *e);
 /* Headers known, all branches. */
 size_t chain_count(const struct chain *c);
+/* The entry accepted seq-th (0 = genesis), NULL past chain_count: every
+ * branch, for getchaintips. */
+const struct chain_entry *chain_entry_by_seq(const struct chain *c, size_t seq);
 /* Bytes of heap the index holds (entries, hash table, active array). */
 size_t chain_memory(const struct chain *c);
 

@@ -87,6 +87,8 @@ void node_addr_received(struct node *n, uint64_t peer_id, const struct wire_addr
         if (may_relay && (int64_t)a->time > now - RELAY_MAX_AGE && (int64_t)a->time <= now + 600)
             fresh[n_fresh++] = *a;
     }
+    np->addr_processed += accepted;
+    np->addr_rate_limited += dropped;
     LOG_AT(LOG_DEBUG, LOG_CAT_ADDRMAN, (int64_t)peer_id, "addr: %zu accepted, %zu dropped (token bucket)",
            accepted, dropped);
     if (n_fresh) relay(n, peer_id, fresh, n_fresh);

@@ -182,9 +182,22 @@ void node_block_received(struct node *n, uint64_t id, const struct wire_block *b
     struct log_field fl[] = {LOG_STR("hash", hex), LOG_UINT("bytes", b->raw_len),
                              LOG_UINT("txs", b->tx_count)};
     log_event(LOG_INFO, LOG_CAT_NODE, (int64_t)id, "block fetched", fl, 3);
+    struct node_peer *np = node_peer_get(n, id);
+    if (np) np->last_block = node_now();
     *pp = f->next;
     free(f);
     if (n->block_listener) n->block_listener(n->block_listener_ctx, hash);
+}
+
+size_t node_blocks_inflight(const struct node *n, uint64_t id, int32_t *heights, size_t cap)
+{
+    size_t count = 0;
+    for (const struct block_fetch *f = n->fetches; f && count < cap; f = f->next) {
+        if (f->peer != id) continue;
+        const struct chain_entry *e = chain_lookup(n->chain, f->hash);
+        if (e) heights[count++] = e->height;
+    }
+    return count;
 }
 
 void node_blocks_free(struct node *n)

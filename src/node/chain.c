@@ -603,6 +603,11 @@ size_t chain_locator(const struct chain *c, uint8_t (*out)[32], size_t cap)
     return chain_locator_from(c, chain_tip(c), out, cap);
 }
 
+const struct chain_entry *chain_entry_by_seq(const struct chain *c, size_t seq)
+{
+    return seq < c->count ? entry_at(c, (uint32_t)seq) : NULL;
+}
+
 /* Entries live in fixed-size chunks in acceptance order, so the order is
  * the chunk number and the offset in it: no field in every entry for it. */
 uint32_t chain_entry_seq(const struct chain *c, const struct chain_entry *e)

@@ -61,6 +61,7 @@ enum node_err node_manual_start(struct node *n)
             log_error(LOG_CAT_NODE, "manual peer '%s': %s", spec, node_err_str(err));
             return err;
         }
+        n->manual[n->n_manual - 1].from_connect = i < n->cfg->n_connect;
     }
     for (size_t i = 0; i < n->n_manual; i++) manual_connect(&n->manual[i]);
     return NODE_OK;
@@ -86,7 +87,7 @@ static struct manual_peer *find_by_target(struct node *n, const char *host, uint
 {
     for (size_t i = 0; i < n->n_manual; i++) {
         struct manual_peer *m = &n->manual[i];
-        if (m->active && m->port == port && strcmp(m->host, host) == 0) return m;
+        if (m->active && !m->from_connect && m->port == port && strcmp(m->host, host) == 0) return m;
     }
     return NULL;
 }
@@ -94,7 +95,7 @@ static struct manual_peer *find_by_target(struct node *n, const char *host, uint
 /* The RPC's addnode: add (kept connected like --addnode), remove (no more
  * retries; a live connection stays, as in Core), onetry (one connection,
  * not retried). */
-enum node_err node_addnode(struct node *n, const char *spec, enum node_addnode_cmd cmd)
+enum node_err node_addnode(struct node *n, const char *spec, enum node_addnode_cmd cmd, bool v2)
 {
     if (!n->manual || n->shutting_down) return NODE_ERR_SHUTTING_DOWN;
     char host[256];
@@ -119,11 +120,13 @@ enum node_err node_addnode(struct node *n, const char *spec, enum node_addnode_c
             slot->backoff_ms = n->cfg->reconnect_min_ms;
             slot->retry = retry;
             slot->active = true;
+            slot->v1_only = !v2;
         } else {
             if (n->n_manual >= NODE_MAX_MANUAL * 2) return NODE_ERR_FULL;
             enum node_err err = add_target(n, spec);
             if (err != NODE_OK) return err;
             slot = &n->manual[n->n_manual - 1];
+            slot->v1_only = !v2;
         }
         log_info(LOG_CAT_NODE, "addnode %s:%u", host, port);
         manual_connect(slot);
@@ -137,7 +140,7 @@ enum node_err node_addnode(struct node *n, const char *spec, enum node_addnode_c
         return NODE_OK;
     case NODE_ADDNODE_ONETRY: {
         uint64_t id = 0;
-        enum peer_err perr = peer_connect_host(n->peers, host, port, true, n->cfg->peer.v2_enabled, &id);
+        enum peer_err perr = peer_connect_host(n->peers, host, port, true, v2 && n->cfg->peer.v2_enabled, &id);
         if (perr != PEER_OK) return NODE_ERR_BAD_ADDRESS;
         node_peer_add(n, id, CONN_MANUAL, NULL);
         log_info(LOG_CAT_NODE, "addnode onetry %s:%u peer=%llu", host, port, (unsigned long long)id);
@@ -152,7 +155,7 @@ size_t node_added_nodes(const struct node *n, struct node_added *out, size_t cap
     size_t count = 0;
     for (size_t i = 0; i < n->n_manual; i++) {
         const struct manual_peer *m = &n->manual[i];
-        if (!m->active) continue;
+        if (!m->active || m->from_connect) continue; /* Core lists -addnode and addnode only */
         if (count < cap) {
             struct node_added *a = &out[count];
             memset(a, 0, sizeof *a);

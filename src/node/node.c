@@ -79,6 +79,7 @@ struct node_peer *node_peer_add(struct node *n, uint64_t id, enum node_conn_kind
     }
     /* Core's token bucket starts with one address. */
     np->addr_tokens = 1.0;
+    np->synced_headers = -1;
     np->tokens_at_ms = clock_mono_ms();
     np->connected_ms = np->tokens_at_ms;
     if (!idmap_put(&n->node_peers, id, np)) {

@@ -29,6 +29,7 @@ struct manual_peer {
     bool v1_only;          /* it closed on our BIP324 key once: v1 from now on */
     uint32_t backoff_ms;   /* next retry delay */
     bool active;           /* false once removed (RPC addnode remove) */
+    bool from_connect;     /* --connect: kept, but not an "added node" (getaddednodeinfo) */
     struct event *retry;
 };
 
@@ -51,6 +52,10 @@ struct node_peer {
     unsigned sync_strikes;
     double addr_tokens;     /* addresses we will still accept from it */
     uint64_t tokens_at_ms;  /* when addr_tokens was last topped up */
+    /* For getpeerinfo, as Core counts them: */
+    int32_t synced_headers; /* our best header it has shown it has, -1 = none yet */
+    int64_t last_block;     /* unix s: it delivered a block we stored, 0 = never */
+    uint64_t addr_processed, addr_rate_limited; /* addresses taken and dropped (token bucket) */
 };
 
 struct node {
@@ -192,6 +197,8 @@ void node_blocks_peer_gone(struct node *n, uint64_t id);
 void node_notfound_received(struct node *n, uint64_t id, const struct wire_inv *inv);
 void node_block_received(struct node *n, uint64_t id, const struct wire_block *b);
 void node_blocks_free(struct node *n);
+/* Heights of the blocks asked of peer id and not delivered yet (up to cap). */
+size_t node_blocks_inflight(const struct node *n, uint64_t id, int32_t *heights, size_t cap);
 
 /* addrrelay.c */
 void node_addr_received(struct node *n, uint64_t peer_id, const struct wire_addr *addrs);

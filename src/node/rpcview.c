@@ -7,11 +7,15 @@
 
 #include "peer/peer_metrics.h"
 
+#include <btcpeerd/hostport.h>
 #include <btcpeerd/log.h>
 
+#include <dirent.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 _Static_assert(NODE_ADDR_MAX == PEER_ADDR_MAX, "one address length on both sides");
 _Static_assert(NODE_MSG_KINDS == PEER_MSG_KINDS, "one per-message row count on both sides");
@@ -68,6 +72,8 @@ static void view_from_info(struct node_peer_view *v, const struct peer_info *p)
     v->n_recv_per_msg = p->n_recv_per_msg;
     copy_rows(v->sent_per_msg, p->sent_per_msg, p->n_sent_per_msg);
     copy_rows(v->recv_per_msg, p->recv_per_msg, p->n_recv_per_msg);
+    v->feefilter = p->feefilter;
+    v->bip152_hb_from = p->cmpct_hb_from;
 }
 
 static int by_id(const void *a, const void *b)
@@ -95,6 +101,12 @@ enum node_err node_peer_infos(struct node *n, struct node_peer_view **out, size_
         view_from_info(&v[got], info);
         v[got].connection_type = conn_type(np->kind);
         v[got].ready = np->ready;
+        v[got].synced_headers = np->synced_headers;
+        v[got].last_block = np->last_block;
+        v[got].addr_relay = np->kind != CONN_FEELER; /* feelers are dropped after the handshake */
+        v[got].addr_processed = np->addr_processed;
+        v[got].addr_rate_limited = np->addr_rate_limited;
+        v[got].n_inflight = node_blocks_inflight(n, np->id, v[got].inflight, NODE_INFLIGHT_MAX);
         got++;
     }
     free(info);
@@ -153,6 +165,28 @@ enum node_err node_disconnect(struct node *n, const char *addr, uint64_t id)
                                                                               : NODE_ERR_NOT_FOUND;
 }
 
+/* The address a peer is connected to: the node's copy, or for a manual
+ * peer dialled by name (which the node holds no address for) the one its
+ * connection resolved to. */
+static bool peer_netaddr(const struct node *n, const struct node_peer *np, struct wire_netaddr *out)
+{
+    if (np->addr.net) {
+        *out = np->addr;
+        return true;
+    }
+    struct peer_info *info = malloc(sizeof *info);
+    char host[NODE_ADDR_MAX];
+    uint16_t port;
+    struct sockaddr_storage ss;
+    socklen_t len;
+    bool ok = info && peer_get_info(n->peers, np->id, info) == PEER_OK && info->state != PEER_DEAD &&
+              hostport_parse(info->addr, host, sizeof host, &port, 0) &&
+              hostport_numeric(host, port, &ss, &len) &&
+              netaddr_from_sockaddr((const struct sockaddr *)&ss, out);
+    free(info);
+    return ok;
+}
+
 enum node_err node_ban(struct node *n, const struct netaddr_subnet *sn, int64_t until)
 {
     int64_t now = node_now();
@@ -165,7 +199,8 @@ enum node_err node_ban(struct node *n, const struct netaddr_subnet *sn, int64_t 
     void *value;
     while (idmap_next(&n->node_peers, &pos, NULL, &value)) {
         const struct node_peer *np = value;
-        if (np->addr.net && netaddr_subnet_match(sn, &np->addr))
+        struct wire_netaddr a;
+        if (peer_netaddr(n, np, &a) && netaddr_subnet_match(sn, &a))
             peer_disconnect_id(n->peers, np->id, PEER_REASON_REQUESTED);
     }
     return NODE_OK;
@@ -255,6 +290,32 @@ void node_network_info(const struct node *n, struct node_network_view *out)
     proxy_view(&out->proxy, &pc->proxy);
     proxy_view(&out->onion_proxy, &pc->onion_proxy);
     out->proxy_randomize = pc->proxy_randomize;
+    out->v2_enabled = pc->v2_enabled;
+}
+
+/* A directory listing and a few stats: blocks are fetched one by one on
+ * request, so the directory stays small. */
+uint64_t node_size_on_disk(const struct node *n)
+{
+    if (!n->cfg->datadir[0]) return 0;
+    char path[PATH_MAX];
+    struct stat st;
+    uint64_t total = 0;
+    if (snprintf(path, sizeof path, "%s/headers.dat", n->cfg->datadir) < (int)sizeof path &&
+        stat(path, &st) == 0 && st.st_size > 0)
+        total += (uint64_t)st.st_size;
+    if (snprintf(path, sizeof path, "%s/blocks", n->cfg->datadir) >= (int)sizeof path) return total;
+    DIR *d = opendir(path);
+    if (!d) return total;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        size_t len = strlen(de->d_name);
+        if (len < 5 || strcmp(de->d_name + len - 4, ".blk") != 0) continue;
+        if (fstatat(dirfd(d), de->d_name, &st, 0) == 0 && S_ISREG(st.st_mode) && st.st_size > 0)
+            total += (uint64_t)st.st_size;
+    }
+    closedir(d);
+    return total;
 }
 
 int64_t node_default_bantime_s(const struct node *n)

@@ -249,6 +249,8 @@ void node_headers_received(struct node *n, uint64_t id, const struct wire_header
     const struct chain_entry *old_tip = chain_tip(n->chain), *last = NULL;
     bool invalid;
     size_t added = node_headers_store(n, id, hdrs->headers, hdrs->count, &last, &invalid);
+    /* Known or new, each header it sent is one it has (Core's pindexBestKnownBlock). */
+    if (last && last->height > np->synced_headers) np->synced_headers = last->height;
     node_headers_stored(n, id, added, last, old_tip);
     if (last && hdrs->count == WIRE_MAX_HEADERS) {
         node_send_getheaders(n, id, last); /* more where that came from */

@@ -45,6 +45,7 @@ struct node_msg_bytes {
     uint64_t bytes;
 };
 
+#define NODE_INFLIGHT_MAX 16
 /* One peer as getpeerinfo shows it. Times are unix seconds (0 = never). */
 struct node_peer_view {
     uint64_t id;
@@ -67,6 +68,15 @@ struct node_peer_view {
     uint64_t ping_wait_us;           /* a ping outstanding for this long, 0 = none */
     size_t n_sent_per_msg, n_recv_per_msg;
     struct node_msg_bytes sent_per_msg[NODE_MSG_KINDS], recv_per_msg[NODE_MSG_KINDS];
+    /* Core's sync and relay state of the peer. */
+    int32_t synced_headers;          /* the best header of ours it has, -1 = none known */
+    int64_t last_block;              /* it gave us a block we stored (unix s), 0 = never */
+    bool addr_relay;                 /* we take and relay addresses with it */
+    uint64_t addr_processed, addr_rate_limited;
+    int64_t feefilter;               /* its feefilter in sat/kvB, 0 = none */
+    bool bip152_hb_from;             /* it chose us as a high-bandwidth compact-block peer */
+    size_t n_inflight;               /* blocks asked of it and not delivered yet */
+    int32_t inflight[NODE_INFLIGHT_MAX];
 };
 /* Every peer, ordered by id; *out is allocated (the caller frees it). */
 enum node_err node_peer_infos(struct node *n, struct node_peer_view **out, size_t *count);
@@ -82,7 +92,8 @@ void node_ping_all(struct node *n);
 enum node_err node_disconnect(struct node *n, const char *addr, uint64_t id);
 
 enum node_addnode_cmd { NODE_ADDNODE_ADD = 0, NODE_ADDNODE_REMOVE, NODE_ADDNODE_ONETRY };
-enum node_err node_addnode(struct node *n, const char *spec, enum node_addnode_cmd cmd);
+/* v2: offer BIP324 first (addnode's v2transport; ignored for remove). */
+enum node_err node_addnode(struct node *n, const char *spec, enum node_addnode_cmd cmd, bool v2);
 /* The kept manual peers (--connect, --addnode, RPC addnode); returns how
  * many there are (may exceed cap). */
 struct node_added {
@@ -103,6 +114,7 @@ struct node_network_view {
         char str[64];   /* "127.0.0.1:9050" */
     } proxy, onion_proxy;
     bool proxy_randomize;
+    bool v2_enabled;    /* --v2transport: BIP324 offered and accepted */
 };
 void node_network_info(const struct node *n, struct node_network_view *out);
 
@@ -149,6 +161,9 @@ size_t node_addrman_size(const struct node *n);
 const struct chain *node_chain_view(const struct node *n);
 /* The whole header of a chain entry. */
 bool node_header(const struct node *n, const struct chain_entry *e, struct wire_header *out);
+/* Bytes the chain takes on disk: headers.dat and the fetched blocks
+ * (getblockchaininfo's size_on_disk); 0 without a data directory. */
+uint64_t node_size_on_disk(const struct node *n);
 /* Still in the initial header sync. */
 bool node_in_initial_sync(const struct node *n);
 

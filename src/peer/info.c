@@ -68,6 +68,8 @@ enum peer_err peer_get_info(const struct peer_table *t, uint64_t id, struct peer
     out->relay = p->remote.relay;
     log_sanitize(p->remote.user_agent, p->remote.user_agent_len, out->subver);
     out->start_height = p->remote.start_height;
+    out->feefilter = p->remote.feefilter;
+    out->cmpct_hb_from = p->remote.cmpct_announce && p->remote.cmpct_version == 2;
     out->time_offset = p->remote.time_offset;
     out->conn_time = mono_to_unix(p->connected_us, now);
     out->last_send = mono_to_unix(p->last_send_us, now);

@@ -130,6 +130,8 @@ struct peer_info {
     char subver[WIRE_MAX_USER_AGENT + 1]; /* sanitized */
     int32_t start_height;
     int64_t time_offset;
+    int64_t feefilter;              /* its feefilter, sat/kvB (0 = none sent) */
+    bool cmpct_hb_from;             /* it asked us for high-bandwidth compact blocks (BIP152 v2) */
     int64_t conn_time, last_send, last_recv;
     uint64_t ping_wait_us;          /* a ping outstanding for this long, 0 = none */
     struct peer_stats stats;

@@ -73,9 +73,23 @@ void rpc_call_error(struct rpc_call *c, int code, const char *fmt, ...)
         c->error = json_pack("{s:i,s:s}", "code", code, "message", "(message not valid UTF-8)");
 }
 
+void rpc_call_error_text(struct rpc_call *c, int code, const char *msg)
+{
+    if (c->answered) return;
+    c->answered = true;
+    c->error = json_pack("{s:i,s:s}", "code", code, "message", msg);
+    if (!c->error)
+        c->error = json_pack("{s:i,s:s}", "code", code, "message", "(message not valid UTF-8)");
+}
+
 const char *rpc_call_method(const struct rpc_call *c)
 {
     return c->method ? c->method->name : "";
+}
+
+const struct rpc_method *rpc_call_method_def(const struct rpc_call *c)
+{
+    return c->method;
 }
 
 json_t *rpc_param(json_t *params, size_t i)
@@ -145,7 +159,9 @@ static void batch_free(struct rpc_batch *b)
 
 static void send_json(rpc_reply_fn reply, void *arg, int status, json_t *body)
 {
-    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    /* bitcoind writes a double with 16 significant digits (UniValue's
+     * setprecision(16)); jansson's default 17 differs in the last place. */
+    char *text = body ? json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(16)) : NULL;
     if (body && !text) {
         reply(arg, 500, "{\"result\":null,\"error\":{\"code\":-7,\"message\":\"Out of memory\"},\"id\":null}");
     } else if (text) {
@@ -279,9 +295,12 @@ static void run_call(struct rpc_call *c, json_t *req, const struct rpc_method *m
     json_t *args = positional(c, params);
     if (!args) return;
     if (json_array_size(args) > arg_count(c->method)) {
-        char usage[256];
-        jsonrpc_usage(c->method, usage, sizeof usage);
-        rpc_call_error(c, RPC_MISC_ERROR, "too many arguments; usage: %s", usage);
+        char *help = rpc_help_text(c->method);
+        if (help)
+            rpc_call_error_text(c, RPC_MISC_ERROR, help);
+        else
+            rpc_call_error(c, RPC_OUT_OF_MEMORY, "Out of memory");
+        free(help);
         json_decref(args);
         return;
     }

@@ -58,10 +58,13 @@ struct rpc_method {
 void rpc_call_result(struct rpc_call *c, json_t *result);
 void rpc_call_error(struct rpc_call *c, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* The same with a message of any length, taken as it is (help texts). */
+void rpc_call_error_text(struct rpc_call *c, int code, const char *msg);
 /* A pending call is answered (its result or error is set). */
 void rpc_call_finish(struct rpc_call *c);
-/* The method's name (for pending-call bookkeeping). */
+/* The method's name (for pending-call bookkeeping), and its table row. */
 const char *rpc_call_method(const struct rpc_call *c);
+const struct rpc_method *rpc_call_method_def(const struct rpc_call *c);
 
 /* Parameter i of the array, NULL if absent or null. */
 json_t *rpc_param(json_t *params, size_t i);
@@ -76,6 +79,12 @@ struct rpc_batch *jsonrpc_handle(const char *body, size_t len, const struct rpc_
 /* The client went away: no reply will be sent; the batch frees itself when
  * its last pending call finishes. */
 void jsonrpc_abandon(struct rpc_batch *b);
+
+/* A method's help text in bitcoind's layout (help.c; the caller frees it;
+ * NULL only when memory runs out): its entry in the help tables, or for a
+ * method without one, its usage line and one-line help. bitcoind answers a
+ * wrong number of arguments with it, as error -1. */
+char *rpc_help_text(const struct rpc_method *m);
 
 /* "name arg1 arg2": a method's usage line into out. */
 void jsonrpc_usage(const struct rpc_method *m, char *out, size_t cap);

@@ -8,6 +8,7 @@
 
 #include <btcpeerd/buf.h>
 #include <btcpeerd/chain.h>
+#include <btcpeerd/clock.h>
 #include <btcpeerd/hex.h>
 #include <btcpeerd/log.h>
 #include <btcpeerd/pow.h>
@@ -19,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #define BLOCK_FILE_MAX (4u * 1000u * 1000u + 1000u)
 
@@ -27,6 +29,7 @@ struct getblock_wait {
     struct rpc_call *call;
     uint8_t hash[32];
     int verbosity;
+    uint64_t started_us;    /* monotonic: getrpcinfo's duration */
     struct event *timer;
     struct getblock_wait *next;
 };
@@ -45,7 +48,7 @@ static const char *chain_name(enum net_id id)
 }
 
 /* Core's GetDifficulty: the pow limit of main over the target, in floating point. */
-static double difficulty(uint32_t bits)
+double rpc_difficulty(uint32_t bits)
 {
     int shift = (int)((bits >> 24) & 0xff);
     uint32_t mant = bits & 0x00ffffffu;
@@ -77,17 +80,37 @@ static void target_hex(uint32_t bits, char out[65])
     u256_to_hex(&t, out);
 }
 
-/* A block hash parameter; false with bitcoind's error set. */
-static bool get_hash(struct rpc_call *c, json_t *params, size_t i, uint8_t out[32])
+/* A block hash parameter (Core's ParseHashV, name as Core names it in the
+ * message); false with bitcoind's error set. */
+static bool get_hash(struct rpc_call *c, json_t *params, size_t i, const char *name, uint8_t out[32])
 {
     const char *s;
     if (!rpc_get_str(c, params, i, true, &s)) return false;
-    if (strlen(s) != 64 || !hex_decode_hash(s, out)) {
-        rpc_call_error(c, RPC_INVALID_PARAMETER, "blockhash must be of length 64 (not %zu, for '%s')",
+    if (strlen(s) != 64) {
+        rpc_call_error(c, RPC_INVALID_PARAMETER, "%s must be of length 64 (not %zu, for '%s')", name,
                        strlen(s), s);
         return false;
     }
+    if (!hex_decode_hash(s, out)) {
+        rpc_call_error(c, RPC_INVALID_PARAMETER, "%s must be hexadecimal string (not '%s')", name, s);
+        return false;
+    }
     return true;
+}
+
+/* verificationprogress: Core guesses it from transaction counts we do not
+ * have; with headers only, the share of the time since genesis the header
+ * chain covers, and 1 once the initial header sync is over. On regtest
+ * Core's guess is always 1 (no transaction rate to extrapolate), so ours
+ * is too. */
+static double sync_progress(const struct chain *ch, bool ibd, enum net_id net)
+{
+    if (!ibd || net == NET_REGTEST) return 1.0;
+    double genesis = (double)chain_at_height(ch, 0)->time, tip = (double)chain_tip(ch)->time;
+    double now = (double)time(NULL);
+    if (now <= genesis || tip >= now) return 1.0;
+    double p = (tip - genesis) / (now - genesis);
+    return p < 0 ? 0.0 : p > 1 ? 1.0 : p;
 }
 
 static enum rpc_status m_getblockchaininfo(struct rpc_call *c, json_t *params, void *ctx)
@@ -107,11 +130,14 @@ static enum rpc_status m_getblockchaininfo(struct rpc_call *c, json_t *params, v
     json_object_set_new(o, "bestblockhash", hash_json(tip->hash));
     json_object_set_new(o, "bits", json_string(bits));
     json_object_set_new(o, "target", json_string(target));
-    json_object_set_new(o, "difficulty", json_real(difficulty(tip->bits)));
+    json_object_set_new(o, "difficulty", json_real(rpc_difficulty(tip->bits)));
     json_object_set_new(o, "time", json_integer(tip->time));
     json_object_set_new(o, "mediantime", json_integer(chain_median_time_past(tip)));
-    json_object_set_new(o, "initialblockdownload", json_boolean(node_in_initial_sync(s->node)));
+    bool ibd = node_in_initial_sync(s->node);
+    json_object_set_new(o, "verificationprogress", json_real(sync_progress(ch, ibd, s->cfg.net->id)));
+    json_object_set_new(o, "initialblockdownload", json_boolean(ibd));
     json_object_set_new(o, "chainwork", json_string(work));
+    json_object_set_new(o, "size_on_disk", json_integer((json_int_t)node_size_on_disk(s->node)));
     json_object_set_new(o, "pruned", json_false());
     json_object_set_new(o, "warnings", json_array());
     rpc_call_result(c, o);
@@ -139,7 +165,7 @@ static enum rpc_status m_getblockhash(struct rpc_call *c, json_t *params, void *
     struct rpc_server *s = ctx;
     int64_t h;
     if (!rpc_param(params, 0)) {
-        rpc_call_error(c, RPC_MISC_ERROR, "getblockhash height");
+        rpc_call_help_error(c);
         return RPC_DONE;
     }
     if (!rpc_get_int(c, params, 0, 0, &h)) return RPC_DONE;
@@ -150,6 +176,25 @@ static enum rpc_status m_getblockhash(struct rpc_call *c, json_t *params, void *
     }
     rpc_call_result(c, hash_json(chain_at_height(ch, (int32_t)h)->hash));
     return RPC_DONE;
+}
+
+/* The transaction count of a stored block, from its first bytes (the
+ * header and the count's compact size); 0 when the block is not stored,
+ * as bitcoind says for a header whose block it lacks. */
+static uint64_t stored_tx_count(struct rpc_server *s, const uint8_t hash[32])
+{
+    char path[PATH_MAX + 96];
+    if (!node_block_path(s->node, hash, path, sizeof path)) return 0;
+    FILE *f = fopen(path, "rb");
+    if (!f) return 0;
+    uint8_t head[80 + 9];
+    size_t got = fread(head, 1, sizeof head, f);
+    fclose(f);
+    uint64_t n = 0;
+    if (got <= 80) return 0;
+    struct buf_reader r;
+    buf_reader_init(&r, head + 80, got - 80);
+    return buf_read_compact(&r, &n) ? n : 0;
 }
 
 /* The fields getblockheader and getblock share. */
@@ -175,9 +220,10 @@ static json_t *header_json(struct rpc_server *s, const struct chain_entry *e)
     json_object_set_new(o, "bits", json_string(hex));
     target_hex(e->bits, target);
     json_object_set_new(o, "target", json_string(target));
-    json_object_set_new(o, "difficulty", json_real(difficulty(e->bits)));
+    json_object_set_new(o, "difficulty", json_real(rpc_difficulty(e->bits)));
     u256_to_hex(&e->work, work);
     json_object_set_new(o, "chainwork", json_string(work));
+    json_object_set_new(o, "nTx", json_integer((json_int_t)stored_tx_count(s, e->hash)));
     if (e->parent) json_object_set_new(o, "previousblockhash", hash_json(e->parent->hash));
     if (chain_contains(ch, e)) {
         const struct chain_entry *next = chain_at_height(ch, e->height + 1);
@@ -191,7 +237,8 @@ static enum rpc_status m_getblockheader(struct rpc_call *c, json_t *params, void
     struct rpc_server *s = ctx;
     uint8_t hash[32];
     bool verbose;
-    if (!get_hash(c, params, 0, hash) || !rpc_get_bool(c, params, 1, true, &verbose)) return RPC_DONE;
+    if (!get_hash(c, params, 0, "hash", hash) || !rpc_get_bool(c, params, 1, true, &verbose))
+        return RPC_DONE;
     const struct chain_entry *e = chain_lookup(node_chain_view(s->node), hash);
     if (!e) {
         rpc_call_error(c, RPC_INVALID_ADDRESS_OR_KEY, "Block not found");
@@ -331,6 +378,14 @@ void rpc_chain_block_arrived(void *ctx, const uint8_t hash[32])
     }
 }
 
+void rpc_chain_active_calls(struct rpc_server *s, json_t *arr)
+{
+    uint64_t now = clock_mono_us();
+    for (const struct getblock_wait *w = s->waits; w; w = w->next)
+        json_array_append_new(arr, json_pack("{s:s,s:I}", "method", "getblock", "duration",
+                                             (json_int_t)(now - w->started_us)));
+}
+
 void rpc_chain_fail_waits(struct rpc_server *s, const char *why)
 {
     while (s->waits) {
@@ -348,7 +403,7 @@ static enum rpc_status m_getblock(struct rpc_call *c, json_t *params, void *ctx)
     uint8_t hash[32];
     int64_t verbosity = 1;
     json_t *v = rpc_param(params, 1);
-    if (!get_hash(c, params, 0, hash)) return RPC_DONE;
+    if (!get_hash(c, params, 0, "blockhash", hash)) return RPC_DONE;
     if (json_is_boolean(v)) /* Core still takes the old verbose flag */
         verbosity = json_is_true(v) ? 1 : 0;
     else if (!rpc_get_int(c, params, 1, 1, &verbosity))
@@ -381,6 +436,7 @@ static enum rpc_status m_getblock(struct rpc_call *c, json_t *params, void *ctx)
     w->call = c;
     memcpy(w->hash, hash, 32);
     w->verbosity = (int)verbosity;
+    w->started_us = clock_mono_us();
     w->next = s->waits;
     s->waits = w;
     uint32_t ms = s->cfg.getblock_timeout_ms;

@@ -4,39 +4,86 @@
 #include <btcpeerd/log.h>
 
 #include <event2/event.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+/* The first line of a method's help: its name and arguments in bitcoind's
+ * notation. */
+static void usage_line(const struct rpc_method *m, char *out, size_t cap)
+{
+    char *help = rpc_help_text(m);
+    size_t len = help ? strcspn(help, "\n") : 0;
+    snprintf(out, cap, "%.*s", (int)len, help ? help : m->name);
+    free(help);
+}
+
+static int by_category_then_name(const void *a, const void *b)
+{
+    const struct rpc_method *x = *(const struct rpc_method *const *)a, *y = *(const struct rpc_method *const *)b;
+    int c = strcmp(x->category, y->category);
+    return c ? c : strcmp(x->name, y->name);
+}
 
 static enum rpc_status m_help(struct rpc_call *c, json_t *params, void *ctx)
 {
     struct rpc_server *s = ctx;
     const char *name;
     if (!rpc_get_str(c, params, 0, false, &name)) return RPC_DONE;
+    if (name) {
+        const struct rpc_method *m = NULL;
+        for (size_t i = 0; i < s->n_methods && !m; i++)
+            if (strcmp(s->methods[i].name, name) == 0) m = &s->methods[i];
+        char *help = m ? rpc_help_text(m) : NULL;
+        if (help)
+            rpc_call_result(c, json_string(help));
+        else if (m)
+            rpc_call_error(c, RPC_OUT_OF_MEMORY, "Out of memory");
+        else
+            rpc_call_result(c, json_sprintf("help: unknown command: %s", name));
+        free(help);
+        return RPC_DONE;
+    }
+    /* bitcoind's list: categories in order, methods by name within each */
+    const struct rpc_method **sorted = calloc(s->n_methods ? s->n_methods : 1, sizeof *sorted);
+    if (!sorted) {
+        rpc_call_error(c, RPC_OUT_OF_MEMORY, "Out of memory");
+        return RPC_DONE;
+    }
+    for (size_t i = 0; i < s->n_methods; i++) sorted[i] = &s->methods[i];
+    qsort(sorted, s->n_methods, sizeof *sorted, by_category_then_name);
     char text[16384];
     size_t len = 0;
     const char *category = NULL;
     for (size_t i = 0; i < s->n_methods && len < sizeof text; i++) {
-        const struct rpc_method *m = &s->methods[i];
-        if (name && strcmp(m->name, name) != 0) continue;
+        const struct rpc_method *m = sorted[i];
         char usage[256];
-        jsonrpc_usage(m, usage, sizeof usage);
-        if (name) {
-            len += (size_t)snprintf(text + len, sizeof text - len, "%s\n\n%s\n", usage, m->help);
-            continue;
-        }
+        usage_line(m, usage, sizeof usage);
         if (!category || strcmp(category, m->category) != 0) {
             category = m->category;
             len += (size_t)snprintf(text + len, sizeof text - len, "%s== %s ==\n", len ? "\n" : "",
                                     category);
         }
-        len += (size_t)snprintf(text + len, sizeof text - len, "%s\n", usage);
+        if (len < sizeof text) len += (size_t)snprintf(text + len, sizeof text - len, "%s\n", usage);
     }
-    if (name && len == 0) {
-        rpc_call_result(c, json_sprintf("help: unknown command: %s", name));
-        return RPC_DONE;
-    }
+    free(sorted);
+    if (len >= sizeof text) len = sizeof text - 1;
     while (len && text[len - 1] == '\n') text[--len] = '\0';
     rpc_call_result(c, json_string(text));
+    return RPC_DONE;
+}
+
+/* The calls in progress: this one (which bitcoind lists too) and each
+ * getblock waiting for a peer. */
+static enum rpc_status m_getrpcinfo(struct rpc_call *c, json_t *params, void *ctx)
+{
+    (void)params;
+    struct rpc_server *s = ctx;
+    json_t *active = json_array();
+    json_array_append_new(active, json_pack("{s:s,s:i}", "method", "getrpcinfo", "duration", 0));
+    rpc_chain_active_calls(s, active);
+    rpc_call_result(c, json_pack("{s:o,s:s}", "active_commands", active, "logpath", s->cfg.log_path));
     return RPC_DONE;
 }
 
@@ -126,6 +173,7 @@ static const char *const args_help[] = {"command", NULL};
 static const char *const args_logging[] = {"include", "exclude", NULL};
 
 const struct rpc_method rpc_methods_control[] = {
+    {"getrpcinfo", "Control", m_getrpcinfo, NULL, "Returns details of the RPC server."},
     {"help", "Control", m_help, args_help, "List all commands, or get help for a specified command."},
     {"logging", "Control", m_logging, args_logging,
      "Turn debug logging of categories on (include) or off (exclude); returns the categories "

@@ -85,6 +85,9 @@ static json_t *peer_json(const struct node_peer_view *p)
     json_object_set_new(o, "relaytxes", json_boolean(p->relay));
     json_object_set_new(o, "lastsend", json_integer(p->last_send));
     json_object_set_new(o, "lastrecv", json_integer(p->last_recv));
+    /* no mempool: no transaction is ever taken from a peer */
+    json_object_set_new(o, "last_transaction", json_integer(0));
+    json_object_set_new(o, "last_block", json_integer(p->last_block));
     json_object_set_new(o, "bytessent", json_integer((json_int_t)p->bytes_sent));
     json_object_set_new(o, "bytesrecv", json_integer((json_int_t)p->bytes_recv));
     json_object_set_new(o, "conntime", json_integer(p->conn_time));
@@ -97,14 +100,31 @@ static json_t *peer_json(const struct node_peer_view *p)
     json_object_set_new(o, "version", json_integer(p->version));
     json_object_set_new(o, "subver", json_string(p->subver));
     json_object_set_new(o, "inbound", json_boolean(p->inbound));
+    /* we never pick a high-bandwidth compact-block peer: no compact blocks */
+    json_object_set_new(o, "bip152_hb_to", json_false());
+    json_object_set_new(o, "bip152_hb_from", json_boolean(p->bip152_hb_from));
     json_object_set_new(o, "startingheight", json_integer(p->start_height));
-    json_object_set_new(o, "synced_headers", json_integer(-1)); /* not tracked per peer */
+    /* no low-work headers presync here: -1, Core's value outside presync */
+    json_object_set_new(o, "presynced_headers", json_integer(-1));
+    json_object_set_new(o, "synced_headers", json_integer(p->synced_headers));
+    /* blocks = headers here (getblockchaininfo): the last one in common is
+     * the best header it has shown us */
+    json_object_set_new(o, "synced_blocks", json_integer(p->synced_headers));
+    json_t *inflight = json_array();
+    for (size_t i = 0; i < p->n_inflight; i++) json_array_append_new(inflight, json_integer(p->inflight[i]));
+    json_object_set_new(o, "inflight", inflight);
+    json_object_set_new(o, "addr_relay_enabled", json_boolean(p->addr_relay));
+    json_object_set_new(o, "addr_processed", json_integer((json_int_t)p->addr_processed));
+    json_object_set_new(o, "addr_rate_limited", json_integer((json_int_t)p->addr_rate_limited));
+    /* no -whitebind/-whitelist: no peer has permissions */
+    json_object_set_new(o, "permissions", json_array());
+    json_object_set_new(o, "minfeefilter", json_real((double)p->feefilter / 1e8));
+    json_object_set_new(o, "bytessent_per_msg", per_msg(p->sent_per_msg, p->n_sent_per_msg));
+    json_object_set_new(o, "bytesrecv_per_msg", per_msg(p->recv_per_msg, p->n_recv_per_msg));
     json_object_set_new(o, "connection_type", json_string(p->connection_type));
     json_object_set_new(o, "transport_protocol_type",
                         json_string(p->connected || p->version ? p->transport : "detecting"));
     json_object_set_new(o, "session_id", json_string(p->session_id));
-    json_object_set_new(o, "bytessent_per_msg", per_msg(p->sent_per_msg, p->n_sent_per_msg));
-    json_object_set_new(o, "bytesrecv_per_msg", per_msg(p->recv_per_msg, p->n_recv_per_msg));
     return o;
 }
 
@@ -141,12 +161,12 @@ static enum rpc_status m_getnetworkinfo(struct rpc_call *c, json_t *params, void
     struct rpc_server *s = ctx;
     struct node_network_view nv;
     node_network_info(s->node, &nv);
-    unsigned major = 0, minor = 0, patch = 0;
-    sscanf(BTCPEERD_VERSION_STRING, "%u.%u.%u", &major, &minor, &patch);
     size_t in, out;
     node_connection_counts(s->node, &in, &out);
     json_t *o = json_object();
-    json_object_set_new(o, "version", json_integer(major * 10000 + minor * 100 + patch));
+    /* The bitcoind RPC interface we answer as (bitcoin-cli -netinfo needs at
+     * least 209900); btcpeerd's own version is in subversion. */
+    json_object_set_new(o, "version", json_integer(RPC_COMPAT_VERSION));
     json_object_set_new(o, "subversion", json_string(nv.user_agent));
     json_object_set_new(o, "protocolversion", json_integer(PROTOCOL_VERSION));
     json_object_set_new(o, "localservices", services_hex(nv.services));
@@ -174,6 +194,10 @@ static enum rpc_status m_getnetworkinfo(struct rpc_call *c, json_t *params, void
                                               proxied && nv.proxy_randomize));
     }
     json_object_set_new(o, "networks", nets);
+    /* No mempool: Core's defaults (-minrelaytxfee, -incrementalrelayfee),
+     * the floor sendrawtransaction's peers apply. */
+    json_object_set_new(o, "relayfee", json_real(RPC_MIN_RELAY_FEE_SAT_KVB / 1e8));
+    json_object_set_new(o, "incrementalfee", json_real(RPC_INCREMENTAL_FEE_SAT_KVB / 1e8));
     json_object_set_new(o, "localaddresses", json_array());
     json_t *warnings = json_array();
     if (clock.out_of_sync) {
@@ -213,7 +237,11 @@ static enum rpc_status m_addnode(struct rpc_call *c, json_t *params, void *ctx)
 {
     struct rpc_server *s = ctx;
     const char *node, *cmd;
-    if (!rpc_get_str(c, params, 0, true, &node) || !rpc_get_str(c, params, 1, true, &cmd))
+    struct node_network_view nv;
+    node_network_info(s->node, &nv);
+    bool v2;
+    if (!rpc_get_str(c, params, 0, true, &node) || !rpc_get_str(c, params, 1, true, &cmd) ||
+        !rpc_get_bool(c, params, 2, nv.v2_enabled, &v2))
         return RPC_DONE;
     enum node_addnode_cmd which;
     if (strcmp(cmd, "add") == 0)
@@ -223,10 +251,14 @@ static enum rpc_status m_addnode(struct rpc_call *c, json_t *params, void *ctx)
     else if (strcmp(cmd, "onetry") == 0)
         which = NODE_ADDNODE_ONETRY;
     else {
-        rpc_call_error(c, RPC_INVALID_PARAMETER, "command must be one of add, remove, onetry");
+        rpc_call_help_error(c); /* bitcoind: the help text, -1 */
         return RPC_DONE;
     }
-    enum node_err err = node_addnode(s->node, node, which);
+    if (v2 && !nv.v2_enabled) {
+        rpc_call_error(c, RPC_INVALID_PARAMETER, "Error: v2transport requested but not enabled (see -v2transport)");
+        return RPC_DONE;
+    }
+    enum node_err err = node_addnode(s->node, node, which, v2);
     switch (err) {
     case NODE_OK: rpc_call_result(c, json_null()); break;
     case NODE_ERR_EXISTS:
@@ -462,7 +494,7 @@ static enum rpc_status m_ping(struct rpc_call *c, json_t *params, void *ctx)
     return RPC_DONE;
 }
 
-static const char *const args_addnode[] = {"node", "command", NULL};
+static const char *const args_addnode[] = {"node", "command", "v2transport", NULL};
 static const char *const args_node[] = {"node", NULL};
 static const char *const args_disconnect[] = {"address", "nodeid", NULL};
 static const char *const args_setban[] = {"subnet", "command", "bantime", "absolute", NULL};

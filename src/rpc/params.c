@@ -5,6 +5,36 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdlib.h>
+
+static const char *json_type_name(const json_t *v)
+{
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: return "object";
+    case JSON_ARRAY: return "array";
+    case JSON_STRING: return "string";
+    case JSON_INTEGER:
+    case JSON_REAL: return "number";
+    case JSON_TRUE:
+    case JSON_FALSE: return "bool";
+    case JSON_NULL: break;
+    }
+    return "null";
+}
+
+/* bitcoind's RPCHelpMan argument check: -3, "Wrong type passed:" and the
+ * argument's position and name in a JSON object indented by four. */
+static void type_error(struct rpc_call *c, size_t i, const json_t *v, const char *expected)
+{
+    const struct rpc_method *m = rpc_call_method_def(c);
+    const char *name = NULL;
+    for (size_t k = 0; m && m->arg_names && m->arg_names[k] && !name; k++)
+        if (k == i) name = m->arg_names[k];
+    rpc_call_error(c, RPC_TYPE_ERROR,
+                   "Wrong type passed:\n{\n    \"Position %zu (%s)\": \"JSON value of type %s is not of "
+                   "expected type %s\"\n}",
+                   i + 1, name ? name : "?", json_type_name(v), expected);
+}
 
 bool rpc_get_int(struct rpc_call *c, json_t *params, size_t i, int64_t def, int64_t *out)
 {
@@ -29,8 +59,11 @@ bool rpc_get_int(struct rpc_call *c, json_t *params, size_t i, int64_t def, int6
             return true;
         }
     }
-    rpc_call_error(c, RPC_TYPE_ERROR, "JSON value of type %s is not of expected type number",
-                   json_is_string(v) ? "string" : json_is_boolean(v) ? "bool" : "other");
+    if (json_is_real(v)) { /* a number, but not a whole one */
+        rpc_call_error(c, RPC_TYPE_ERROR, "JSON integer out of range");
+        return false;
+    }
+    type_error(c, i, v, "number");
     return false;
 }
 
@@ -45,7 +78,7 @@ bool rpc_get_bool(struct rpc_call *c, json_t *params, size_t i, bool def, bool *
         *out = json_is_true(v);
         return true;
     }
-    rpc_call_error(c, RPC_TYPE_ERROR, "JSON value is not of expected type bool");
+    type_error(c, i, v, "bool");
     return false;
 }
 
@@ -55,13 +88,23 @@ bool rpc_get_str(struct rpc_call *c, json_t *params, size_t i, bool required, co
     *out = NULL;
     if (!v) {
         if (!required) return true;
-        rpc_call_error(c, RPC_INVALID_PARAMETER, "Missing required argument %zu", i + 1);
+        rpc_call_help_error(c);
         return false;
     }
     if (!json_is_string(v)) {
-        rpc_call_error(c, RPC_TYPE_ERROR, "JSON value is not of expected type string");
+        type_error(c, i, v, "string");
         return false;
     }
     *out = json_string_value(v);
     return true;
+}
+
+void rpc_call_help_error(struct rpc_call *c)
+{
+    char *help = rpc_call_method_def(c) ? rpc_help_text(rpc_call_method_def(c)) : NULL;
+    if (help)
+        rpc_call_error_text(c, RPC_MISC_ERROR, help);
+    else
+        rpc_call_error(c, RPC_MISC_ERROR, "%s: wrong arguments", rpc_call_method(c));
+    free(help);
 }

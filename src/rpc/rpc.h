@@ -37,6 +37,7 @@ struct rpc_config {
     struct netaddr_subnet allow[RPC_MAX_ALLOW];
     char user[128], password[256];   /* "" = cookie only */
     char cookie_file[PATH_MAX];
+    char log_path[PATH_MAX];         /* getrpcinfo's logpath ("-": stderr) */
     uint32_t getblock_timeout_ms;    /* a getblock waiting for peers (120 s) */
     uint32_t idle_timeout_s;         /* an idle or slow HTTP connection (30 s,
                                         --rpcservertimeout) */

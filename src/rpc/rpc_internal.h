@@ -8,6 +8,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* getnetworkinfo's version: the bitcoind release whose RPC shapes we
+ * follow (Core's CLIENT_VERSION encoding, 29.0.0). */
+#define RPC_COMPAT_VERSION 290000
+/* Core v29's DEFAULT_MIN_RELAY_TX_FEE and DEFAULT_INCREMENTAL_RELAY_FEE. */
+#define RPC_MIN_RELAY_FEE_SAT_KVB 1000
+#define RPC_INCREMENTAL_FEE_SAT_KVB 1000
+
 struct evhttp;
 struct sockaddr;
 struct event;
@@ -50,16 +57,27 @@ extern const struct rpc_method rpc_methods_chain[];
 extern const size_t rpc_methods_chain_count;
 extern const struct rpc_method rpc_methods_control[];
 extern const size_t rpc_methods_control_count;
+extern const struct rpc_method rpc_methods_chaintips[];
+extern const size_t rpc_methods_chaintips_count;
 
+/* methods_chain.c: Core's GetDifficulty of a compact target. */
+double rpc_difficulty(uint32_t bits);
 /* methods_chain.c: the block listener and cleanup of waiting getblocks. */
 void rpc_chain_block_arrived(void *ctx, const uint8_t hash[32]);
 void rpc_chain_fail_waits(struct rpc_server *s, const char *why);
+/* getrpcinfo: each getblock still waiting, {method, duration in µs}. */
+void rpc_chain_active_calls(struct rpc_server *s, json_t *arr);
 
 /* params.c: parameter helpers; false with the call's error set (bitcoind's
  * wording where it has one). */
 bool rpc_get_int(struct rpc_call *c, json_t *params, size_t i, int64_t def, int64_t *out);
 bool rpc_get_bool(struct rpc_call *c, json_t *params, size_t i, bool def, bool *out);
-/* *out is NULL when absent (an error if required). */
+/* *out is NULL when absent; a required one missing is bitcoind's wrong
+ * argument count: rpc_call_help_error. */
 bool rpc_get_str(struct rpc_call *c, json_t *params, size_t i, bool required, const char **out);
+
+/* Error -1 with the method's help text, as bitcoind answers a missing
+ * argument or an invalid command. */
+void rpc_call_help_error(struct rpc_call *c);
 
 #endif

@@ -353,7 +353,8 @@ static enum rpc_err bind_all(struct rpc_server *s)
 
 static bool collect_methods(struct rpc_server *s)
 {
-    size_t n = rpc_methods_net_count + rpc_methods_chain_count + rpc_methods_control_count;
+    size_t n = rpc_methods_net_count + rpc_methods_chain_count + rpc_methods_control_count +
+               rpc_methods_chaintips_count;
     s->methods = calloc(n, sizeof *s->methods);
     if (!s->methods) return false;
     memcpy(s->methods, rpc_methods_chain, rpc_methods_chain_count * sizeof *s->methods);
@@ -361,6 +362,8 @@ static bool collect_methods(struct rpc_server *s)
            rpc_methods_control_count * sizeof *s->methods);
     memcpy(s->methods + rpc_methods_chain_count + rpc_methods_control_count, rpc_methods_net,
            rpc_methods_net_count * sizeof *s->methods);
+    memcpy(s->methods + n - rpc_methods_chaintips_count, rpc_methods_chaintips,
+           rpc_methods_chaintips_count * sizeof *s->methods);
     s->n_methods = n;
     return true;
 }

@@ -13,6 +13,12 @@ function report(step, value) {
   console.log(JSON.stringify({ step, value }));
 }
 
+// bitcoin-core parses a number too precise for a double's shortest form
+// (difficulty, say) into a string of its digits, bitcoind's as ours.
+function isNum(v) {
+  return typeof v === 'number' || (typeof v === 'string' && v !== '' && !Number.isNaN(Number(v)));
+}
+
 function check(cond, what) {
   if (!cond) throw new Error(`check failed: ${what}`);
 }
@@ -47,6 +53,37 @@ async function main() {
   check(batch[0] === count, 'batch getblockcount');
   check(batch[1] === info.bestblockhash, 'batch getbestblockhash');
   check(typeof batch[3] === 'number', 'batch getconnectioncount');
+
+  // What bitcoin-cli -getinfo reads (bitcoin-cli.cpp, GetinfoRequestHandler)
+  const [net, chain] = await client.command([
+    { method: 'getnetworkinfo' },
+    { method: 'getblockchaininfo' },
+  ]);
+  report('getinfo', { net, chain });
+  check(net.version >= 209900, '-netinfo needs version 209900 or more');
+  for (const k of ['connections', 'connections_in', 'connections_out', 'timeoffset', 'relayfee'])
+    check(isNum(net[k]), `getnetworkinfo ${k} is a number`);
+  for (const k of ['blocks', 'headers', 'verificationprogress', 'difficulty', 'size_on_disk'])
+    check(isNum(chain[k]), `getblockchaininfo ${k} is a number`);
+  check(Number(chain.verificationprogress) >= 0 && Number(chain.verificationprogress) <= 1,
+    'verificationprogress in [0, 1]');
+  // ...and -netinfo, of every peer
+  for (const p of peers) {
+    for (const k of ['synced_headers', 'synced_blocks', 'presynced_headers', 'last_block',
+      'last_transaction', 'addr_processed', 'addr_rate_limited', 'minfeefilter'])
+      check(isNum(p[k]), `getpeerinfo ${k} is a number`);
+    for (const k of ['bip152_hb_to', 'bip152_hb_from', 'addr_relay_enabled'])
+      check(typeof p[k] === 'boolean', `getpeerinfo ${k} is a boolean`);
+    check(Array.isArray(p.inflight) && Array.isArray(p.permissions), 'getpeerinfo inflight, permissions');
+  }
+  // bitcoind's error for a missing argument: -1 with the help text
+  try {
+    await client.command('getblockheader');
+    throw new Error('getblockheader without a hash succeeded');
+  } catch (e) {
+    report('getblockheader', { code: e.code, message: e.message });
+    check(e.code === -1 && e.message.startsWith('getblockheader "blockhash"'), 'missing argument is -1 with help');
+  }
 
   try {
     await client.command('nosuchmethod');
