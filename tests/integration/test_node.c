@@ -77,7 +77,10 @@ static void test_dns_seeds_feed_outbound_one_per_group(void **state)
     for (int i = 0; i < 3; i++) assert_true((fds[i] = sp_listen_on(ips[i], REGTEST_PORT)) >= 0);
     struct daemon_proc d;
     start_with_seed(&d, &dns, NULL);
-    assert_true(daemon_wait_log(&d, "DNS seed seed.test: 3 addresses, 3 new", WAIT_MS));
+    /* Not "3 new": 127.11.0.1 and .2 share a group, so a new bucket, and
+     * with a chance of 1 in 64 (the bucket's random key) the same slot, and
+     * the second is then not stored. One of them is all this test needs. */
+    assert_true(daemon_wait_log(&d, "DNS seed seed.test: 3 addresses, ", WAIT_MS));
 
     struct sp a, b;
     int first = accept_any(fds, 3, &a, WAIT_MS);
