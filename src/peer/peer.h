@@ -92,6 +92,7 @@ enum peer_reason {
     PEER_REASON_RECV_BUFFER_FULL, /* held the most partial-message bytes when all peers' passed the cap */
     PEER_REASON_PROXY_ERROR,      /* the SOCKS5 proxy refused or failed (proxy_error= says how) */
     PEER_REASON_ADDR_FETCH_DONE,  /* a seed reached through the proxy gave its addresses */
+    PEER_REASON_BAD_FILTERS,      /* BIP157: a filter or filter header a block proved wrong */
     PEER_REASON_COUNT             /* not a reason: the number of them (metrics) */
 };
 const char *peer_reason_str(enum peer_reason reason);

@@ -73,6 +73,7 @@ const char *peer_reason_str(enum peer_reason reason)
     case PEER_REASON_RECV_BUFFER_FULL: return "recv-buffer-full";
     case PEER_REASON_PROXY_ERROR: return "proxy-error";
     case PEER_REASON_ADDR_FETCH_DONE: return "addr-fetch-done";
+    case PEER_REASON_BAD_FILTERS: return "bad-filters";
     case PEER_REASON_COUNT: break;
     }
     return "unknown";

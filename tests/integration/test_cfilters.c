@@ -1,0 +1,343 @@
+/* BIP157 end to end (--blockfilters=1): a btcpeerd syncs the filter header
+ * chain from scripted peers serving filters built by src/filter for their
+ * own regtest blocks, keeps it in cfheaders.dat (byte for byte the chain
+ * the honest peers serve), finds and drops a peer whose lie a block proves
+ * (and only that one), replaces a peer that never answers without
+ * punishing it, and disconnects peers that send what no one asked for:
+ * unsolicited filters, filters for unknown blocks, over-long cfheaders, a
+ * filter claiming 100 MB. */
+#include "filter_chain.h"
+#include "harness.h"
+#include "scripted_peer.h"
+#include "testutil.h"
+
+#include <btcpeerd/clock.h>
+#include <btcpeerd/netparams.h>
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define WAIT_MS 60000
+#define FILTER_SERVICES (NODE_NETWORK | NODE_WITNESS | NODE_COMPACT_FILTERS)
+
+static const uint8_t *magic(void)
+{
+    return netparams_get(NET_REGTEST)->magic;
+}
+
+struct setup {
+    struct daemon_proc d;
+    char dir[32];
+    struct filter_peer peers[3];
+    size_t n;
+};
+
+/* A daemon with --blockfilters=1 connected (--connect) to n scripted
+ * filter peers serving chains[i] in modes[i]. */
+static void start_in(struct setup *s, const char *dir, const struct filter_chain *const *chains,
+                     const enum filter_peer_mode *modes, size_t n, const char *extra)
+{
+    memset(s, 0, sizeof *s);
+    if (dir) {
+        strcpy(s->dir, dir);
+    } else {
+        strcpy(s->dir, "/tmp/btcpeerd-it-XXXXXX");
+        assert_non_null(mkdtemp(s->dir));
+    }
+    s->n = n;
+    int lfd[3];
+    char connect[3][48], datadir[64];
+    const char *args[12] = {"--network=regtest", "--blockfilters=1", "--log-level=debug", "--listen=0"};
+    size_t a = 4;
+    for (size_t i = 0; i < n; i++) {
+        uint16_t port;
+        lfd[i] = sp_listen(&port);
+        assert_true(lfd[i] >= 0);
+        snprintf(connect[i], sizeof connect[i], "--connect=127.0.0.1:%u", port);
+        args[a++] = connect[i];
+    }
+    snprintf(datadir, sizeof datadir, "--datadir=%s", s->dir);
+    args[a++] = datadir;
+    args[a++] = "--log-file=-";
+    if (extra) args[a++] = extra;
+    args[a] = NULL;
+    assert_true(process_start_btcpeerd(&s->d, args));
+    /* --connect dials in order, but accept whoever comes on each socket. */
+    for (size_t i = 0; i < n; i++) {
+        struct filter_peer *p = &s->peers[i];
+        p->c = chains[i];
+        p->mode = modes[i];
+        assert_true(sp_accept(&p->sp, lfd[i], magic(), WAIT_MS));
+        assert_true(sp_handshake_services(&p->sp, false, FILTER_SERVICES, NULL, WAIT_MS));
+        p->open = true;
+        close(lfd[i]);
+    }
+}
+
+static void start(struct setup *s, const struct filter_chain *const *chains,
+                  const enum filter_peer_mode *modes, size_t n, const char *extra)
+{
+    start_in(s, NULL, chains, modes, n, extra);
+}
+
+/* Stop the daemon and close the peers, keeping the data directory. */
+static void stop_keep(struct setup *s)
+{
+    assert_int_equal(daemon_stop(&s->d, SIGTERM, WAIT_MS), 0);
+    for (size_t i = 0; i < s->n; i++) {
+        if (s->peers[i].open) sp_close(&s->peers[i].sp);
+        s->peers[i].open = false;
+        for (size_t k = 0; k < s->peers[i].n_held; k++) wire_msg_free(&s->peers[i].held[k]);
+        s->peers[i].n_held = 0;
+    }
+    daemon_cleanup(&s->d);
+}
+
+static void remove_dir(const char *dir)
+{
+    char cmd[64];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+static void stop(struct setup *s)
+{
+    stop_keep(s);
+    remove_dir(s->dir);
+}
+
+/* Serve the peers and read the log until a line holds both needles. */
+static bool serve_until(struct setup *s, const char *needle, const char *also)
+{
+    uint64_t deadline = clock_mono_ms() + WAIT_MS;
+    while (clock_mono_ms() < deadline) {
+        filter_peers_pump(s->peers, s->n, 20);
+        daemon_pump(&s->d, 0);
+        for (const char *at = s->d.log ? strstr(s->d.log, needle) : NULL; at; at = strstr(at + 1, needle)) {
+            const char *eol = strchr(at, '\n');
+            if (!also) return true;
+            const char *hit = strstr(at, also);
+            if (hit && (!eol || hit < eol)) return true;
+        }
+        if (s->d.exited) return false;
+    }
+    return false;
+}
+
+static FILE *open_store(const char *dir, const char *mode)
+{
+    char path[96];
+    snprintf(path, sizeof path, "%s/regtest/cfheaders.dat", dir);
+    FILE *f = fopen(path, mode);
+    if (!f) {
+        snprintf(path, sizeof path, "%s/cfheaders.dat", dir);
+        f = fopen(path, mode);
+    }
+    assert_non_null(f);
+    return f;
+}
+
+/* cfheaders.dat holds exactly c's filter headers, genesis to the tip. */
+static void assert_store(const struct setup *s, const struct filter_chain *c)
+{
+    FILE *f = open_store(s->dir, "rb");
+    uint8_t *data = malloc(c->count * 32 + 1);
+    size_t got = fread(data, 1, c->count * 32 + 1, f);
+    fclose(f);
+    assert_int_equal(got, c->count * 32);
+    assert_memory_equal(data, c->fheaders, c->count * 32);
+    free(data);
+}
+
+static void test_sync_store_and_restart_with_torn_tail(void **state)
+{
+    (void)state;
+    struct filter_chain c;
+    filter_chain_make(&c, 2500, 100);
+    const struct filter_chain *chains[] = {&c, &c};
+    enum filter_peer_mode modes[] = {FILTER_PEER_HONEST, FILTER_PEER_HONEST};
+    struct setup s;
+    start(&s, chains, modes, 2, NULL);
+    if (!serve_until(&s, "filter headers caught up", "height=2500")) fail_msg("no catch-up in:\n%s", s.d.log);
+    /* Both were asked for checkpoints; neither was dropped. */
+    assert_true(s.peers[0].cf_requests >= 1 && s.peers[1].cf_requests >= 1);
+    assert_int_equal(daemon_log_count(&s.d, "reason=protocol-violation"), 0);
+    assert_int_equal(daemon_log_count(&s.d, "reason=bad-filters"), 0);
+    char dir[32];
+    strcpy(dir, s.dir);
+    stop_keep(&s);
+    assert_store(&s, &c);
+    /* A crash mid-append leaves part of a record: cut at the next start,
+     * with the tail past the last checkpoint (2,000), and synced again. */
+    FILE *f = open_store(dir, "ab");
+    assert_int_equal(fwrite("torn!", 1, 5, f), 5);
+    fclose(f);
+    start_in(&s, dir, chains, modes, 2, NULL);
+    if (!serve_until(&s, "loaded 2001 filter headers", NULL)) fail_msg("no load in:\n%s", s.d.log);
+    if (!serve_until(&s, "filter headers caught up", "height=2500")) fail_msg("no catch-up in:\n%s", s.d.log);
+    assert_true(strstr(s.d.log, "from=2000") != NULL);
+    stop_keep(&s);
+    assert_store(&s, &c);
+    remove_dir(dir);
+    filter_chain_free(&c);
+}
+
+static void test_liar_found_by_the_block_and_dropped(void **state)
+{
+    (void)state;
+    struct filter_chain c, liar;
+    filter_chain_make(&c, 2500, 100);
+    filter_chain_make_liar(&liar, &c, 1500);
+    /* The liar serves first (lower id): it is the sync source until the
+     * honest peer's checkpoint at 2,000 disagrees with its batch. */
+    const struct filter_chain *chains[] = {&liar, &c};
+    enum filter_peer_mode modes[] = {FILTER_PEER_HONEST, FILTER_PEER_HONEST};
+    struct setup s;
+    start(&s, chains, modes, 2, NULL);
+    if (!serve_until(&s, "filter peer proven wrong", "reason=bad-filters")) fail_msg("liar not found:\n%s", s.d.log);
+    if (!serve_until(&s, "filter headers caught up", "height=2500")) fail_msg("no catch-up in:\n%s", s.d.log);
+    /* The first height they part at is the first lie, and the block there
+     * was fetched to prove it. */
+    assert_true(strstr(s.d.log, "part at height 1500") != NULL);
+    assert_true(s.peers[0].blocks_served + s.peers[1].blocks_served >= 1);
+    /* Exactly one peer convicted, and it is the liar (the honest one is
+     * still connected and served the chain that was kept). */
+    assert_int_equal(daemon_log_count(&s.d, "filter peer proven wrong"), 1);
+    assert_true(s.peers[1].open);
+    assert_store(&s, &c);
+    stop(&s);
+    filter_chain_free(&liar);
+    filter_chain_free(&c);
+}
+
+static void test_silent_peer_replaced_not_punished(void **state)
+{
+    (void)state;
+    struct filter_chain c;
+    filter_chain_make(&c, 1200, 0);
+    const struct filter_chain *chains[] = {&c, &c};
+    enum filter_peer_mode modes[] = {FILTER_PEER_SILENT, FILTER_PEER_HONEST};
+    struct setup s;
+    start(&s, chains, modes, 2, "--filter-timeout=0.3");
+    if (!serve_until(&s, "filter peer too slow", NULL)) fail_msg("no timeout in:\n%s", s.d.log);
+    if (!serve_until(&s, "filter headers caught up", "height=1200")) fail_msg("no catch-up in:\n%s", s.d.log);
+    assert_int_equal(daemon_log_count(&s.d, "reason=bad-filters"), 0);
+    assert_int_equal(daemon_log_count(&s.d, "reason=protocol-violation"), 0);
+    assert_store(&s, &c);
+    stop(&s);
+    filter_chain_free(&c);
+}
+
+static void test_held_answers_come_late_and_are_dropped(void **state)
+{
+    (void)state;
+    struct filter_chain c;
+    filter_chain_make(&c, 1200, 0);
+    const struct filter_chain *chains[] = {&c, &c};
+    enum filter_peer_mode modes[] = {FILTER_PEER_HOLD, FILTER_PEER_HONEST};
+    struct setup s;
+    start(&s, chains, modes, 2, "--filter-timeout=0.3");
+    if (!serve_until(&s, "filter peer too slow", NULL)) fail_msg("no timeout in:\n%s", s.d.log);
+    /* Now its answers come, after the daemon gave up on them. */
+    filter_peer_release(&s.peers[0]);
+    if (!serve_until(&s, "filter headers caught up", "height=1200")) fail_msg("no catch-up in:\n%s", s.d.log);
+    filter_peers_pump(s.peers, s.n, 200);
+    assert_true(s.peers[0].open);
+    assert_int_equal(daemon_log_count(&s.d, "reason=protocol-violation"), 0);
+    stop(&s);
+    filter_chain_free(&c);
+}
+
+/* One hostile message from a filter peer that has not been asked for it
+ * (or asked for something else): the daemon drops it with a reason. */
+static void hostile(const char *command, const uint8_t *payload, size_t len, const char *offence)
+{
+    struct filter_chain c;
+    filter_chain_make(&c, 10, 0);
+    const struct filter_chain *chains[] = {&c};
+    enum filter_peer_mode modes[] = {FILTER_PEER_HONEST};
+    struct setup s;
+    start(&s, chains, modes, 1, NULL);
+    if (!serve_until(&s, "filter headers caught up", "height=10")) fail_msg("no catch-up in:\n%s", s.d.log);
+    assert_true(sp_send_frame(&s.peers[0].sp, command, payload, len));
+    assert_true(sp_wait_closed(&s.peers[0].sp, WAIT_MS));
+    assert_true(daemon_wait_log(&s.d, "reason=protocol-violation", WAIT_MS));
+    if (offence && !daemon_wait_log(&s.d, offence, WAIT_MS)) fail_msg("no %s in:\n%s", offence, s.d.log);
+    stop(&s);
+    filter_chain_free(&c);
+}
+
+static void test_unsolicited_filter_dropped(void **state)
+{
+    (void)state;
+    struct filter_chain c;
+    filter_chain_make(&c, 10, 0); /* the same blocks the peer serves */
+    uint8_t p[1 + 32 + 1 + 64];
+    p[0] = 0;
+    memcpy(p + 1, c.hc.hashes[5], 32);
+    p[33] = (uint8_t)c.filter_len[5];
+    memcpy(p + 34, c.filters[5], c.filter_len[5]);
+    hostile("cfilter", p, 34 + c.filter_len[5], "offence=unsolicited-cf-answer");
+    filter_chain_free(&c);
+}
+
+static void test_filter_for_unknown_block_dropped(void **state)
+{
+    (void)state;
+    uint8_t p[1 + 32 + 2] = {0};
+    memset(p + 1, 0x5a, 32);
+    p[33] = 1; /* a one-byte filter: the empty set */
+    hostile("cfilter", p, 35, "offence=cfilter-for-unknown-block");
+}
+
+static void test_oversized_cfheaders_dropped(void **state)
+{
+    (void)state;
+    size_t len = 1 + 32 + 32 + 3 + 2001 * 32;
+    uint8_t *p = calloc(1, len);
+    p[65] = 0xfd;
+    p[66] = 0xd1; /* 2,001 filter hashes: Core's limit is 2,000 */
+    p[67] = 0x07;
+    hostile("cfheaders", p, len, "malformed cfheaders");
+    free(p);
+}
+
+static void test_inconsistent_cfheaders_dropped(void **state)
+{
+    (void)state;
+    /* Says two hashes, carries one. */
+    uint8_t p[1 + 32 + 32 + 1 + 32] = {0};
+    p[65] = 2;
+    hostile("cfheaders", p, sizeof p, "malformed cfheaders");
+}
+
+static void test_filter_claiming_100mb_dropped(void **state)
+{
+    (void)state;
+    uint8_t p[1 + 32 + 9 + 16] = {0};
+    p[33] = 0xfe; /* CompactSize 100,000,000 */
+    p[34] = 0x00;
+    p[35] = 0xe1;
+    p[36] = 0xf5;
+    p[37] = 0x05;
+    hostile("cfilter", p, 38 + 16, "malformed cfilter");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_sync_store_and_restart_with_torn_tail),
+        cmocka_unit_test(test_liar_found_by_the_block_and_dropped),
+        cmocka_unit_test(test_silent_peer_replaced_not_punished),
+        cmocka_unit_test(test_held_answers_come_late_and_are_dropped),
+        cmocka_unit_test(test_unsolicited_filter_dropped),
+        cmocka_unit_test(test_filter_for_unknown_block_dropped),
+        cmocka_unit_test(test_oversized_cfheaders_dropped),
+        cmocka_unit_test(test_inconsistent_cfheaders_dropped),
+        cmocka_unit_test(test_filter_claiming_100mb_dropped),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
