@@ -325,6 +325,7 @@ void node_cf_peer_gone(struct node *n, uint64_t id)
     struct cf_peer *p = idmap_del(&n->cf->peers, id);
     if (!p) return;
     cf_dispute_drop_party(n, id);
+    cf_fetch_peer_lost(n, id);
     if (n->cf->source == id) n->cf->source = 0;
     free(p->ckpt);
     free(p);
@@ -353,6 +354,7 @@ void node_cf_answer(struct node *n, uint64_t id, const struct wire_msg *msg)
         if (want != CF_ASK_FILTERS || p->ask_start >= p->ask_stop) p->ask = CF_ASK_NONE;
         else p->ask_start++;
         cf_advance(n);
+        cf_fetch_poke(n);
         return;
     }
     switch (msg->type) {
@@ -376,14 +378,17 @@ void node_cf_answer(struct node *n, uint64_t id, const struct wire_msg *msg)
                                                                       : "cfilter-for-unknown-block");
             return;
         }
+        int32_t h = p->ask_start;
         if (p->ask_start >= p->ask_stop) p->ask = CF_ASK_NONE;
         else p->ask_start++;
         cf_dispute_filter(n, p, &msg->u.cfilter);
+        if (!p->convicted) cf_fetch_filter(n, p, h, &msg->u.cfilter);
         break;
     }
     default: break;
     }
     cf_advance(n);
+    cf_fetch_poke(n);
 }
 
 void node_cf_chain_changed(struct node *n)
@@ -434,6 +439,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
         if (p->ask == CF_ASK_CKPT) p->have_ckpt = p->n_ckpt > 0;
         if (n->cf->source == p->id) n->cf->source = 0;
         cf_dispute_drop_party(n, p->id);
+        cf_fetch_peer_lost(n, p->id);
         if (p->strikes >= CF_MAX_STRIKES) peer_disconnect_id(n->peers, p->id, PEER_REASON_SYNC_STALLED);
     }
     cf_advance(n);
@@ -466,7 +472,7 @@ enum node_err node_cf_start(struct node *n)
     cf->started_ms = clock_mono_ms();
     cf->start_height = (int32_t)loaded - 1;
     cf->timer = evtimer_new(n->base, on_tick, n);
-    if (!cf->timer) return NODE_ERR_NOMEM;
+    if (!cf->timer || !cf_fetch_new(n)) return NODE_ERR_NOMEM;
     struct timeval tv = {0, TICK_MS * 1000};
     event_add(cf->timer, &tv);
     return NODE_OK;
@@ -481,6 +487,7 @@ void node_cf_free(struct node *n)
 {
     struct cfsync *cf = n->cf;
     if (!cf) return;
+    cf_fetch_free(n);
     cf_dispute_end(n);
     if (cf->timer) event_free(cf->timer);
     size_t pos = 0;

@@ -53,6 +53,7 @@ struct cfsync {
     uint8_t tip_hash[32];       /* block at height count-1 when last checked */
     struct event *timer;
     struct cf_dispute dispute;
+    struct cf_fetch *fetch;     /* cffetch.c */
     uint64_t started_ms;
     int32_t start_height;
     bool caught_up_logged;
@@ -82,5 +83,15 @@ void cf_dispute_block(struct node *n, const struct wire_block *b);
 /* A party is gone, slow or convicted: end the dispute without it. */
 void cf_dispute_drop_party(struct node *n, uint64_t id);
 void cf_dispute_end(struct node *n);
+
+/* cffetch.c */
+bool cf_fetch_new(struct node *n);
+void cf_fetch_free(struct node *n);
+/* A filter for height h from p, who was asked for it (block hash checked). */
+void cf_fetch_filter(struct node *n, struct cf_peer *p, int32_t h, const struct wire_cfilter *m);
+/* p is slow, gone or no longer trusted: its windows go elsewhere. */
+void cf_fetch_peer_lost(struct node *n, uint64_t id);
+/* A peer may have become idle: windows waiting for one are asked. */
+void cf_fetch_poke(struct node *n);
 
 #endif

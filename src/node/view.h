@@ -149,6 +149,10 @@ void node_fetch_block(struct node *n, const uint8_t hash[32]);
 bool node_block_path(const struct node *n, const uint8_t hash[32], char *out, size_t cap);
 void node_set_block_listener(struct node *n, node_block_fn fn, void *ctx);
 
+/* ---- compact block filters (getblockfilter, scanblocks) ---- */
+
+#include "view_filters.h"
+
 /* ---- for metrics, read at the moment of asking ---- */
 
 /* Gauges. */

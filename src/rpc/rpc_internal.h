@@ -13,6 +13,7 @@ struct sockaddr;
 struct event;
 struct rpc_http_req;
 struct getblock_wait;
+struct filter_wait;
 
 struct rpc_server {
     struct event_base *base;
@@ -26,6 +27,8 @@ struct rpc_server {
     size_t n_methods;
     struct rpc_http_req *requests;   /* replies still to send */
     struct getblock_wait *waits;     /* getblock calls waiting for a block */
+    struct filter_wait *filter_waits;/* getblockfilter calls waiting for a filter */
+    struct rpc_call *scan_call;      /* the scanblocks "start" waiting for its scan */
     struct auth_delay *delays;       /* 401s held back (RPC_AUTH_FAIL_DELAY_MS) */
     bool stop_requested;
     bool closing;                    /* rpc_server_close: new requests get 503 */
@@ -50,6 +53,10 @@ extern const struct rpc_method rpc_methods_chain[];
 extern const size_t rpc_methods_chain_count;
 extern const struct rpc_method rpc_methods_control[];
 extern const size_t rpc_methods_control_count;
+extern const struct rpc_method rpc_methods_filters[];
+extern const size_t rpc_methods_filters_count;
+/* methods_filters.c: answer waiting getblockfilter and scanblocks calls. */
+void rpc_filters_close(struct rpc_server *s);
 
 /* methods_chain.c: the block listener and cleanup of waiting getblocks. */
 void rpc_chain_block_arrived(void *ctx, const uint8_t hash[32]);

@@ -353,7 +353,8 @@ static enum rpc_err bind_all(struct rpc_server *s)
 
 static bool collect_methods(struct rpc_server *s)
 {
-    size_t n = rpc_methods_net_count + rpc_methods_chain_count + rpc_methods_control_count;
+    size_t n = rpc_methods_net_count + rpc_methods_chain_count + rpc_methods_control_count +
+               rpc_methods_filters_count;
     s->methods = calloc(n, sizeof *s->methods);
     if (!s->methods) return false;
     memcpy(s->methods, rpc_methods_chain, rpc_methods_chain_count * sizeof *s->methods);
@@ -361,6 +362,8 @@ static bool collect_methods(struct rpc_server *s)
            rpc_methods_control_count * sizeof *s->methods);
     memcpy(s->methods + rpc_methods_chain_count + rpc_methods_control_count, rpc_methods_net,
            rpc_methods_net_count * sizeof *s->methods);
+    memcpy(s->methods + n - rpc_methods_filters_count, rpc_methods_filters,
+           rpc_methods_filters_count * sizeof *s->methods);
     s->n_methods = n;
     return true;
 }
@@ -414,6 +417,7 @@ bool rpc_server_close(struct rpc_server *s)
     s->closing = true;
     unsigned before = s->replies_sent;
     rpc_chain_fail_waits(s, "Shutting down");
+    rpc_filters_close(s);
     bool sent = s->replies_sent != before || s->delays;
     while (s->delays) { /* owed a 401: send it now */
         send_401(s->delays->req);

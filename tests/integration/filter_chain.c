@@ -21,7 +21,7 @@ static const char genesis_coinbase_hex[] =
     "48271967f1a67130b7105cd6a828e03909a67962e0ea1f61deb649f6bc3f4cef38c4f35504e51ec112de5c384df7ba"
     "0b8d578a4c702b6bf11d5fac00000000";
 
-static void own_script(size_t i, uint8_t out[22])
+void filter_chain_own_script(size_t i, uint8_t out[22])
 {
     out[0] = 0x00;
     out[1] = 0x14;
@@ -39,7 +39,7 @@ static uint8_t *coinbase(const struct filter_chain *c, size_t i, size_t *len, ui
     size_t in = txbuild_add_input(&b, zero, 0xffffffffu, 0xffffffffu);
     txbuild_set_script_sig(&b, in, sig, sizeof sig);
     uint8_t script[22];
-    own_script(i, script);
+    filter_chain_own_script(i, script);
     txbuild_add_output(&b, 5000000000, script, sizeof script);
     if (c->watched[i]) txbuild_add_output(&b, 1000, c->watched_script, FILTER_CHAIN_WATCHED_LEN);
     uint8_t *tx = txbuild_bytes(&b, len);
@@ -223,12 +223,13 @@ static void serve_cf(struct filter_peer *p, const struct wire_msg *m)
         sp_send(&p->sp, &reply);
         return;
     }
+    const struct filter_chain *fc = p->filters_from ? p->filters_from : c;
     for (size_t h = start; h <= (size_t)stop; h++) {
         reply.type = WIRE_CFILTER;
         reply.u.cfilter.filter_type = WIRE_FILTER_BASIC;
         memcpy(reply.u.cfilter.block_hash, c->hc.hashes[h], 32);
-        reply.u.cfilter.filter = c->filters[h];
-        reply.u.cfilter.filter_len = c->filter_len[h];
+        reply.u.cfilter.filter = fc->filters[h];
+        reply.u.cfilter.filter_len = fc->filter_len[h];
         if (!sp_send(&p->sp, &reply)) return;
     }
 }
@@ -272,6 +273,7 @@ static void serve_one(struct filter_peer *p, struct wire_msg *m)
     case WIRE_GETCFILTERS:
         p->cf_requests++;
         if (p->mode == FILTER_PEER_SILENT) break;
+        if (p->mode == FILTER_PEER_NO_FILTERS && m->type == WIRE_GETCFILTERS) break;
         if (p->mode == FILTER_PEER_HOLD) {
             if (p->n_held < 16) {
                 p->held[p->n_held++] = *m;

@@ -38,17 +38,21 @@ void filter_chain_make(struct filter_chain *c, size_t n, size_t every);
  * the lie, consistently: only a block can tell. */
 void filter_chain_make_liar(struct filter_chain *liar, const struct filter_chain *honest, size_t at);
 void filter_chain_free(struct filter_chain *c);
+/* The script block i's coinbase pays to (22 bytes, P2WPKH-shaped). */
+void filter_chain_own_script(size_t i, uint8_t out[22]);
 
 enum filter_peer_mode {
     FILTER_PEER_HONEST = 0,
     FILTER_PEER_SILENT,   /* never answers a filter request (answers the rest) */
     FILTER_PEER_HOLD,     /* holds filter answers until filter_peer_release */
+    FILTER_PEER_NO_FILTERS, /* answers checkpoints and headers, never getcfilters */
 };
 
 struct filter_peer {
     struct sp sp;
     const struct filter_chain *c;
     enum filter_peer_mode mode;
+    const struct filter_chain *filters_from; /* cfilter answers from here (NULL: c) */
     bool open;
     size_t cf_requests;   /* BIP157 requests received */
     size_t blocks_served;

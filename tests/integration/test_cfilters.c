@@ -11,8 +11,17 @@
 #include "scripted_peer.h"
 #include "testutil.h"
 
+#include "txbuild.h"
+
 #include <btcpeerd/clock.h>
 #include <btcpeerd/netparams.h>
+
+#include <arpa/inet.h>
+#include <jansson.h>
+#include <netinet/in.h>
+#include <openssl/evp.h>
+#include <poll.h>
+#include <sys/socket.h>
 
 #include <signal.h>
 #include <stdio.h>
@@ -50,8 +59,9 @@ static void start_in(struct setup *s, const char *dir, const struct filter_chain
     s->n = n;
     int lfd[3];
     char connect[3][48], datadir[64];
-    const char *args[12] = {"--network=regtest", "--blockfilters=1", "--log-level=debug", "--listen=0"};
-    size_t a = 4;
+    const char *args[14] = {"--network=regtest", "--blockfilters=1", "--log-level=debug", "--listen=0",
+                            "--rpcport=0"};
+    size_t a = 5;
     for (size_t i = 0; i < n; i++) {
         uint16_t port;
         lfd[i] = sp_listen(&port);
@@ -326,6 +336,237 @@ static void test_filter_claiming_100mb_dropped(void **state)
     hostile("cfilter", p, 38 + 16, "malformed cfilter");
 }
 
+/* ---- RPC: getblockfilter, scanblocks, getindexinfo ---- */
+
+/* Send one JSON-RPC call to the daemon of s; the socket the reply comes on. */
+static int rpc_send(struct setup *s, const char *method, const char *params)
+{
+    static const char needle[] = "RPC server bound to 127.0.0.1:";
+    if (!serve_until(s, needle, NULL)) fail_msg("no RPC server");
+    uint16_t port = (uint16_t)atoi(strstr(s->d.log, needle) + sizeof needle - 1);
+    char path[96], cookie[160] = "";
+    snprintf(path, sizeof path, "%s/regtest/.cookie", s->dir);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    assert_non_null(fgets(cookie, sizeof cookie, f));
+    fclose(f);
+    char body[4096], head[1024];
+    unsigned char b64[400];
+    EVP_EncodeBlock(b64, (const unsigned char *)cookie, (int)strlen(cookie));
+    int blen = snprintf(body, sizeof body, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"%s\",\"params\":%s}", method,
+                        params);
+    int hlen = snprintf(head, sizeof head,
+                        "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Basic %s\r\n"
+                        "Content-Type: application/json\r\nContent-Length: %d\r\nConnection: close\r\n\r\n",
+                        b64, blen);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+    assert_int_equal(send(fd, head, (size_t)hlen, MSG_NOSIGNAL), hlen);
+    assert_int_equal(send(fd, body, (size_t)blen, MSG_NOSIGNAL), blen);
+    return fd;
+}
+
+/* The reply on fd, serving the filter peers while it is owed (a scan
+ * needs them). The reply object (caller decrefs). */
+static json_t *rpc_recv(struct setup *s, int fd)
+{
+    size_t cap = 1 << 16, len = 0;
+    char *buf = malloc(cap);
+    uint64_t deadline = clock_mono_ms() + WAIT_MS;
+    for (;;) {
+        if (clock_mono_ms() >= deadline) {
+            fputs(s->d.log, stderr); /* cmocka cuts long messages */
+            fail_msg("no RPC reply");
+        }
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        if (poll(&p, 1, 0) <= 0) {
+            filter_peers_pump(s->peers, s->n, 10);
+            daemon_pump(&s->d, 0);
+            continue;
+        }
+        if (len + 4096 > cap) buf = realloc(buf, cap *= 2);
+        ssize_t got = recv(fd, buf + len, cap - len - 1, 0);
+        if (got <= 0) break;
+        len += (size_t)got;
+    }
+    close(fd);
+    buf[len] = '\0';
+    char *sep = strstr(buf, "\r\n\r\n");
+    assert_non_null(sep);
+    json_error_t err;
+    json_t *reply = json_loads(sep + 4, 0, &err);
+    if (!reply) fail_msg("not JSON: %s", sep + 4);
+    free(buf);
+    return reply;
+}
+
+static json_t *rpc(struct setup *s, const char *method, const char *params)
+{
+    return rpc_recv(s, rpc_send(s, method, params));
+}
+
+static json_t *result_of(json_t *reply)
+{
+    json_t *res = json_object_get(reply, "result");
+    if (!res || json_object_get(reply, "error") != NULL) {
+        char *dump = json_dumps(reply, 0);
+        fail_msg("error: %s", dump);
+    }
+    return res;
+}
+
+static void hex_rev(const uint8_t h[32], char out[65])
+{
+    for (int i = 0; i < 32; i++) snprintf(out + 2 * i, 3, "%02x", h[31 - i]);
+}
+
+/* A scan over three peers: one honest, one whose filters contradict the
+ * filter headers it agreed to, one that never answers getcfilters. The
+ * liar is dropped (bad-filters), the silent one only replaced, and the
+ * scan finds exactly the blocks paying to the watched address (every
+ * 100th) or to the raw() script of block 7. */
+static void test_scan_finds_exactly_the_watched_blocks(void **state)
+{
+    (void)state;
+    struct filter_chain c, liar;
+    filter_chain_make(&c, 1200, 100);
+    filter_chain_make_liar(&liar, &c, 1);
+    const struct filter_chain *chains[] = {&c, &c, &c};
+    enum filter_peer_mode modes[] = {FILTER_PEER_HONEST, FILTER_PEER_HONEST, FILTER_PEER_NO_FILTERS};
+    struct setup s;
+    start(&s, chains, modes, 3, "--filter-timeout=0.3");
+    s.peers[1].filters_from = &liar;
+    if (!serve_until(&s, "filter headers caught up", "height=1200")) fail_msg("no catch-up in:\n%s", s.d.log);
+    char addr[100], raw[45 + 6], params[512];
+    assert_true(txbuild_segwit_address("bcrt", c.watched_script + 2, 20, addr, sizeof addr));
+    uint8_t seven[22];
+    filter_chain_own_script(7, seven);
+    strcpy(raw, "raw(");
+    for (int i = 0; i < 22; i++) snprintf(raw + 4 + 2 * i, 3, "%02x", seven[i]);
+    strcat(raw, ")");
+    snprintf(params, sizeof params, "[\"start\",[\"addr(%s)\",{\"desc\":\"%s\"}],0,1200,\"basic\"]", addr, raw);
+    json_t *reply = rpc(&s, "scanblocks", params);
+    json_t *res = result_of(reply);
+    assert_int_equal(json_integer_value(json_object_get(res, "from_height")), 0);
+    assert_int_equal(json_integer_value(json_object_get(res, "to_height")), 1200);
+    assert_true(json_is_true(json_object_get(res, "completed")));
+    json_t *blocks = json_object_get(res, "relevant_blocks");
+    assert_int_equal(json_array_size(blocks), 13);
+    size_t k = 0;
+    for (size_t h = 1; h <= 1200; h++) {
+        if (h != 7 && !c.watched[h]) continue;
+        char want[65];
+        hex_rev(c.hc.hashes[h], want);
+        assert_string_equal(json_string_value(json_array_get(blocks, k)), want);
+        k++;
+    }
+    json_decref(reply);
+    /* The liar was proven wrong by the filter headers it had agreed to;
+     * the silent peer was only replaced. */
+    assert_true(strstr(s.d.log, "offence=cfilter-contradicts-its-checkpoints") != NULL);
+    assert_int_equal(daemon_log_count(&s.d, "filter peer proven wrong"), 1);
+    assert_true(strstr(s.d.log, "filter peer too slow") != NULL);
+    assert_true(s.peers[0].open && s.peers[2].open);
+    stop(&s);
+    filter_chain_free(&liar);
+    filter_chain_free(&c);
+}
+
+static void test_getblockfilter_status_abort_and_index_info(void **state)
+{
+    (void)state;
+    struct filter_chain c;
+    filter_chain_make(&c, 300, 100);
+    const struct filter_chain *chains[] = {&c, &c};
+    enum filter_peer_mode modes[] = {FILTER_PEER_HONEST, FILTER_PEER_HONEST};
+    struct setup s;
+    start(&s, chains, modes, 2, NULL);
+    if (!serve_until(&s, "filter headers caught up", "height=300")) fail_msg("no catch-up in:\n%s", s.d.log);
+    char hash[65], header[65], params[256];
+    hex_rev(c.hc.hashes[200], hash);
+    hex_rev(c.fheaders[200], header);
+    snprintf(params, sizeof params, "[\"%s\",\"basic\"]", hash);
+    for (int round = 0; round < 2; round++) { /* fetched, then from the cache */
+        json_t *reply = rpc(&s, "getblockfilter", params);
+        json_t *res = result_of(reply);
+        char *want = malloc(c.filter_len[200] * 2 + 1);
+        for (size_t i = 0; i < c.filter_len[200]; i++) snprintf(want + 2 * i, 3, "%02x", c.filters[200][i]);
+        assert_string_equal(json_string_value(json_object_get(res, "filter")), want);
+        assert_string_equal(json_string_value(json_object_get(res, "header")), header);
+        free(want);
+        json_decref(reply);
+    }
+    json_t *reply = rpc(&s, "getblockfilter", "[\"00000000000000000000000000000000000000000000000000000000000000ff\"]");
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(reply, "error"), "code")), -5);
+    json_decref(reply);
+    reply = rpc(&s, "getblockfilter", "[\"0f9188f13cb7b2c71f2a335e3a4fc328bf5beb436012afca590b1a11466e2206\",\"extended\"]");
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(reply, "error"), "code")), -5);
+    json_decref(reply);
+    reply = rpc(&s, "scanblocks", "[\"status\"]");
+    assert_true(json_is_null(result_of(reply)));
+    json_decref(reply);
+    reply = rpc(&s, "scanblocks", "[\"abort\"]");
+    assert_true(json_is_false(result_of(reply)));
+    json_decref(reply);
+    /* Descriptors that need keys get a clear error. */
+    reply = rpc(&s, "scanblocks", "[\"start\",[\"wpkh(02aaaa)\"]]");
+    json_t *e = json_object_get(reply, "error");
+    assert_non_null(e);
+    assert_non_null(strstr(json_string_value(json_object_get(e, "message")), "only addr(ADDRESS) and raw(HEX)"));
+    json_decref(reply);
+    reply = rpc(&s, "getindexinfo", "[]");
+    json_t *idx = json_object_get(result_of(reply), "basic block filter index");
+    assert_true(json_is_true(json_object_get(idx, "synced")));
+    assert_int_equal(json_integer_value(json_object_get(idx, "best_block_height")), 300);
+    json_decref(reply);
+    reply = rpc(&s, "getblockchaininfo", "[]");
+    assert_int_equal(json_integer_value(json_object_get(result_of(reply), "filterheaders")), 300);
+    json_decref(reply);
+    stop(&s);
+    filter_chain_free(&c);
+}
+
+/* A scan that cannot make progress (no peer sends filters) is seen by
+ * "status" and ended by "abort": the "start" call then answers, not
+ * completed. */
+static void test_scan_status_and_abort(void **state)
+{
+    (void)state;
+    struct filter_chain c;
+    filter_chain_make(&c, 50, 10);
+    const struct filter_chain *chains[] = {&c};
+    enum filter_peer_mode modes[] = {FILTER_PEER_NO_FILTERS};
+    struct setup s;
+    start(&s, chains, modes, 1, NULL);
+    if (!serve_until(&s, "filter headers caught up", "height=50")) fail_msg("no catch-up in:\n%s", s.d.log);
+    int started = rpc_send(&s, "scanblocks", "[\"start\",[\"raw(0014aabbccddeeff00112233445566778899aabbcc)\"],5,40]");
+    if (!serve_until(&s, "scan started", NULL)) fail_msg("no scan in:\n%s", s.d.log);
+    json_t *reply = rpc(&s, "scanblocks", "[\"start\",[\"raw(00)\"]]");
+    assert_non_null(strstr(json_string_value(json_object_get(json_object_get(reply, "error"), "message")),
+                           "Scan already in progress"));
+    json_decref(reply);
+    reply = rpc(&s, "scanblocks", "[\"status\"]");
+    assert_int_equal(json_integer_value(json_object_get(result_of(reply), "current_height")), 5);
+    assert_int_equal(json_integer_value(json_object_get(result_of(reply), "progress")), 0);
+    json_decref(reply);
+    reply = rpc(&s, "scanblocks", "[\"abort\"]");
+    assert_true(json_is_true(result_of(reply)));
+    json_decref(reply);
+    reply = rpc_recv(&s, started);
+    json_t *res = result_of(reply);
+    assert_true(json_is_false(json_object_get(res, "completed")));
+    assert_int_equal(json_integer_value(json_object_get(res, "from_height")), 5);
+    assert_int_equal(json_array_size(json_object_get(res, "relevant_blocks")), 0);
+    json_decref(reply);
+    reply = rpc(&s, "scanblocks", "[\"status\"]");
+    assert_true(json_is_null(result_of(reply)));
+    json_decref(reply);
+    stop(&s);
+    filter_chain_free(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -338,6 +579,9 @@ int main(void)
         cmocka_unit_test(test_oversized_cfheaders_dropped),
         cmocka_unit_test(test_inconsistent_cfheaders_dropped),
         cmocka_unit_test(test_filter_claiming_100mb_dropped),
+        cmocka_unit_test(test_scan_finds_exactly_the_watched_blocks),
+        cmocka_unit_test(test_getblockfilter_status_abort_and_index_info),
+        cmocka_unit_test(test_scan_status_and_abort),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
