@@ -309,6 +309,18 @@ void cf_fetch_filter(struct node *n, struct cf_peer *p, int32_t h, const struct 
 
 /* ---- the scan ---- */
 
+/* Windows no one waits for any more (an ended scan, a cancelled or timed
+ * out getblockfilter) are let go; their answers are dropped. */
+static void release_windows(struct cf_fetch *f)
+{
+    for (unsigned i = 0; i < CF_MAX_WINDOWS; i++) {
+        struct cf_window *w = &f->win[i];
+        bool wanted = f->scan.running && w->stop >= f->scan.current && w->next <= f->scan.to;
+        for (struct cf_get *g = f->gets; g; g = g->next) wanted |= g->height >= w->next && g->height <= w->stop;
+        if (!wanted) w->used = false;
+    }
+}
+
 static void scan_finish(struct node *n, bool completed)
 {
     struct cf_fetch *f = fetch_of(n);
@@ -327,13 +339,7 @@ static void scan_finish(struct node *n, bool completed)
     free(f->scan.data);
     free(f->scan.hit);
     memset(&f->scan, 0, sizeof f->scan);
-    /* Windows only the scan wanted are forgotten (their answers dropped). */
-    for (unsigned i = 0; i < CF_MAX_WINDOWS; i++) {
-        bool wanted = false;
-        for (struct cf_get *g = f->gets; g; g = g->next)
-            wanted |= g->height >= f->win[i].next && g->height <= f->win[i].stop;
-        if (!wanted) f->win[i].used = false;
-    }
+    release_windows(f);
     LOG_AT(LOG_INFO, LOG_CAT_CHAIN, -1, "scan %s: heights %d to %d, %zu relevant blocks",
            completed ? "completed" : "aborted", from, to, count);
     done(ctx, from, to, (const uint8_t(*)[32])hashes, count, completed);
@@ -419,6 +425,7 @@ void node_get_filter_cancel(struct node *n, void *ctx)
         *pp = g->next;
         free(g);
     }
+    release_windows(f);
 }
 
 enum node_err node_scan_start(struct node *n, int32_t from, int32_t to,

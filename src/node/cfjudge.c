@@ -67,6 +67,14 @@ void cf_dispute_poke(struct node *n)
         cf_dispute_end(n);
         return;
     }
+    if (b->ask != CF_ASK_NONE && b->abandoned) {
+        cf_dispute_drop_party(n, b->id); /* it owes an answer it never gave */
+        return;
+    }
+    if (a->ask != CF_ASK_NONE && a->abandoned) {
+        cf_dispute_drop_party(n, a->id);
+        return;
+    }
     if (a->ask != CF_ASK_NONE || b->ask != CF_ASK_NONE) return;
     d->asked = true;
     if (!cf_request(n, a, WIRE_GETCFHEADERS, d->base + 1, d->top) ||

@@ -371,16 +371,23 @@ void node_cf_answer(struct node *n, uint64_t id, const struct wire_msg *msg)
         break;
     case WIRE_CFILTER: {
         const struct chain_entry *e = chain_at_height(n->chain, p->ask_start);
-        if (msg->u.cfilter.filter_type != WIRE_FILTER_BASIC || !e ||
-            memcmp(e->hash, msg->u.cfilter.block_hash, 32) != 0) {
-            cf_drop(n, p, PEER_REASON_PROTOCOL_VIOLATION,
-                    chain_lookup(n->chain, msg->u.cfilter.block_hash) ? "cfilter-not-asked"
-                                                                      : "cfilter-for-unknown-block");
-            return;
-        }
         int32_t h = p->ask_start;
         if (p->ask_start >= p->ask_stop) p->ask = CF_ASK_NONE;
         else p->ask_start++;
+        if (msg->u.cfilter.filter_type != WIRE_FILTER_BASIC) {
+            cf_drop(n, p, PEER_REASON_PROTOCOL_VIOLATION, "cfilter-wrong-filter-type");
+            return;
+        }
+        if (!chain_lookup(n->chain, msg->u.cfilter.block_hash)) {
+            cf_drop(n, p, PEER_REASON_PROTOCOL_VIOLATION, "cfilter-for-unknown-block");
+            return;
+        }
+        if (!e || memcmp(e->hash, msg->u.cfilter.block_hash, 32) != 0) {
+            /* A block we know, not the one due: out of order, or our chain
+             * reorganised since we asked. Not used, not punished. */
+            LOG_AT(LOG_DEBUG, LOG_CAT_CHAIN, (int64_t)id, "cfilter for height %d: not the block due", h);
+            break;
+        }
         cf_dispute_filter(n, p, &msg->u.cfilter);
         if (!p->convicted) cf_fetch_filter(n, p, h, &msg->u.cfilter);
         break;
@@ -431,9 +438,18 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     void *value;
     while (idmap_next(&n->cf->peers, &pos, NULL, &value)) {
         struct cf_peer *p = value;
-        if (p->ask == CF_ASK_NONE || p->abandoned || p->convicted || now < p->deadline_ms) continue;
-        p->abandoned = true;
+        if (p->ask == CF_ASK_NONE || p->convicted || now < p->deadline_ms) continue;
+        /* Still nothing a whole timeout later: another strike, so a peer
+         * that never answers is let go after three. */
+        p->deadline_ms = now + n->cfg->filter_timeout_ms;
         p->strikes++;
+        if (p->abandoned) {
+            struct log_field fs[] = {LOG_UINT("strikes", p->strikes)};
+            log_event(LOG_INFO, LOG_CAT_CHAIN, (int64_t)p->id, "filter peer still silent", fs, 1);
+            if (p->strikes >= CF_MAX_STRIKES) peer_disconnect_id(n->peers, p->id, PEER_REASON_SYNC_STALLED);
+            continue;
+        }
+        p->abandoned = true;
         struct log_field f[] = {LOG_UINT("strikes", p->strikes)};
         log_event(LOG_INFO, LOG_CAT_CHAIN, (int64_t)p->id, "filter peer too slow: asking another", f, 1);
         if (p->ask == CF_ASK_CKPT) p->have_ckpt = p->n_ckpt > 0;

@@ -192,5 +192,5 @@ int main(void)
         cmocka_unit_test(test_reorg_truncate_then_new_headers),
         cmocka_unit_test(test_memory_only),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_run_group(tests);
 }
