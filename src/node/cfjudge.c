@@ -15,6 +15,7 @@
 #include "cfsync_internal.h"
 
 #include <btcpeerd/blockfilter.h>
+#include <btcpeerd/clock.h>
 #include <btcpeerd/log.h>
 
 #include <stdlib.h>
@@ -160,6 +161,32 @@ static void maybe_judge(struct node *n)
     if (d->have_block && d->have_filter[0] && d->have_filter[1]) judge(n);
 }
 
+static bool ask_block(struct node *n, uint64_t from)
+{
+    struct cf_dispute *d = &n->cf->dispute;
+    const struct chain_entry *e = chain_at_height(n->chain, d->at);
+    struct node_request req = {.type = NODE_REQ_GET_BLOCK};
+    if (!e) return false;
+    memcpy(req.u.hash, e->hash, 32);
+    if (peer_request(n->peers, from, &req) != PEER_OK) return false;
+    d->block_from = from;
+    d->block_deadline_ms = clock_mono_ms() + n->cfg->block_timeout_ms;
+    return true;
+}
+
+void cf_dispute_tick(struct node *n, uint64_t now_ms)
+{
+    struct cf_dispute *d = &n->cf->dispute;
+    if (!d->active || !d->block_asked || d->have_block || now_ms < d->block_deadline_ms) return;
+    uint64_t other = d->block_from == d->a ? d->b : d->a;
+    LOG_AT(LOG_INFO, LOG_CAT_CHAIN, (int64_t)d->block_from, "filter dispute: block not delivered in time");
+    if (!d->block_retried && ask_block(n, other)) {
+        d->block_retried = true;
+        return;
+    }
+    unsettled(n, "block-not-delivered");
+}
+
 /* The two answers are in: where do they part? */
 static void find_fork(struct node *n)
 {
@@ -180,10 +207,7 @@ static void find_fork(struct node *n)
         return;
     }
     /* The block from either of them (both claim to have it). */
-    struct node_request req = {.type = NODE_REQ_GET_BLOCK};
-    memcpy(req.u.hash, e->hash, 32);
-    d->block_asked = peer_request(n->peers, d->b, &req) == PEER_OK ||
-                     peer_request(n->peers, d->a, &req) == PEER_OK;
+    d->block_asked = ask_block(n, d->b) || ask_block(n, d->a);
     LOG_AT(LOG_INFO, LOG_CAT_CHAIN, -1, "filter dispute: peers %llu and %llu part at height %d",
            (unsigned long long)d->a, (unsigned long long)d->b, d->at);
     if (!d->block_asked) unsettled(n, "cannot-ask-block");

@@ -458,6 +458,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
         cf_fetch_peer_lost(n, p->id);
         if (p->strikes >= CF_MAX_STRIKES) peer_disconnect_id(n->peers, p->id, PEER_REASON_SYNC_STALLED);
     }
+    cf_dispute_tick(n, now);
     cf_advance(n);
     struct timeval tv = {0, TICK_MS * 1000};
     event_add(n->cf->timer, &tv);

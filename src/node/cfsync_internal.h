@@ -44,6 +44,9 @@ struct cf_dispute {
     struct wire_block block;    /* owned copy, once have_block */
     bool have_block, block_asked;
     bool asked;                 /* the two cfheaders requests are out */
+    uint64_t block_from;        /* whom the block was asked of */
+    uint64_t block_deadline_ms; /* then the other is asked; then no one */
+    bool block_retried;
 };
 
 struct cfsync {
@@ -76,6 +79,8 @@ void cf_advance(struct node *n);
 /* cfjudge.c */
 void cf_dispute_start(struct node *n, struct cf_peer *a, struct cf_peer *b, int32_t base, int32_t top);
 void cf_dispute_poke(struct node *n);
+/* A block not delivered in time is asked of the other party, then given up. */
+void cf_dispute_tick(struct node *n, uint64_t now_ms);
 void cf_dispute_headers(struct node *n, struct cf_peer *p, const struct wire_cfheaders *m);
 void cf_dispute_filter(struct node *n, struct cf_peer *p, const struct wire_cfilter *m);
 /* The dispute's block arrived (checked against the chain). */

@@ -261,6 +261,7 @@ static void serve_one(struct filter_peer *p, struct wire_msg *m)
         break;
     }
     case WIRE_GETDATA:
+        if (p->no_blocks) break;
         for (size_t k = 0; k < m->u.inv.count; k++) {
             long h = height_of(c, m->u.inv.entries[k].hash);
             if (h <= 0) continue;

@@ -53,6 +53,7 @@ struct filter_peer {
     const struct filter_chain *c;
     enum filter_peer_mode mode;
     const struct filter_chain *filters_from; /* cfilter answers from here (NULL: c) */
+    bool no_blocks;       /* getdata for blocks goes unanswered */
     bool open;
     size_t cf_requests;   /* BIP157 requests received */
     size_t blocks_served;

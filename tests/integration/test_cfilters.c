@@ -223,6 +223,32 @@ static void test_liar_found_by_the_block_and_dropped(void **state)
     filter_chain_free(&c);
 }
 
+/* The block that settles a dispute is asked of the peer whose checkpoint
+ * disagreed first; when it does not come in time (--block-timeout), the
+ * other party is asked, and the block it delivers convicts it. */
+static void test_dispute_block_withheld_then_asked_elsewhere(void **state)
+{
+    (void)state;
+    struct filter_chain c, liar;
+    filter_chain_make(&c, 2100, 0);
+    filter_chain_make_liar(&liar, &c, 1500);
+    const struct filter_chain *chains[] = {&liar, &c};
+    enum filter_peer_mode modes[] = {FILTER_PEER_HONEST, FILTER_PEER_HONEST};
+    struct setup s;
+    start(&s, chains, modes, 2, "--block-timeout=0.3");
+    s.peers[1].no_blocks = true;
+    if (!serve_until(&s, "filter dispute: block not delivered in time", NULL))
+        fail_msg("no block timeout in:\n%s", s.d.log);
+    if (!serve_until(&s, "filter peer proven wrong", "reason=bad-filters")) fail_msg("liar not found:\n%s", s.d.log);
+    if (!serve_until(&s, "filter headers caught up", "height=2100")) fail_msg("no catch-up in:\n%s", s.d.log);
+    assert_true(s.peers[0].blocks_served == 1 && s.peers[1].blocks_served == 0);
+    assert_true(s.peers[1].open);
+    assert_store(&s, &c);
+    stop(&s);
+    filter_chain_free(&liar);
+    filter_chain_free(&c);
+}
+
 static void test_silent_peer_replaced_not_punished(void **state)
 {
     (void)state;
@@ -281,6 +307,14 @@ static void hostile(const char *command, const uint8_t *payload, size_t len, con
     if (offence && !daemon_wait_log(&s.d, offence, WAIT_MS)) fail_msg("no %s in:\n%s", offence, s.d.log);
     stop(&s);
     filter_chain_free(&c);
+}
+
+static void test_getcfilters_to_us_dropped(void **state)
+{
+    (void)state;
+    /* We serve no filters (and never say we do): Core disconnects. */
+    uint8_t p[37] = {0};
+    hostile("getcfilters", p, sizeof p, NULL);
 }
 
 static void test_unsolicited_filter_dropped(void **state)
@@ -580,6 +614,8 @@ int main(void)
         cmocka_unit_test(test_liar_found_by_the_block_and_dropped),
         cmocka_unit_test(test_silent_peer_replaced_not_punished),
         cmocka_unit_test(test_held_answers_come_late_and_are_dropped),
+        cmocka_unit_test(test_dispute_block_withheld_then_asked_elsewhere),
+        cmocka_unit_test(test_getcfilters_to_us_dropped),
         cmocka_unit_test(test_unsolicited_filter_dropped),
         cmocka_unit_test(test_filter_for_unknown_block_dropped),
         cmocka_unit_test(test_oversized_cfheaders_dropped),
