@@ -47,7 +47,7 @@ struct setup {
 /* A daemon with --blockfilters=1 connected (--connect) to n scripted
  * filter peers serving chains[i] in modes[i]. */
 static void start_in(struct setup *s, const char *dir, const struct filter_chain *const *chains,
-                     const enum filter_peer_mode *modes, size_t n, const char *extra)
+                     const enum filter_peer_mode *modes, size_t n, const char *extra, const char *extra2)
 {
     memset(s, 0, sizeof *s);
     if (dir) {
@@ -73,6 +73,7 @@ static void start_in(struct setup *s, const char *dir, const struct filter_chain
     args[a++] = datadir;
     args[a++] = "--log-file=-";
     if (extra) args[a++] = extra;
+    if (extra2) args[a++] = extra2;
     args[a] = NULL;
     assert_true(process_start_btcpeerd(&s->d, args));
     /* --connect dials in order, but accept whoever comes on each socket. */
@@ -90,7 +91,7 @@ static void start_in(struct setup *s, const char *dir, const struct filter_chain
 static void start(struct setup *s, const struct filter_chain *const *chains,
                   const enum filter_peer_mode *modes, size_t n, const char *extra)
 {
-    start_in(s, NULL, chains, modes, n, extra);
+    start_in(s, NULL, chains, modes, n, extra, NULL);
 }
 
 /* Stop the daemon and close the peers, keeping the data directory. */
@@ -185,7 +186,7 @@ static void test_sync_store_and_restart_with_torn_tail(void **state)
     FILE *f = open_store(dir, "ab");
     assert_int_equal(fwrite("torn!", 1, 5, f), 5);
     fclose(f);
-    start_in(&s, dir, chains, modes, 2, NULL);
+    start_in(&s, dir, chains, modes, 2, NULL, NULL);
     if (!serve_until(&s, "loaded 2001 filter headers", NULL)) fail_msg("no load in:\n%s", s.d.log);
     if (!serve_until(&s, "filter headers caught up", "height=2500")) fail_msg("no catch-up in:\n%s", s.d.log);
     assert_true(strstr(s.d.log, "from=2000") != NULL);
@@ -570,7 +571,8 @@ static void test_getblockfilter_status_abort_and_index_info(void **state)
 
 /* A scan that cannot make progress (no peer sends filters) is seen by
  * "status" and ended by "abort": the "start" call then answers, not
- * completed. */
+ * completed, even after the RPC idle timeout has passed while it waited
+ * (the filter timeout, longer, is what the test waits for). */
 static void test_scan_status_and_abort(void **state)
 {
     (void)state;
@@ -579,10 +581,11 @@ static void test_scan_status_and_abort(void **state)
     const struct filter_chain *chains[] = {&c};
     enum filter_peer_mode modes[] = {FILTER_PEER_NO_FILTERS};
     struct setup s;
-    start(&s, chains, modes, 1, NULL);
+    start_in(&s, NULL, chains, modes, 1, "--filter-timeout=1.5", "--rpcservertimeout=1");
     if (!serve_until(&s, "filter headers caught up", "height=50")) fail_msg("no catch-up in:\n%s", s.d.log);
     int started = rpc_send(&s, "scanblocks", "[\"start\",[\"raw(0014aabbccddeeff00112233445566778899aabbcc)\"],5,40]");
     if (!serve_until(&s, "scan started", NULL)) fail_msg("no scan in:\n%s", s.d.log);
+    if (!serve_until(&s, "filter peer too slow", NULL)) fail_msg("no timeout in:\n%s", s.d.log);
     json_t *reply = rpc(&s, "scanblocks", "[\"start\",[\"raw(00)\"]]");
     assert_non_null(strstr(json_string_value(json_object_get(json_object_get(reply, "error"), "message")),
                            "Scan already in progress"));
