@@ -318,6 +318,35 @@ static void test_getcfilters_to_us_dropped(void **state)
     hostile("getcfilters", p, sizeof p, NULL);
 }
 
+/* Without --blockfilters nothing is ever asked: a filter peer's cfilter
+ * is unsolicited all the same. */
+static void test_filters_off_cfilter_dropped(void **state)
+{
+    (void)state;
+    uint16_t port;
+    int lfd = sp_listen(&port);
+    assert_true(lfd >= 0);
+    char connect[48];
+    snprintf(connect, sizeof connect, "--connect=127.0.0.1:%u", port);
+    const char *args[] = {"--network=regtest", "--listen=0", "--log-level=debug", connect, NULL};
+    struct daemon_proc d;
+    assert_true(daemon_start(&d, args));
+    struct sp sp;
+    assert_true(sp_accept(&sp, lfd, magic(), WAIT_MS));
+    close(lfd);
+    assert_true(sp_handshake_services(&sp, false, FILTER_SERVICES, NULL, WAIT_MS));
+    uint8_t p[1 + 32 + 2] = {0};
+    memcpy(p + 1, netparams_get(NET_REGTEST)->genesis_hash, 32);
+    p[33] = 1;
+    assert_true(sp_send_frame(&sp, "cfilter", p, sizeof p));
+    assert_true(sp_wait_closed(&sp, WAIT_MS));
+    assert_true(daemon_wait_log(&d, "offence=unsolicited-cf-answer", WAIT_MS));
+    assert_true(daemon_wait_log(&d, "reason=protocol-violation", WAIT_MS));
+    sp_close(&sp);
+    assert_int_equal(daemon_stop(&d, SIGTERM, WAIT_MS), 0);
+    daemon_cleanup(&d);
+}
+
 static void test_unsolicited_filter_dropped(void **state)
 {
     (void)state;
@@ -619,6 +648,7 @@ int main(void)
         cmocka_unit_test(test_held_answers_come_late_and_are_dropped),
         cmocka_unit_test(test_dispute_block_withheld_then_asked_elsewhere),
         cmocka_unit_test(test_getcfilters_to_us_dropped),
+        cmocka_unit_test(test_filters_off_cfilter_dropped),
         cmocka_unit_test(test_unsolicited_filter_dropped),
         cmocka_unit_test(test_filter_for_unknown_block_dropped),
         cmocka_unit_test(test_oversized_cfheaders_dropped),
