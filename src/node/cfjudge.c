@@ -115,35 +115,30 @@ static void convict(struct node *n, int side, const char *what)
     if (p) cf_drop(n, p, PEER_REASON_BAD_FILTERS, what);
 }
 
-/* Both filters and the block are in: judge. */
+/* Both filters and the block are in: judge (src/filter/judge.c). */
 static void judge(struct node *n)
 {
     struct cf_dispute *d = &n->cf->dispute;
     bool wrong[2] = {false, false};
     size_t i = (size_t)(d->at - d->base - 1);
     for (int s = 0; s < 2; s++) {
-        uint8_t h[32];
-        blockfilter_hash(d->filter[s], d->filter_len[s], h);
         struct blockfilter_detail det;
         memset(&det, 0, sizeof det);
-        const char *what = NULL;
-        if (memcmp(h, d->hashes[s][i], 32) != 0) {
-            what = "cfilter-does-not-hash-to-its-cfheaders";
-        } else {
-            enum blockfilter_err err = blockfilter_check(&d->block, d->filter[s], d->filter_len[s], &det);
-            if (blockfilter_err_proves_wrong(err)) what = blockfilter_err_str(err);
-            else if (err != BLOCKFILTER_OK) {
-                log_error(LOG_CAT_CHAIN, "filter dispute: cannot check: %s", blockfilter_err_str(err));
-                cf_dispute_end(n);
-                return;
-            }
+        enum blockfilter_err why;
+        enum blockfilter_verdict v =
+            blockfilter_judge(&d->block, d->filter[s], d->filter_len[s], d->hashes[s][i], &why, &det);
+        if (v == BLOCKFILTER_VERDICT_CANNOT_TELL) {
+            log_error(LOG_CAT_CHAIN, "filter dispute: cannot check: %s", blockfilter_err_str(why));
+            cf_dispute_end(n);
+            return;
         }
-        if (what) {
-            wrong[s] = true;
-            struct log_field f[] = {LOG_INT("height", d->at), LOG_STR("proof", what),
-                                    LOG_UINT("tx", det.tx), LOG_UINT("output", det.output)};
-            log_event(LOG_WARN, LOG_CAT_CHAIN, (int64_t)(s ? d->b : d->a), "filter proven wrong by the block", f, 4);
-        }
+        if (v == BLOCKFILTER_VERDICT_PASSES) continue;
+        wrong[s] = true;
+        struct log_field f[] = {LOG_INT("height", d->at),
+                                LOG_STR("proof", v == BLOCKFILTER_VERDICT_PROVEN_WRONG ? blockfilter_err_str(why)
+                                                                                      : blockfilter_verdict_str(v)),
+                                LOG_UINT("tx", det.tx), LOG_UINT("output", det.output)};
+        log_event(LOG_WARN, LOG_CAT_CHAIN, (int64_t)(s ? d->b : d->a), "filter proven wrong by the block", f, 4);
     }
     for (int s = 0; s < 2; s++)
         if (wrong[s]) convict(n, s, "filter-proven-wrong-by-block");
@@ -192,8 +187,7 @@ static void find_fork(struct node *n)
 {
     struct cf_dispute *d = &n->cf->dispute;
     size_t count = (size_t)(d->top - d->base);
-    size_t i = 0;
-    while (i < count && memcmp(d->hashes[0][i], d->hashes[1][i], 32) == 0) i++;
+    size_t i = blockfilter_first_difference((const uint8_t(*)[32])d->hashes[0], (const uint8_t(*)[32])d->hashes[1], count);
     if (i == count) {
         unsettled(n, "same-filter-hashes");
         return;
