@@ -195,6 +195,8 @@ static void node_config_from(struct node_config *nc, const struct config *cfg)
     if (cfg->minimum_chain_work[0]) /* checked by config_load */
         (void)hex_decode_uint256_user(cfg->minimum_chain_work, nc->min_chain_work);
     nc->block_timeout_ms = cfg->block_timeout_ms;
+    nc->blockfilters = cfg->blockfilters == 1;
+    nc->filter_timeout_ms = cfg->filter_timeout_ms;
     COPY_LIST(nc->fetch_blocks, nc->n_fetch_blocks, cfg->fetch_blocks, cfg->n_fetch_blocks);
     COPY_TEXT(nc->datadir, cfg->datadir);
     COPY_LIST(nc->connect, nc->n_connect, cfg->connect, cfg->n_connect);

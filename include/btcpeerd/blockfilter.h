@@ -81,4 +81,26 @@ void blockfilter_header(const uint8_t filter_hash[32], const uint8_t prev_header
 void blockfilter_header_chain(const uint8_t prev_header[32], const uint8_t (*filter_hashes)[32],
                               size_t n, uint8_t (*headers)[32]);
 
+/* ---- two peers disagree (BIP157's client rule; src/filter/judge.c) ---- */
+
+/* The first i where a[i] and b[i] differ (two peers' filter hashes for
+ * the same blocks); n if they agree on all. */
+size_t blockfilter_first_difference(const uint8_t (*a)[32], const uint8_t (*b)[32], size_t n);
+
+enum blockfilter_verdict {
+    BLOCKFILTER_VERDICT_PASSES = 0,   /* nothing the block shows contradicts it */
+    BLOCKFILTER_VERDICT_NOT_ITS_HASH, /* it does not hash to what its own peer's cfheaders said */
+    BLOCKFILTER_VERDICT_PROVEN_WRONG, /* the block proves it wrong (*why says how) */
+    BLOCKFILTER_VERDICT_CANNOT_TELL,  /* our own failure (memory, SipHash): no verdict */
+};
+const char *blockfilter_verdict_str(enum blockfilter_verdict v);
+/* One peer's filter for block b, which the same peer's cfheaders said
+ * hashes to claimed_hash. A filter that passes may still be wrong about
+ * the scripts the inputs spend: passing acquits no one, failing convicts.
+ * why and detail may be NULL. */
+enum blockfilter_verdict blockfilter_judge(const struct wire_block *b, const uint8_t *filter,
+                                           size_t len, const uint8_t claimed_hash[32],
+                                           enum blockfilter_err *why,
+                                           struct blockfilter_detail *detail);
+
 #endif

@@ -72,6 +72,8 @@ struct config {
     uint32_t sync_stall_ms;
     char minimum_chain_work[72]; /* --minimumchainwork: "" = the network's */
     uint32_t block_timeout_ms;
+    int blockfilters;            /* --blockfilters (0) */
+    uint32_t filter_timeout_ms;  /* --filter-timeout */
     size_t n_fetch_blocks;
     uint8_t fetch_blocks[CONFIG_MAX_FETCH_BLOCKS][32];
     /* Timeouts (milliseconds; flags take seconds, fractions allowed). */

@@ -83,6 +83,12 @@ enum wire_type {
     WIRE_SENDCMPCT,
     WIRE_BLOCK,
     WIRE_TX,
+    WIRE_GETCFILTERS, /* BIP157: u.cfrange */
+    WIRE_CFILTER,     /* u.cfilter */
+    WIRE_GETCFHEADERS,/* u.cfrange */
+    WIRE_CFHEADERS,   /* u.cfheaders */
+    WIRE_GETCFCHECKPT,/* u.getcfcheckpt */
+    WIRE_CFCHECKPT,   /* u.cfcheckpt */
     WIRE_UNKNOWN, /* any other command: kept as command plus payload */
     WIRE_TYPE_COUNT
 };
@@ -279,10 +285,9 @@ struct wire_unknown {
 /* ---- BIP157 compact filter messages (src/wire/cfilters.c) ----
  *
  * getcfilters/cfilter, getcfheaders/cfheaders, getcfcheckpt/cfcheckpt.
- * They have their own small generic (struct wire_cf_msg) rather than
- * entries in enum wire_type for now: the peer layer's switch over
- * wire_type must learn them in the same change (see docs/WIRE.md). Until
- * then wire_decode keeps them as WIRE_UNKNOWN, as before. */
+ * They are wire types like the others (WIRE_GETCFILTERS ... WIRE_CFCHECKPT,
+ * in struct wire_msg's union); their own small generic (struct
+ * wire_cf_msg) stays for the unit tests and fuzz targets written on it. */
 
 #define WIRE_FILTER_BASIC 0u          /* BIP158's basic filter type */
 #define WIRE_MAX_GETCFILTERS 1000u    /* blocks per getcfilters range (Core) */
@@ -385,9 +390,18 @@ struct wire_msg {
         struct wire_sendcmpct sendcmpct;
         struct wire_block block;
         struct wire_tx tx;
+        struct wire_cfrange cfrange; /* getcfilters, getcfheaders */
+        struct wire_cfilter cfilter;
+        struct wire_cfheaders cfheaders;
+        struct wire_getcfcheckpt getcfcheckpt;
+        struct wire_cfcheckpt cfcheckpt;
         struct wire_unknown unknown;
     } u;
 };
+
+/* The BIP157 answers (cfilter, cfheaders, cfcheckpt): only ever sent to
+ * us in answer to our own requests. */
+bool wire_type_is_cf_answer(enum wire_type type);
 
 /* Decode one payload by command name. An unknown command decodes to
  * WIRE_UNKNOWN with a copy of the payload. On error *msg owns nothing. */

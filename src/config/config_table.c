@@ -227,6 +227,13 @@ const struct option_row config_options[] = {
      .file_ok = true},
     {.name = "block-timeout", SECONDS(block_timeout_ms, 60000),
      .help = "ask another peer for a block not delivered in time", .file_ok = true},
+    {.name = "blockfilters", .type = OPTION_BOOL, FIELD(blockfilters), .def = 0,
+     .help = "BIP157/158: sync compact filter headers from peers that serve them, checked "
+             "across peers, and prefer such peers outbound (keeping 2)",
+     .file_ok = true},
+    {.name = "filter-timeout", SECONDS(filter_timeout_ms, 30000),
+     .help = "ask another filter peer when a filter request is not answered in time",
+     .file_ok = true},
     {.name = "fetch-block", .type = OPTION_LIST, .arg = "HASH", LIST(fetch_blocks, n_fetch_blocks),
      .store = store_block_hash, .default_text = "none",
      .help = "(debug) fetch this block and write it to <datadir>/blocks/; repeatable"},

@@ -6,6 +6,8 @@
  * written atomically to <datadir>/blocks/<hash>.blk. */
 #include "node_internal.h"
 
+#include "cfsync.h"
+
 #include "store.h"
 
 #include <btcpeerd/clock.h>
@@ -149,6 +151,7 @@ void node_block_received(struct node *n, uint64_t id, const struct wire_block *b
 {
     uint8_t hash[32];
     wire_header_hash(&b->header, hash);
+    if (node_cf_block(n, id, hash, b)) return; /* a filter dispute's */
     struct block_fetch **pp = &n->fetches;
     while (*pp && memcmp((*pp)->hash, hash, 32) != 0) pp = &(*pp)->next;
     char hex[65];

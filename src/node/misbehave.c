@@ -40,10 +40,19 @@ static void disconnect_same_ip(struct node *n, uint64_t id, const struct wire_ne
 void node_misbehaving_gone(struct node *n, uint64_t id, enum node_conn_kind kind,
                            const struct peer_disconnected_info *info)
 {
-    if (strcmp(info->reason, peer_reason_str(PEER_REASON_MISBEHAVING)) != 0) return;
+    /* A filter peer a block proved a liar (cfjudge.c) is discouraged too:
+     * the proof is as good as any protocol violation. */
+    if (strcmp(info->reason, peer_reason_str(PEER_REASON_MISBEHAVING)) != 0 &&
+        strcmp(info->reason, peer_reason_str(PEER_REASON_BAD_FILTERS)) != 0)
+        return;
     char addr[NETADDR_STR_MAX];
     netaddr_str(&info->netaddr, addr);
+    /* The peer layer already spares manual and noban peers a misbehaving
+     * disconnect; a bad-filters one comes from the node, so they are
+     * spared here. */
     const char *spared = kind == CONN_ADDR_FETCH ? "addr-fetch" /* the address is the proxy's */
+                         : kind == CONN_MANUAL ? "manual"
+                         : node_is_whitelisted(n, &info->netaddr) ? "noban"
                          : discourage_is_local(&info->netaddr) ? "local"
                                                                : NULL;
     if (spared) {

@@ -3,6 +3,7 @@
 #include "node.h"
 
 #include "node_internal.h"
+#include "cfsync.h"
 #include "eviction.h"
 
 #include <btcpeerd/clock.h>
@@ -52,6 +53,7 @@ void node_config_default(struct node_config *cfg, const struct netparams *net)
     cfg->sync_log_interval_ms = 5000;
     cfg->block_timeout_ms = 60 * 1000;
     memcpy(cfg->min_chain_work, net->min_chain_work, 32);
+    cfg->filter_timeout_ms = 30 * 1000;
 }
 
 int64_t node_now(void)
@@ -145,6 +147,7 @@ static void node_on_ready(struct node *n, uint64_t id, const struct peer_ready_i
     /* still connected (not dropped for its services, not a feeler)? */
     if (node_peer_get(n, id) && np->kind != CONN_FEELER && peer_get_stats(n->peers, id, NULL, NULL) == PEER_OK) {
         node_sync_peer_ready(n, np, info->start_height);
+        node_cf_peer_ready(n, np);
         node_blocks_tick(n);
     }
 }
@@ -158,6 +161,7 @@ static void node_on_disconnected(struct node *n, uint64_t id, const struct peer_
     if (np && (kind == CONN_OUTBOUND || kind == CONN_FEELER)) node_outbound_gone(n, np, info);
     node_peer_remove(n, id);
     node_sync_peer_gone(n, id);
+    node_cf_peer_gone(n, id);
     node_blocks_peer_gone(n, id);
 }
 
@@ -177,6 +181,7 @@ static void node_on_event(struct peer_event *ev, void *arg)
     case PEER_EV_ADDR: node_addr_received(n, ev->peer_id, &ev->u.msg.u.addr); break;
     case PEER_EV_GETADDR: node_getaddr_received(n, ev->peer_id); break;
     case PEER_EV_TX: break; /* we keep no mempool */
+    case PEER_EV_CF_ANSWER: node_cf_answer(n, ev->peer_id, &ev->u.msg); break;
     }
     peer_event_free(ev);
 }
@@ -219,6 +224,7 @@ enum node_err node_start(struct node *n)
     enum node_err err = node_manual_start(n);
     if (err == NODE_OK) err = node_outbound_start(n);
     if (err == NODE_OK) err = node_sync_start(n);
+    if (err == NODE_OK) err = node_cf_start(n);
     return err;
 }
 
@@ -230,6 +236,7 @@ void node_shutdown(struct node *n)
     node_outbound_stop(n);
     node_sync_stop(n);
     peer_table_disconnect_all(n->peers, PEER_REASON_SHUTDOWN);
+    node_cf_flush(n);
     node_state_shutdown(n);
 }
 
@@ -242,6 +249,7 @@ void node_free(struct node *n)
     node_blocks_free(n);
     peer_table_free(n->peers);
     node_state_free(n->state); /* before the headers and tables its last jobs report on */
+    node_cf_free(n);
     headerstore_close(n->headers);
     chain_free(n->chain);
     node_queue_free(n->queue);

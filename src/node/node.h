@@ -56,6 +56,8 @@ struct node_config {
     uint32_t sync_stall_ms;     /* --sync-stall-timeout: a sync peer without progress (2 min) */
     uint32_t sync_log_interval_ms; /* progress lines while syncing (5 s) */
     uint32_t block_timeout_ms;  /* --block-timeout: wait for a requested block (60 s) */
+    bool blockfilters;          /* --blockfilters: BIP157 filter headers, filter peers preferred */
+    uint32_t filter_timeout_ms; /* --filter-timeout: a filter peer's answer (30 s) */
     size_t n_fetch_blocks;      /* --fetch-block: blocks to fetch at start */
     uint8_t fetch_blocks[8][32];
     uint8_t min_chain_work[32]; /* --minimumchainwork, big-endian (the network's: Core v29's) */

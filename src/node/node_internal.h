@@ -20,6 +20,9 @@
 
 struct event;
 
+/* --blockfilters: outbound peers offering NODE_COMPACT_FILTERS to keep. */
+#define NODE_FILTER_PEERS_WANTED 2u
+
 /* One --connect or --addnode target. */
 struct manual_peer {
     struct node *node;
@@ -101,6 +104,7 @@ struct node {
     void *block_listener_ctx;
     struct time_offsets time_offsets; /* outbound peers' clocks (Core's TimeOffsets) */
     uint64_t clock_warnings;    /* "clock out of sync" lines logged */
+    struct cfsync *cf;          /* --blockfilters: cfsync.c; NULL without */
 };
 
 /* node.c */
@@ -132,6 +136,8 @@ struct node_state *node_state_new(struct node *n);
 enum node_err node_state_open(struct node *n);
 /* After an accepted batch: headers.dat flushed, off the loop thread. */
 void node_state_headers_flush(struct node *n);
+/* The disk writer (NULL without a data directory), for other files' jobs. */
+struct diskwriter *node_state_writer(struct node *n);
 /* The last save, waited for. */
 void node_state_shutdown(struct node *n);
 /* Waits for whatever is still being written. */

@@ -111,9 +111,24 @@ static bool dial(struct node *n, const struct wire_netaddr *a, enum node_conn_ki
     return true;
 }
 
+/* Outbound peers that offer compact filters: by what their version said
+ * once ready, by what their address said while connecting. */
+static size_t count_filter_outbound(const struct node *n)
+{
+    size_t count = 0, pos = 0;
+    void *value;
+    while (idmap_next(&n->node_peers, &pos, NULL, &value)) {
+        const struct node_peer *np = value;
+        uint64_t services = np->ready ? np->services : np->addr.services;
+        count += np->kind == CONN_OUTBOUND && (services & NODE_COMPACT_FILTERS);
+    }
+    return count;
+}
+
 static void open_connections(struct node *n)
 {
     size_t have = count_kind(n, CONN_OUTBOUND);
+    size_t filter_have = n->cfg->blockfilters ? count_filter_outbound(n) : NODE_FILTER_PEERS_WANTED;
     int64_t now = node_now();
     const int max_tries = select_tries(n);
     bool held_logged = false;
@@ -122,10 +137,20 @@ static void open_connections(struct node *n)
         struct wire_netaddr a;
         if (!addrman_select(n->addrman, false, now, &a)) break;
         if (!reachable(n, &a) || conflicts(n, &a)) continue;
+        /* --blockfilters: the last slots wait for peers that offer filters
+         * while fewer than two do, for most of a round; the rest of the
+         * round takes anyone, so a network without them still fills up. */
+        bool offers = a.services & NODE_COMPACT_FILTERS;
+        size_t missing = filter_have < NODE_FILTER_PEERS_WANTED ? NODE_FILTER_PEERS_WANTED - filter_have : 0;
+        if (!offers && missing && have + missing >= n->cfg->max_outbound && tries < max_tries * 3 / 4)
+            continue;
         if (!may_dial(n, &a, tries, &held_logged)) continue;
         /* Prefer the network's port, as bitcoind does, until choices run out. */
         if (a.port != n->cfg->peer.net->default_port && tries < max_tries / 2) continue;
-        if (dial(n, &a, CONN_OUTBOUND)) have++;
+        if (dial(n, &a, CONN_OUTBOUND)) {
+            have++;
+            filter_have += offers;
+        }
     }
     if (have < n->cfg->max_outbound)
         log_debug(LOG_CAT_NODE, "outbound %zu of %u: no more candidates now", have, n->cfg->max_outbound);

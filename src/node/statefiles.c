@@ -328,6 +328,11 @@ static void headers_flush_begin(struct node_state *st)
     diskwriter_submit(st->writer, &h->job);
 }
 
+struct diskwriter *node_state_writer(struct node *n)
+{
+    return n->state ? n->state->writer : NULL;
+}
+
 void node_state_headers_flush(struct node *n)
 {
     struct node_state *st = n->state;

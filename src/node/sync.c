@@ -9,6 +9,8 @@
  * UpdateTip does. */
 #include "node_internal.h"
 
+#include "cfsync.h"
+
 #include <btcpeerd/clock.h>
 #include <btcpeerd/hex.h>
 #include <btcpeerd/log.h>
@@ -258,6 +260,7 @@ void node_headers_received(struct node *n, uint64_t id, const struct wire_header
         node_sync_caught_up(n, id);
     }
     if (hdrs->count < WIRE_MAX_HEADERS) announce(n, id, old_tip);
+    if (added) node_cf_chain_changed(n);
 }
 
 void node_block_announced(struct node *n, uint64_t id, const struct wire_inv *inv)

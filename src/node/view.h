@@ -178,6 +178,10 @@ void node_fetch_block(struct node *n, const uint8_t hash[32]);
 bool node_block_path(const struct node *n, const uint8_t hash[32], char *out, size_t cap);
 void node_set_block_listener(struct node *n, node_block_fn fn, void *ctx);
 
+/* ---- compact block filters (getblockfilter, scanblocks) ---- */
+
+#include "view_filters.h"
+
 /* ---- for metrics, read at the moment of asking ---- */
 
 /* Gauges. */
@@ -192,7 +196,7 @@ struct node_stats {
 void node_get_stats(const struct node *n, struct node_stats *out);
 
 /* Disconnect reasons, counted by index (their tokens: node_reason_str). */
-#define NODE_REASONS 27
+#define NODE_REASONS 28
 const char *node_reason_str(size_t reason);
 
 /* Every peer's traffic and fate since start, a copy of the peer layer's

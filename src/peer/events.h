@@ -26,6 +26,7 @@ enum peer_event_type {
     PEER_EV_GETHEADERS,   /* msg: getheaders */
     PEER_EV_NOT_FOUND,    /* msg: notfound */
     PEER_EV_TX,           /* msg: tx */
+    PEER_EV_CF_ANSWER,    /* msg: cfilter, cfheaders or cfcheckpt (BIP157) */
 };
 
 const char *peer_event_type_str(enum peer_event_type type);
@@ -79,6 +80,16 @@ enum node_request_type {
     NODE_REQ_PING,
     NODE_REQ_SHUTDOWN,        /* disconnect, reason "requested" */
     NODE_REQ_ANNOUNCE,        /* headers: new tip; sent as headers (after sendheaders) or inv */
+    NODE_REQ_GET_CF,          /* cf: getcfilters, getcfheaders or getcfcheckpt (BIP157) */
+};
+
+/* A BIP157 request: msg is WIRE_GETCFILTERS (answers: one cfilter per
+ * block of the range), WIRE_GETCFHEADERS or WIRE_GETCFCHECKPT (one
+ * answer). answers: how many messages answer it, counted by the peer as
+ * solicited; the node, which knows the heights, says. */
+struct node_cf_request {
+    struct wire_msg msg;
+    uint32_t answers;
 };
 
 struct node_request {
@@ -88,6 +99,7 @@ struct node_request {
         uint8_t hash[32];
         const struct wire_addr *addrs;
         const struct wire_headers *headers;
+        const struct node_cf_request *cf;
     } u;
 };
 

@@ -35,6 +35,12 @@ bool peer_is_solicited(struct peer *p, const struct wire_msg *msg)
         if (!p->pending.addr) return false;
         p->pending.addr = false; /* one answer per getaddr */
         return true;
+    case WIRE_CFILTER:
+    case WIRE_CFHEADERS:
+    case WIRE_CFCHECKPT:
+        if (!p->pending.cf) return false;
+        p->pending.cf--;
+        return true;
     default: return false;
     }
 }
@@ -136,6 +142,19 @@ void peer_connected_message(struct peer *p, struct wire_msg *msg)
         }
         break;
     case WIRE_GETDATA: handle_getdata(p, msg); break;
+    case WIRE_CFILTER:
+    case WIRE_CFHEADERS:
+    case WIRE_CFCHECKPT: post_msg(p, PEER_EV_CF_ANSWER, msg); break; /* the node judges them */
+    case WIRE_GETCFILTERS:
+    case WIRE_GETCFHEADERS:
+    case WIRE_GETCFCHECKPT:
+        /* We keep no filters to serve and never advertise NODE_COMPACT_
+         * FILTERS; Core disconnects a peer asking for a filter type it
+         * does not serve. */
+        LOG_AT(LOG_DEBUG, LOG_CAT_PEER, (int64_t)p->id, "%s: we serve no filters",
+               wire_msg_command(msg));
+        peer_disconnect(p, PEER_REASON_PROTOCOL_VIOLATION);
+        break;
     case WIRE_GETBLOCKS:
     case WIRE_UNKNOWN:
     case WIRE_TYPE_COUNT: break; /* unknown or unserved: ignored */
@@ -237,6 +256,16 @@ enum peer_err peer_request(struct peer_table *t, uint64_t id, const struct node_
         if (!p->ping.outstanding) peer_ping_now(p);
         break;
     case NODE_REQ_SHUTDOWN: peer_disconnect(p, PEER_REASON_REQUESTED); break;
+    case NODE_REQ_GET_CF: {
+        const struct node_cf_request *cf = req->u.cf;
+        if (!cf || (cf->msg.type != WIRE_GETCFILTERS && cf->msg.type != WIRE_GETCFHEADERS &&
+                    cf->msg.type != WIRE_GETCFCHECKPT))
+            return PEER_ERR_BAD_REQUEST;
+        if (cf->answers > PEER_MAX_PENDING_CF || p->pending.cf > PEER_MAX_PENDING_CF - cf->answers)
+            return PEER_ERR_BUSY;
+        if (peer_send(p, &cf->msg) != PEER_SEND_PEER_GONE) p->pending.cf += cf->answers;
+        break;
+    }
     case NODE_REQ_ANNOUNCE:
         if (!req->u.headers || !req->u.headers->count) return PEER_ERR_BAD_REQUEST;
         announce_tip(p, req->u.headers);

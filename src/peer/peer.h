@@ -93,6 +93,7 @@ enum peer_reason {
     PEER_REASON_ADDR_FETCH_DONE,  /* a seed reached through the proxy gave its addresses */
     PEER_REASON_PRESYNC_FAILED,   /* its low-work header chain failed presync (not punished) */
     PEER_REASON_DISCOURAGED,      /* another peer on its IP misbehaved: the address is discouraged */
+    PEER_REASON_BAD_FILTERS,      /* BIP157: a filter or filter header a block proved wrong */
     PEER_REASON_COUNT             /* not a reason: the number of them (metrics) */
 };
 const char *peer_reason_str(enum peer_reason reason);

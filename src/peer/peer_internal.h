@@ -60,6 +60,8 @@ struct net_connect;
  * the rate limit). getdata: Core's MAX_BLOCKS_IN_TRANSIT_PER_PEER. */
 #define PEER_MAX_PENDING_HEADERS 1u
 #define PEER_MAX_PENDING_GETDATA 16u
+/* BIP157 answers owed: a few requests' worth (1,000 cfilters each). */
+#define PEER_MAX_PENDING_CF 4000u
 /* A getheaders unanswered this long is forgotten (Core: 2 minutes). */
 #define PEER_HEADERS_RESPONSE_US (120u * 1000 * 1000)
 
@@ -92,6 +94,7 @@ struct peer_pending {
     uint64_t headers_asked_us; /* monotonic: the last getheaders we sent */
     uint32_t getdata;
     bool addr;
+    uint32_t cf; /* BIP157 answers owed (cfilter per block, one cfheaders or cfcheckpt) */
 };
 
 /* The caps that pause reading (recv.c, send.c). */

@@ -31,6 +31,7 @@ const char *peer_event_type_str(enum peer_event_type type)
     case PEER_EV_GETHEADERS: return "getheaders";
     case PEER_EV_NOT_FOUND: return "notfound";
     case PEER_EV_TX: return "tx";
+    case PEER_EV_CF_ANSWER: return "cf-answer";
     }
     return "unknown";
 }
@@ -74,6 +75,9 @@ static size_t event_cost(const struct peer_event *ev)
     case WIRE_ADDRV2: return c + m->u.addr.count * sizeof(struct wire_netaddr);
     case WIRE_GETHEADERS:
     case WIRE_GETBLOCKS: return c + m->u.locator.count * 32;
+    case WIRE_CFILTER: return c + m->u.cfilter.filter_len;
+    case WIRE_CFHEADERS: return c + m->u.cfheaders.count * 32;
+    case WIRE_CFCHECKPT: return c + m->u.cfcheckpt.count * 32;
     case WIRE_UNKNOWN: return c + m->u.unknown.len;
     default: return c;
     }

@@ -186,6 +186,11 @@ static void peer_handle_frame(struct peer *p, struct transport_frame *frame)
                             transport_framed_len(p->transport, frame->command, frame->len));
         if (p->state == PEER_NONE || p->state == PEER_SENT_VERSION)
             peer_disconnect(p, PEER_REASON_PROTOCOL_VIOLATION); /* no valid version first */
+        else if (wire_type_is_cf_answer(wire_type_from_command(frame->command, strlen(frame->command))))
+            /* A BIP157 answer comes only from a peer we asked; one that
+             * does not parse (over 2,000 hashes, a filter claiming more
+             * than the payload) is no answer at all. */
+            peer_disconnect(p, PEER_REASON_PROTOCOL_VIOLATION);
         else
             peer_bad_payload(p, cmd, wire_type_from_command(frame->command, strlen(frame->command)),
                              err, frame->len);

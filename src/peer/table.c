@@ -75,6 +75,7 @@ const char *peer_reason_str(enum peer_reason reason)
     case PEER_REASON_ADDR_FETCH_DONE: return "addr-fetch-done";
     case PEER_REASON_PRESYNC_FAILED: return "presync-failed";
     case PEER_REASON_DISCOURAGED: return "discouraged";
+    case PEER_REASON_BAD_FILTERS: return "bad-filters";
     case PEER_REASON_COUNT: break;
     }
     return "unknown";

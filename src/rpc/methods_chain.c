@@ -140,6 +140,10 @@ static enum rpc_status m_getblockchaininfo(struct rpc_call *c, json_t *params, v
     json_object_set_new(o, "size_on_disk", json_integer((json_int_t)node_size_on_disk(s->node)));
     json_object_set_new(o, "pruned", json_false());
     json_object_set_new(o, "warnings", json_array());
+    struct node_filter_view fv;
+    node_filter_info(s->node, &fv);
+    if (fv.enabled) /* btcpeerd's own: the filter header chain (--blockfilters) */
+        json_object_set_new(o, "filterheaders", json_integer(fv.synced_height));
     rpc_call_result(c, o);
     return RPC_DONE;
 }

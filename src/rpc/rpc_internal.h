@@ -20,6 +20,7 @@ struct sockaddr;
 struct event;
 struct rpc_http_req;
 struct getblock_wait;
+struct filter_wait;
 
 struct rpc_server {
     struct event_base *base;
@@ -33,6 +34,8 @@ struct rpc_server {
     size_t n_methods;
     struct rpc_http_req *requests;   /* replies still to send */
     struct getblock_wait *waits;     /* getblock calls waiting for a block */
+    struct filter_wait *filter_waits;/* getblockfilter calls waiting for a filter */
+    struct rpc_call *scan_call;      /* the scanblocks "start" waiting for its scan */
     struct auth_delay *delays;       /* 401s held back (RPC_AUTH_FAIL_DELAY_MS) */
     bool stop_requested;
     bool closing;                    /* rpc_server_close: new requests get 503 */
@@ -59,6 +62,10 @@ extern const struct rpc_method rpc_methods_control[];
 extern const size_t rpc_methods_control_count;
 extern const struct rpc_method rpc_methods_chaintips[];
 extern const size_t rpc_methods_chaintips_count;
+extern const struct rpc_method rpc_methods_filters[];
+extern const size_t rpc_methods_filters_count;
+/* methods_filters.c: answer waiting getblockfilter and scanblocks calls. */
+void rpc_filters_close(struct rpc_server *s);
 
 /* methods_chain.c: Core's GetDifficulty of a compact target. */
 double rpc_difficulty(uint32_t bits);

@@ -353,17 +353,26 @@ static enum rpc_err bind_all(struct rpc_server *s)
 
 static bool collect_methods(struct rpc_server *s)
 {
-    size_t n = rpc_methods_net_count + rpc_methods_chain_count + rpc_methods_control_count +
-               rpc_methods_chaintips_count;
+    /* Each area's table; a new area is one row here. */
+    const struct {
+        const struct rpc_method *methods;
+        size_t count;
+    } areas[] = {
+        {rpc_methods_chain, rpc_methods_chain_count},
+        {rpc_methods_control, rpc_methods_control_count},
+        {rpc_methods_net, rpc_methods_net_count},
+        {rpc_methods_chaintips, rpc_methods_chaintips_count},
+        {rpc_methods_filters, rpc_methods_filters_count},
+    };
+    size_t n = 0;
+    for (size_t i = 0; i < sizeof areas / sizeof areas[0]; i++) n += areas[i].count;
     s->methods = calloc(n, sizeof *s->methods);
     if (!s->methods) return false;
-    memcpy(s->methods, rpc_methods_chain, rpc_methods_chain_count * sizeof *s->methods);
-    memcpy(s->methods + rpc_methods_chain_count, rpc_methods_control,
-           rpc_methods_control_count * sizeof *s->methods);
-    memcpy(s->methods + rpc_methods_chain_count + rpc_methods_control_count, rpc_methods_net,
-           rpc_methods_net_count * sizeof *s->methods);
-    memcpy(s->methods + n - rpc_methods_chaintips_count, rpc_methods_chaintips,
-           rpc_methods_chaintips_count * sizeof *s->methods);
+    size_t at = 0;
+    for (size_t i = 0; i < sizeof areas / sizeof areas[0]; i++) {
+        memcpy(s->methods + at, areas[i].methods, areas[i].count * sizeof *s->methods);
+        at += areas[i].count;
+    }
     s->n_methods = n;
     return true;
 }
@@ -417,6 +426,7 @@ bool rpc_server_close(struct rpc_server *s)
     s->closing = true;
     unsigned before = s->replies_sent;
     rpc_chain_fail_waits(s, "Shutting down");
+    rpc_filters_close(s);
     bool sent = s->replies_sent != before || s->delays;
     while (s->delays) { /* owed a 401: send it now */
         send_401(s->delays->req);

@@ -16,6 +16,9 @@ static const char *const commands[WIRE_TYPE_COUNT] = {
     [WIRE_SENDHEADERS] = "sendheaders", [WIRE_FEEFILTER] = "feefilter",
     [WIRE_WTXIDRELAY] = "wtxidrelay",   [WIRE_SENDCMPCT] = "sendcmpct",
     [WIRE_BLOCK] = "block",             [WIRE_TX] = "tx",
+    [WIRE_GETCFILTERS] = "getcfilters", [WIRE_CFILTER] = "cfilter",
+    [WIRE_GETCFHEADERS] = "getcfheaders", [WIRE_CFHEADERS] = "cfheaders",
+    [WIRE_GETCFCHECKPT] = "getcfcheckpt", [WIRE_CFCHECKPT] = "cfcheckpt",
     [WIRE_UNKNOWN] = "",
 };
 
@@ -85,6 +88,11 @@ bool wire_command_name_ok(const char *command, size_t *len)
     return true;
 }
 
+bool wire_type_is_cf_answer(enum wire_type type)
+{
+    return type == WIRE_CFILTER || type == WIRE_CFHEADERS || type == WIRE_CFCHECKPT;
+}
+
 const char *wire_msg_command(const struct wire_msg *msg)
 {
     return msg->type == WIRE_UNKNOWN ? msg->u.unknown.command : wire_type_command(msg->type);
@@ -131,6 +139,14 @@ enum wire_err wire_decode(const char *command, const uint8_t *payload, size_t le
     case WIRE_SENDCMPCT: err = wire_sendcmpct_decode(payload, len, &msg->u.sendcmpct); break;
     case WIRE_BLOCK: err = wire_block_decode(payload, len, &msg->u.block); break;
     case WIRE_TX: err = wire_tx_decode(payload, len, &msg->u.tx); break;
+    case WIRE_GETCFILTERS:
+    case WIRE_GETCFHEADERS: err = wire_cfrange_decode(payload, len, &msg->u.cfrange); break;
+    case WIRE_CFILTER: err = wire_cfilter_decode(payload, len, &msg->u.cfilter); break;
+    case WIRE_CFHEADERS: err = wire_cfheaders_decode(payload, len, &msg->u.cfheaders); break;
+    case WIRE_GETCFCHECKPT:
+        err = wire_getcfcheckpt_decode(payload, len, &msg->u.getcfcheckpt);
+        break;
+    case WIRE_CFCHECKPT: err = wire_cfcheckpt_decode(payload, len, &msg->u.cfcheckpt); break;
     case WIRE_UNKNOWN:
     case WIRE_TYPE_COUNT: err = unknown_decode(command, payload, len, &msg->u.unknown); break;
     }
@@ -166,6 +182,12 @@ enum wire_err wire_encode(const struct wire_msg *msg, struct buf_writer *out)
     case WIRE_SENDCMPCT: err = wire_sendcmpct_encode(&msg->u.sendcmpct, out); break;
     case WIRE_BLOCK: err = wire_block_encode(&msg->u.block, out); break;
     case WIRE_TX: err = wire_tx_encode(&msg->u.tx, out); break;
+    case WIRE_GETCFILTERS:
+    case WIRE_GETCFHEADERS: err = wire_cfrange_encode(&msg->u.cfrange, out); break;
+    case WIRE_CFILTER: err = wire_cfilter_encode(&msg->u.cfilter, out); break;
+    case WIRE_CFHEADERS: err = wire_cfheaders_encode(&msg->u.cfheaders, out); break;
+    case WIRE_GETCFCHECKPT: err = wire_getcfcheckpt_encode(&msg->u.getcfcheckpt, out); break;
+    case WIRE_CFCHECKPT: err = wire_cfcheckpt_encode(&msg->u.cfcheckpt, out); break;
     case WIRE_UNKNOWN:
         if (!buf_write_bytes(out, msg->u.unknown.payload, msg->u.unknown.len))
             err = WIRE_ERR_NOMEM;
@@ -189,6 +211,9 @@ void wire_msg_free(struct wire_msg *msg)
     case WIRE_HEADERS: wire_headers_free(&msg->u.headers); break;
     case WIRE_BLOCK: wire_block_free(&msg->u.block); break;
     case WIRE_TX: wire_tx_free(&msg->u.tx); break;
+    case WIRE_CFILTER: wire_cfilter_free(&msg->u.cfilter); break;
+    case WIRE_CFHEADERS: wire_cfheaders_free(&msg->u.cfheaders); break;
+    case WIRE_CFCHECKPT: wire_cfcheckpt_free(&msg->u.cfcheckpt); break;
     case WIRE_UNKNOWN: free(msg->u.unknown.payload); break;
     default: break;
     }
