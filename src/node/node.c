@@ -185,6 +185,7 @@ struct node *node_new(struct event_base *base, struct evdns_base *dns,
     if (hooks) n->hooks = *hooks;
     idmap_init(&n->node_peers);
     idmap_init(&n->v1_only);
+    broadcast_set_init(&n->broadcasts);
     n->queue = node_queue_new(base, 64, node_on_event, n);
     if (n->queue) n->peers = peer_table_new(base, dns, &cfg->peer, n->queue);
     n->addrman = addrman_new(NULL, cfg->allow_unroutable || cfg->local_groups);
@@ -239,6 +240,7 @@ void node_free(struct node *n)
     idmap_free(&n->v1_only);
     addrman_free(n->addrman);
     banman_free(n->banman);
+    broadcast_set_free(&n->broadcasts);
     free(n);
 }
 

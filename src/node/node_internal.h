@@ -8,6 +8,7 @@
 #include "node.h"
 
 #include "addrman.h"
+#include "broadcast.h"
 #include "banman.h"
 #include "headerstore.h"
 
@@ -85,6 +86,7 @@ struct node {
     struct block_fetch *fetches;
     node_block_fn block_listener;
     void *block_listener_ctx;
+    struct broadcast_set broadcasts; /* broadcast.c */
 };
 
 /* node.c */

@@ -149,6 +149,28 @@ void node_fetch_block(struct node *n, const uint8_t hash[32]);
 bool node_block_path(const struct node *n, const uint8_t hash[32], char *out, size_t cap);
 void node_set_block_listener(struct node *n, node_block_fn fn, void *ctx);
 
+/* ---- transactions to broadcast (sendrawtransaction) ---- */
+
+enum node_broadcast_state {
+    NODE_BROADCAST_PENDING = 0, /* not yet seen back from the network */
+    NODE_BROADCAST_PROPAGATED,  /* an ordinary peer announced or served it */
+    NODE_BROADCAST_ABANDONED,   /* given up (timeout) or abandonbroadcast */
+};
+const char *node_broadcast_state_str(enum node_broadcast_state st);
+/* A transaction that passed sendraw_check, to be broadcast. Takes raw (a
+ * malloc'd buffer of raw_len bytes), freed on failure too. A transaction
+ * already pending or propagated is not added twice (NODE_OK). */
+enum node_err node_broadcast_submit(struct node *n, uint8_t *raw, size_t raw_len,
+                                    const uint8_t txid[32], const uint8_t wtxid[32]);
+
+/* addpeeraddress: an address (numeric IPv4 or IPv6) put in the address
+ * manager as if it had announced itself, and moved to tried if asked.
+ * *error: NULL on success, else Core's token ("failed-adding-to-new",
+ * "failed-adding-to-tried"); NODE_ERR_BAD_ADDRESS (no error token) when
+ * address is not one. */
+enum node_err node_add_peer_address(struct node *n, const char *address, uint16_t port, bool tried,
+                                    const char **error);
+
 /* ---- for metrics, read at the moment of asking ---- */
 
 /* Gauges. */

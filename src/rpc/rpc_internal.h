@@ -50,6 +50,10 @@ extern const struct rpc_method rpc_methods_chain[];
 extern const size_t rpc_methods_chain_count;
 extern const struct rpc_method rpc_methods_control[];
 extern const size_t rpc_methods_control_count;
+extern const struct rpc_method rpc_methods_tx[];
+extern const size_t rpc_methods_tx_count;
+extern const struct rpc_method rpc_methods_peeraddr[];
+extern const size_t rpc_methods_peeraddr_count;
 
 /* methods_chain.c: the block listener and cleanup of waiting getblocks. */
 void rpc_chain_block_arrived(void *ctx, const uint8_t hash[32]);

@@ -353,14 +353,20 @@ static enum rpc_err bind_all(struct rpc_server *s)
 
 static bool collect_methods(struct rpc_server *s)
 {
-    size_t n = rpc_methods_net_count + rpc_methods_chain_count + rpc_methods_control_count;
+    const struct {
+        const struct rpc_method *m;
+        size_t n;
+    } tables[] = {{rpc_methods_chain, rpc_methods_chain_count},
+                  {rpc_methods_control, rpc_methods_control_count},
+                  {rpc_methods_net, rpc_methods_net_count},
+                  {rpc_methods_tx, rpc_methods_tx_count},
+                  {rpc_methods_peeraddr, rpc_methods_peeraddr_count}};
+    size_t n = 0;
+    for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++) n += tables[i].n;
     s->methods = calloc(n, sizeof *s->methods);
     if (!s->methods) return false;
-    memcpy(s->methods, rpc_methods_chain, rpc_methods_chain_count * sizeof *s->methods);
-    memcpy(s->methods + rpc_methods_chain_count, rpc_methods_control,
-           rpc_methods_control_count * sizeof *s->methods);
-    memcpy(s->methods + rpc_methods_chain_count + rpc_methods_control_count, rpc_methods_net,
-           rpc_methods_net_count * sizeof *s->methods);
+    for (size_t i = 0, at = 0; i < sizeof tables / sizeof tables[0]; at += tables[i].n, i++)
+        memcpy(s->methods + at, tables[i].m, tables[i].n * sizeof *s->methods);
     s->n_methods = n;
     return true;
 }

@@ -1,0 +1,134 @@
+/* The set of broadcasts (broadcast.h) and the node's commands on it that
+ * the RPC side calls (view.h: node_broadcast_submit). */
+#include "broadcast.h"
+
+#include "node_internal.h"
+
+#include <btcpeerd/hex.h>
+#include <btcpeerd/log.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+const char *node_broadcast_state_str(enum node_broadcast_state st)
+{
+    switch (st) {
+    case NODE_BROADCAST_PENDING: return "pending";
+    case NODE_BROADCAST_PROPAGATED: return "propagated";
+    case NODE_BROADCAST_ABANDONED: return "abandoned";
+    }
+    return "unknown";
+}
+
+void broadcast_set_init(struct broadcast_set *s)
+{
+    memset(s, 0, sizeof *s);
+}
+
+static void broadcast_free(struct broadcast *b)
+{
+    free(b->raw);
+    free(b);
+}
+
+void broadcast_set_free(struct broadcast_set *s)
+{
+    while (s->head) {
+        struct broadcast *b = s->head;
+        s->head = b->next;
+        broadcast_free(b);
+    }
+    s->count = 0;
+}
+
+struct broadcast *broadcast_find_txid(const struct broadcast_set *s, const uint8_t txid[32])
+{
+    for (struct broadcast *b = s->head; b; b = b->next)
+        if (memcmp(b->txid, txid, 32) == 0) return b;
+    return NULL;
+}
+
+struct broadcast *broadcast_find_wtxid(const struct broadcast_set *s, const uint8_t wtxid[32])
+{
+    for (struct broadcast *b = s->head; b; b = b->next)
+        if (memcmp(b->wtxid, wtxid, 32) == 0) return b;
+    return NULL;
+}
+
+/* The oldest finished broadcast goes to make room; false if all pend. */
+static bool drop_oldest_finished(struct broadcast_set *s)
+{
+    struct broadcast **victim = NULL;
+    for (struct broadcast **pp = &s->head; *pp; pp = &(*pp)->next)
+        if ((*pp)->state != NODE_BROADCAST_PENDING) victim = pp;
+    if (!victim) return false;
+    struct broadcast *b = *victim;
+    *victim = b->next;
+    broadcast_free(b);
+    s->count--;
+    return true;
+}
+
+enum node_err broadcast_add(struct broadcast_set *s, uint8_t *raw, size_t raw_len,
+                            const uint8_t txid[32], const uint8_t wtxid[32], int64_t now,
+                            struct broadcast **out)
+{
+    if (s->count >= BROADCAST_MAX && !drop_oldest_finished(s)) {
+        free(raw);
+        return NODE_ERR_FULL;
+    }
+    struct broadcast *b = calloc(1, sizeof *b);
+    if (!b) {
+        free(raw);
+        return NODE_ERR_NOMEM;
+    }
+    memcpy(b->txid, txid, 32);
+    memcpy(b->wtxid, wtxid, 32);
+    b->raw = raw;
+    b->raw_len = raw_len;
+    b->state = NODE_BROADCAST_PENDING;
+    b->submitted = now;
+    b->next = s->head;
+    s->head = b;
+    s->count++;
+    if (out) *out = b;
+    return NODE_OK;
+}
+
+/* ---- the node's commands ---- */
+
+enum node_err node_broadcast_submit(struct node *n, uint8_t *raw, size_t raw_len,
+                                    const uint8_t txid[32], const uint8_t wtxid[32])
+{
+    if (n->shutting_down) {
+        free(raw);
+        return NODE_ERR_SHUTTING_DOWN;
+    }
+    char hex[65];
+    hex_encode_rev(txid, 32, hex);
+    struct broadcast *b = broadcast_find_txid(&n->broadcasts, txid);
+    if (b && b->state != NODE_BROADCAST_ABANDONED) {
+        /* bitcoind answers a transaction it already has with its txid */
+        free(raw);
+        log_info(LOG_CAT_NODE, "broadcast txid=%s submitted again, state=%s", hex,
+                 node_broadcast_state_str(b->state));
+        return NODE_OK;
+    }
+    if (b) { /* abandoned, now wanted again: start afresh */
+        free(b->raw);
+        b->raw = raw;
+        b->raw_len = raw_len;
+        memcpy(b->wtxid, wtxid, 32);
+        b->state = NODE_BROADCAST_PENDING;
+        b->submitted = node_now();
+        b->finished = 0;
+    } else {
+        enum node_err err = broadcast_add(&n->broadcasts, raw, raw_len, txid, wtxid, node_now(), &b);
+        if (err != NODE_OK) {
+            log_warn(LOG_CAT_NODE, "broadcast txid=%s refused: %s", hex, node_err_str(err));
+            return err;
+        }
+    }
+    log_info(LOG_CAT_NODE, "broadcast txid=%s submitted (%zu bytes)", hex, raw_len);
+    return NODE_OK;
+}

@@ -1,0 +1,44 @@
+/* The transactions the operator gave us to broadcast (sendrawtransaction),
+ * kept until they are seen back on the network, given up or abandoned.
+ * The set owns each transaction's bytes. Lookups by txid (RPC) and by
+ * wtxid (an announcement from an ordinary peer) scan the list: it holds a
+ * handful of entries, and at most BROADCAST_MAX of them. */
+#ifndef BTCPEERD_BROADCAST_H
+#define BTCPEERD_BROADCAST_H
+
+#include "view.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Pending or finished broadcasts kept at once; a submission beyond it is
+ * refused (finished ones are dropped first, oldest first). */
+#define BROADCAST_MAX 1000u
+
+struct broadcast {
+    uint8_t txid[32], wtxid[32]; /* internal byte order */
+    uint8_t *raw;                /* owned */
+    size_t raw_len;
+    enum node_broadcast_state state;
+    int64_t submitted;           /* unix seconds */
+    int64_t finished;            /* propagated or abandoned at, 0 while pending */
+    struct broadcast *next;
+};
+
+struct broadcast_set {
+    struct broadcast *head; /* newest first */
+    size_t count;
+};
+
+void broadcast_set_init(struct broadcast_set *s);
+void broadcast_set_free(struct broadcast_set *s);
+struct broadcast *broadcast_find_txid(const struct broadcast_set *s, const uint8_t txid[32]);
+struct broadcast *broadcast_find_wtxid(const struct broadcast_set *s, const uint8_t wtxid[32]);
+/* Takes raw (freed on failure too). NODE_ERR_FULL when BROADCAST_MAX are
+ * pending. */
+enum node_err broadcast_add(struct broadcast_set *s, uint8_t *raw, size_t raw_len,
+                            const uint8_t txid[32], const uint8_t wtxid[32], int64_t now,
+                            struct broadcast **out);
+
+#endif
