@@ -190,6 +190,8 @@ static void node_config_from(struct node_config *nc, const struct config *cfg)
     nc->save_interval_ms = cfg->save_interval_ms;
     nc->sync_stall_ms = cfg->sync_stall_ms;
     nc->block_timeout_ms = cfg->block_timeout_ms;
+    nc->peer.private_broadcast_timeout_ms = cfg->private_broadcast_timeout_ms;
+    nc->broadcast_retry_ms = cfg->broadcast_retry_ms;
     COPY_LIST(nc->fetch_blocks, nc->n_fetch_blocks, cfg->fetch_blocks, cfg->n_fetch_blocks);
     COPY_TEXT(nc->datadir, cfg->datadir);
     COPY_LIST(nc->connect, nc->n_connect, cfg->connect, cfg->n_connect);

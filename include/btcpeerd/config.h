@@ -70,6 +70,8 @@ struct config {
     uint32_t feeler_interval_ms;
     uint32_t sync_stall_ms;
     uint32_t block_timeout_ms;
+    uint32_t private_broadcast_timeout_ms; /* --private-broadcast-timeout */
+    uint32_t broadcast_retry_ms;           /* --test-broadcast-retry */
     size_t n_fetch_blocks;
     uint8_t fetch_blocks[CONFIG_MAX_FETCH_BLOCKS][32];
     /* Timeouts (milliseconds; flags take seconds, fractions allowed). */

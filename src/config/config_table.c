@@ -207,6 +207,13 @@ const struct option_row config_options[] = {
      .help = "switch header sync peers after this long without progress", .file_ok = true},
     {.name = "block-timeout", SECONDS(block_timeout_ms, 60000),
      .help = "ask another peer for a block not delivered in time", .file_ok = true},
+    {.name = "private-broadcast-timeout", SECONDS(private_broadcast_timeout_ms, 60000),
+     .help = "close a private-broadcast connection (one transaction, sendrawtransaction) after "
+             "this long",
+     .file_ok = true},
+    {.name = "test-broadcast-retry", SECONDS(broadcast_retry_ms, 1000),
+     .help = "(tests) how often pending broadcasts short of peers look for more",
+     .file_ok = true},
     {.name = "fetch-block", .type = OPTION_LIST, .arg = "HASH", LIST(fetch_blocks, n_fetch_blocks),
      .store = store_block_hash, .default_text = "none",
      .help = "(debug) fetch this block and write it to <datadir>/blocks/; repeatable"},

@@ -95,6 +95,45 @@ enum node_err broadcast_add(struct broadcast_set *s, uint8_t *raw, size_t raw_le
     return NODE_OK;
 }
 
+size_t broadcast_inflight(const struct broadcast *b)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < b->n_attempts; i++) n += !b->attempts[i].done;
+    return n;
+}
+
+size_t broadcast_taken(const struct broadcast *b)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < b->n_attempts; i++) n += b->attempts[i].taken;
+    return n;
+}
+
+struct broadcast_attempt *broadcast_new_attempt(struct broadcast *b)
+{
+    struct broadcast_attempt *a = NULL;
+    if (b->n_attempts < BROADCAST_MAX_ATTEMPTS) {
+        a = &b->attempts[b->n_attempts++];
+    } else {
+        size_t i = 0;
+        while (i < b->n_attempts && (!b->attempts[i].done || b->attempts[i].taken)) i++;
+        if (i == b->n_attempts) return NULL;
+        /* keep the list in time order: the rest moves up */
+        memmove(&b->attempts[i], &b->attempts[i + 1], (b->n_attempts - i - 1) * sizeof *a);
+        a = &b->attempts[b->n_attempts - 1];
+    }
+    memset(a, 0, sizeof *a);
+    b->total_attempts++;
+    return a;
+}
+
+struct broadcast_attempt *broadcast_attempt_by_peer(struct broadcast *b, uint64_t peer_id)
+{
+    for (size_t i = 0; i < b->n_attempts; i++)
+        if (b->attempts[i].peer_id == peer_id) return &b->attempts[i];
+    return NULL;
+}
+
 /* ---- the node's commands ---- */
 
 enum node_err node_broadcast_submit(struct node *n, uint8_t *raw, size_t raw_len,
@@ -122,6 +161,7 @@ enum node_err node_broadcast_submit(struct node *n, uint8_t *raw, size_t raw_len
         b->state = NODE_BROADCAST_PENDING;
         b->submitted = node_now();
         b->finished = 0;
+        b->n_attempts = 0;
     } else {
         enum node_err err = broadcast_add(&n->broadcasts, raw, raw_len, txid, wtxid, node_now(), &b);
         if (err != NODE_OK) {
@@ -130,5 +170,6 @@ enum node_err node_broadcast_submit(struct node *n, uint8_t *raw, size_t raw_len
         }
     }
     log_info(LOG_CAT_NODE, "broadcast txid=%s submitted (%zu bytes)", hex, raw_len);
+    node_broadcast_tick(n);
     return NODE_OK;
 }

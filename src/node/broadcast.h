@@ -8,6 +8,8 @@
 
 #include "view.h"
 
+#include <btcpeerd/netaddr.h>
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -16,6 +18,23 @@
  * refused (finished ones are dropped first, oldest first). */
 #define BROADCAST_MAX 1000u
 
+/* Private-broadcast peers that must take each transaction, in distinct
+ * network groups (the issue's "at least 3"). */
+#define BROADCAST_PEERS 3u
+/* Attempts remembered per transaction (the oldest failed ones give way). */
+#define BROADCAST_MAX_ATTEMPTS 32u
+
+/* One private-broadcast connection made for a transaction. */
+struct broadcast_attempt {
+    uint64_t peer_id;
+    int64_t time;                /* unix seconds */
+    struct wire_netaddr addr;
+    uint8_t group[NETADDR_GROUP_MAX];
+    size_t group_len;
+    bool done;                   /* the connection is over */
+    bool taken;                  /* the peer asked for the tx and got it */
+};
+
 struct broadcast {
     uint8_t txid[32], wtxid[32]; /* internal byte order */
     uint8_t *raw;                /* owned */
@@ -23,6 +42,10 @@ struct broadcast {
     enum node_broadcast_state state;
     int64_t submitted;           /* unix seconds */
     int64_t finished;            /* propagated or abandoned at, 0 while pending */
+    struct broadcast_attempt attempts[BROADCAST_MAX_ATTEMPTS];
+    size_t n_attempts;
+    uint64_t total_attempts;     /* ever made, including those no longer listed */
+    bool no_peers_logged;        /* "no address to send it to" said once per shortage */
     struct broadcast *next;
 };
 
@@ -37,6 +60,13 @@ struct broadcast *broadcast_find_txid(const struct broadcast_set *s, const uint8
 struct broadcast *broadcast_find_wtxid(const struct broadcast_set *s, const uint8_t wtxid[32]);
 /* Takes raw (freed on failure too). NODE_ERR_FULL when BROADCAST_MAX are
  * pending. */
+/* Connections under way, and peers that took it. */
+size_t broadcast_inflight(const struct broadcast *b);
+size_t broadcast_taken(const struct broadcast *b);
+/* A slot for a new attempt (an old finished, untaken one gives way);
+ * NULL when every slot holds one that is live or took it. */
+struct broadcast_attempt *broadcast_new_attempt(struct broadcast *b);
+struct broadcast_attempt *broadcast_attempt_by_peer(struct broadcast *b, uint64_t peer_id);
 enum node_err broadcast_add(struct broadcast_set *s, uint8_t *raw, size_t raw_len,
                             const uint8_t txid[32], const uint8_t wtxid[32], int64_t now,
                             struct broadcast **out);

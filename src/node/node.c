@@ -50,6 +50,7 @@ void node_config_default(struct node_config *cfg, const struct netparams *net)
     cfg->sync_stall_ms = 2 * 60 * 1000;
     cfg->sync_log_interval_ms = 5000;
     cfg->block_timeout_ms = 60 * 1000;
+    cfg->broadcast_retry_ms = 1000;
 }
 
 int64_t node_now(void)
@@ -146,6 +147,7 @@ static void node_on_disconnected(struct node *n, uint64_t id, const struct peer_
         }
     }
     if (kind == CONN_MANUAL) node_manual_disconnected(n, id, info->v2_no_answer);
+    if (np && kind == CONN_PRIVATE_BROADCAST) node_broadcast_peer_gone(n, np, info);
     if (np && (kind == CONN_OUTBOUND || kind == CONN_FEELER)) node_outbound_gone(n, np, info);
     node_peer_remove(n, id);
     node_sync_peer_gone(n, id);
@@ -207,6 +209,7 @@ enum node_err node_start(struct node *n)
     enum node_err err = node_manual_start(n);
     if (err == NODE_OK) err = node_outbound_start(n);
     if (err == NODE_OK) err = node_sync_start(n);
+    if (err == NODE_OK) err = node_broadcast_start(n);
     return err;
 }
 
@@ -217,6 +220,7 @@ void node_shutdown(struct node *n)
     node_manual_stop(n);
     node_outbound_stop(n);
     node_sync_stop(n);
+    node_broadcast_stop(n);
     peer_table_disconnect_all(n->peers, PEER_REASON_SHUTDOWN);
     node_state_shutdown(n);
 }
@@ -227,6 +231,7 @@ void node_free(struct node *n)
     node_manual_stop(n);
     node_outbound_stop(n);
     node_sync_stop(n);
+    node_broadcast_stop(n);
     node_blocks_free(n);
     peer_table_free(n->peers);
     node_state_free(n->state); /* before the headers and tables its last jobs report on */

@@ -55,6 +55,7 @@ struct node_config {
     uint32_t sync_stall_ms;     /* --sync-stall-timeout: a sync peer without progress (2 min) */
     uint32_t sync_log_interval_ms; /* progress lines while syncing (5 s) */
     uint32_t block_timeout_ms;  /* --block-timeout: wait for a requested block (60 s) */
+    uint32_t broadcast_retry_ms;/* pending broadcasts short of peers: look again (1 s) */
     size_t n_fetch_blocks;      /* --fetch-block: blocks to fetch at start */
     uint8_t fetch_blocks[8][32];
 };

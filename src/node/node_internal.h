@@ -32,7 +32,10 @@ struct manual_peer {
 
 /* CONN_ADDR_FETCH: under --proxy, a DNS seed's name reached through the
  * proxy (no DNS of ours): asked for addresses, dropped once they come. */
-enum node_conn_kind { CONN_INBOUND = 0, CONN_MANUAL, CONN_OUTBOUND, CONN_FEELER, CONN_ADDR_FETCH };
+/* CONN_PRIVATE_BROADCAST: short-lived, carries one of our transactions
+ * (broadcast_send.c), outside the connection limits; never READY. */
+enum node_conn_kind { CONN_INBOUND = 0, CONN_MANUAL, CONN_OUTBOUND, CONN_FEELER, CONN_ADDR_FETCH,
+                      CONN_PRIVATE_BROADCAST };
 
 /* What the node knows of each peer, by id. */
 struct node_peer {
@@ -50,6 +53,7 @@ struct node_peer {
     unsigned unconnecting;  /* headers in a row that did not connect */
     double addr_tokens;     /* addresses we will still accept from it */
     uint64_t tokens_at_ms;  /* when addr_tokens was last topped up */
+    uint8_t broadcast_txid[32]; /* CONN_PRIVATE_BROADCAST: the transaction it carries */
 };
 
 struct node {
@@ -87,6 +91,7 @@ struct node {
     node_block_fn block_listener;
     void *block_listener_ctx;
     struct broadcast_set broadcasts; /* broadcast.c */
+    struct event *broadcast_timer;   /* broadcast_send.c */
 };
 
 /* node.c */
@@ -143,6 +148,15 @@ void node_blocks_peer_gone(struct node *n, uint64_t id);
 void node_notfound_received(struct node *n, uint64_t id, const struct wire_inv *inv);
 void node_block_received(struct node *n, uint64_t id, const struct wire_block *b);
 void node_blocks_free(struct node *n);
+
+/* broadcast_send.c: private-broadcast connections for pending broadcasts */
+enum node_err node_broadcast_start(struct node *n);
+void node_broadcast_stop(struct node *n);
+/* Open what connections the pending broadcasts still need. */
+void node_broadcast_tick(struct node *n);
+/* A private-broadcast connection ended. */
+void node_broadcast_peer_gone(struct node *n, struct node_peer *np,
+                              const struct peer_disconnected_info *info);
 
 /* addrrelay.c */
 void node_addr_received(struct node *n, uint64_t peer_id, const struct wire_addr *addrs);

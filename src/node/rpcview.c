@@ -27,6 +27,7 @@ static const char *conn_type(enum node_conn_kind kind)
     case CONN_OUTBOUND: return "outbound-full-relay";
     case CONN_FEELER: return "feeler";
     case CONN_ADDR_FETCH: return "addr-fetch";
+    case CONN_PRIVATE_BROADCAST: return "private-broadcast";
     }
     return "inbound";
 }

@@ -54,6 +54,7 @@ struct peer_disconnected_info {
     bool inbound;
     bool was_connected;   /* the handshake had completed */
     bool v2_no_answer;    /* outbound v2: closed before sending a byte (try v1) */
+    bool broadcast_taken; /* private broadcast: the peer asked for the tx and it was sent */
 };
 
 struct peer_event {

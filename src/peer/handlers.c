@@ -88,6 +88,10 @@ static void handle_getdata(struct peer *p, struct wire_msg *msg)
 
 void peer_connected_message(struct peer *p, struct wire_msg *msg)
 {
+    if (p->pb) {
+        peer_pb_message(p, msg);
+        return;
+    }
     switch (msg->type) {
     case WIRE_PING: {
         struct wire_msg pong = {.type = WIRE_PONG, .u.ping = msg->u.ping};

@@ -48,6 +48,7 @@ struct peer_config {
     struct net_proxy proxy;        /* --proxy: every outbound connection, names resolved by it */
     struct net_proxy onion_proxy;  /* --onion: Tor v3 addresses (main sets it to proxy by default) */
     bool proxy_randomize;          /* fresh random credentials per connection: Tor stream isolation */
+    uint32_t private_broadcast_timeout_ms; /* a private-broadcast connection's whole life (60 s) */
     char user_agent[WIRE_MAX_USER_AGENT + 1];
 };
 
@@ -92,6 +93,8 @@ enum peer_reason {
     PEER_REASON_RECV_BUFFER_FULL, /* held the most partial-message bytes when all peers' passed the cap */
     PEER_REASON_PROXY_ERROR,      /* the SOCKS5 proxy refused or failed (proxy_error= says how) */
     PEER_REASON_ADDR_FETCH_DONE,  /* a seed reached through the proxy gave its addresses */
+    PEER_REASON_BROADCAST_DONE,   /* private broadcast: the tx sent and the pong after it came */
+    PEER_REASON_BROADCAST_TIMEOUT,/* private broadcast: the connection's deadline passed */
     PEER_REASON_COUNT             /* not a reason: the number of them (metrics) */
 };
 const char *peer_reason_str(enum peer_reason reason);
@@ -159,6 +162,18 @@ enum peer_err peer_connect_host(struct peer_table *t, const char *host, uint16_t
  * or Tor v3 through the onion proxy). */
 enum peer_err peer_connect_addr(struct peer_table *t, const struct wire_netaddr *addr, bool offer_v2,
                                 uint64_t *id);
+/* A private-broadcast connection (pbroadcast.c) to addr, carrying one
+ * transaction (copied): outside every connection limit, a version that
+ * links to nothing, the transaction announced, served and the connection
+ * closed. The node hears only its DISCONNECTED (broadcast_taken). */
+struct peer_pb_tx {
+    const uint8_t *raw;
+    size_t raw_len;
+    uint8_t txid[32], wtxid[32];
+};
+enum peer_err peer_connect_private_broadcast(struct peer_table *t, const struct wire_netaddr *addr,
+                                             bool offer_v2, const struct peer_pb_tx *tx,
+                                             uint64_t *id);
 /* Adopt an accepted socket. */
 enum peer_err peer_accept(struct peer_table *t, int fd, const struct sockaddr *sa, int salen,
                           uint64_t *id);

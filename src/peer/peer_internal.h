@@ -3,6 +3,7 @@
 #ifndef BTCPEERD_PEER_INTERNAL_H
 #define BTCPEERD_PEER_INTERNAL_H
 
+#include "pbroadcast.h"
 #include "peer.h"
 #include "peer_metrics.h"
 
@@ -150,6 +151,7 @@ struct peer {
      * for getpeerinfo: indexed, not named, so each peer carries 2 x 8 bytes
      * a type and a count costs no string compare. */
     uint64_t sent_bytes[WIRE_TYPE_COUNT], recv_bytes[WIRE_TYPE_COUNT];
+    struct peer_pb *pb;      /* a private-broadcast connection's state, else NULL */
     struct peer *next_dead;
     bool drained;            /* its last output is out (or given up on): free it */
 };

@@ -73,6 +73,8 @@ const char *peer_reason_str(enum peer_reason reason)
     case PEER_REASON_RECV_BUFFER_FULL: return "recv-buffer-full";
     case PEER_REASON_PROXY_ERROR: return "proxy-error";
     case PEER_REASON_ADDR_FETCH_DONE: return "addr-fetch-done";
+    case PEER_REASON_BROADCAST_DONE: return "private-broadcast-done";
+    case PEER_REASON_BROADCAST_TIMEOUT: return "private-broadcast-timeout";
     case PEER_REASON_COUNT: break;
     }
     return "unknown";
@@ -94,6 +96,7 @@ void peer_config_default(struct peer_config *cfg, const struct netparams *net)
     cfg->misbehavior_limit = 100;
     cfg->services = NODE_WITNESS | NODE_P2P_V2;
     cfg->v2_enabled = true;
+    cfg->private_broadcast_timeout_ms = 60000;
     snprintf(cfg->user_agent, sizeof cfg->user_agent, "/btcpeerd:%s/", BTCPEERD_VERSION_STRING);
 }
 
@@ -125,6 +128,7 @@ static void peer_free(struct peer *p)
         bufferevent_free(p->bev); /* closes the socket */
     }
     if (p->timer) event_free(p->timer);
+    peer_pb_free(p->pb);
     peer_transport_free(p);
     free(p);
 }
@@ -274,6 +278,7 @@ void peer_disconnect(struct peer *p, enum peer_reason reason)
     }
     if (p->bev) bufferevent_disable(p->bev, EV_READ | EV_WRITE);
     if (p->timer) event_del(p->timer);
+    if (p->pb && p->pb->deadline) event_del(p->pb->deadline);
 
     struct peer_event *ev = peer_event_new(PEER_EV_DISCONNECTED, p->id);
     if (ev) {
@@ -282,6 +287,7 @@ void peer_disconnect(struct peer *p, enum peer_reason reason)
         ev->u.disconnected.inbound = p->inbound;
         ev->u.disconnected.was_connected = was == PEER_CONNECTED;
         ev->u.disconnected.v2_no_answer = peer_transport_v1_retry_worth(p, reason);
+        ev->u.disconnected.broadcast_taken = p->pb && p->pb->taken;
         node_queue_push(t->queue, ev);
     }
     p->next_dead = t->dead;

@@ -146,7 +146,7 @@ static void test_every_rule_with_bitcoinds_code(void **state)
 
     /* nothing refused was handed to the node */
     daemon_pump(&r.d, 200);
-    assert_int_equal(daemon_log_count(&r.d, "broadcast txid="), 1);
+    assert_int_equal(daemon_log_count(&r.d, " submitted ("), 1);
     assert_int_equal(daemon_log_count(&r.d, "sendrawtransaction refused"), 18);
     rpc_daemon_stop(&r);
 }

@@ -1,0 +1,186 @@
+/* Sending our transactions: for each pending broadcast, private-broadcast
+ * connections (peer/pbroadcast.c) to addresses from the address manager
+ * until BROADCAST_PEERS of them, each in its own network group, have taken
+ * it. Never to an address we hold any other connection to, and never
+ * through a v1 retry of a v2 attempt: a failed attempt is replaced by a
+ * fresh peer. These connections are outside the connection limits. */
+#include "node_internal.h"
+
+#include <btcpeerd/hex.h>
+#include <btcpeerd/log.h>
+
+#include <event2/event.h>
+#include <string.h>
+
+/* Draws from the address manager per missing connection. */
+#define PICK_TRIES 200
+
+static const char *net_name(uint8_t net)
+{
+    switch (net) {
+    case WIRE_NET_IPV4: return "ipv4";
+    case WIRE_NET_IPV6: return "ipv6";
+    case WIRE_NET_TORV3: return "onion";
+    default: return "other";
+    }
+}
+
+static bool reachable(const struct node *n, const struct wire_netaddr *a)
+{
+    if (a->net == WIRE_NET_TORV3) return n->cfg->peer.onion_proxy.set;
+    return a->net == WIRE_NET_IPV4 || a->net == WIRE_NET_IPV6;
+}
+
+/* Connected to this address in any way (an ordinary peer, or another
+ * private-broadcast connection)? A manual peer is known by the name it
+ * was given until its handshake: its connection's address is asked of
+ * the peer table. */
+static bool connected_to(const struct node *n, const struct wire_netaddr *a)
+{
+    char want[NETADDR_STR_MAX];
+    netaddr_str(a, want);
+    size_t pos = 0;
+    void *value;
+    while (idmap_next(&n->node_peers, &pos, NULL, &value)) {
+        const struct node_peer *np = value;
+        if (np->group_len) {
+            if (netaddr_equal(&np->addr, a)) return true;
+            continue;
+        }
+        static struct peer_info info; /* large; the loop is single-threaded */
+        if (peer_get_info(n->peers, np->id, &info) == PEER_OK && strcmp(info.addr, want) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* Does this broadcast have a live or successful attempt in the group? */
+static bool group_used(const struct broadcast *b, const uint8_t *g, size_t gl)
+{
+    for (size_t i = 0; i < b->n_attempts; i++) {
+        const struct broadcast_attempt *a = &b->attempts[i];
+        if ((a->done && !a->taken) || a->group_len != gl) continue;
+        if (memcmp(a->group, g, gl) == 0) return true;
+    }
+    return false;
+}
+
+static bool pick(struct node *n, const struct broadcast *b, struct wire_netaddr *out)
+{
+    int64_t now = node_now();
+    for (int tries = 0; tries < PICK_TRIES; tries++) {
+        if (!addrman_select(n->addrman, false, now, out)) return false;
+        if (!reachable(n, out) || connected_to(n, out)) continue;
+        uint8_t g[NETADDR_GROUP_MAX];
+        size_t gl = netaddr_group(out, n->cfg->local_groups, g);
+        if (!group_used(b, g, gl)) return true;
+    }
+    return false;
+}
+
+static bool open_one(struct node *n, struct broadcast *b)
+{
+    struct wire_netaddr a;
+    if (!pick(n, b, &a)) return false;
+    struct broadcast_attempt *at = broadcast_new_attempt(b);
+    if (!at) return false;
+    /* v2 when the address says it speaks it; a v2 failure is never
+     * retried as v1: the next attempt goes to a fresh peer */
+    bool v2 = (a.services & NODE_P2P_V2) != 0;
+    struct peer_pb_tx tx = {.raw = b->raw, .raw_len = b->raw_len};
+    memcpy(tx.txid, b->txid, 32);
+    memcpy(tx.wtxid, b->wtxid, 32);
+    uint64_t id;
+    if (peer_connect_private_broadcast(n->peers, &a, v2, &tx, &id) != PEER_OK) {
+        b->n_attempts--; /* nothing was tried */
+        b->total_attempts--;
+        return false;
+    }
+    struct node_peer *np = node_peer_add(n, id, CONN_PRIVATE_BROADCAST, &a);
+    if (!np) {
+        b->n_attempts--;
+        b->total_attempts--;
+        peer_disconnect_id(n->peers, id, PEER_REASON_SHUTDOWN);
+        return false;
+    }
+    memcpy(np->broadcast_txid, b->txid, 32);
+    at->peer_id = id;
+    at->time = node_now();
+    at->addr = a;
+    at->group_len = netaddr_group(&a, n->cfg->local_groups, at->group);
+    char txid[65], addr[NETADDR_STR_MAX];
+    hex_encode_rev(b->txid, 32, txid);
+    netaddr_str(&a, addr);
+    LOG_AT(LOG_INFO, LOG_CAT_NODE, (int64_t)id,
+           "broadcast txid=%s attempt %llu: private-broadcast connection to %s network=%s transport=%s",
+           txid, (unsigned long long)b->total_attempts, addr, net_name(a.net), v2 ? "v2" : "v1");
+    return true;
+}
+
+static void tick_one(struct node *n, struct broadcast *b)
+{
+    size_t have = broadcast_taken(b) + broadcast_inflight(b);
+    while (have < BROADCAST_PEERS && open_one(n, b)) have++;
+    if (have < BROADCAST_PEERS && !b->no_peers_logged) {
+        char txid[65];
+        hex_encode_rev(b->txid, 32, txid);
+        log_info(LOG_CAT_NODE,
+                 "broadcast txid=%s: %zu of %u peers; no other address in a new network group now",
+                 txid, have, BROADCAST_PEERS);
+        b->no_peers_logged = true;
+    }
+    if (have >= BROADCAST_PEERS) b->no_peers_logged = false;
+}
+
+void node_broadcast_tick(struct node *n)
+{
+    if (n->shutting_down) return;
+    for (struct broadcast *b = n->broadcasts.head; b; b = b->next)
+        if (b->state == NODE_BROADCAST_PENDING && broadcast_taken(b) < BROADCAST_PEERS) tick_one(n, b);
+}
+
+void node_broadcast_peer_gone(struct node *n, struct node_peer *np,
+                              const struct peer_disconnected_info *info)
+{
+    struct broadcast *b = broadcast_find_txid(&n->broadcasts, np->broadcast_txid);
+    struct broadcast_attempt *a = b ? broadcast_attempt_by_peer(b, np->id) : NULL;
+    if (!a) return; /* abandoned since, or its slot given away */
+    a->done = true;
+    a->taken = info->broadcast_taken;
+    char txid[65];
+    hex_encode_rev(b->txid, 32, txid);
+    LOG_AT(LOG_INFO, LOG_CAT_NODE, (int64_t)np->id, "broadcast txid=%s peer %s it (%s); %zu of %u",
+           txid, a->taken ? "took" : "did not take", info->reason, broadcast_taken(b),
+           BROADCAST_PEERS);
+    if (broadcast_taken(b) >= BROADCAST_PEERS && a->taken)
+        log_info(LOG_CAT_NODE, "broadcast txid=%s sent to %u peers; waiting to see it back", txid,
+                 BROADCAST_PEERS);
+    /* the replacement, if one is due, waits for the timer: this runs in
+     * the middle of the node's handling of the disconnect */
+}
+
+static void on_timer(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct node *n = arg;
+    node_broadcast_tick(n);
+    uint32_t ms = n->cfg->broadcast_retry_ms;
+    struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = (suseconds_t)(ms % 1000) * 1000};
+    if (!n->shutting_down) event_add(n->broadcast_timer, &tv);
+}
+
+enum node_err node_broadcast_start(struct node *n)
+{
+    n->broadcast_timer = evtimer_new(n->base, on_timer, n);
+    if (!n->broadcast_timer) return NODE_ERR_NOMEM;
+    on_timer(-1, 0, n);
+    return NODE_OK;
+}
+
+void node_broadcast_stop(struct node *n)
+{
+    if (!n->broadcast_timer) return;
+    event_free(n->broadcast_timer);
+    n->broadcast_timer = NULL;
+}
