@@ -211,6 +211,18 @@ const struct option_row config_options[] = {
      .help = "close a private-broadcast connection (one transaction, sendrawtransaction) after "
              "this long",
      .file_ok = true},
+    {.name = "private-broadcast-retry", SECONDS(broadcast_round_ms, 300000),
+     .help = "a transaction taken by 3 peers but not seen back in this long goes to 3 fresh "
+             "peers; each further round waits twice as long",
+     .file_ok = true},
+    {.name = "private-broadcast-expiry", .type = OPTION_MS, .arg = "SEC", FIELD(broadcast_expiry_ms),
+     .min = 1, .max = 4000000000u, .def = 86400000,
+     .help = "give up on a transaction not seen back from the network in this long",
+     .file_ok = true},
+    {.name = "test-broadcast-getdata-delay", SECONDS(broadcast_getdata_ms, 130000),
+     .help = "(tests) ask ordinary peers for a broadcast transaction this long after a peer "
+             "took it, and again as often",
+     .file_ok = true},
     {.name = "test-broadcast-retry", SECONDS(broadcast_retry_ms, 1000),
      .help = "(tests) how often pending broadcasts short of peers look for more",
      .file_ok = true},

@@ -4,6 +4,7 @@
 
 #include "node_internal.h"
 
+#include <btcpeerd/clock.h>
 #include <btcpeerd/hex.h>
 #include <btcpeerd/log.h>
 
@@ -105,7 +106,7 @@ size_t broadcast_inflight(const struct broadcast *b)
 size_t broadcast_taken(const struct broadcast *b)
 {
     size_t n = 0;
-    for (size_t i = 0; i < b->n_attempts; i++) n += b->attempts[i].taken;
+    for (size_t i = 0; i < b->n_attempts; i++) n += b->attempts[i].taken && b->attempts[i].round == b->round;
     return n;
 }
 
@@ -132,6 +133,28 @@ struct broadcast_attempt *broadcast_attempt_by_peer(struct broadcast *b, uint64_
     for (size_t i = 0; i < b->n_attempts; i++)
         if (b->attempts[i].peer_id == peer_id) return &b->attempts[i];
     return NULL;
+}
+
+void node_broadcast_finish(struct node *n, struct broadcast *b, enum node_broadcast_state st,
+                           const char *why)
+{
+    if (b->state != NODE_BROADCAST_PENDING) return;
+    b->state = st;
+    b->finished = node_now();
+    peer_table_unwatch_tx(n->peers, b->txid);
+    peer_table_unwatch_tx(n->peers, b->wtxid);
+    char hex[65];
+    hex_encode_rev(b->txid, 32, hex);
+    if (st == NODE_BROADCAST_PROPAGATED) {
+        n->broadcast_counts.propagated++;
+        LOG_AT(LOG_INFO, LOG_CAT_NODE, (int64_t)b->seen_peer,
+               "broadcast txid=%s seen back: %s by %s after %llu attempts", hex, b->seen_how,
+               b->seen_by, (unsigned long long)b->total_attempts);
+    } else {
+        n->broadcast_counts.abandoned++;
+        log_info(LOG_CAT_NODE, "broadcast txid=%s abandoned: %s, after %llu attempts", hex, why,
+                 (unsigned long long)b->total_attempts);
+    }
 }
 
 /* ---- the node's commands ---- */
@@ -162,6 +185,10 @@ enum node_err node_broadcast_submit(struct node *n, uint8_t *raw, size_t raw_len
         b->submitted = node_now();
         b->finished = 0;
         b->n_attempts = 0;
+        b->round = 0;
+        b->round_ends_ms = 0;
+        b->seen_by[0] = '\0';
+        b->seen_how = NULL;
     } else {
         enum node_err err = broadcast_add(&n->broadcasts, raw, raw_len, txid, wtxid, node_now(), &b);
         if (err != NODE_OK) {
@@ -169,6 +196,11 @@ enum node_err node_broadcast_submit(struct node *n, uint8_t *raw, size_t raw_len
             return err;
         }
     }
+    b->submitted_ms = clock_mono_ms();
+    n->broadcast_counts.submitted++;
+    b->round_len_ms = n->cfg->broadcast_round_ms;
+    if (!peer_table_watch_tx(n->peers, b->txid) || !peer_table_watch_tx(n->peers, b->wtxid))
+        log_warn(LOG_CAT_NODE, "broadcast txid=%s: out of memory watching for it", hex);
     log_info(LOG_CAT_NODE, "broadcast txid=%s submitted (%zu bytes)", hex, raw_len);
     node_broadcast_tick(n);
     return NODE_OK;

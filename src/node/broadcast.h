@@ -33,6 +33,7 @@ struct broadcast_attempt {
     size_t group_len;
     bool done;                   /* the connection is over */
     bool taken;                  /* the peer asked for the tx and got it */
+    uint32_t round;              /* the round it belongs to (broadcast.round) */
 };
 
 struct broadcast {
@@ -41,11 +42,24 @@ struct broadcast {
     size_t raw_len;
     enum node_broadcast_state state;
     int64_t submitted;           /* unix seconds */
+    uint64_t submitted_ms;       /* monotonic, for the expiry */
     int64_t finished;            /* propagated or abandoned at, 0 while pending */
     struct broadcast_attempt attempts[BROADCAST_MAX_ATTEMPTS];
     size_t n_attempts;
     uint64_t total_attempts;     /* ever made, including those no longer listed */
     bool no_peers_logged;        /* "no address to send it to" said once per shortage */
+    /* Rounds: BROADCAST_PEERS peers take it; if it is not seen back by the
+     * round's end, a new round with fresh peers, each round twice as
+     * long as the one before. */
+    uint32_t round;
+    uint64_t round_ends_ms;      /* monotonic; 0 until the round's peers took it */
+    uint64_t round_len_ms;
+    uint64_t last_getdata_ms;    /* monotonic: ordinary peers last asked for it */
+    /* Seen back: who and when. */
+    char seen_by[NODE_ADDR_MAX];
+    uint64_t seen_peer;
+    int64_t seen_at;
+    const char *seen_how;        /* "announced" or "served" */
     struct broadcast *next;
 };
 
@@ -60,7 +74,7 @@ struct broadcast *broadcast_find_txid(const struct broadcast_set *s, const uint8
 struct broadcast *broadcast_find_wtxid(const struct broadcast_set *s, const uint8_t wtxid[32]);
 /* Takes raw (freed on failure too). NODE_ERR_FULL when BROADCAST_MAX are
  * pending. */
-/* Connections under way, and peers that took it. */
+/* Connections under way, and peers that took it in the current round. */
 size_t broadcast_inflight(const struct broadcast *b);
 size_t broadcast_taken(const struct broadcast *b);
 /* A slot for a new attempt (an old finished, untaken one gives way);

@@ -1,15 +1,25 @@
-/* Sending our transactions: for each pending broadcast, private-broadcast
- * connections (peer/pbroadcast.c) to addresses from the address manager
- * until BROADCAST_PEERS of them, each in its own network group, have taken
- * it. Never to an address we hold any other connection to, and never
- * through a v1 retry of a v2 attempt: a failed attempt is replaced by a
- * fresh peer. These connections are outside the connection limits. */
+/* Sending our transactions and seeing them back. For each pending
+ * broadcast, private-broadcast connections (peer/pbroadcast.c) to
+ * addresses from the address manager until BROADCAST_PEERS of them, each
+ * in its own network group, have taken it. Never to an address we hold
+ * any other connection to, and never through a v1 retry of a v2 attempt:
+ * a failed attempt is replaced by a fresh peer. These connections are
+ * outside the connection limits.
+ *
+ * It has propagated when an ordinary peer announces it back (inv) or
+ * serves it when asked (getdata, sent to ordinary peers once it is old
+ * enough for Core to serve it to anyone). Until then, a new round with
+ * fresh peers each time a round ends unseen (rounds double in length),
+ * and it is given up after --private-broadcast-expiry. */
 #include "node_internal.h"
 
+#include <btcpeerd/clock.h>
 #include <btcpeerd/hex.h>
 #include <btcpeerd/log.h>
+#include <btcpeerd/sha256.h>
 
 #include <event2/event.h>
+#include <stdio.h>
 #include <string.h>
 
 /* Draws from the address manager per missing connection. */
@@ -54,14 +64,22 @@ static bool connected_to(const struct node *n, const struct wire_netaddr *a)
     return false;
 }
 
-/* Does this broadcast have a live or successful attempt in the group? */
+/* Does this round have a live or successful attempt in the group? */
 static bool group_used(const struct broadcast *b, const uint8_t *g, size_t gl)
 {
     for (size_t i = 0; i < b->n_attempts; i++) {
         const struct broadcast_attempt *a = &b->attempts[i];
-        if ((a->done && !a->taken) || a->group_len != gl) continue;
+        if (a->round != b->round || (a->done && !a->taken) || a->group_len != gl) continue;
         if (memcmp(a->group, g, gl) == 0) return true;
     }
+    return false;
+}
+
+/* A peer that took it in an earlier round has it: a fresh one instead. */
+static bool took_it_before(const struct broadcast *b, const struct wire_netaddr *a)
+{
+    for (size_t i = 0; i < b->n_attempts; i++)
+        if (b->attempts[i].taken && netaddr_equal(&b->attempts[i].addr, a)) return true;
     return false;
 }
 
@@ -70,7 +88,7 @@ static bool pick(struct node *n, const struct broadcast *b, struct wire_netaddr 
     int64_t now = node_now();
     for (int tries = 0; tries < PICK_TRIES; tries++) {
         if (!addrman_select(n->addrman, false, now, out)) return false;
-        if (!reachable(n, out) || connected_to(n, out)) continue;
+        if (!reachable(n, out) || connected_to(n, out) || took_it_before(b, out)) continue;
         uint8_t g[NETADDR_GROUP_MAX];
         size_t gl = netaddr_group(out, n->cfg->local_groups, g);
         if (!group_used(b, g, gl)) return true;
@@ -105,7 +123,9 @@ static bool open_one(struct node *n, struct broadcast *b)
     }
     memcpy(np->broadcast_txid, b->txid, 32);
     at->peer_id = id;
+    at->round = b->round;
     at->time = node_now();
+    n->broadcast_counts.attempts++;
     at->addr = a;
     at->group_len = netaddr_group(&a, n->cfg->local_groups, at->group);
     char txid[65], addr[NETADDR_STR_MAX];
@@ -117,13 +137,51 @@ static bool open_one(struct node *n, struct broadcast *b)
     return true;
 }
 
+/* Ordinary peers that relay transactions to us: asked for it. */
+static void ask_ordinary_peers(struct node *n, struct broadcast *b)
+{
+    struct node_request req = {.type = NODE_REQ_GET_TX};
+    memcpy(req.u.hash, b->wtxid, 32);
+    size_t pos = 0, asked = 0;
+    void *value;
+    while (idmap_next(&n->node_peers, &pos, NULL, &value)) {
+        const struct node_peer *np = value;
+        if (!np->ready || np->kind == CONN_FEELER || np->kind == CONN_ADDR_FETCH ||
+            np->kind == CONN_PRIVATE_BROADCAST)
+            continue;
+        asked += peer_request(n->peers, np->id, &req) == PEER_OK;
+    }
+    char txid[65];
+    hex_encode_rev(b->txid, 32, txid);
+    log_debug(LOG_CAT_NODE, "broadcast txid=%s: asked %zu ordinary peers for it", txid, asked);
+}
+
 static void tick_one(struct node *n, struct broadcast *b)
 {
+    uint64_t now = clock_mono_ms();
+    char txid[65];
+    hex_encode_rev(b->txid, 32, txid);
+    if (now - b->submitted_ms >= n->cfg->broadcast_expiry_ms) {
+        node_broadcast_finish(n, b, NODE_BROADCAST_ABANDONED, "not seen back before the expiry");
+        return;
+    }
+    if (b->round_ends_ms) { /* this round's peers took it */
+        if (now - b->last_getdata_ms >= n->cfg->broadcast_getdata_ms &&
+            now - (b->round_ends_ms - b->round_len_ms) >= n->cfg->broadcast_getdata_ms) {
+            b->last_getdata_ms = now;
+            ask_ordinary_peers(n, b);
+        }
+        if (now < b->round_ends_ms) return;
+        /* not seen back: fresh peers, and a round twice as long */
+        b->round++;
+        b->round_ends_ms = 0;
+        b->round_len_ms = b->round_len_ms * 2 > UINT32_MAX ? UINT32_MAX : b->round_len_ms * 2;
+        log_info(LOG_CAT_NODE, "broadcast txid=%s not seen back: round %u with fresh peers", txid,
+                 b->round + 1);
+    }
     size_t have = broadcast_taken(b) + broadcast_inflight(b);
     while (have < BROADCAST_PEERS && open_one(n, b)) have++;
     if (have < BROADCAST_PEERS && !b->no_peers_logged) {
-        char txid[65];
-        hex_encode_rev(b->txid, 32, txid);
         log_info(LOG_CAT_NODE,
                  "broadcast txid=%s: %zu of %u peers; no other address in a new network group now",
                  txid, have, BROADCAST_PEERS);
@@ -136,7 +194,7 @@ void node_broadcast_tick(struct node *n)
 {
     if (n->shutting_down) return;
     for (struct broadcast *b = n->broadcasts.head; b; b = b->next)
-        if (b->state == NODE_BROADCAST_PENDING && broadcast_taken(b) < BROADCAST_PEERS) tick_one(n, b);
+        if (b->state == NODE_BROADCAST_PENDING) tick_one(n, b);
 }
 
 void node_broadcast_peer_gone(struct node *n, struct node_peer *np,
@@ -152,11 +210,51 @@ void node_broadcast_peer_gone(struct node *n, struct node_peer *np,
     LOG_AT(LOG_INFO, LOG_CAT_NODE, (int64_t)np->id, "broadcast txid=%s peer %s it (%s); %zu of %u",
            txid, a->taken ? "took" : "did not take", info->reason, broadcast_taken(b),
            BROADCAST_PEERS);
-    if (broadcast_taken(b) >= BROADCAST_PEERS && a->taken)
+    if (a->taken) n->broadcast_counts.taken++;
+    if (a->taken && a->round == b->round && broadcast_taken(b) >= BROADCAST_PEERS && !b->round_ends_ms) {
+        uint64_t now = clock_mono_ms();
+        b->round_ends_ms = now + b->round_len_ms;
+        b->last_getdata_ms = now;
         log_info(LOG_CAT_NODE, "broadcast txid=%s sent to %u peers; waiting to see it back", txid,
                  BROADCAST_PEERS);
+    }
     /* the replacement, if one is due, waits for the timer: this runs in
      * the middle of the node's handling of the disconnect */
+}
+
+/* An ordinary peer told us of it, or gave it to us: it propagated. */
+static void seen_back(struct node *n, struct broadcast *b, uint64_t peer_id, const char *how)
+{
+    const struct node_peer *np = node_peer_get(n, peer_id);
+    if (!np || np->kind == CONN_PRIVATE_BROADCAST || b->state != NODE_BROADCAST_PENDING) return;
+    static struct peer_info info; /* large; the loop is single-threaded */
+    if (peer_get_info(n->peers, peer_id, &info) == PEER_OK)
+        snprintf(b->seen_by, sizeof b->seen_by, "%s", info.addr);
+    else
+        netaddr_str(&np->addr, b->seen_by);
+    b->seen_peer = peer_id;
+    b->seen_at = node_now();
+    b->seen_how = how;
+    node_broadcast_finish(n, b, NODE_BROADCAST_PROPAGATED, how);
+}
+
+void node_broadcast_announced(struct node *n, uint64_t peer_id, const struct wire_inv *inv)
+{
+    for (size_t i = 0; i < inv->count; i++) {
+        const uint8_t *h = inv->entries[i].hash;
+        bool wtx = (inv->entries[i].type & ~WIRE_INV_WITNESS_FLAG) == WIRE_INV_WTX;
+        for (struct broadcast *b = n->broadcasts.head; b; b = b->next)
+            if (memcmp(wtx ? b->wtxid : b->txid, h, 32) == 0) seen_back(n, b, peer_id, "announced");
+    }
+}
+
+void node_broadcast_tx_received(struct node *n, uint64_t peer_id, const struct wire_tx *tx)
+{
+    if (!n->broadcasts.count) return;
+    uint8_t wtxid[32];
+    sha256d(tx->raw, tx->raw_len, wtxid); /* all its bytes, witness included */
+    struct broadcast *b = broadcast_find_wtxid(&n->broadcasts, wtxid);
+    if (b) seen_back(n, b, peer_id, "served");
 }
 
 static void on_timer(evutil_socket_t fd, short what, void *arg)

@@ -51,6 +51,10 @@ void node_config_default(struct node_config *cfg, const struct netparams *net)
     cfg->sync_log_interval_ms = 5000;
     cfg->block_timeout_ms = 60 * 1000;
     cfg->broadcast_retry_ms = 1000;
+    cfg->broadcast_round_ms = 5 * 60 * 1000;
+    /* Core serves a mempool transaction to anyone once it is 2 minutes old */
+    cfg->broadcast_getdata_ms = 130 * 1000;
+    cfg->broadcast_expiry_ms = 24u * 60 * 60 * 1000;
 }
 
 int64_t node_now(void)
@@ -169,7 +173,8 @@ static void node_on_event(struct peer_event *ev, void *arg)
     case PEER_EV_NOT_FOUND: node_notfound_received(n, ev->peer_id, &ev->u.msg.u.inv); break;
     case PEER_EV_ADDR: node_addr_received(n, ev->peer_id, &ev->u.msg.u.addr); break;
     case PEER_EV_GETADDR: node_getaddr_received(n, ev->peer_id); break;
-    case PEER_EV_TX: break; /* we keep no mempool */
+    case PEER_EV_TX: node_broadcast_tx_received(n, ev->peer_id, &ev->u.msg.u.tx); break;
+    case PEER_EV_TX_SEEN: node_broadcast_announced(n, ev->peer_id, &ev->u.msg.u.inv); break;
     }
     peer_event_free(ev);
 }

@@ -92,6 +92,9 @@ struct node {
     void *block_listener_ctx;
     struct broadcast_set broadcasts; /* broadcast.c */
     struct event *broadcast_timer;   /* broadcast_send.c */
+    struct {
+        uint64_t submitted, attempts, taken, propagated, abandoned;
+    } broadcast_counts;              /* since start, for metrics */
 };
 
 /* node.c */
@@ -149,11 +152,20 @@ void node_notfound_received(struct node *n, uint64_t id, const struct wire_inv *
 void node_block_received(struct node *n, uint64_t id, const struct wire_block *b);
 void node_blocks_free(struct node *n);
 
+/* broadcast.c: a pending broadcast is over (propagated or abandoned): it
+ * is no longer watched for, and that is logged and counted. */
+void node_broadcast_finish(struct node *n, struct broadcast *b, enum node_broadcast_state st,
+                           const char *why);
+
 /* broadcast_send.c: private-broadcast connections for pending broadcasts */
 enum node_err node_broadcast_start(struct node *n);
 void node_broadcast_stop(struct node *n);
 /* Open what connections the pending broadcasts still need. */
 void node_broadcast_tick(struct node *n);
+/* An ordinary peer announced (inv) or served (tx, after our getdata) a
+ * transaction: one of ours seen back? */
+void node_broadcast_announced(struct node *n, uint64_t peer_id, const struct wire_inv *inv);
+void node_broadcast_tx_received(struct node *n, uint64_t peer_id, const struct wire_tx *tx);
 /* A private-broadcast connection ended. */
 void node_broadcast_peer_gone(struct node *n, struct node_peer *np,
                               const struct peer_disconnected_info *info);

@@ -26,6 +26,7 @@ enum peer_event_type {
     PEER_EV_GETHEADERS,   /* msg: getheaders */
     PEER_EV_NOT_FOUND,    /* msg: notfound */
     PEER_EV_TX,           /* msg: tx */
+    PEER_EV_TX_SEEN,      /* msg: inv with only the entries naming a watched transaction */
 };
 
 const char *peer_event_type_str(enum peer_event_type type);
@@ -79,6 +80,7 @@ enum node_request_type {
     NODE_REQ_PING,
     NODE_REQ_SHUTDOWN,        /* disconnect, reason "requested" */
     NODE_REQ_ANNOUNCE,        /* headers: new tip; sent as headers (after sendheaders) or inv */
+    NODE_REQ_GET_TX,          /* hash: a wtxid, asked for with getdata MSG_WTX */
 };
 
 struct node_request {

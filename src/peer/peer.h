@@ -174,6 +174,12 @@ struct peer_pb_tx {
 enum peer_err peer_connect_private_broadcast(struct peer_table *t, const struct wire_netaddr *addr,
                                              bool offer_v2, const struct peer_pb_tx *tx,
                                              uint64_t *id);
+/* Transactions the node wants to hear of (its own broadcasts, by txid and
+ * wtxid): an ordinary peer's inv entry naming one goes to the node as
+ * PEER_EV_TX_SEEN; every other transaction announcement is dropped where
+ * it is read, with no allocation. */
+bool peer_table_watch_tx(struct peer_table *t, const uint8_t hash[32]);
+void peer_table_unwatch_tx(struct peer_table *t, const uint8_t hash[32]);
 /* Adopt an accepted socket. */
 enum peer_err peer_accept(struct peer_table *t, int fd, const struct sockaddr *sa, int salen,
                           uint64_t *id);

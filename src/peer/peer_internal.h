@@ -174,6 +174,7 @@ struct peer_table {
     size_t send_total;         /* bytes in every peer's output buffer */
     struct buf_writer payload; /* scratch for encoding, reused */
     struct peer_metrics metrics; /* read through peer_table_metrics */
+    struct idmap watched_tx;   /* txwatch.c: first 8 bytes of a hash → the 32-byte hash */
 };
 
 /* table.c: the table, the one way out, the reaper */
@@ -249,6 +250,10 @@ void peer_connected_message(struct peer *p, struct wire_msg *msg);
 /* Does this message answer one of our requests (and so not count toward
  * the rate limit)? Updates what is still pending. */
 bool peer_is_solicited(struct peer *p, const struct wire_msg *msg);
+
+/* txwatch.c */
+bool peer_tx_watched(const struct peer_table *t, const uint8_t hash[32]);
+void peer_txwatch_free(struct peer_table *t);
 
 /* timers.c */
 bool peer_timer_init(struct peer *p);

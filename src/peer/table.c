@@ -175,6 +175,7 @@ struct peer_table *peer_table_new(struct event_base *base, struct evdns_base *dn
     idmap_init(&t->peers);
     idmap_init(&t->local_nonces);
     idmap_init(&t->draining);
+    idmap_init(&t->watched_tx);
     buf_writer_init(&t->payload);
     peer_metrics_init(&t->metrics);
     t->reaper = event_new(base, -1, 0, reap_dead, t);
@@ -213,6 +214,7 @@ void peer_table_free(struct peer_table *t)
     idmap_free(&t->peers);
     idmap_free(&t->local_nonces);
     idmap_free(&t->draining);
+    peer_txwatch_free(t);
     buf_writer_free(&t->payload);
     free(t);
 }

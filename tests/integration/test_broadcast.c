@@ -253,10 +253,216 @@ static void test_three_peers_in_distinct_groups_exact_sequence(void **state)
     rpc_daemon_stop(&r);
 }
 
+/* ---- confirmation, retries, expiry ---- */
+
+struct txcase {
+    struct txbuild b;
+    uint8_t *raw;
+    size_t raw_len;
+    uint8_t txid[32], wtxid[32];
+    char txid_hex[65];
+};
+
+static void txcase_make(struct txcase *t, uint8_t salt)
+{
+    uint8_t p[32] = {salt, 9, 9};
+    txbuild_spend_p2wsh_op_true(&t->b, p, 0, 4999000000, NULL, 0);
+    t->raw = txbuild_bytes(&t->b, &t->raw_len);
+    txbuild_txid(&t->b, t->txid);
+    txbuild_wtxid(&t->b, t->wtxid);
+    hex_encode_rev(t->txid, 32, t->txid_hex);
+}
+
+static void txcase_send(const struct rpc_daemon *r, const struct txcase *t)
+{
+    char *hex = txbuild_hex(&t->b);
+    json_t *reply = rpc_call(r, "sendrawtransaction", json_pack("[s]", hex));
+    assert_string_equal(json_string_value(rpc_result(reply)), t->txid_hex);
+    json_decref(reply);
+    free(hex);
+}
+
+static void txcase_free(struct txcase *t)
+{
+    free(t->raw);
+    txbuild_free(&t->b);
+}
+
+/* A daemon with n listeners in n network groups (127.(40+i).0.1) in its
+ * address manager, and an ordinary inbound peer (127.39.0.1) connected. */
+static void start_with_peers(struct rpc_daemon *r, const char *const *more, struct listener *ls,
+                             size_t n, struct sp *inbound, struct wire_version *theirs)
+{
+    static char ips[8][32];
+    const char *extra[16] = {"--test-local-groups", "--max-outbound=0", "--dnsseed=0",
+                             "--test-broadcast-retry=0.05"};
+    size_t k = 4;
+    for (size_t i = 0; more && more[i] && k < 15; i++) extra[k++] = more[i];
+    extra[k] = NULL;
+    rpc_daemon_start(r, extra);
+    for (size_t i = 0; i < n; i++) {
+        snprintf(ips[i], sizeof ips[i], "127.%zu.0.1", 40 + i);
+        listen_on(&ls[i], ips[i]);
+        add_address(r, &ls[i]);
+    }
+    assert_true(sp_connect_from(inbound, "127.39.0.1", daemon_port(&r->d, WAIT_MS), magic()));
+    assert_true(sp_handshake(inbound, true, theirs, WAIT_MS));
+}
+
+/* Serve k private-broadcast connections; which listeners they came to. */
+static void serve_k(struct listener *ls, size_t n, size_t k, const struct txcase *t, bool *used,
+                    const struct rpc_daemon *r)
+{
+    for (size_t j = 0; j < k; j++) {
+        struct sp s;
+        int i = accept_any(ls, n, &s, WAIT_MS);
+        if (i < 0) fail_msg("private-broadcast connection %zu did not come:\n%s", j, r->d.log);
+        if (used[i]) fail_msg("listener %d used twice", i);
+        used[i] = true;
+        serve_private_broadcast(&s, t->raw, t->raw_len, t->wtxid);
+        sp_close(&s);
+    }
+}
+
+/* An honest peer's tx inv stream (1,000 entries a message) is dropped
+ * without tripping the rate limit; our wtxid announced back by an
+ * ordinary peer is the confirmation. Our version to an ordinary peer asks
+ * for tx relay. */
+static void test_seen_back_when_announced(void **state)
+{
+    (void)state;
+    struct rpc_daemon r;
+    struct listener ls[3];
+    struct sp inbound;
+    struct wire_version theirs;
+    start_with_peers(&r, NULL, ls, 3, &inbound, &theirs);
+    assert_true(theirs.relay);
+    struct txcase t;
+    txcase_make(&t, 1);
+    txcase_send(&r, &t);
+    bool used[3] = {false};
+    serve_k(ls, 3, 3, &t, used, &r);
+    char line[200];
+    snprintf(line, sizeof line, "broadcast txid=%s sent to 3 peers", t.txid_hex);
+    assert_true(daemon_wait_log(&r.d, line, WAIT_MS));
+
+    /* 30 messages of 1,000 other transactions, back to back */
+    struct wire_inv_entry *e = calloc(1000, sizeof *e);
+    assert_non_null(e);
+    for (uint32_t m = 0; m < 30; m++) {
+        for (uint32_t i = 0; i < 1000; i++) {
+            e[i].type = WIRE_INV_WTX;
+            memcpy(e[i].hash, &m, 4);
+            memcpy(e[i].hash + 4, &i, 4);
+            e[i].hash[31] = 0xab;
+        }
+        struct wire_msg inv = {.type = WIRE_INV, .u.inv = {.count = 1000, .entries = e}};
+        assert_true(sp_send(&inbound, &inv));
+    }
+    free(e);
+    assert_never_told(&inbound, t.txid, t.wtxid); /* and still connected: the pong came */
+    assert_int_equal(daemon_log_count(&r.d, "rate-limit"), 0);
+    assert_int_equal(daemon_log_count(&r.d, "seen back"), 0);
+    /* now ours, by wtxid */
+    send_inv(&inbound, WIRE_INV, WIRE_INV_WTX, t.wtxid);
+    snprintf(line, sizeof line, "broadcast txid=%s seen back: announced by 127.39.0.1:", t.txid_hex);
+    assert_true(daemon_wait_log(&r.d, line, WAIT_MS));
+    assert_int_equal(daemon_log_count(&r.d, "reason=private-broadcast-done"), 3);
+    sp_close(&inbound);
+    for (size_t i = 0; i < 3; i++) close(ls[i].fd);
+    txcase_free(&t);
+    rpc_daemon_stop(&r);
+}
+
+/* Nobody announces it; an ordinary peer asked for it (getdata MSG_WTX,
+ * once it is old enough) serves it: that is the confirmation too. */
+static void test_seen_back_when_served(void **state)
+{
+    (void)state;
+    struct rpc_daemon r;
+    struct listener ls[3];
+    struct sp inbound;
+    const char *more[] = {"--test-broadcast-getdata-delay=0.05", NULL};
+    start_with_peers(&r, more, ls, 3, &inbound, NULL);
+    struct txcase t;
+    txcase_make(&t, 2);
+    txcase_send(&r, &t);
+    bool used[3] = {false};
+    serve_k(ls, 3, 3, &t, used, &r);
+    struct wire_msg msg;
+    for (;;) { /* headers sync and the like may come first */
+        assert_true(sp_expect(&inbound, WIRE_GETDATA, &msg, WAIT_MS));
+        bool ours = msg.u.inv.count == 1 && msg.u.inv.entries[0].type == WIRE_INV_WTX &&
+                    memcmp(msg.u.inv.entries[0].hash, t.wtxid, 32) == 0;
+        wire_msg_free(&msg);
+        if (ours) break;
+    }
+    struct wire_msg tx = {.type = WIRE_TX, .u.tx = {.raw = t.raw, .raw_len = t.raw_len}};
+    assert_true(sp_send(&inbound, &tx));
+    char line[200];
+    snprintf(line, sizeof line, "broadcast txid=%s seen back: served by 127.39.0.1:", t.txid_hex);
+    assert_true(daemon_wait_log(&r.d, line, WAIT_MS));
+    sp_close(&inbound);
+    for (size_t i = 0; i < 3; i++) close(ls[i].fd);
+    txcase_free(&t);
+    rpc_daemon_stop(&r);
+}
+
+/* Taken by 3 but never seen back: a second round to 3 fresh peers. */
+static void test_new_round_with_fresh_peers(void **state)
+{
+    (void)state;
+    struct rpc_daemon r;
+    struct listener ls[6];
+    struct sp inbound;
+    const char *more[] = {"--private-broadcast-retry=0.2", NULL};
+    start_with_peers(&r, more, ls, 6, &inbound, NULL);
+    struct txcase t;
+    txcase_make(&t, 3);
+    txcase_send(&r, &t);
+    bool used[6] = {false};
+    serve_k(ls, 6, 3, &t, used, &r);
+    char line[200];
+    snprintf(line, sizeof line, "broadcast txid=%s not seen back: round 2 with fresh peers", t.txid_hex);
+    assert_true(daemon_wait_log(&r.d, line, WAIT_MS));
+    serve_k(ls, 6, 3, &t, used, &r); /* fails if one of the first three is used again */
+    assert_true(daemon_wait_log(&r.d, "round 3 with fresh peers", WAIT_MS));
+    snprintf(line, sizeof line, "broadcast txid=%s: 0 of 3 peers; no other address", t.txid_hex);
+    assert_true(daemon_wait_log(&r.d, line, WAIT_MS));
+    sp_close(&inbound);
+    for (size_t i = 0; i < 6; i++) close(ls[i].fd);
+    txcase_free(&t);
+    rpc_daemon_stop(&r);
+}
+
+/* No address to send it to: given up at the expiry, logged. */
+static void test_given_up_at_expiry(void **state)
+{
+    (void)state;
+    struct rpc_daemon r;
+    struct sp inbound;
+    const char *more[] = {"--private-broadcast-expiry=0.3", NULL};
+    start_with_peers(&r, more, NULL, 0, &inbound, NULL);
+    struct txcase t;
+    txcase_make(&t, 4);
+    txcase_send(&r, &t);
+    char line[200];
+    snprintf(line, sizeof line, "broadcast txid=%s abandoned: not seen back before the expiry",
+             t.txid_hex);
+    assert_true(daemon_wait_log(&r.d, line, WAIT_MS));
+    sp_close(&inbound);
+    txcase_free(&t);
+    rpc_daemon_stop(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_three_peers_in_distinct_groups_exact_sequence),
+        cmocka_unit_test(test_seen_back_when_announced),
+        cmocka_unit_test(test_seen_back_when_served),
+        cmocka_unit_test(test_new_round_with_fresh_peers),
+        cmocka_unit_test(test_given_up_at_expiry),
     };
     return test_run_group(tests);
 }
