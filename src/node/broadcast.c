@@ -8,6 +8,7 @@
 #include <btcpeerd/hex.h>
 #include <btcpeerd/log.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -141,6 +142,7 @@ void node_broadcast_finish(struct node *n, struct broadcast *b, enum node_broadc
     if (b->state != NODE_BROADCAST_PENDING) return;
     b->state = st;
     b->finished = node_now();
+    node_broadcast_dirty(n);
     peer_table_unwatch_tx(n->peers, b->txid);
     peer_table_unwatch_tx(n->peers, b->wtxid);
     char hex[65];
@@ -202,6 +204,82 @@ enum node_err node_broadcast_submit(struct node *n, uint8_t *raw, size_t raw_len
     if (!peer_table_watch_tx(n->peers, b->txid) || !peer_table_watch_tx(n->peers, b->wtxid))
         log_warn(LOG_CAT_NODE, "broadcast txid=%s: out of memory watching for it", hex);
     log_info(LOG_CAT_NODE, "broadcast txid=%s submitted (%zu bytes)", hex, raw_len);
+    node_broadcast_dirty(n);
     node_broadcast_tick(n);
+    return NODE_OK;
+}
+
+static const char *attempt_net(uint8_t net)
+{
+    switch (net) {
+    case WIRE_NET_IPV4: return "ipv4";
+    case WIRE_NET_IPV6: return "ipv6";
+    case WIRE_NET_TORV3: return "onion";
+    default: return "other";
+    }
+}
+
+static void view_of(const struct broadcast *b, struct node_broadcast_view *v)
+{
+    memset(v, 0, sizeof *v);
+    memcpy(v->txid, b->txid, 32);
+    memcpy(v->wtxid, b->wtxid, 32);
+    v->state = b->state;
+    v->submitted = b->submitted;
+    v->finished = b->finished;
+    v->total_attempts = b->total_attempts;
+    _Static_assert(NODE_BROADCAST_ATTEMPTS_SHOWN >= BROADCAST_MAX_ATTEMPTS, "every kept attempt shown");
+    v->n_attempts = b->n_attempts;
+    for (size_t i = 0; i < b->n_attempts; i++) {
+        const struct broadcast_attempt *a = &b->attempts[i];
+        struct node_broadcast_attempt_view *av = &v->attempts[i];
+        av->time = a->time;
+        _Static_assert(sizeof av->addr >= NETADDR_STR_MAX, "room for an address");
+        netaddr_str(&a->addr, av->addr);
+        av->network = attempt_net(a->addr.net);
+        av->round = a->round + 1;
+        av->done = a->done;
+        av->taken = a->taken;
+    }
+    v->seen = b->seen_how != NULL;
+    if (v->seen) {
+        snprintf(v->seen_by, sizeof v->seen_by, "%s", b->seen_by);
+        v->seen_at = b->seen_at;
+        v->seen_how = b->seen_how;
+    }
+}
+
+enum node_err node_broadcast_infos(struct node *n, const uint8_t *txid,
+                                   struct node_broadcast_view **out, size_t *count)
+{
+    *out = NULL;
+    *count = 0;
+    if (txid) {
+        const struct broadcast *b = broadcast_find_txid(&n->broadcasts, txid);
+        if (!b) return NODE_ERR_NOT_FOUND;
+        *out = malloc(sizeof **out);
+        if (!*out) return NODE_ERR_NOMEM;
+        view_of(b, *out);
+        *count = 1;
+        return NODE_OK;
+    }
+    if (!n->broadcasts.count) return NODE_OK;
+    *out = calloc(n->broadcasts.count, sizeof **out);
+    if (!*out) return NODE_ERR_NOMEM;
+    for (const struct broadcast *b = n->broadcasts.head; b; b = b->next) view_of(b, &(*out)[(*count)++]);
+    return NODE_OK;
+}
+
+enum node_err node_broadcast_abandon(struct node *n, const uint8_t txid[32],
+                                     enum node_broadcast_state *state)
+{
+    struct broadcast *b = broadcast_find_txid(&n->broadcasts, txid);
+    if (!b) return NODE_ERR_NOT_FOUND;
+    *state = b->state;
+    if (b->state != NODE_BROADCAST_PENDING) return NODE_ERR_EXISTS;
+    for (size_t i = 0; i < b->n_attempts; i++)
+        if (!b->attempts[i].done) peer_disconnect_id(n->peers, b->attempts[i].peer_id, PEER_REASON_REQUESTED);
+    node_broadcast_finish(n, b, NODE_BROADCAST_ABANDONED, "abandonbroadcast");
+    *state = b->state;
     return NODE_OK;
 }

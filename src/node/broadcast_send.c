@@ -134,6 +134,7 @@ static bool open_one(struct node *n, struct broadcast *b)
     LOG_AT(LOG_INFO, LOG_CAT_NODE, (int64_t)id,
            "broadcast txid=%s attempt %llu: private-broadcast connection to %s network=%s transport=%s",
            txid, (unsigned long long)b->total_attempts, addr, net_name(a.net), v2 ? "v2" : "v1");
+    node_broadcast_dirty(n);
     return true;
 }
 
@@ -178,6 +179,7 @@ static void tick_one(struct node *n, struct broadcast *b)
         b->round_len_ms = b->round_len_ms * 2 > UINT32_MAX ? UINT32_MAX : b->round_len_ms * 2;
         log_info(LOG_CAT_NODE, "broadcast txid=%s not seen back: round %u with fresh peers", txid,
                  b->round + 1);
+        node_broadcast_dirty(n);
     }
     size_t have = broadcast_taken(b) + broadcast_inflight(b);
     while (have < BROADCAST_PEERS && open_one(n, b)) have++;
@@ -211,6 +213,7 @@ void node_broadcast_peer_gone(struct node *n, struct node_peer *np,
            txid, a->taken ? "took" : "did not take", info->reason, broadcast_taken(b),
            BROADCAST_PEERS);
     if (a->taken) n->broadcast_counts.taken++;
+    node_broadcast_dirty(n);
     if (a->taken && a->round == b->round && broadcast_taken(b) >= BROADCAST_PEERS && !b->round_ends_ms) {
         uint64_t now = clock_mono_ms();
         b->round_ends_ms = now + b->round_len_ms;
@@ -278,6 +281,11 @@ enum node_err node_broadcast_start(struct node *n)
 
 void node_broadcast_stop(struct node *n)
 {
+    if (n->broadcast_save_ev) { /* a save due: now, before the disk writer's last drain */
+        if (event_pending(n->broadcast_save_ev, EV_TIMEOUT, NULL)) node_broadcast_save_now(n);
+        event_free(n->broadcast_save_ev);
+        n->broadcast_save_ev = NULL;
+    }
     if (!n->broadcast_timer) return;
     event_free(n->broadcast_timer);
     n->broadcast_timer = NULL;

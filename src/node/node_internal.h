@@ -92,6 +92,7 @@ struct node {
     void *block_listener_ctx;
     struct broadcast_set broadcasts; /* broadcast.c */
     struct event *broadcast_timer;   /* broadcast_send.c */
+    struct event *broadcast_save_ev; /* broadcast_store.c: a save due this loop turn */
     struct {
         uint64_t submitted, attempts, taken, propagated, abandoned;
     } broadcast_counts;              /* since start, for metrics */
@@ -113,6 +114,10 @@ struct node_state *node_state_new(struct node *n);
 enum node_err node_state_open(struct node *n);
 /* After an accepted batch: headers.dat flushed, off the loop thread. */
 void node_state_headers_flush(struct node *n);
+/* A file encoded by its owner (broadcast.dat), written atomically by the
+ * disk writer; takes w, sealed with the envelope's checksum there. */
+void node_state_write(struct node *n, const char *name, const char *what, size_t count,
+                      struct buf_writer *w);
 /* The last save, waited for. */
 void node_state_shutdown(struct node *n);
 /* Waits for whatever is still being written. */
@@ -156,6 +161,13 @@ void node_blocks_free(struct node *n);
  * is no longer watched for, and that is logged and counted. */
 void node_broadcast_finish(struct node *n, struct broadcast *b, enum node_broadcast_state st,
                            const char *why);
+
+/* broadcast_store.c: broadcast.dat. parse returns NULL, or why the file is
+ * bad (it is then moved aside); save encodes the set now (call it after
+ * each change; writes coalesce per loop turn through node_broadcast_dirty). */
+const char *node_broadcast_parse(struct node *n, const uint8_t *data, size_t len);
+void node_broadcast_dirty(struct node *n);
+void node_broadcast_save_now(struct node *n);
 
 /* broadcast_send.c: private-broadcast connections for pending broadcasts */
 enum node_err node_broadcast_start(struct node *n);

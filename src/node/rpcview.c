@@ -261,6 +261,13 @@ void node_get_stats(const struct node *n, struct node_stats *out)
     int64_t now = node_now();
     for (size_t i = 0; i < banman_count(n->banman); i++)
         if (banman_get(n->banman, i)->until > now) out->bans++;
+    out->broadcast_submitted = n->broadcast_counts.submitted;
+    out->broadcast_attempts = n->broadcast_counts.attempts;
+    out->broadcast_taken = n->broadcast_counts.taken;
+    out->broadcast_propagated = n->broadcast_counts.propagated;
+    out->broadcast_abandoned = n->broadcast_counts.abandoned;
+    for (const struct broadcast *b = n->broadcasts.head; b; b = b->next)
+        out->broadcast_pending += b->state == NODE_BROADCAST_PENDING;
 }
 
 const char *node_reason_str(size_t reason)

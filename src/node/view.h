@@ -163,6 +163,39 @@ const char *node_broadcast_state_str(enum node_broadcast_state st);
 enum node_err node_broadcast_submit(struct node *n, uint8_t *raw, size_t raw_len,
                                     const uint8_t txid[32], const uint8_t wtxid[32]);
 
+/* One private-broadcast connection made for a transaction. */
+struct node_broadcast_attempt_view {
+    int64_t time;                 /* unix seconds */
+    char addr[96];                /* "1.2.3.4:8333" */
+    const char *network;          /* "ipv4", "ipv6", "onion" */
+    uint32_t round;               /* 1, 2, ... */
+    bool done;                    /* the connection is over */
+    bool taken;                   /* the peer asked for it (getdata) and got it */
+};
+#define NODE_BROADCAST_ATTEMPTS_SHOWN 32
+/* A broadcast as getbroadcastinfo shows it. */
+struct node_broadcast_view {
+    uint8_t txid[32], wtxid[32];
+    enum node_broadcast_state state;
+    int64_t submitted, finished;  /* unix seconds; finished 0 while pending */
+    uint64_t total_attempts;
+    size_t n_attempts;            /* the latest ones, oldest first */
+    struct node_broadcast_attempt_view attempts[NODE_BROADCAST_ATTEMPTS_SHOWN];
+    bool seen;                    /* propagated: seen back from an ordinary peer */
+    char seen_by[NODE_ADDR_MAX];
+    int64_t seen_at;
+    const char *seen_how;         /* "announced" (inv) or "served" (tx after our getdata) */
+};
+/* Every broadcast, newest first, or the one of txid (NODE_ERR_NOT_FOUND);
+ * *out is allocated (the caller frees it). */
+enum node_err node_broadcast_infos(struct node *n, const uint8_t *txid,
+                                   struct node_broadcast_view **out, size_t *count);
+/* Stop broadcasting it: NODE_ERR_NOT_FOUND if unknown, NODE_ERR_EXISTS if
+ * it is no longer pending (*state says what it is). Its live
+ * private-broadcast connections are closed. */
+enum node_err node_broadcast_abandon(struct node *n, const uint8_t txid[32],
+                                     enum node_broadcast_state *state);
+
 /* addpeeraddress: an address (numeric IPv4 or IPv6) put in the address
  * manager as if it had announced itself, and moved to tried if asked.
  * *error: NULL on success, else Core's token ("failed-adding-to-new",
@@ -178,6 +211,10 @@ struct node_stats {
     int32_t header_height;           /* the best header chain's tip */
     size_t addrman_new, addrman_tried;
     size_t bans;                     /* bans in force (expired entries not counted) */
+    /* Broadcasts (sendrawtransaction): counters since start, and pending now. */
+    uint64_t broadcast_submitted, broadcast_attempts, broadcast_taken;
+    uint64_t broadcast_propagated, broadcast_abandoned;
+    size_t broadcast_pending;
 };
 void node_get_stats(const struct node *n, struct node_stats *out);
 

@@ -9,6 +9,7 @@
 
 #include "node/view.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 /* An amount parameter as sendraw_check reads it. */
@@ -86,7 +87,113 @@ static enum rpc_status m_sendrawtransaction(struct rpc_call *c, json_t *params, 
     return RPC_DONE;
 }
 
+/* A txid parameter (64 hex digits, as shown) in internal byte order. */
+static bool get_txid(struct rpc_call *c, json_t *params, size_t i, bool required, bool *given,
+                     uint8_t txid[32])
+{
+    const char *s;
+    if (!rpc_get_str(c, params, i, required, &s)) return false;
+    *given = s != NULL;
+    if (!s) return true;
+    uint8_t raw[32];
+    /* Core's ParseHashV wording */
+    if (strlen(s) != 64) {
+        rpc_call_error(c, RPC_INVALID_PARAMETER, "txid must be of length 64 (not %zu, for '%s')",
+                       strlen(s), s);
+        return false;
+    }
+    if (!hex_is_valid(s, 64)) {
+        rpc_call_error(c, RPC_INVALID_PARAMETER, "txid must be hexadecimal string (not '%s')", s);
+        return false;
+    }
+    hex_decode_n(s, 64, raw, 32, NULL);
+    for (size_t k = 0; k < 32; k++) txid[k] = raw[31 - k];
+    return true;
+}
+
+static json_t *hash_json(const uint8_t h[32])
+{
+    char hex[65];
+    hex_encode_rev(h, 32, hex);
+    return json_string(hex);
+}
+
+static json_t *broadcast_json(const struct node_broadcast_view *v)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "txid", hash_json(v->txid));
+    json_object_set_new(o, "wtxid", hash_json(v->wtxid));
+    json_object_set_new(o, "state", json_string(node_broadcast_state_str(v->state)));
+    json_object_set_new(o, "submitted", json_integer(v->submitted));
+    if (v->finished) json_object_set_new(o, "finished", json_integer(v->finished));
+    json_object_set_new(o, "total_attempts", json_integer((json_int_t)v->total_attempts));
+    json_t *arr = json_array();
+    for (size_t i = 0; i < v->n_attempts; i++) {
+        const struct node_broadcast_attempt_view *a = &v->attempts[i];
+        json_array_append_new(arr, json_pack("{s:I, s:s, s:s, s:I, s:b, s:b}", "time",
+                                             (json_int_t)a->time, "address", a->addr, "network",
+                                             a->network, "round", (json_int_t)a->round, "done",
+                                             a->done, "taken", a->taken));
+    }
+    json_object_set_new(o, "attempts", arr);
+    if (v->seen)
+        json_object_set_new(o, "seen_back", json_pack("{s:s, s:I, s:s}", "address", v->seen_by,
+                                                      "time", (json_int_t)v->seen_at, "how",
+                                                      v->seen_how));
+    return o;
+}
+
+static enum rpc_status m_getbroadcastinfo(struct rpc_call *c, json_t *params, void *ctx)
+{
+    struct rpc_server *s = ctx;
+    uint8_t txid[32];
+    bool one;
+    if (!get_txid(c, params, 0, false, &one, txid)) return RPC_DONE;
+    struct node_broadcast_view *v;
+    size_t count;
+    enum node_err err = node_broadcast_infos(s->node, one ? txid : NULL, &v, &count);
+    if (err == NODE_ERR_NOT_FOUND) {
+        rpc_call_error(c, RPC_INVALID_ADDRESS_OR_KEY, "No broadcast of this transaction");
+        return RPC_DONE;
+    }
+    if (err != NODE_OK) {
+        rpc_call_error(c, RPC_OUT_OF_MEMORY, "Out of memory");
+        return RPC_DONE;
+    }
+    if (one) {
+        rpc_call_result(c, broadcast_json(&v[0]));
+    } else {
+        json_t *arr = json_array();
+        for (size_t i = 0; i < count; i++) json_array_append_new(arr, broadcast_json(&v[i]));
+        rpc_call_result(c, arr);
+    }
+    free(v);
+    return RPC_DONE;
+}
+
+static enum rpc_status m_abandonbroadcast(struct rpc_call *c, json_t *params, void *ctx)
+{
+    struct rpc_server *s = ctx;
+    uint8_t txid[32];
+    bool given;
+    if (!get_txid(c, params, 0, true, &given, txid)) return RPC_DONE;
+    enum node_broadcast_state st;
+    enum node_err err = node_broadcast_abandon(s->node, txid, &st);
+    switch (err) {
+    case NODE_OK: rpc_call_result(c, json_null()); break;
+    case NODE_ERR_NOT_FOUND:
+        rpc_call_error(c, RPC_INVALID_ADDRESS_OR_KEY, "No broadcast of this transaction");
+        break;
+    case NODE_ERR_EXISTS:
+        rpc_call_error(c, RPC_INVALID_PARAMETER, "Broadcast already %s", node_broadcast_state_str(st));
+        break;
+    default: rpc_call_error(c, RPC_MISC_ERROR, "Cannot abandon: %s", node_err_str(err)); break;
+    }
+    return RPC_DONE;
+}
+
 static const char *const args_sendraw[] = {"hexstring", "maxfeerate", "maxburnamount", NULL};
+static const char *const args_txid[] = {"txid", NULL};
 
 const struct rpc_method rpc_methods_tx[] = {
     {"sendrawtransaction", "Rawtransactions", m_sendrawtransaction, args_sendraw,
@@ -94,5 +201,11 @@ const struct rpc_method rpc_methods_tx[] = {
      "transaction alone shows is checked (decoding, sizes, output values, duplicate and null "
      "inputs, maxburnamount); maxfeerate is parsed but cannot be enforced, the fee needing the "
      "values of the coins spent."},
+    {"getbroadcastinfo", "Rawtransactions", m_getbroadcastinfo, args_txid,
+     "The transactions given to sendrawtransaction (or one of them): state (pending, "
+     "propagated, abandoned), each private-broadcast attempt (time, address, network, round, "
+     "whether the peer took it) and who announced or served it back, and when."},
+    {"abandonbroadcast", "Rawtransactions", m_abandonbroadcast, args_txid,
+     "Stop broadcasting a pending transaction; its open private-broadcast connections close."},
 };
 const size_t rpc_methods_tx_count = sizeof rpc_methods_tx / sizeof rpc_methods_tx[0];

@@ -19,25 +19,44 @@
 
 #define RPC_WAIT_MS 20000
 
-void rpc_daemon_start(struct rpc_daemon *r, const char *const *extra)
+static void start_common(struct rpc_daemon *r, const char *datadir, const char *const *extra)
 {
-    const char *args[24] = {"--network=regtest", "--bind=127.0.0.1", "--port=0",
+    const char *args[28] = {"--network=regtest", "--bind=127.0.0.1", "--port=0",
                             "--log-level=debug", "--rpcport=0"};
     size_t n = 5;
-    for (size_t i = 0; extra && extra[i] && n < 23; i++) args[n++] = extra[i];
+    char dd[256];
+    if (datadir) {
+        snprintf(dd, sizeof dd, "--datadir=%s", datadir);
+        args[n++] = dd;
+        args[n++] = "--log-file=-";
+    }
+    for (size_t i = 0; extra && extra[i] && n < 27; i++) args[n++] = extra[i];
     args[n] = NULL;
     memset(r, 0, sizeof *r);
-    assert_true(daemon_start(&r->d, args));
+    assert_true(datadir ? process_start_btcpeerd(&r->d, args) : daemon_start(&r->d, args));
     static const char needle[] = "RPC server bound to 127.0.0.1:";
     if (!daemon_wait_log(&r->d, needle, RPC_WAIT_MS)) fail_msg("no RPC server:\n%s", r->d.log);
     r->rpc_port = (uint16_t)atoi(strstr(r->d.log, needle) + sizeof needle - 1);
     assert_true(daemon_wait_log(&r->d, "RPC cookie written", RPC_WAIT_MS));
-    char path[256];
-    snprintf(path, sizeof path, "%s/data/regtest/.cookie", r->d.datadir);
+    char path[300];
+    if (datadir)
+        snprintf(path, sizeof path, "%s/regtest/.cookie", datadir);
+    else
+        snprintf(path, sizeof path, "%s/data/regtest/.cookie", r->d.datadir);
     FILE *f = fopen(path, "r");
     assert_non_null(f);
     assert_non_null(fgets(r->cookie, sizeof r->cookie, f));
     fclose(f);
+}
+
+void rpc_daemon_start(struct rpc_daemon *r, const char *const *extra)
+{
+    start_common(r, NULL, extra);
+}
+
+void rpc_daemon_start_in(struct rpc_daemon *r, const char *datadir, const char *const *extra)
+{
+    start_common(r, datadir, extra);
 }
 
 void rpc_daemon_stop(struct rpc_daemon *r)

@@ -20,6 +20,8 @@ struct rpc_daemon {
 /* Regtest, --rpcport=0, --log-level=debug, plus extra (NULL-terminated, at
  * most 16). Fails the test if the RPC server does not come up. */
 void rpc_daemon_start(struct rpc_daemon *r, const char *const *extra);
+/* The same in a data directory of the caller's (kept across restarts). */
+void rpc_daemon_start_in(struct rpc_daemon *r, const char *datadir, const char *const *extra);
 void rpc_daemon_stop(struct rpc_daemon *r);
 
 /* POST body with the cookie; the HTTP status, and the reply body
