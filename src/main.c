@@ -192,6 +192,7 @@ static void node_config_from(struct node_config *nc, const struct config *cfg)
     nc->block_timeout_ms = cfg->block_timeout_ms;
     nc->peer.private_broadcast_timeout_ms = cfg->private_broadcast_timeout_ms;
     nc->broadcast_retry_ms = cfg->broadcast_retry_ms;
+    nc->broadcast_tor_only = cfg->privatebroadcast == 1;
     nc->broadcast_round_ms = cfg->broadcast_round_ms;
     nc->broadcast_expiry_ms = cfg->broadcast_expiry_ms;
     nc->broadcast_getdata_ms = cfg->broadcast_getdata_ms;

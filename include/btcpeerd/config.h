@@ -71,6 +71,7 @@ struct config {
     uint32_t sync_stall_ms;
     uint32_t block_timeout_ms;
     uint32_t private_broadcast_timeout_ms; /* --private-broadcast-timeout */
+    unsigned privatebroadcast;             /* --privatebroadcast: 0 auto, 1 tor */
     uint32_t broadcast_retry_ms;           /* --test-broadcast-retry */
     uint32_t broadcast_round_ms;           /* --private-broadcast-retry */
     uint32_t broadcast_expiry_ms;          /* --private-broadcast-expiry */

@@ -26,6 +26,15 @@ static const char *log_level_name(unsigned i)
     return i <= LOG_TRACE ? log_level_str((enum log_level)i) : NULL;
 }
 
+static const char *privatebroadcast_name(unsigned i)
+{
+    switch (i) {
+    case 0: return "auto";
+    case 1: return "tor";
+    }
+    return NULL;
+}
+
 static const char *log_format_name(unsigned i)
 {
     switch (i) {
@@ -207,6 +216,12 @@ const struct option_row config_options[] = {
      .help = "switch header sync peers after this long without progress", .file_ok = true},
     {.name = "block-timeout", SECONDS(block_timeout_ms, 60000),
      .help = "ask another peer for a block not delivered in time", .file_ok = true},
+    {.name = "privatebroadcast", .type = OPTION_ENUM, .names = privatebroadcast_name,
+     FIELD(privatebroadcast), .def = 0,
+     .help = "how sendrawtransaction's private-broadcast connections go: auto (through --proxy "
+             "or --onion when set, else direct, which shows our address to those peers) or tor "
+             "(only through a proxy; refused without one)",
+     .file_ok = true},
     {.name = "private-broadcast-timeout", SECONDS(private_broadcast_timeout_ms, 60000),
      .help = "close a private-broadcast connection (one transaction, sendrawtransaction) after "
              "this long",

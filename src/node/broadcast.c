@@ -168,6 +168,10 @@ enum node_err node_broadcast_submit(struct node *n, uint8_t *raw, size_t raw_len
         free(raw);
         return NODE_ERR_SHUTTING_DOWN;
     }
+    if (n->cfg->broadcast_tor_only && !n->cfg->peer.proxy.set && !n->cfg->peer.onion_proxy.set) {
+        free(raw);
+        return NODE_ERR_NO_PROXY;
+    }
     char hex[65];
     hex_encode_rev(txid, 32, hex);
     struct broadcast *b = broadcast_find_txid(&n->broadcasts, txid);

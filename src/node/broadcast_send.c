@@ -35,10 +35,15 @@ static const char *net_name(uint8_t net)
     }
 }
 
+/* With a proxy, only what goes through it: IPv4 and IPv6 need --proxy
+ * (with only --onion they would go direct), onion needs the onion proxy.
+ * Without one (auto only), IPv4 and IPv6 direct. */
 static bool reachable(const struct node *n, const struct wire_netaddr *a)
 {
-    if (a->net == WIRE_NET_TORV3) return n->cfg->peer.onion_proxy.set;
-    return a->net == WIRE_NET_IPV4 || a->net == WIRE_NET_IPV6;
+    const struct peer_config *pc = &n->cfg->peer;
+    if (a->net == WIRE_NET_TORV3) return pc->onion_proxy.set;
+    if (a->net != WIRE_NET_IPV4 && a->net != WIRE_NET_IPV6) return false;
+    return pc->proxy.set || !pc->onion_proxy.set;
 }
 
 /* Connected to this address in any way (an ordinary peer, or another
@@ -64,6 +69,18 @@ static bool connected_to(const struct node *n, const struct wire_netaddr *a)
     return false;
 }
 
+/* The network group for the distinct-groups rule. Onion addresses all
+ * share one group for outbound diversity, which would leave Tor-only
+ * broadcasting one peer a round; behind Tor the group of an address says
+ * nothing of who runs it, so each onion address counts as its own. */
+static size_t pb_group(const struct node *n, const struct wire_netaddr *a, uint8_t g[NETADDR_GROUP_MAX])
+{
+    if (a->net != WIRE_NET_TORV3) return netaddr_group(a, n->cfg->local_groups, g);
+    g[0] = 0xfe;
+    memcpy(g + 1, a->addr, NETADDR_GROUP_MAX - 1);
+    return NETADDR_GROUP_MAX;
+}
+
 /* Does this round have a live or successful attempt in the group? */
 static bool group_used(const struct broadcast *b, const uint8_t *g, size_t gl)
 {
@@ -86,11 +103,15 @@ static bool took_it_before(const struct broadcast *b, const struct wire_netaddr 
 static bool pick(struct node *n, const struct broadcast *b, struct wire_netaddr *out)
 {
     int64_t now = node_now();
+    /* onion peers first when Tor is there: the first half of the draws
+     * takes nothing else */
+    bool prefer_onion = n->cfg->peer.onion_proxy.set;
     for (int tries = 0; tries < PICK_TRIES; tries++) {
         if (!addrman_select(n->addrman, false, now, out)) return false;
+        if (prefer_onion && tries < PICK_TRIES / 2 && out->net != WIRE_NET_TORV3) continue;
         if (!reachable(n, out) || connected_to(n, out) || took_it_before(b, out)) continue;
         uint8_t g[NETADDR_GROUP_MAX];
-        size_t gl = netaddr_group(out, n->cfg->local_groups, g);
+        size_t gl = pb_group(n, out, g);
         if (!group_used(b, g, gl)) return true;
     }
     return false;
@@ -127,7 +148,7 @@ static bool open_one(struct node *n, struct broadcast *b)
     at->time = node_now();
     n->broadcast_counts.attempts++;
     at->addr = a;
-    at->group_len = netaddr_group(&a, n->cfg->local_groups, at->group);
+    at->group_len = pb_group(n, &a, at->group);
     char txid[65], addr[NETADDR_STR_MAX];
     hex_encode_rev(b->txid, 32, txid);
     netaddr_str(&a, addr);
@@ -273,6 +294,19 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 
 enum node_err node_broadcast_start(struct node *n)
 {
+    const struct peer_config *pc = &n->cfg->peer;
+    if (pc->proxy.set)
+        log_info(LOG_CAT_NODE, "private broadcast: through the proxy %s, fresh credentials per connection",
+                 pc->proxy.str);
+    else if (pc->onion_proxy.set)
+        log_info(LOG_CAT_NODE, "private broadcast: to onion peers only, through %s", pc->onion_proxy.str);
+    else if (n->cfg->broadcast_tor_only)
+        log_warn(LOG_CAT_NODE, "private broadcast: --privatebroadcast=tor and no proxy: "
+                               "sendrawtransaction will refuse to send");
+    else
+        log_info(LOG_CAT_NODE, "private broadcast: no proxy, direct connections (v2 where offered): "
+                               "the peers that take a transaction see this machine's address as "
+                               "its origin; set --proxy or --onion to hide it");
     n->broadcast_timer = evtimer_new(n->base, on_timer, n);
     if (!n->broadcast_timer) return NODE_ERR_NOMEM;
     on_timer(-1, 0, n);

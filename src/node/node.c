@@ -25,6 +25,7 @@ const char *node_err_str(enum node_err err)
     case NODE_ERR_EXISTS: return "already-exists";
     case NODE_ERR_FULL: return "full";
     case NODE_ERR_SHUTTING_DOWN: return "shutting-down";
+    case NODE_ERR_NO_PROXY: return "no-proxy";
     }
     return "unknown";
 }

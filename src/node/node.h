@@ -56,6 +56,7 @@ struct node_config {
     uint32_t sync_log_interval_ms; /* progress lines while syncing (5 s) */
     uint32_t block_timeout_ms;  /* --block-timeout: wait for a requested block (60 s) */
     uint32_t broadcast_retry_ms;/* pending broadcasts short of peers: look again (1 s) */
+    bool broadcast_tor_only;    /* --privatebroadcast=tor: never without a proxy */
     uint32_t broadcast_round_ms;/* --private-broadcast-retry: first round not seen back → fresh peers (5 min) */
     uint32_t broadcast_getdata_ms; /* ask ordinary peers for it this long after it was taken, and again (130 s) */
     uint32_t broadcast_expiry_ms;/* --private-broadcast-expiry: give up (24 h) */

@@ -28,6 +28,7 @@ enum node_err {
     NODE_ERR_EXISTS,        /* already added */
     NODE_ERR_FULL,          /* no room for another */
     NODE_ERR_SHUTTING_DOWN,
+    NODE_ERR_NO_PROXY,      /* --privatebroadcast=tor without --proxy or --onion */
 };
 const char *node_err_str(enum node_err err);
 

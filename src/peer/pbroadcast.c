@@ -48,7 +48,7 @@ enum peer_err peer_connect_private_broadcast(struct peer_table *t, const struct 
     pb->raw_len = tx->raw_len;
     memcpy(pb->txid, tx->txid, 32);
     memcpy(pb->wtxid, tx->wtxid, 32);
-    enum peer_err err = peer_connect_addr(t, addr, offer_v2, id);
+    enum peer_err err = peer_connect_addr_isolated(t, addr, offer_v2, true, id);
     if (err != PEER_OK) {
         peer_pb_free(pb);
         return err;

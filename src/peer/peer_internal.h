@@ -251,6 +251,10 @@ void peer_connected_message(struct peer *p, struct wire_msg *msg);
  * the rate limit)? Updates what is still pending. */
 bool peer_is_solicited(struct peer *p, const struct wire_msg *msg);
 
+/* conn.c: peer_connect_addr with fresh proxy credentials when isolate. */
+enum peer_err peer_connect_addr_isolated(struct peer_table *t, const struct wire_netaddr *addr,
+                                         bool offer_v2, bool isolate, uint64_t *id);
+
 /* txwatch.c */
 bool peer_tx_watched(const struct peer_table *t, const uint8_t hash[32]);
 void peer_txwatch_free(struct peer_table *t);

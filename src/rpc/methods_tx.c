@@ -79,6 +79,11 @@ static enum rpc_status m_sendrawtransaction(struct rpc_call *c, json_t *params, 
     switch (err) {
     case NODE_OK: rpc_call_result(c, json_string(txid)); break;
     case NODE_ERR_NOMEM: rpc_call_error(c, RPC_OUT_OF_MEMORY, "Out of memory"); break;
+    case NODE_ERR_NO_PROXY:
+        rpc_call_error(c, RPC_MISC_ERROR,
+                       "Private broadcast is set to go through Tor only (-privatebroadcast=tor), "
+                       "and no proxy is set (-proxy or -onion): nothing was sent");
+        break;
     case NODE_ERR_FULL:
         rpc_call_error(c, RPC_MISC_ERROR, "Too many transactions being broadcast already");
         break;
