@@ -1,8 +1,8 @@
 /* The private-broadcast connection kind: a fresh short-lived outbound
  * connection that carries one transaction and nothing else. Its version
  * links to nothing (no address of ours, a random nonce, no services, no
- * height, relay=0); after the handshake it announces the transaction by
- * wtxid, answers a getdata for it with the tx, sends a ping and closes on
+ * height, relay=0); after the handshake it announces the transaction (by
+ * wtxid, or by txid to a peer without wtxidrelay), answers a getdata for it with the tx, sends a ping and closes on
  * the pong, or on its deadline. Whatever else the peer says is ignored:
  * nothing goes to the node but the DISCONNECTED event, which says whether
  * the peer took the transaction. Bitcoin Core's private broadcast
@@ -74,14 +74,18 @@ enum peer_err peer_connect_private_broadcast(struct peer_table *t, const struct 
 void peer_pb_connected(struct peer *p)
 {
     struct peer_pb *pb = p->pb;
-    struct wire_inv_entry entry = {.type = WIRE_INV_WTX};
-    memcpy(entry.hash, pb->wtxid, 32);
+    /* BIP339: by wtxid only when both sides sent wtxidrelay; a peer that
+     * did not (bcoin, older nodes) knows transactions by txid */
+    bool wtx = p->remote.wtxidrelay;
+    struct wire_inv_entry entry = {.type = wtx ? WIRE_INV_WTX : WIRE_INV_TX};
+    memcpy(entry.hash, wtx ? pb->wtxid : pb->txid, 32);
     struct wire_msg msg = {.type = WIRE_INV, .u.inv = {.count = 1, .entries = &entry}};
     if (peer_send(p, &msg) != PEER_SENT) return;
     pb->announced = true;
     char hex[65];
-    hex_encode_rev(pb->wtxid, 32, hex);
-    LOG_AT(LOG_DEBUG, LOG_CAT_PEER, (int64_t)p->id, "private broadcast: announced wtxid=%s", hex);
+    hex_encode_rev(entry.hash, 32, hex);
+    LOG_AT(LOG_DEBUG, LOG_CAT_PEER, (int64_t)p->id, "private broadcast: announced %s=%s",
+           wtx ? "wtxid" : "txid", hex);
 }
 
 /* Does a getdata entry ask for our transaction? By wtxid (MSG_WTX), or by

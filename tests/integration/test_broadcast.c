@@ -95,8 +95,8 @@ static void send_inv(struct sp *s, enum wire_type type, uint32_t inv_type, const
 
 /* The whole private-broadcast conversation, from the peer's side. Returns
  * the daemon's version nonce. */
-static uint64_t serve_private_broadcast(struct sp *s, const uint8_t *raw, size_t raw_len,
-                                        const uint8_t wtxid[32])
+static uint64_t serve_private_broadcast_as(struct sp *s, const uint8_t *raw, size_t raw_len,
+                                           const uint8_t wtxid[32], const uint8_t *txid)
 {
     struct wire_msg msg;
     /* 1. its version links to nothing */
@@ -118,16 +118,17 @@ static uint64_t serve_private_broadcast(struct sp *s, const uint8_t *raw, size_t
     struct wire_msg ours;
     sp_make_version(&ours, 0x1234, 5);
     assert_true(sp_send(s, &ours));
-    assert_true(sp_send_empty(s, WIRE_WTXIDRELAY));
+    if (!txid) assert_true(sp_send_empty(s, WIRE_WTXIDRELAY)); /* txid given: a peer without BIP339 */
     assert_true(sp_send_empty(s, WIRE_SENDADDRV2));
     assert_true(sp_send_empty(s, WIRE_VERACK));
-    /* 3. exactly: wtxidrelay (no sendaddrv2), verack, inv MSG_WTX */
+    /* 3. exactly: wtxidrelay (no sendaddrv2), verack, inv MSG_WTX (MSG_TX
+     * and the txid to a peer that did not send wtxidrelay) */
     expect_next(s, WIRE_WTXIDRELAY, NULL);
     expect_next(s, WIRE_VERACK, NULL);
     expect_next(s, WIRE_INV, &msg);
     assert_int_equal(msg.u.inv.count, 1);
-    assert_int_equal(msg.u.inv.entries[0].type, WIRE_INV_WTX);
-    assert_memory_equal(msg.u.inv.entries[0].hash, wtxid, 32);
+    assert_int_equal(msg.u.inv.entries[0].type, txid ? WIRE_INV_TX : WIRE_INV_WTX);
+    assert_memory_equal(msg.u.inv.entries[0].hash, txid ? txid : wtxid, 32);
     wire_msg_free(&msg);
     /* 4. everything else is ignored: a ping (no pong), getaddr, another
      * transaction's inv and a getdata for something else */
@@ -138,7 +139,10 @@ static uint64_t serve_private_broadcast(struct sp *s, const uint8_t *raw, size_t
     send_inv(s, WIRE_INV, WIRE_INV_WTX, other);
     send_inv(s, WIRE_GETDATA, WIRE_INV_WTX, other);
     /* 5. getdata for ours: the tx, then a ping */
-    send_inv(s, WIRE_GETDATA, WIRE_INV_WTX, wtxid);
+    if (txid)
+        send_inv(s, WIRE_GETDATA, WIRE_INV_WITNESS_TX, txid);
+    else
+        send_inv(s, WIRE_GETDATA, WIRE_INV_WTX, wtxid);
     expect_next(s, WIRE_TX, &msg);
     assert_int_equal(msg.u.tx.raw_len, raw_len);
     assert_memory_equal(msg.u.tx.raw, raw, raw_len);
@@ -152,6 +156,12 @@ static uint64_t serve_private_broadcast(struct sp *s, const uint8_t *raw, size_t
     if (r == SP_FRAME) fail_msg("after the pong: %s", wire_msg_command(&msg));
     assert_int_equal(r, SP_CLOSED);
     return nonce;
+}
+
+static uint64_t serve_private_broadcast(struct sp *s, const uint8_t *raw, size_t raw_len,
+                                        const uint8_t wtxid[32])
+{
+    return serve_private_broadcast_as(s, raw, raw_len, wtxid, NULL);
 }
 
 /* Nothing the daemon sent this ordinary peer carried our transaction:
@@ -435,6 +445,29 @@ static void test_new_round_with_fresh_peers(void **state)
     rpc_daemon_stop(&r);
 }
 
+/* A peer without wtxidrelay (bcoin, nodes before BIP339) hears of it by
+ * txid (MSG_TX) and asks for it by txid (MSG_WITNESS_TX). */
+static void test_by_txid_to_a_peer_without_wtxidrelay(void **state)
+{
+    (void)state;
+    struct rpc_daemon r;
+    struct listener ls[1];
+    struct sp inbound;
+    start_with_peers(&r, NULL, ls, 1, &inbound, NULL);
+    struct txcase t;
+    txcase_make(&t, 5);
+    txcase_send(&r, &t);
+    struct sp s;
+    assert_int_equal(accept_any(ls, 1, &s, WAIT_MS), 0);
+    serve_private_broadcast_as(&s, t.raw, t.raw_len, t.wtxid, t.txid);
+    sp_close(&s);
+    assert_true(daemon_wait_log(&r.d, "took it (private-broadcast-done); 1 of 3", WAIT_MS));
+    sp_close(&inbound);
+    close(ls[0].fd);
+    txcase_free(&t);
+    rpc_daemon_stop(&r);
+}
+
 /* No address to send it to: given up at the expiry, logged. */
 static void test_given_up_at_expiry(void **state)
 {
@@ -462,6 +495,7 @@ int main(void)
         cmocka_unit_test(test_seen_back_when_announced),
         cmocka_unit_test(test_seen_back_when_served),
         cmocka_unit_test(test_new_round_with_fresh_peers),
+        cmocka_unit_test(test_by_txid_to_a_peer_without_wtxidrelay),
         cmocka_unit_test(test_given_up_at_expiry),
     };
     return test_run_group(tests);
