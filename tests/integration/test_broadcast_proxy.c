@@ -4,7 +4,8 @@
  * --proxy-randomize=0), and a v2 attempt that fails is never retried as
  * v1, least of all outside the proxy (Core's first release did:
  * bitcoin/bitcoin#35319). A fake SOCKS5 proxy in this file plays the
- * proxy; behind it the test plays the remote peer. The peers' addresses
+ * proxy, behind which the test plays the remote peer; and microsocks, a
+ * real one, whose connections come from 127.0.0.2. The peers' addresses
  * are loopback ones with listeners of their own: a connection that
  * bypassed the proxy would reach one of them (and nothing would leave the
  * machine). */
@@ -21,6 +22,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -310,12 +312,109 @@ static void test_every_attempt_through_the_proxy_v2_never_v1(void **state)
     rpc_daemon_stop(&r);
 }
 
+/* ---- through a real proxy: Debian's microsocks ---- */
+
+static uint16_t start_microsocks(struct daemon_proc *ms)
+{
+    for (int attempt = 0; attempt < 5; attempt++) {
+        uint16_t port = free_port();
+        char port_str[8];
+        snprintf(port_str, sizeof port_str, "%u", port);
+        /* its outgoing connections come from 127.0.0.2: a peer can tell */
+        const char *argv[] = {"microsocks", "-i", "127.0.0.1", "-p", port_str, "-b", "127.0.0.2", NULL};
+        if (!process_start(ms, argv)) return 0;
+        struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
+        sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        uint64_t deadline = clock_mono_ms() + 2000;
+        while (clock_mono_ms() < deadline) {
+            int fd = socket(AF_INET, SOCK_STREAM, 0);
+            bool up = connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0;
+            close(fd);
+            if (up) return port;
+            daemon_pump(ms, 20);
+        }
+        daemon_stop(ms, SIGTERM, WAIT_MS);
+        daemon_cleanup(ms);
+    }
+    return 0;
+}
+
+static void test_through_microsocks(void **state)
+{
+    (void)state;
+    if (system("command -v microsocks >/dev/null 2>&1") != 0)
+        test_skip("microsocks is not installed (scripts/deps.sh --test installs it)");
+    struct daemon_proc ms;
+    uint16_t pport = start_microsocks(&ms);
+    assert_true(pport != 0);
+    char proxy[64];
+    snprintf(proxy, sizeof proxy, "--proxy=127.0.0.1:%u", pport);
+    struct target t[3];
+    target_on(&t[0], "127.95.0.1");
+    target_on(&t[1], "127.96.0.1");
+    target_on(&t[2], "127.97.0.1");
+    const char *extra[] = {proxy, "--privatebroadcast=tor", "--test-local-groups", "--max-outbound=0",
+                           "--dnsseed=0", "--test-broadcast-retry=0.05", NULL};
+    struct rpc_daemon r;
+    rpc_daemon_start(&r, extra);
+    for (size_t i = 0; i < 3; i++) add_address(&r, &t[i]);
+    struct txbuild b;
+    static const uint8_t prev[32] = {5};
+    txbuild_spend_p2wsh_op_true(&b, prev, 0, 4999000000, NULL, 0);
+    uint8_t wtxid[32];
+    txbuild_wtxid(&b, wtxid);
+    char *hex = txbuild_hex(&b);
+    json_t *reply = rpc_call(&r, "sendrawtransaction", json_pack("[s]", hex));
+    rpc_result(reply);
+    json_decref(reply);
+    bool served[3] = {false};
+    for (size_t k = 0; k < 3; k++) {
+        struct pollfd p[3];
+        for (size_t i = 0; i < 3; i++) p[i] = (struct pollfd){.fd = t[i].fd, .events = POLLIN};
+        if (poll(p, 3, WAIT_MS) <= 0) fail_msg("connection %zu did not come:\n%s", k, r.d.log);
+        size_t i = 0;
+        while (!(p[i].revents & POLLIN)) i++;
+        assert_false(served[i]);
+        served[i] = true;
+        int fd = accept(t[i].fd, NULL, NULL);
+        assert_true(fd >= 0);
+        struct sockaddr_in from;
+        socklen_t len = sizeof from;
+        assert_int_equal(getpeername(fd, (struct sockaddr *)&from, &len), 0);
+        char ip[INET_ADDRSTRLEN];
+        inet_ntop(AF_INET, &from.sin_addr, ip, sizeof ip);
+        assert_string_equal(ip, "127.0.0.2"); /* microsocks' -b address: through the proxy */
+        serve(fd, wtxid);
+    }
+    assert_true(daemon_wait_log(&r.d, "sent to 3 peers", WAIT_MS));
+    /* three connections in all, each logged with the proxy */
+    char via[48];
+    snprintf(via, sizeof via, "proxy=127.0.0.1:%u", pport);
+    assert_int_equal(daemon_log_count(&r.d, "connecting addr=127.9"), 3);
+    const char *at = r.d.log;
+    for (size_t k = 0; k < 3; k++) {
+        at = strstr(at, "connecting addr=127.9");
+        assert_non_null(at);
+        const char *eol = strchr(at, '\n');
+        const char *p = strstr(at, via);
+        assert_true(p && (!eol || p < eol));
+        at += 10;
+    }
+    for (size_t i = 0; i < 3; i++) close(t[i].fd);
+    free(hex);
+    txbuild_free(&b);
+    rpc_daemon_stop(&r);
+    daemon_stop(&ms, SIGTERM, WAIT_MS);
+    daemon_cleanup(&ms);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tor_only_refuses_without_a_proxy),
         cmocka_unit_test(test_auto_without_proxy_says_origin_visible),
         cmocka_unit_test(test_every_attempt_through_the_proxy_v2_never_v1),
+        cmocka_unit_test(test_through_microsocks),
     };
     return test_run_group(tests);
 }
