@@ -142,6 +142,12 @@ void node_broadcast_finish(struct node *n, struct broadcast *b, enum node_broadc
     if (b->state != NODE_BROADCAST_PENDING) return;
     b->state = st;
     b->finished = node_now();
+    /* its bytes are no longer needed (a live connection has its own copy):
+     * broadcast.dat, rewritten whole after each change, then holds only
+     * the pending transactions' bytes */
+    free(b->raw);
+    b->raw = NULL;
+    b->raw_len = 0;
     node_broadcast_dirty(n);
     peer_table_unwatch_tx(n->peers, b->txid);
     peer_table_unwatch_tx(n->peers, b->wtxid);

@@ -38,7 +38,7 @@ struct broadcast_attempt {
 
 struct broadcast {
     uint8_t txid[32], wtxid[32]; /* internal byte order */
-    uint8_t *raw;                /* owned */
+    uint8_t *raw;                /* owned; NULL once finished (not needed any more) */
     size_t raw_len;
     enum node_broadcast_state state;
     int64_t submitted;           /* unix seconds */

@@ -9,9 +9,9 @@
  *   txid[32] wtxid[32] u8 state i64 submitted i64 finished u64 total_attempts
  *   u32 round u8 seen (0, 1 announced, 2 served) [i64 seen_at u16 len seen_by]
  *   u8 n_attempts, each: i64 time u8 net addr[32] u16 port u8 flags u32 round
- *   u32 raw_len raw
- * Every count and length is checked against what remains before use; the
- * transaction must hash to its wtxid and decode to its txid. */
+ *   u32 raw_len raw (0 bytes once it is finished)
+ * Every count and length is checked against what remains before use; a
+ * pending transaction must hash to its wtxid and decode to its txid. */
 #include "node_internal.h"
 
 #include "store.h"
@@ -61,7 +61,7 @@ static void encode(const struct broadcast_set *s, struct buf_writer *w)
             buf_write_u32le(w, a->round);
         }
         buf_write_u32le(w, (uint32_t)b->raw_len);
-        buf_write_bytes(w, b->raw, b->raw_len);
+        if (b->raw_len) buf_write_bytes(w, b->raw, b->raw_len);
     }
 }
 
@@ -156,11 +156,17 @@ static const char *read_one(struct node *n, struct buf_reader *r, uint64_t now_m
     const uint8_t *raw;
     if (!buf_read_u32le(r, &raw_len)) return "truncated";
     if (raw_len > RAW_MAX || !buf_read_view(r, raw_len, &raw)) return "truncated";
-    if (!tx_matches(raw, raw_len, tmp.txid, tmp.wtxid)) return "transaction-mismatch";
+    /* a finished one keeps no bytes; a pending one must have its own */
+    bool pending = state == NODE_BROADCAST_PENDING;
+    if (pending ? !tx_matches(raw, raw_len, tmp.txid, tmp.wtxid) : raw_len != 0)
+        return "transaction-mismatch";
     if (broadcast_find_txid(&n->broadcasts, tmp.txid)) return "duplicate";
-    uint8_t *copy = malloc(raw_len ? raw_len : 1);
-    if (!copy) return "out-of-memory";
-    memcpy(copy, raw, raw_len);
+    uint8_t *copy = NULL;
+    if (pending) {
+        copy = malloc(raw_len);
+        if (!copy) return "out-of-memory";
+        memcpy(copy, raw, raw_len);
+    }
     struct broadcast *b;
     if (broadcast_add(&n->broadcasts, copy, raw_len, tmp.txid, tmp.wtxid, tmp.submitted, &b) != NODE_OK)
         return "too-many";
