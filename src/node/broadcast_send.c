@@ -62,7 +62,7 @@ static bool connected_to(const struct node *n, const struct wire_netaddr *a)
             if (netaddr_equal(&np->addr, a)) return true;
             continue;
         }
-        static struct peer_info info; /* large; the loop is single-threaded */
+        struct peer_info info;
         if (peer_get_info(n->peers, np->id, &info) == PEER_OK && strcmp(info.addr, want) == 0)
             return true;
     }
@@ -251,7 +251,7 @@ static void seen_back(struct node *n, struct broadcast *b, uint64_t peer_id, con
 {
     const struct node_peer *np = node_peer_get(n, peer_id);
     if (!np || np->kind == CONN_PRIVATE_BROADCAST || b->state != NODE_BROADCAST_PENDING) return;
-    static struct peer_info info; /* large; the loop is single-threaded */
+    struct peer_info info;
     if (peer_get_info(n->peers, peer_id, &info) == PEER_OK)
         snprintf(b->seen_by, sizeof b->seen_by, "%s", info.addr);
     else
