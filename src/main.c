@@ -197,6 +197,12 @@ static void node_config_from(struct node_config *nc, const struct config *cfg)
     nc->block_timeout_ms = cfg->block_timeout_ms;
     nc->blockfilters = cfg->blockfilters == 1;
     nc->filter_timeout_ms = cfg->filter_timeout_ms;
+    nc->peer.private_broadcast_timeout_ms = cfg->private_broadcast_timeout_ms;
+    nc->broadcast_retry_ms = cfg->broadcast_retry_ms;
+    nc->broadcast_tor_only = cfg->privatebroadcast == 1;
+    nc->broadcast_round_ms = cfg->broadcast_round_ms;
+    nc->broadcast_expiry_ms = cfg->broadcast_expiry_ms;
+    nc->broadcast_getdata_ms = cfg->broadcast_getdata_ms;
     COPY_LIST(nc->fetch_blocks, nc->n_fetch_blocks, cfg->fetch_blocks, cfg->n_fetch_blocks);
     COPY_TEXT(nc->datadir, cfg->datadir);
     COPY_LIST(nc->connect, nc->n_connect, cfg->connect, cfg->n_connect);

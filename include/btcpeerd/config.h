@@ -74,6 +74,12 @@ struct config {
     uint32_t block_timeout_ms;
     int blockfilters;            /* --blockfilters (0) */
     uint32_t filter_timeout_ms;  /* --filter-timeout */
+    uint32_t private_broadcast_timeout_ms; /* --private-broadcast-timeout */
+    unsigned privatebroadcast;             /* --privatebroadcast: 0 auto, 1 tor */
+    uint32_t broadcast_retry_ms;           /* --test-broadcast-retry */
+    uint32_t broadcast_round_ms;           /* --private-broadcast-retry */
+    uint32_t broadcast_expiry_ms;          /* --private-broadcast-expiry */
+    uint32_t broadcast_getdata_ms;         /* --test-broadcast-getdata-delay */
     size_t n_fetch_blocks;
     uint8_t fetch_blocks[CONFIG_MAX_FETCH_BLOCKS][32];
     /* Timeouts (milliseconds; flags take seconds, fractions allowed). */

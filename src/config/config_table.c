@@ -26,6 +26,15 @@ static const char *log_level_name(unsigned i)
     return i <= LOG_TRACE ? log_level_str((enum log_level)i) : NULL;
 }
 
+static const char *privatebroadcast_name(unsigned i)
+{
+    switch (i) {
+    case 0: return "auto";
+    case 1: return "tor";
+    }
+    return NULL;
+}
+
 static const char *log_format_name(unsigned i)
 {
     switch (i) {
@@ -233,6 +242,31 @@ const struct option_row config_options[] = {
      .file_ok = true},
     {.name = "filter-timeout", SECONDS(filter_timeout_ms, 30000),
      .help = "ask another filter peer when a filter request is not answered in time",
+     .file_ok = true},
+    {.name = "privatebroadcast", .type = OPTION_ENUM, .names = privatebroadcast_name,
+     FIELD(privatebroadcast), .def = 0,
+     .help = "how sendrawtransaction's private-broadcast connections go: auto (through --proxy "
+             "or --onion when set, else direct, which shows our address to those peers) or tor "
+             "(only through a proxy; refused without one)",
+     .file_ok = true},
+    {.name = "private-broadcast-timeout", SECONDS(private_broadcast_timeout_ms, 60000),
+     .help = "close a private-broadcast connection (one transaction, sendrawtransaction) after "
+             "this long",
+     .file_ok = true},
+    {.name = "private-broadcast-retry", SECONDS(broadcast_round_ms, 300000),
+     .help = "a transaction taken by 3 peers but not seen back in this long goes to 3 fresh "
+             "peers; each further round waits twice as long",
+     .file_ok = true},
+    {.name = "private-broadcast-expiry", .type = OPTION_MS, .arg = "SEC", FIELD(broadcast_expiry_ms),
+     .min = 1, .max = 4000000000u, .def = 86400000,
+     .help = "give up on a transaction not seen back from the network in this long",
+     .file_ok = true},
+    {.name = "test-broadcast-getdata-delay", SECONDS(broadcast_getdata_ms, 130000),
+     .help = "(tests) ask ordinary peers for a broadcast transaction this long after a peer "
+             "took it, and again as often",
+     .file_ok = true},
+    {.name = "test-broadcast-retry", SECONDS(broadcast_retry_ms, 1000),
+     .help = "(tests) how often pending broadcasts short of peers look for more",
      .file_ok = true},
     {.name = "fetch-block", .type = OPTION_LIST, .arg = "HASH", LIST(fetch_blocks, n_fetch_blocks),
      .store = store_block_hash, .default_text = "none",

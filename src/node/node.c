@@ -26,6 +26,7 @@ const char *node_err_str(enum node_err err)
     case NODE_ERR_EXISTS: return "already-exists";
     case NODE_ERR_FULL: return "full";
     case NODE_ERR_SHUTTING_DOWN: return "shutting-down";
+    case NODE_ERR_NO_PROXY: return "no-proxy";
     }
     return "unknown";
 }
@@ -54,6 +55,11 @@ void node_config_default(struct node_config *cfg, const struct netparams *net)
     cfg->block_timeout_ms = 60 * 1000;
     memcpy(cfg->min_chain_work, net->min_chain_work, 32);
     cfg->filter_timeout_ms = 30 * 1000;
+    cfg->broadcast_retry_ms = 1000;
+    cfg->broadcast_round_ms = 5 * 60 * 1000;
+    /* Core serves a mempool transaction to anyone once it is 2 minutes old */
+    cfg->broadcast_getdata_ms = 130 * 1000;
+    cfg->broadcast_expiry_ms = 24u * 60 * 60 * 1000;
 }
 
 int64_t node_now(void)
@@ -158,6 +164,7 @@ static void node_on_disconnected(struct node *n, uint64_t id, const struct peer_
     enum node_conn_kind kind = np ? np->kind : CONN_INBOUND;
     node_misbehaving_gone(n, id, kind, info);
     if (kind == CONN_MANUAL) node_manual_disconnected(n, id, info->v2_no_answer);
+    if (np && kind == CONN_PRIVATE_BROADCAST) node_broadcast_peer_gone(n, np, info);
     if (np && (kind == CONN_OUTBOUND || kind == CONN_FEELER)) node_outbound_gone(n, np, info);
     node_peer_remove(n, id);
     node_sync_peer_gone(n, id);
@@ -180,8 +187,9 @@ static void node_on_event(struct peer_event *ev, void *arg)
     case PEER_EV_NOT_FOUND: node_notfound_received(n, ev->peer_id, &ev->u.msg.u.inv); break;
     case PEER_EV_ADDR: node_addr_received(n, ev->peer_id, &ev->u.msg.u.addr); break;
     case PEER_EV_GETADDR: node_getaddr_received(n, ev->peer_id); break;
-    case PEER_EV_TX: break; /* we keep no mempool */
     case PEER_EV_CF_ANSWER: node_cf_answer(n, ev->peer_id, &ev->u.msg); break;
+    case PEER_EV_TX: node_broadcast_tx_received(n, ev->peer_id, &ev->u.msg.u.tx); break;
+    case PEER_EV_TX_SEEN: node_broadcast_announced(n, ev->peer_id, &ev->u.msg.u.inv); break;
     }
     peer_event_free(ev);
 }
@@ -200,6 +208,7 @@ struct node *node_new(struct event_base *base, struct evdns_base *dns,
     idmap_init(&n->node_peers);
     idmap_init(&n->v1_only);
     time_offsets_init(&n->time_offsets);
+    broadcast_set_init(&n->broadcasts);
     n->queue = node_queue_new(base, 64, node_on_event, n);
     if (n->queue) n->peers = peer_table_new(base, dns, &cfg->peer, n->queue);
     n->addrman = addrman_new(NULL, cfg->allow_unroutable || cfg->local_groups);
@@ -225,6 +234,7 @@ enum node_err node_start(struct node *n)
     if (err == NODE_OK) err = node_outbound_start(n);
     if (err == NODE_OK) err = node_sync_start(n);
     if (err == NODE_OK) err = node_cf_start(n);
+    if (err == NODE_OK) err = node_broadcast_start(n);
     return err;
 }
 
@@ -235,6 +245,7 @@ void node_shutdown(struct node *n)
     node_manual_stop(n);
     node_outbound_stop(n);
     node_sync_stop(n);
+    node_broadcast_stop(n);
     peer_table_disconnect_all(n->peers, PEER_REASON_SHUTDOWN);
     node_cf_flush(n);
     node_state_shutdown(n);
@@ -246,6 +257,7 @@ void node_free(struct node *n)
     node_manual_stop(n);
     node_outbound_stop(n);
     node_sync_stop(n);
+    node_broadcast_stop(n);
     node_blocks_free(n);
     peer_table_free(n->peers);
     node_state_free(n->state); /* before the headers and tables its last jobs report on */
@@ -262,6 +274,7 @@ void node_free(struct node *n)
     banman_free(n->banman);
     discourage_free(n->discouraged);
     redial_free(n->redial);
+    broadcast_set_free(&n->broadcasts);
     free(n);
 }
 

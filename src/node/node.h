@@ -58,6 +58,11 @@ struct node_config {
     uint32_t block_timeout_ms;  /* --block-timeout: wait for a requested block (60 s) */
     bool blockfilters;          /* --blockfilters: BIP157 filter headers, filter peers preferred */
     uint32_t filter_timeout_ms; /* --filter-timeout: a filter peer's answer (30 s) */
+    uint32_t broadcast_retry_ms;/* pending broadcasts short of peers: look again (1 s) */
+    bool broadcast_tor_only;    /* --privatebroadcast=tor: never without a proxy */
+    uint32_t broadcast_round_ms;/* --private-broadcast-retry: first round not seen back → fresh peers (5 min) */
+    uint32_t broadcast_getdata_ms; /* ask ordinary peers for it this long after it was taken, and again (130 s) */
+    uint32_t broadcast_expiry_ms;/* --private-broadcast-expiry: give up (24 h) */
     size_t n_fetch_blocks;      /* --fetch-block: blocks to fetch at start */
     uint8_t fetch_blocks[8][32];
     uint8_t min_chain_work[32]; /* --minimumchainwork, big-endian (the network's: Core v29's) */

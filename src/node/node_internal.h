@@ -8,6 +8,7 @@
 #include "node.h"
 
 #include "addrman.h"
+#include "broadcast.h"
 #include "banman.h"
 #include "discourage.h"
 #include "redial.h"
@@ -38,7 +39,10 @@ struct manual_peer {
 
 /* CONN_ADDR_FETCH: under --proxy, a DNS seed's name reached through the
  * proxy (no DNS of ours): asked for addresses, dropped once they come. */
-enum node_conn_kind { CONN_INBOUND = 0, CONN_MANUAL, CONN_OUTBOUND, CONN_FEELER, CONN_ADDR_FETCH };
+/* CONN_PRIVATE_BROADCAST: short-lived, carries one of our transactions
+ * (broadcast_send.c), outside the connection limits; never READY. */
+enum node_conn_kind { CONN_INBOUND = 0, CONN_MANUAL, CONN_OUTBOUND, CONN_FEELER, CONN_ADDR_FETCH,
+                      CONN_PRIVATE_BROADCAST };
 
 /* What the node knows of each peer, by id. */
 struct node_peer {
@@ -59,6 +63,7 @@ struct node_peer {
     int32_t synced_headers; /* our best header it has shown it has, -1 = none yet */
     int64_t last_block;     /* unix s: it delivered a block we stored, 0 = never */
     uint64_t addr_processed, addr_rate_limited; /* addresses taken and dropped (token bucket) */
+    uint8_t broadcast_txid[32]; /* CONN_PRIVATE_BROADCAST: the transaction it carries */
 };
 
 struct node {
@@ -105,6 +110,12 @@ struct node {
     struct time_offsets time_offsets; /* outbound peers' clocks (Core's TimeOffsets) */
     uint64_t clock_warnings;    /* "clock out of sync" lines logged */
     struct cfsync *cf;          /* --blockfilters: cfsync.c; NULL without */
+    struct broadcast_set broadcasts; /* broadcast.c */
+    struct event *broadcast_timer;   /* broadcast_send.c */
+    struct event *broadcast_save_ev; /* broadcast_store.c: a save due this loop turn */
+    struct {
+        uint64_t submitted, attempts, taken, propagated, abandoned;
+    } broadcast_counts;              /* since start, for metrics */
 };
 
 /* node.c */
@@ -138,6 +149,10 @@ enum node_err node_state_open(struct node *n);
 void node_state_headers_flush(struct node *n);
 /* The disk writer (NULL without a data directory), for other files' jobs. */
 struct diskwriter *node_state_writer(struct node *n);
+/* A file encoded by its owner (broadcast.dat), written atomically by the
+ * disk writer; takes w, sealed with the envelope's checksum there. */
+void node_state_write(struct node *n, const char *name, const char *what, size_t count,
+                      struct buf_writer *w);
 /* The last save, waited for. */
 void node_state_shutdown(struct node *n);
 /* Waits for whatever is still being written. */
@@ -205,6 +220,31 @@ void node_block_received(struct node *n, uint64_t id, const struct wire_block *b
 void node_blocks_free(struct node *n);
 /* Heights of the blocks asked of peer id and not delivered yet (up to cap). */
 size_t node_blocks_inflight(const struct node *n, uint64_t id, int32_t *heights, size_t cap);
+
+/* broadcast.c: a pending broadcast is over (propagated or abandoned): it
+ * is no longer watched for, and that is logged and counted. */
+void node_broadcast_finish(struct node *n, struct broadcast *b, enum node_broadcast_state st,
+                           const char *why);
+
+/* broadcast_store.c: broadcast.dat. parse returns NULL, or why the file is
+ * bad (it is then moved aside); save encodes the set now (call it after
+ * each change; writes coalesce per loop turn through node_broadcast_dirty). */
+const char *node_broadcast_parse(struct node *n, const uint8_t *data, size_t len);
+void node_broadcast_dirty(struct node *n);
+void node_broadcast_save_now(struct node *n);
+
+/* broadcast_send.c: private-broadcast connections for pending broadcasts */
+enum node_err node_broadcast_start(struct node *n);
+void node_broadcast_stop(struct node *n);
+/* Open what connections the pending broadcasts still need. */
+void node_broadcast_tick(struct node *n);
+/* An ordinary peer announced (inv) or served (tx, after our getdata) a
+ * transaction: one of ours seen back? */
+void node_broadcast_announced(struct node *n, uint64_t peer_id, const struct wire_inv *inv);
+void node_broadcast_tx_received(struct node *n, uint64_t peer_id, const struct wire_tx *tx);
+/* A private-broadcast connection ended. */
+void node_broadcast_peer_gone(struct node *n, struct node_peer *np,
+                              const struct peer_disconnected_info *info);
 
 /* addrrelay.c */
 void node_addr_received(struct node *n, uint64_t peer_id, const struct wire_addr *addrs);

@@ -31,6 +31,7 @@ static const char *conn_type(enum node_conn_kind kind)
     case CONN_OUTBOUND: return "outbound-full-relay";
     case CONN_FEELER: return "feeler";
     case CONN_ADDR_FETCH: return "addr-fetch";
+    case CONN_PRIVATE_BROADCAST: return "private-broadcast";
     }
     return "inbound";
 }
@@ -338,6 +339,13 @@ void node_get_stats(const struct node *n, struct node_stats *out)
     out->discouraged = n->n_discouraged;
     out->misbehaving_local = n->n_misbehaving_local;
     out->redial_held = n->n_redial_held;
+    out->broadcast_submitted = n->broadcast_counts.submitted;
+    out->broadcast_attempts = n->broadcast_counts.attempts;
+    out->broadcast_taken = n->broadcast_counts.taken;
+    out->broadcast_propagated = n->broadcast_counts.propagated;
+    out->broadcast_abandoned = n->broadcast_counts.abandoned;
+    for (const struct broadcast *b = n->broadcasts.head; b; b = b->next)
+        out->broadcast_pending += b->state == NODE_BROADCAST_PENDING;
 }
 
 const char *node_reason_str(size_t reason)

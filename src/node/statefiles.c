@@ -284,6 +284,24 @@ static void on_save_timer(evutil_socket_t fd, short what, void *arg)
     save_begin(st, PEERS_SLICE_SLOTS);
 }
 
+/* A whole file encoded elsewhere (broadcast.dat): to the writer as it
+ * is, sealed there. Takes w. */
+void node_state_write(struct node *n, const char *name, const char *what, size_t count,
+                      struct buf_writer *w)
+{
+    struct node_state *st = n->state;
+    struct file_job *f = st->writer ? file_job_new(st, name, what) : NULL;
+    if (!f) {
+        buf_writer_free(w);
+        return;
+    }
+    f->w = *w;
+    buf_writer_init(w);
+    f->count = count;
+    f->seal = true;
+    hand_over(st, f);
+}
+
 /* ---- headers.dat ---- */
 
 static void headers_flush_begin(struct node_state *st);
@@ -369,6 +387,7 @@ enum node_err node_state_open(struct node *n)
     if (!n->cfg->datadir[0]) return NODE_OK;
     load_state(n, "peers.dat", parse_peers);
     load_state(n, "banlist.dat", parse_bans);
+    load_state(n, "broadcast.dat", node_broadcast_parse);
     if (open_headers(n) != NODE_OK) return NODE_ERR_STORE;
     remove_stale_block_temps(n);
     uint32_t ms = n->cfg->save_interval_ms;

@@ -28,6 +28,7 @@ enum node_err {
     NODE_ERR_EXISTS,        /* already added */
     NODE_ERR_FULL,          /* no room for another */
     NODE_ERR_SHUTTING_DOWN,
+    NODE_ERR_NO_PROXY,      /* --privatebroadcast=tor without --proxy or --onion */
 };
 const char *node_err_str(enum node_err err);
 
@@ -182,6 +183,61 @@ void node_set_block_listener(struct node *n, node_block_fn fn, void *ctx);
 
 #include "view_filters.h"
 
+/* ---- transactions to broadcast (sendrawtransaction) ---- */
+
+enum node_broadcast_state {
+    NODE_BROADCAST_PENDING = 0, /* not yet seen back from the network */
+    NODE_BROADCAST_PROPAGATED,  /* an ordinary peer announced or served it */
+    NODE_BROADCAST_ABANDONED,   /* given up (timeout) or abandonbroadcast */
+};
+const char *node_broadcast_state_str(enum node_broadcast_state st);
+/* A transaction that passed sendraw_check, to be broadcast. Takes raw (a
+ * malloc'd buffer of raw_len bytes), freed on failure too. A transaction
+ * already pending or propagated is not added twice (NODE_OK). */
+enum node_err node_broadcast_submit(struct node *n, uint8_t *raw, size_t raw_len,
+                                    const uint8_t txid[32], const uint8_t wtxid[32]);
+
+/* One private-broadcast connection made for a transaction. */
+struct node_broadcast_attempt_view {
+    int64_t time;                 /* unix seconds */
+    char addr[96];                /* "1.2.3.4:8333" */
+    const char *network;          /* "ipv4", "ipv6", "onion" */
+    uint32_t round;               /* 1, 2, ... */
+    bool done;                    /* the connection is over */
+    bool taken;                   /* the peer asked for it (getdata) and got it */
+};
+#define NODE_BROADCAST_ATTEMPTS_SHOWN 32
+/* A broadcast as getbroadcastinfo shows it. */
+struct node_broadcast_view {
+    uint8_t txid[32], wtxid[32];
+    enum node_broadcast_state state;
+    int64_t submitted, finished;  /* unix seconds; finished 0 while pending */
+    uint64_t total_attempts;
+    size_t n_attempts;            /* the latest ones, oldest first */
+    struct node_broadcast_attempt_view attempts[NODE_BROADCAST_ATTEMPTS_SHOWN];
+    bool seen;                    /* propagated: seen back from an ordinary peer */
+    char seen_by[NODE_ADDR_MAX];
+    int64_t seen_at;
+    const char *seen_how;         /* "announced" (inv) or "served" (tx after our getdata) */
+};
+/* Every broadcast, newest first, or the one of txid (NODE_ERR_NOT_FOUND);
+ * *out is allocated (the caller frees it). */
+enum node_err node_broadcast_infos(struct node *n, const uint8_t *txid,
+                                   struct node_broadcast_view **out, size_t *count);
+/* Stop broadcasting it: NODE_ERR_NOT_FOUND if unknown, NODE_ERR_EXISTS if
+ * it is no longer pending (*state says what it is). Its live
+ * private-broadcast connections are closed. */
+enum node_err node_broadcast_abandon(struct node *n, const uint8_t txid[32],
+                                     enum node_broadcast_state *state);
+
+/* addpeeraddress: an address (numeric IPv4 or IPv6) put in the address
+ * manager as if it had announced itself, and moved to tried if asked.
+ * *error: NULL on success, else Core's token ("failed-adding-to-new",
+ * "failed-adding-to-tried"); NODE_ERR_BAD_ADDRESS (no error token) when
+ * address is not one. */
+enum node_err node_add_peer_address(struct node *n, const char *address, uint16_t port, bool tried,
+                                    const char **error);
+
 /* ---- for metrics, read at the moment of asking ---- */
 
 /* Gauges. */
@@ -192,11 +248,15 @@ struct node_stats {
     uint64_t discouraged;            /* addresses discouraged for misbehaviour since start */
     uint64_t misbehaving_local;      /* misbehaving local peers: disconnected, not discouraged */
     uint64_t redial_held;            /* outbound selections held back by the redial back-off */
+    /* Broadcasts (sendrawtransaction): counters since start, and pending now. */
+    uint64_t broadcast_submitted, broadcast_attempts, broadcast_taken;
+    uint64_t broadcast_propagated, broadcast_abandoned;
+    size_t broadcast_pending;
 };
 void node_get_stats(const struct node *n, struct node_stats *out);
 
 /* Disconnect reasons, counted by index (their tokens: node_reason_str). */
-#define NODE_REASONS 28
+#define NODE_REASONS 30
 const char *node_reason_str(size_t reason);
 
 /* Every peer's traffic and fate since start, a copy of the peer layer's

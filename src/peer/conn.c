@@ -155,7 +155,8 @@ static void adopt_bufferevent(struct peer *p, struct bufferevent *bev)
 
 static enum peer_err peer_connect_target(struct peer_table *t, const char *host, uint16_t port,
                                          bool manual, bool offer_v2,
-                                         const struct wire_netaddr *target, uint64_t *id)
+                                         const struct wire_netaddr *target, bool isolate,
+                                         uint64_t *id)
 {
     const struct peer_config *cfg = t->cfg;
     const struct net_proxy *via;
@@ -175,7 +176,7 @@ static enum peer_err peer_connect_target(struct peer_table *t, const char *host,
     if (hostport_numeric(host, port, &ss, &len)) p->addr = ss; /* known before the connect completes */
     struct bufferevent *bev = NULL;
     enum net_connect_err err =
-        net_connect_start(t->base, t->dns, host, port, via, cfg->proxy_randomize,
+        net_connect_start(t->base, t->dns, host, port, via, cfg->proxy_randomize || isolate,
                           cfg->connect_timeout_ms, (int64_t)p->id, &connect_cbs, p, &bev, &p->conn);
     if (err == NET_CONNECT_ERR_NOMEM) {
         peer_discard(p);
@@ -205,11 +206,13 @@ static enum peer_err peer_connect_target(struct peer_table *t, const char *host,
 enum peer_err peer_connect_host(struct peer_table *t, const char *host, uint16_t port, bool manual,
                                 bool offer_v2, uint64_t *id)
 {
-    return peer_connect_target(t, host, port, manual, offer_v2, NULL, id);
+    return peer_connect_target(t, host, port, manual, offer_v2, NULL, false, id);
 }
 
-enum peer_err peer_connect_addr(struct peer_table *t, const struct wire_netaddr *addr, bool offer_v2,
-                                uint64_t *id)
+/* isolate: fresh proxy credentials whatever --proxy-randomize says (a
+ * private-broadcast connection must not share a Tor circuit). */
+enum peer_err peer_connect_addr_isolated(struct peer_table *t, const struct wire_netaddr *addr,
+                                         bool offer_v2, bool isolate, uint64_t *id)
 {
     char host[NETADDR_STR_MAX];
     if (addr->net == WIRE_NET_TORV3) {
@@ -217,11 +220,17 @@ enum peer_err peer_connect_addr(struct peer_table *t, const struct wire_netaddr 
         netaddr_str(addr, host);
         char *colon = strrchr(host, ':');
         if (colon) *colon = '\0';
-        return peer_connect_target(t, host, addr->port, false, offer_v2, addr, id);
+        return peer_connect_target(t, host, addr->port, false, offer_v2, addr, isolate, id);
     }
     int family = addr->net == WIRE_NET_IPV4 ? AF_INET : addr->net == WIRE_NET_IPV6 ? AF_INET6 : 0;
     if (!family || !inet_ntop(family, addr->addr, host, sizeof host)) return PEER_ERR_BAD_REQUEST;
-    return peer_connect_target(t, host, addr->port, false, offer_v2, addr, id);
+    return peer_connect_target(t, host, addr->port, false, offer_v2, addr, isolate, id);
+}
+
+enum peer_err peer_connect_addr(struct peer_table *t, const struct wire_netaddr *addr, bool offer_v2,
+                                uint64_t *id)
+{
+    return peer_connect_addr_isolated(t, addr, offer_v2, false, id);
 }
 
 /* ---- inbound, and connections opened elsewhere ---- */

@@ -27,6 +27,7 @@ enum peer_event_type {
     PEER_EV_NOT_FOUND,    /* msg: notfound */
     PEER_EV_TX,           /* msg: tx */
     PEER_EV_CF_ANSWER,    /* msg: cfilter, cfheaders or cfcheckpt (BIP157) */
+    PEER_EV_TX_SEEN,      /* msg: inv with only the entries naming a watched transaction */
 };
 
 const char *peer_event_type_str(enum peer_event_type type);
@@ -56,6 +57,7 @@ struct peer_disconnected_info {
     bool inbound;
     bool was_connected;   /* the handshake had completed */
     bool v2_no_answer;    /* outbound v2: closed before sending a byte (try v1) */
+    bool broadcast_taken; /* private broadcast: the peer asked for the tx and it was sent */
 };
 
 struct peer_event {
@@ -81,6 +83,7 @@ enum node_request_type {
     NODE_REQ_SHUTDOWN,        /* disconnect, reason "requested" */
     NODE_REQ_ANNOUNCE,        /* headers: new tip; sent as headers (after sendheaders) or inv */
     NODE_REQ_GET_CF,          /* cf: getcfilters, getcfheaders or getcfcheckpt (BIP157) */
+    NODE_REQ_GET_TX,          /* hash: a wtxid, asked for with getdata MSG_WTX */
 };
 
 /* A BIP157 request: msg is WIRE_GETCFILTERS (answers: one cfilter per

@@ -21,6 +21,7 @@ bool peer_is_solicited(struct peer *p, const struct wire_msg *msg)
         p->pending.headers--;
         return true;
     case WIRE_BLOCK:
+    case WIRE_TX: /* a block or a transaction we asked for */
         if (!p->pending.getdata) return false;
         p->pending.getdata--;
         return true;
@@ -71,16 +72,45 @@ static void handle_pong(struct peer *p, const struct wire_ping *pong)
     peer_timer_schedule(p);
 }
 
-/* Block entries go to the node as NEW_BLOCK; transactions we do not relay. */
+/* Our own transactions seen announced: a small event of their entries
+ * (allocated only for those, which are rare). */
+static void post_tx_seen(struct peer *p, const struct wire_inv_entry *seen, size_t n)
+{
+    struct peer_event *ev = peer_event_new(PEER_EV_TX_SEEN, p->id);
+    struct wire_inv_entry *copy = malloc(n * sizeof *copy);
+    if (!ev || !copy) {
+        free(copy);
+        peer_event_free(ev);
+        return;
+    }
+    memcpy(copy, seen, n * sizeof *copy);
+    ev->u.msg.type = WIRE_INV;
+    ev->u.msg.u.inv = (struct wire_inv){.count = n, .entries = copy};
+    peer_post(p, ev);
+}
+
+/* Block entries go to the node as NEW_BLOCK, transaction entries naming
+ * one of our broadcasts as TX_SEEN; the other transactions (an honest
+ * peer announces up to 1,000 every few seconds once we ask for tx relay)
+ * are dropped here: we keep no mempool. */
 static void handle_inv(struct peer *p, struct wire_msg *msg)
 {
     struct wire_inv *inv = &msg->u.inv;
-    size_t blocks = 0;
+    size_t blocks = 0, n_seen = 0;
+    struct wire_inv_entry seen[4];
+    bool any_watched = idmap_len(&p->table->watched_tx) != 0;
     for (size_t i = 0; i < inv->count; i++) {
         uint32_t type = inv->entries[i].type & ~WIRE_INV_WITNESS_FLAG;
-        if (type == WIRE_INV_BLOCK) inv->entries[blocks++] = inv->entries[i];
+        if (type == WIRE_INV_BLOCK) {
+            inv->entries[blocks++] = inv->entries[i];
+        } else if (any_watched && (type == WIRE_INV_TX || type == WIRE_INV_WTX) &&
+                   n_seen < sizeof seen / sizeof seen[0] &&
+                   peer_tx_watched(p->table, inv->entries[i].hash)) {
+            seen[n_seen++] = inv->entries[i];
+        }
     }
-    if (!blocks) return;
+    if (n_seen) post_tx_seen(p, seen, n_seen);
+    if (!blocks || p->state == PEER_DEAD) return;
     inv->count = blocks;
     post_msg(p, PEER_EV_NEW_BLOCK, msg);
 }
@@ -94,6 +124,10 @@ static void handle_getdata(struct peer *p, struct wire_msg *msg)
 
 void peer_connected_message(struct peer *p, struct wire_msg *msg)
 {
+    if (p->pb) {
+        peer_pb_message(p, msg);
+        return;
+    }
     switch (msg->type) {
     case WIRE_PING: {
         struct wire_msg pong = {.type = WIRE_PONG, .u.ping = msg->u.ping};
@@ -237,6 +271,10 @@ enum peer_err peer_request(struct peer_table *t, uint64_t id, const struct node_
     case NODE_REQ_GET_BLOCK:
         if (p->pending.getdata >= PEER_MAX_PENDING_GETDATA) return PEER_ERR_BUSY;
         send_inv_request(p, WIRE_INV_WITNESS_BLOCK, req->u.hash);
+        break;
+    case NODE_REQ_GET_TX:
+        if (p->pending.getdata >= PEER_MAX_PENDING_GETDATA) return PEER_ERR_BUSY;
+        send_inv_request(p, WIRE_INV_WTX, req->u.hash);
         break;
     case NODE_REQ_GET_ADDR:
         if (peer_send_empty(p, WIRE_GETADDR) != PEER_SEND_PEER_GONE) p->pending.addr = true;

@@ -48,7 +48,17 @@ enum peer_send_result peer_send_version(struct peer *p)
     memcpy(v->user_agent, t->cfg->user_agent, ua_len);
     v->user_agent_len = ua_len;
     v->start_height = t->best_height;
-    v->relay = false;
+    /* ordinary connections ask for transaction announcements: one of
+     * ours announced back is how a broadcast is seen to have propagated */
+    v->relay = true;
+    if (p->pb) {
+        /* private broadcast: nothing that ties this connection to us or
+         * to our other connections (the nonce is fresh; addr_from empty) */
+        v->services = 0;
+        v->addr_from.services = 0;
+        v->start_height = 0;
+        v->relay = false;
+    }
     v->n_optional = WIRE_VERSION_OPT_RELAY;
     /* Outbound nonces are remembered until the handshake ends, so our own
      * version coming back on an inbound connection is recognised. */
@@ -92,6 +102,10 @@ static void peer_become_connected(struct peer *p)
     peer_metrics_handshake_done(p);
     log_handshake(p);
     peer_timer_schedule(p);
+    if (p->pb) { /* the node hears of it only when it is gone */
+        peer_pb_connected(p);
+        return;
+    }
 
     struct peer_event *ev = peer_event_new(PEER_EV_READY, p->id);
     if (!ev) return;
@@ -144,8 +158,16 @@ static void peer_handle_version(struct peer *p, const struct wire_version *v)
     p->remote.user_agent_len = v->user_agent_len;
 
     if (p->inbound && peer_send_version(p) == PEER_SEND_PEER_GONE) return;
-    /* BIP155: sendaddrv2 goes between version and verack. */
-    if (v->version >= 70016 && peer_send_empty(p, WIRE_SENDADDRV2) == PEER_SEND_PEER_GONE) return;
+    if (p->pb) {
+        /* BIP339: an inv of type MSG_WTX counts only after wtxidrelay; no
+         * sendaddrv2, we want no addresses from it */
+        if (v->version >= 70016 && peer_send_empty(p, WIRE_WTXIDRELAY) == PEER_SEND_PEER_GONE) return;
+    } else if (v->version >= 70016) {
+        /* BIP339 and BIP155 go between version and verack: transactions
+         * announced by wtxid, addresses in addrv2 */
+        if (peer_send_empty(p, WIRE_WTXIDRELAY) == PEER_SEND_PEER_GONE) return;
+        if (peer_send_empty(p, WIRE_SENDADDRV2) == PEER_SEND_PEER_GONE) return;
+    }
     if (peer_send_empty(p, WIRE_VERACK) == PEER_SEND_PEER_GONE) return;
     p->state = PEER_SENT_VERACK;
 }

@@ -47,6 +47,7 @@ struct peer_config {
     struct net_proxy proxy;        /* --proxy: every outbound connection, names resolved by it */
     struct net_proxy onion_proxy;  /* --onion: Tor v3 addresses (main sets it to proxy by default) */
     bool proxy_randomize;          /* fresh random credentials per connection: Tor stream isolation */
+    uint32_t private_broadcast_timeout_ms; /* a private-broadcast connection's whole life (60 s) */
     char user_agent[WIRE_MAX_USER_AGENT + 1];
 };
 
@@ -94,6 +95,8 @@ enum peer_reason {
     PEER_REASON_PRESYNC_FAILED,   /* its low-work header chain failed presync (not punished) */
     PEER_REASON_DISCOURAGED,      /* another peer on its IP misbehaved: the address is discouraged */
     PEER_REASON_BAD_FILTERS,      /* BIP157: a filter or filter header a block proved wrong */
+    PEER_REASON_BROADCAST_DONE,   /* private broadcast: the tx sent and the pong after it came */
+    PEER_REASON_BROADCAST_TIMEOUT,/* private broadcast: the connection's deadline passed */
     PEER_REASON_COUNT             /* not a reason: the number of them (metrics) */
 };
 const char *peer_reason_str(enum peer_reason reason);
@@ -170,6 +173,24 @@ enum peer_err peer_connect_addr(struct peer_table *t, const struct wire_netaddr 
 struct bufferevent;
 enum peer_err peer_adopt(struct peer_table *t, struct bufferevent *bev, bool inbound, bool manual,
                          const struct sockaddr *sa, int salen, uint64_t *id);
+/* A private-broadcast connection (pbroadcast.c) to addr, carrying one
+ * transaction (copied): outside every connection limit, a version that
+ * links to nothing, the transaction announced, served and the connection
+ * closed. The node hears only its DISCONNECTED (broadcast_taken). */
+struct peer_pb_tx {
+    const uint8_t *raw;
+    size_t raw_len;
+    uint8_t txid[32], wtxid[32];
+};
+enum peer_err peer_connect_private_broadcast(struct peer_table *t, const struct wire_netaddr *addr,
+                                             bool offer_v2, const struct peer_pb_tx *tx,
+                                             uint64_t *id);
+/* Transactions the node wants to hear of (its own broadcasts, by txid and
+ * wtxid): an ordinary peer's inv entry naming one goes to the node as
+ * PEER_EV_TX_SEEN; every other transaction announcement is dropped where
+ * it is read, with no allocation. */
+bool peer_table_watch_tx(struct peer_table *t, const uint8_t hash[32]);
+void peer_table_unwatch_tx(struct peer_table *t, const uint8_t hash[32]);
 /* Adopt an accepted socket. */
 enum peer_err peer_accept(struct peer_table *t, int fd, const struct sockaddr *sa, int salen,
                           uint64_t *id);

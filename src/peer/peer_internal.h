@@ -3,6 +3,7 @@
 #ifndef BTCPEERD_PEER_INTERNAL_H
 #define BTCPEERD_PEER_INTERNAL_H
 
+#include "pbroadcast.h"
 #include "peer.h"
 #include "peer_metrics.h"
 
@@ -155,6 +156,7 @@ struct peer {
      * for getpeerinfo: indexed, not named, so each peer carries 2 x 8 bytes
      * a type and a count costs no string compare. */
     uint64_t sent_bytes[WIRE_TYPE_COUNT], recv_bytes[WIRE_TYPE_COUNT];
+    struct peer_pb *pb;      /* a private-broadcast connection's state, else NULL */
     struct peer *next_dead;
     bool drained;            /* its last output is out (or given up on): free it */
 };
@@ -177,6 +179,7 @@ struct peer_table {
     size_t send_total;         /* bytes in every peer's output buffer */
     struct buf_writer payload; /* scratch for encoding, reused */
     struct peer_metrics metrics; /* read through peer_table_metrics */
+    struct idmap watched_tx;   /* txwatch.c: first 8 bytes of a hash → the 32-byte hash */
 };
 
 /* table.c: the table, the one way out, the reaper */
@@ -256,6 +259,14 @@ void peer_connected_message(struct peer *p, struct wire_msg *msg);
 /* Does this message answer one of our requests (and so not count toward
  * the rate limit)? Updates what is still pending. */
 bool peer_is_solicited(struct peer *p, const struct wire_msg *msg);
+
+/* conn.c: peer_connect_addr with fresh proxy credentials when isolate. */
+enum peer_err peer_connect_addr_isolated(struct peer_table *t, const struct wire_netaddr *addr,
+                                         bool offer_v2, bool isolate, uint64_t *id);
+
+/* txwatch.c */
+bool peer_tx_watched(const struct peer_table *t, const uint8_t hash[32]);
+void peer_txwatch_free(struct peer_table *t);
 
 /* timers.c */
 bool peer_timer_init(struct peer *p);

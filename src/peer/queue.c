@@ -32,6 +32,7 @@ const char *peer_event_type_str(enum peer_event_type type)
     case PEER_EV_NOT_FOUND: return "notfound";
     case PEER_EV_TX: return "tx";
     case PEER_EV_CF_ANSWER: return "cf-answer";
+    case PEER_EV_TX_SEEN: return "tx-seen";
     }
     return "unknown";
 }

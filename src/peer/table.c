@@ -76,6 +76,8 @@ const char *peer_reason_str(enum peer_reason reason)
     case PEER_REASON_PRESYNC_FAILED: return "presync-failed";
     case PEER_REASON_DISCOURAGED: return "discouraged";
     case PEER_REASON_BAD_FILTERS: return "bad-filters";
+    case PEER_REASON_BROADCAST_DONE: return "private-broadcast-done";
+    case PEER_REASON_BROADCAST_TIMEOUT: return "private-broadcast-timeout";
     case PEER_REASON_COUNT: break;
     }
     return "unknown";
@@ -96,6 +98,7 @@ void peer_config_default(struct peer_config *cfg, const struct netparams *net)
     cfg->send_global_limit = PEER_SEND_GLOBAL_LIMIT;
     cfg->services = NODE_WITNESS | NODE_P2P_V2;
     cfg->v2_enabled = true;
+    cfg->private_broadcast_timeout_ms = 60000;
     snprintf(cfg->user_agent, sizeof cfg->user_agent, "/btcpeerd:%s/", BTCPEERD_VERSION_STRING);
 }
 
@@ -127,6 +130,7 @@ static void peer_free(struct peer *p)
         bufferevent_free(p->bev); /* closes the socket */
     }
     if (p->timer) event_free(p->timer);
+    peer_pb_free(p->pb);
     peer_transport_free(p);
     free(p);
 }
@@ -173,6 +177,7 @@ struct peer_table *peer_table_new(struct event_base *base, struct evdns_base *dn
     idmap_init(&t->peers);
     idmap_init(&t->local_nonces);
     idmap_init(&t->draining);
+    idmap_init(&t->watched_tx);
     buf_writer_init(&t->payload);
     peer_metrics_init(&t->metrics);
     t->reaper = event_new(base, -1, 0, reap_dead, t);
@@ -211,6 +216,7 @@ void peer_table_free(struct peer_table *t)
     idmap_free(&t->peers);
     idmap_free(&t->local_nonces);
     idmap_free(&t->draining);
+    peer_txwatch_free(t);
     buf_writer_free(&t->payload);
     free(t);
 }
@@ -276,6 +282,7 @@ void peer_disconnect(struct peer *p, enum peer_reason reason)
     }
     if (p->bev) bufferevent_disable(p->bev, EV_READ | EV_WRITE);
     if (p->timer) event_del(p->timer);
+    if (p->pb && p->pb->deadline) event_del(p->pb->deadline);
 
     struct peer_event *ev = peer_event_new(PEER_EV_DISCONNECTED, p->id);
     if (ev) {
@@ -284,6 +291,7 @@ void peer_disconnect(struct peer *p, enum peer_reason reason)
         ev->u.disconnected.inbound = p->inbound;
         ev->u.disconnected.was_connected = was == PEER_CONNECTED;
         ev->u.disconnected.v2_no_answer = peer_transport_v1_retry_worth(p, reason);
+        ev->u.disconnected.broadcast_taken = p->pb && p->pb->taken;
         node_queue_push(t->queue, ev);
     }
     p->next_dead = t->dead;

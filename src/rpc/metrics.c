@@ -15,6 +15,7 @@
 #include <event2/keyvalq_struct.h>
 #include <event2/listener.h>
 #include <netinet/in.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -122,6 +123,37 @@ static void render_node(struct evbuffer *out, const struct metrics_view *v)
     prom_sample_u64(out, "btcpeerd_outbound_redial_held_total", NULL, 0, v->node.redial_held);
 }
 
+static void render_broadcasts(struct evbuffer *out, const struct metrics_view *v)
+{
+    static const struct {
+        const char *name, *help;
+        size_t off;
+    } counters[] = {
+        {"btcpeerd_broadcasts_submitted_total", "Transactions accepted by sendrawtransaction.",
+         offsetof(struct node_stats, broadcast_submitted)},
+        {"btcpeerd_broadcast_attempts_total", "Private-broadcast connections opened.",
+         offsetof(struct node_stats, broadcast_attempts)},
+        {"btcpeerd_broadcast_taken_total",
+         "Private-broadcast connections whose peer asked for the transaction and got it.",
+         offsetof(struct node_stats, broadcast_taken)},
+        {"btcpeerd_broadcasts_propagated_total",
+         "Broadcasts seen back from an ordinary peer (announced, or served on request).",
+         offsetof(struct node_stats, broadcast_propagated)},
+        {"btcpeerd_broadcasts_abandoned_total",
+         "Broadcasts given up (expiry) or abandoned (abandonbroadcast).",
+         offsetof(struct node_stats, broadcast_abandoned)},
+    };
+    for (size_t i = 0; i < sizeof counters / sizeof counters[0]; i++) {
+        uint64_t value;
+        memcpy(&value, (const char *)&v->node + counters[i].off, sizeof value);
+        prom_family(out, counters[i].name, "counter", counters[i].help);
+        prom_sample_u64(out, counters[i].name, NULL, 0, value);
+    }
+    prom_family(out, "btcpeerd_broadcasts_pending", "gauge",
+                "Broadcasts not yet seen back, given up or abandoned.");
+    prom_sample_u64(out, "btcpeerd_broadcasts_pending", NULL, 0, v->node.broadcast_pending);
+}
+
 static void render_process(struct evbuffer *out, const struct metrics_view *v)
 {
     prom_family(out, "btcpeerd_build_info", "gauge", "Always 1; the version is the label.");
@@ -141,6 +173,7 @@ void metrics_render(struct evbuffer *out, const struct metrics_view *v)
     render_disconnects(out, &v->traffic);
     render_latency(out, &v->traffic);
     render_node(out, v);
+    render_broadcasts(out, v);
     render_process(out, v);
 }
 

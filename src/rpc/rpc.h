@@ -19,9 +19,12 @@ struct node;
 #define RPC_MAX_ALLOW 32
 /* evhttp reads a whole body before our allow-list and password checks can
  * run, so this is what any client that reaches the port can make us hold
- * per connection. A JSON-RPC request (ours take a few short parameters)
- * never comes near it; bitcoind-sized batches of a few thousand calls fit. */
-#define RPC_DEFAULT_MAX_BODY (256u * 1024u)
+ * per connection. It admits sendrawtransaction with the largest standard
+ * transaction (400,000 weight units: 399,820 bytes, 799,640 hex digits)
+ * and its envelope; a longer hex string could never pass the checks, and
+ * is refused here (413) without being parsed. bitcoind-sized batches of a
+ * few thousand short calls fit too. */
+#define RPC_DEFAULT_MAX_BODY (1024u * 1024u)
 /* A wrong password is answered after a pause, as bitcoind does (it sleeps
  * 250 ms): guessing runs at four tries a second per connection, not at the
  * speed of the loop. The loop never waits: the reply is held on a timer,
@@ -41,7 +44,7 @@ struct rpc_config {
     uint32_t getblock_timeout_ms;    /* a getblock waiting for peers (120 s) */
     uint32_t idle_timeout_s;         /* an idle or slow HTTP connection (30 s,
                                         --rpcservertimeout) */
-    size_t max_body;                 /* bigger bodies get 413 (256 KiB) */
+    size_t max_body;                 /* bigger bodies get 413 (1 MiB) */
     uint32_t auth_fail_delay_ms;     /* a wrong password's 401 waits this long (250 ms,
                                         bitcoind's pause; tests lengthen it) */
     /* "stop": called once the reply is sent; must shut the daemon down as

@@ -66,6 +66,10 @@ extern const struct rpc_method rpc_methods_filters[];
 extern const size_t rpc_methods_filters_count;
 /* methods_filters.c: answer waiting getblockfilter and scanblocks calls. */
 void rpc_filters_close(struct rpc_server *s);
+extern const struct rpc_method rpc_methods_tx[];
+extern const size_t rpc_methods_tx_count;
+extern const struct rpc_method rpc_methods_peeraddr[];
+extern const size_t rpc_methods_peeraddr_count;
 
 /* methods_chain.c: Core's GetDifficulty of a compact target. */
 double rpc_difficulty(uint32_t bits);

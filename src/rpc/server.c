@@ -363,6 +363,8 @@ static bool collect_methods(struct rpc_server *s)
         {rpc_methods_net, rpc_methods_net_count},
         {rpc_methods_chaintips, rpc_methods_chaintips_count},
         {rpc_methods_filters, rpc_methods_filters_count},
+        {rpc_methods_tx, rpc_methods_tx_count},
+        {rpc_methods_peeraddr, rpc_methods_peeraddr_count},
     };
     size_t n = 0;
     for (size_t i = 0; i < sizeof areas / sizeof areas[0]; i++) n += areas[i].count;

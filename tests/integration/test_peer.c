@@ -100,7 +100,7 @@ static void test_inbound_handshake_and_our_version(void **state)
     connect_and_handshake(&s, port, &v);
     assert_int_equal(v.version, PROTOCOL_VERSION);
     assert_true(v.services == (NODE_WITNESS | NODE_P2P_V2)); /* truthful: no NODE_NETWORK */
-    assert_false(v.relay);
+    assert_true(v.relay); /* ordinary connections ask for tx relay (issue 16) */
     assert_int_equal(v.start_height, 0);
     assert_int_equal(v.n_optional, WIRE_VERSION_OPT_RELAY);
     assert_true(v.nonce != 0);

@@ -295,13 +295,13 @@ static void test_malformed_oversize_and_batches(void **state)
     http_recv(http_send(r.rpc_port, "POST", r.cookie, huge, big), &h, WAIT_MS);
     assert_int_equal(h.status, 413);
     http_reply_free(&h);
-    /* the cap is 256 KiB: one byte more is refused, and that much is read */
-    http_recv(http_send(r.rpc_port, "POST", r.cookie, huge, (256u << 10) + 1), &h, WAIT_MS);
+    /* the cap is 1 MiB: one byte more is refused, and that much is read */
+    http_recv(http_send(r.rpc_port, "POST", r.cookie, huge, (1u << 20) + 1), &h, WAIT_MS);
     assert_int_equal(h.status, 413);
     http_reply_free(&h);
     static const char call_text[] = "{\"id\":1,\"method\":\"getblockcount\"}";
-    memcpy(huge + (256u << 10) - (sizeof call_text - 1), call_text, sizeof call_text - 1);
-    http_recv(http_send(r.rpc_port, "POST", r.cookie, huge, 256u << 10), &h, WAIT_MS);
+    memcpy(huge + (1u << 20) - (sizeof call_text - 1), call_text, sizeof call_text - 1);
+    http_recv(http_send(r.rpc_port, "POST", r.cookie, huge, 1u << 20), &h, WAIT_MS);
     assert_int_equal(h.status, 200);
     http_reply_free(&h);
     free(huge);

@@ -1,17 +1,24 @@
 // bcoin 1.0.2 as a scripted, independent regtest peer for btcpeerd's
 // interop tests. Usage: node bcoin_peer.js <listen-port|0> <only-host:port>
+// [blocks-to-mine] [p2wsh]
 // Prints one JSON object per line on stdout: listening, open (handshake
-// done, with the remote's version), pong (a ping of ours answered), close.
+// done, with the remote's version), pong (a ping of ours answered), close,
+// mined, mempool (a transaction its mempool accepted), and with
+// BCOIN_SAY_TIP set, tip (each block connected). With "p2wsh" the
+// blocks pay P2WSH(OP_TRUE), spendable without keys, and "mined" names
+// block 1's coinbase (txid in internal byte order, value).
 // It stays on 127.0.0.1: `only` keeps it from dialling anything else, and
 // external-address discovery is replaced with a no-op.
 'use strict';
 
 const bcoin = require('bcoin');
+const crypto = require('crypto');
 const net = require('net');
 
 const listenPort = parseInt(process.argv[2], 10);
 const only = process.argv[3];
 const mine = parseInt(process.argv[4] || '0', 10);
+const toP2wsh = process.argv[5] === 'p2wsh';
 const pingRounds = 3;
 
 function say(obj) {
@@ -86,19 +93,31 @@ async function main() {
   });
   node.pool.on('peer close', (peer) => say({event: 'close', outbound: peer.outbound}));
   node.on('error', (err) => say({event: 'error', message: String(err && err.message)}));
+  node.mempool.on('tx', (tx) => say({event: 'mempool', txid: tx.txid()}));
+  if (process.env.BCOIN_SAY_TIP)
+    node.chain.on('connect', (entry) => say({event: 'tip', height: entry.height}));
 
   await node.open();
   if (mine > 0) {
-    // Blocks paying to a fresh key of bcoin's own; btcpeerd only needs the chain.
-    const key = bcoin.KeyRing.generate();
-    const address = key.getAddress('base58', 'regtest');
+    // Blocks paying to a fresh key of bcoin's own (btcpeerd only needs the
+    // chain), or to P2WSH(OP_TRUE) for a test to spend.
+    let address;
+    if (toP2wsh) {
+      const hash = crypto.createHash('sha256').update(Buffer.from([0x51])).digest();
+      address = bcoin.Address.fromWitnessScripthash(hash);
+    } else {
+      address = bcoin.KeyRing.generate().getAddress('base58', 'regtest');
+    }
     for (let i = 0; i < mine; i++) {
       const block = await node.miner.mineBlock(node.chain.tip, address);
       await node.chain.add(block);
     }
     const mid = await node.chain.getEntry(Math.floor(mine / 2));
+    const first = await node.chain.getBlock(await node.chain.getHash(1));
+    const cb = first.txs[0];
     say({event: 'mined', height: node.chain.height, tip: node.chain.tip.rhash(),
-         middle_height: mid.height, middle: mid.rhash()});
+         middle_height: mid.height, middle: mid.rhash(),
+         coinbase: cb.hash().toString('hex'), coinbase_value: cb.outputs[0].value});
   }
   await node.connect();
   say({event: 'listening', port: listenPort});
