@@ -527,7 +527,7 @@ static void test_chain_shapes_difficulty_and_help(void **state)
         strstr(list, "== Blockchain ==\ngetbestblockhash\ngetblock \"blockhash\" ( verbosity )\n"));
     assert_non_null(strstr(list, "== Mining ==\ngetnetworkhashps ( nblocks height )\n"));
     /* docs/RPC.md is made from help (scripts/rpc_doc.sh): the same text */
-    FILE *f = fopen(BTCPEERD_VECTORS_DIR "/../../docs/RPC.md", "r");
+    FILE *f = fopen(BTCPEERD_DOCS_DIR "/RPC.md", "r");
     assert_non_null(f);
     char *doc = calloc(1, 1 << 20);
     size_t doc_len = fread(doc, 1, (1 << 20) - 1, f);
