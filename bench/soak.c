@@ -18,8 +18,11 @@
  *   soak [--daemon PATH] [--seconds N] [--peers N] [--sample SEC] [--seed N]
  *        [--no-rss-check] [--keep]
  *
- * Loopback only. Defaults: 600 s, 1,000 peers, a sample every 5 s. */
+ * Loopback only. Defaults: 600 s, 1,000 peers, a sample every 5 s. This
+ * file drives the peers and samples the daemon; soak_log.c reads the
+ * daemon's log into the account checked at the end. */
 #include "benchutil.h"
+#include "soak_log.h"
 
 #include <btcpeerd/buf.h>
 #include <btcpeerd/clock.h>
@@ -379,106 +382,6 @@ static void on_end(evutil_socket_t fd, short what, void *arg)
     event_base_loopbreak(arg);
 }
 
-/* ---- the daemon's log ---- */
-
-static int cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
-}
-
-static bool parse_addr(const char *p, uint64_t *key)
-{
-    unsigned a, b, c, d, port;
-    if (sscanf(p, "%u.%u.%u.%u:%u", &a, &b, &c, &d, &port) != 5) return false;
-    *key = (uint64_t)(a << 24 | b << 16 | c << 8 | d) << 16 | port;
-    return true;
-}
-
-struct tally {
-    uint64_t *seen; /* accepted or refused, by addr */
-    size_t n_seen, cap_seen;
-    unsigned char *state; /* by peer id: 1 connected, 2 disconnected */
-    size_t cap_state;
-    size_t connected, refused, handshakes, disconnected, no_reason;
-    char reasons[32][32];
-    size_t reason_count[32], n_reasons;
-    size_t leak_reports;
-};
-
-static void push_seen(struct tally *t, uint64_t key)
-{
-    if (t->n_seen == t->cap_seen) {
-        t->cap_seen = t->cap_seen ? 2 * t->cap_seen : 65536;
-        t->seen = realloc(t->seen, t->cap_seen * sizeof *t->seen);
-    }
-    t->seen[t->n_seen++] = key;
-}
-
-static void mark(struct tally *t, unsigned long id, unsigned char st)
-{
-    if (id >= t->cap_state) {
-        size_t cap = t->cap_state ? t->cap_state : 65536;
-        while (cap <= id) cap *= 2;
-        t->state = realloc(t->state, cap);
-        memset(t->state + t->cap_state, 0, cap - t->cap_state);
-        t->cap_state = cap;
-    }
-    t->state[id] = st;
-}
-
-static void count_reason(struct tally *t, const char *r)
-{
-    char word[32];
-    size_t n = strcspn(r, " \n");
-    if (n >= sizeof word) n = sizeof word - 1;
-    memcpy(word, r, n);
-    word[n] = '\0';
-    for (size_t i = 0; i < t->n_reasons; i++)
-        if (strcmp(t->reasons[i], word) == 0) {
-            t->reason_count[i]++;
-            return;
-        }
-    if (t->n_reasons < 32) {
-        strcpy(t->reasons[t->n_reasons], word);
-        t->reason_count[t->n_reasons++] = 1;
-    }
-}
-
-static void read_log(const char *path, struct tally *t)
-{
-    FILE *f = fopen(path, "r");
-    char line[8192];
-    while (f && fgets(line, sizeof line, f)) {
-        if (strstr(line, "LeakSanitizer") || strstr(line, "AddressSanitizer") ||
-            strstr(line, "runtime error"))
-            t->leak_reports++;
-        const char *peer = strstr(line, " peer=");
-        unsigned long id = peer ? strtoul(peer + 6, NULL, 10) : 0;
-        const char *p;
-        uint64_t key;
-        if ((p = strstr(line, " connected addr=")) && strstr(line, "direction=inbound")) {
-            if (parse_addr(p + 16, &key)) push_seen(t, key);
-            t->connected++;
-            mark(t, id, 1);
-        } else if ((p = strstr(line, "refused inbound connection addr="))) {
-            if (parse_addr(p + 32, &key)) push_seen(t, key);
-            t->refused++;
-            const char *r = strstr(line, "reason=");
-            if (r) count_reason(t, r + 7);
-        } else if (strstr(line, " handshake complete ")) {
-            t->handshakes++;
-        } else if (strstr(line, " disconnected addr=") && strstr(line, "direction=inbound")) {
-            const char *r = strstr(line, "reason=");
-            if (r) count_reason(t, r + 7);
-            else t->no_reason++;
-            t->disconnected++;
-            mark(t, id, 2);
-        }
-    }
-    if (f) fclose(f);
-}
-
 /* Least squares over samples with t >= from: KiB per minute. */
 static double slope_kib_per_min(const struct sample *s, size_t n, double from, double *mean)
 {
@@ -627,35 +530,25 @@ int main(int argc, char **argv)
     }
     event_base_loop(s->base, EVLOOP_NONBLOCK); /* the frees close their sockets here */
     int status = -1;
-    struct tally t = {0};
+    struct soak_tally t = {0};
     if (!s->daemon_died) {
         uint64_t deadline = clock_mono_ms() + 30000;
         for (;;) {
-            struct tally probe = {0};
-            read_log(log_path, &probe);
+            struct soak_tally probe = {0};
+            soak_log_read(log_path, &probe);
             bool settled = probe.disconnected >= probe.connected;
-            free(probe.seen);
-            free(probe.state);
+            soak_log_free(&probe);
             if (settled || clock_mono_ms() > deadline) break;
             bench_sleep_ms(500);
         }
         kill(pid, SIGTERM);
         waitpid(pid, &status, 0);
     }
-    read_log(log_path, &t);
+    soak_log_read(log_path, &t);
 
     /* Every connection we opened: accepted or refused, once. */
-    qsort(s->opened, s->n_opened, sizeof *s->opened, cmp_u64);
-    qsort(t.seen, t.n_seen, sizeof *t.seen, cmp_u64);
-    size_t unseen = 0, i = 0, j = 0;
-    while (i < s->n_opened) {
-        while (j < t.n_seen && t.seen[j] < s->opened[i]) j++;
-        if (j < t.n_seen && t.seen[j] == s->opened[i]) j++;
-        else unseen++;
-        i++;
-    }
-    size_t open_at_end = 0;
-    for (size_t id = 0; id < t.cap_state; id++) open_at_end += t.state[id] == 1;
+    size_t unseen = soak_log_unseen(&t, s->opened, s->n_opened);
+    size_t open_at_end = soak_log_open_at_end(&t);
 
     double warm = seconds / 5.0 < 60 ? seconds / 5.0 : 60, mean = 0;
     double slope = slope_kib_per_min(s->samples, s->n_samples, warm, &mean);
@@ -700,8 +593,7 @@ int main(int argc, char **argv)
     event_base_free(s->base);
     free(s->slots);
     free(s->opened);
-    free(t.seen);
-    free(t.state);
+    soak_log_free(&t);
     free(s);
     if (!keep) {
         char cmd[128];

@@ -1,7 +1,7 @@
 /* A minimal JSON-RPC client for integration tests: one POST with the
  * daemon's cookie over 127.0.0.1, the reply body returned. For tests that
- * need a call or two (setban, listbanned) beside their peers; test_rpc.c
- * tests the server itself with its own HTTP code. */
+ * need a call or two (setban, listbanned) beside their peers; the tests of
+ * the server itself (test_rpc*.c) use rpc_testlib's raw HTTP. */
 #ifndef BTCPEERD_RPC_CLIENT_H
 #define BTCPEERD_RPC_CLIENT_H
 
