@@ -64,7 +64,7 @@ void node_misbehaving_gone(struct node *n, uint64_t id, enum node_conn_kind kind
                          : kind == CONN_MANUAL ? "manual"
                          : node_is_whitelisted(n, &info->netaddr) ? "noban"
                          : spared_as_local(n, &info->netaddr) ? "local"
-                                                               : NULL;
+                                                              : NULL;
     if (spared) {
         if (!strcmp(spared, "local")) n->n_misbehaving_local++;
         struct log_field f[] = {LOG_STR("addr", addr), LOG_STR("why", spared)};

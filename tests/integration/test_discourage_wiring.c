@@ -70,7 +70,8 @@ static size_t count_lines(const struct daemon_proc *d, const char *a, const char
 static void expect_lines(struct daemon_proc *d, const char *a, const char *b, size_t n)
 {
     uint64_t deadline = clock_mono_ms() + WAIT_MS;
-    while (count_lines(d, a, b) < n && clock_mono_ms() < deadline) daemon_pump(d, 20);
+    while (count_lines(d, a, b) < n && clock_mono_ms() < deadline)
+        daemon_pump(d, 20);
     if (count_lines(d, a, b) < n) {
         char what[300];
         snprintf(what, sizeof what, "lines with '%s' and '%s': %zu, wanted %zu", a, b ? b : "",
@@ -85,8 +86,7 @@ static size_t line_at(const struct daemon_proc *d, const char *a, const char *b)
     for (const char *p = d->log; p && *p;) {
         const char *end = strchr(p, '\n');
         size_t len = end ? (size_t)(end - p) : strlen(p);
-        if (line_has(p, len, a) && (!b || line_has(p, len, b)))
-            return (size_t)(p - d->log);
+        if (line_has(p, len, a) && (!b || line_has(p, len, b))) return (size_t)(p - d->log);
         p = end ? end + 1 : p + len;
     }
     fail_with_log(d, a);
@@ -254,9 +254,15 @@ static void test_discouraged_is_evicted_first(void **state)
     enum { SLOTS = 14, FILLERS = SLOTS - 2 };
     struct rpc_daemon r;
     uint16_t port;
-    const char *extra[] = {"--test-discourage-loopback", "--test-local-groups", "--max-outbound=0",
-                           "--dnsseed=0", "--maxconnections=14", "--max-inbound-per-group=0",
-                           "--ping-interval=0.05", "--ping-timeout=600", NULL};
+    const char *extra[] = {"--test-discourage-loopback",
+                           "--test-local-groups",
+                           "--max-outbound=0",
+                           "--dnsseed=0",
+                           "--maxconnections=14",
+                           "--max-inbound-per-group=0",
+                           "--ping-interval=0.05",
+                           "--ping-timeout=600",
+                           NULL};
     start(&r, extra, &port);
     struct daemon_proc *d = &r.d;
     misbehave_from(d, "127.0.0.5", port);
@@ -285,9 +291,11 @@ static void test_discouraged_is_evicted_first(void **state)
     assert_true(sp_wait_closed(from5 ? &d5 : &d6, WAIT_MS));
     /* everyone else is still served */
     expect_pong(from5 ? &d6 : &d5, 4);
-    for (int i = 0; i < FILLERS; i++) expect_pong(&fill[i], 100 + (uint64_t)i);
+    for (int i = 0; i < FILLERS; i++)
+        expect_pong(&fill[i], 100 + (uint64_t)i);
     assert_int_equal(count_lines(d, "refused inbound connection", NULL), 0);
-    for (int i = 0; i < FILLERS; i++) sp_close(&fill[i]);
+    for (int i = 0; i < FILLERS; i++)
+        sp_close(&fill[i]);
     sp_close(&d5);
     sp_close(&d6);
     sp_close(&newcomer);
@@ -362,7 +370,9 @@ static void test_discouraged_never_dialled_whitelisted_not_discouraged(void **st
     expect_lines(d, "not_punished=noban", NULL, 1);
     assert_int_equal(count_lines(d, "discouraged addr=127.0.0.8", NULL), 0);
     /* gossip naming the discouraged host is not kept */
-    struct wire_netaddr a = {.net = WIRE_NET_IPV4, .port = p5, .time = (uint32_t)clock_unix_s(),
+    struct wire_netaddr a = {.net = WIRE_NET_IPV4,
+                             .port = p5,
+                             .time = (uint32_t)clock_unix_s(),
                              .services = NODE_NETWORK | NODE_WITNESS};
     a.addr[0] = 127, a.addr[3] = 5;
     struct wire_msg m = {.type = WIRE_ADDRV2, .u.addr = {.count = 1, .addrs = &a}};
