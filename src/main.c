@@ -188,6 +188,7 @@ static void node_config_from(struct node_config *nc, const struct config *cfg)
     nc->bantime_s = cfg->bantime_s;
     PARSE_SUBNETS(nc->whitelist, nc->n_whitelist, cfg->whitelist, cfg->n_whitelist);
     nc->local_groups = cfg->test_local_groups;
+    nc->discourage_loopback = cfg->test_discourage_loopback;
     nc->feeler_interval_ms = cfg->feeler_interval_ms;
     nc->redial_backoff_ms = cfg->redial_backoff_ms;
     nc->save_interval_ms = cfg->save_interval_ms;

@@ -62,6 +62,7 @@ struct config {
     size_t n_whitelist;
     char whitelist[CONFIG_MAX_WHITELIST][64];
     bool test_local_groups;
+    bool test_discourage_loopback; /* --test-discourage-loopback */
     uint32_t save_interval_ms;   /* --test-save-interval */
     int v2transport;
     char proxy[64];              /* --proxy: "IP[:PORT]", "" = none */

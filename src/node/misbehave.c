@@ -37,6 +37,16 @@ static void disconnect_same_ip(struct node *n, uint64_t id, const struct wire_ne
     }
 }
 
+/* Local, so disconnected but not discouraged (Core's IsLocal)? Under
+ * --test-discourage-loopback 127.0.0.0/8 is not: loopback is the only
+ * network tests may use, and without it they could never see the
+ * discouragement wiring (accept, eviction, dialling) at work. */
+static bool spared_as_local(const struct node *n, const struct wire_netaddr *a)
+{
+    if (!discourage_is_local(a)) return false;
+    return !(n->cfg->discourage_loopback && a->net == WIRE_NET_IPV4 && a->addr[0] == 127);
+}
+
 void node_misbehaving_gone(struct node *n, uint64_t id, enum node_conn_kind kind,
                            const struct peer_disconnected_info *info)
 {
@@ -53,8 +63,8 @@ void node_misbehaving_gone(struct node *n, uint64_t id, enum node_conn_kind kind
     const char *spared = kind == CONN_ADDR_FETCH ? "addr-fetch" /* the address is the proxy's */
                          : kind == CONN_MANUAL ? "manual"
                          : node_is_whitelisted(n, &info->netaddr) ? "noban"
-                         : discourage_is_local(&info->netaddr) ? "local"
-                                                               : NULL;
+                         : spared_as_local(n, &info->netaddr) ? "local"
+                                                              : NULL;
     if (spared) {
         if (!strcmp(spared, "local")) n->n_misbehaving_local++;
         struct log_field f[] = {LOG_STR("addr", addr), LOG_STR("why", spared)};

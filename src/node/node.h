@@ -45,6 +45,7 @@ struct node_config {
     size_t n_whitelist;
     struct netaddr_subnet whitelist[NODE_MAX_WHITELIST];
     bool local_groups;          /* --test-local-groups: 127/8 grouped as routable */
+    bool discourage_loopback;   /* --test-discourage-loopback: 127/8 not local for discouragement */
     bool allow_unroutable;      /* regtest: keep private and loopback addresses */
     uint32_t open_interval_ms;  /* how often empty outbound slots are filled (500 ms) */
     uint32_t feeler_interval_ms;/* --feeler-interval (2 min) */

@@ -3,11 +3,9 @@
  * Item 3: misbehaviour discourages, it never bans. How a loopback test
  * can see that: by Core's rule (MaybeDiscourageAndDisconnect), a local
  * peer (127.0.0.0/8, ::1) is disconnected but never discouraged, and every
- * address a test may use is local. We do not bend that rule for tests (an
- * option that made 127/8 "not local" would test a different rule); Core's
- * own functional tests do the same and watch the log ("Disconnecting and
- * discouraging peer", "not punishing noban peer"). So here the daemon is
- * watched through what it must and must not do on loopback: the
+ * address a test may use is local. Here that rule is tested as it ships
+ * (without --test-discourage-loopback): the daemon is watched through
+ * what it must and must not do on loopback: the
  * misbehaving peer is disconnected (reason=misbehaving), logged as "not
  * discouraged ... why=local", counted in btcpeerd_misbehaving_peers_total
  * {outcome="local"}, absent from listbanned and from banlist.dat, and
@@ -16,7 +14,9 @@
  * entries (the probe's BANMAN_MAX and IPv6 /64 cases) with misbehaving
  * peers all around, and lists exactly those. The discouragement itself
  * (the filter, its key, the two-free-slots rule, eviction first) is pure
- * code, tested in tests/unit/test_discourage.c.
+ * code, tested in tests/unit/test_discourage.c, and its wiring in the node
+ * (accept, eviction, dialling, gossip) in test_discourage_wiring.c, where
+ * --test-discourage-loopback lets 127/8 be discouraged.
  *
  * Item 4: one gossiped address that refuses us is dialled once, then held
  * back for --redial-backoff, counted at a listener the test owns across

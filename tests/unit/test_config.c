@@ -151,6 +151,7 @@ static void test_defaults(void **state)
     assert_int_equal(cfg.v2transport, 1);
     assert_int_equal(cfg.server, 1);
     assert_false(cfg.daemon);
+    assert_false(cfg.test_discourage_loopback); /* production: loopback never discouraged */
     assert_int_equal(cfg.n_connect, 0);
     char expect[PATH_MAX];
     snprintf(expect, sizeof expect, "%s/.btcpeerd", home);
@@ -441,6 +442,9 @@ static void test_config_file_rules(void **state)
     assert_int_equal(LOAD(arg), CONFIG_OK);
     assert_false(cfg.daemon);
     assert_false(cfg.test_local_groups);
+    write_conf(path, "test-discourage-loopback=1\n");
+    assert_int_equal(LOAD(arg), CONFIG_OK);
+    assert_true(cfg.test_discourage_loopback);
     write_conf(path, "daemon=yes\n");
     assert_int_equal(LOAD(arg), CONFIG_ERR_BAD_VALUE);
     write_conf(path, "network=signet\nport=1234\ndaemon=1\ndebug=net\ndebug=peer\n");
