@@ -6,6 +6,9 @@
 # differ: run this after changing a help text.
 #   scripts/rpc_doc.sh [BUILD_DIR]     (default: build)
 set -eu
+# bitcoind's "hidden" commands (RPC_CATEGORY_HIDDEN): help's list leaves
+# them out, so they are named here to be documented.
+hidden="addpeeraddress"
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-build}
 case $build in /*) ;; *) build="$root/$build" ;; esac
@@ -75,6 +78,12 @@ same state, and the method's help says so:
 | getpeerinfo | `addrlocal`, `mapped_as` | absent (optional in bitcoind too): no local address learned, no asmap |
 | getnettotals | `uploadtarget` | no `-maxuploadtarget`: target 0 |
 | getblock | verbosity 2, 3 | error -8: no transaction details are kept |
+| getblockfilter, scanblocks | (all) | need `--blockfilters=1`; filters are fetched from filter peers and checked against the filter header chain, not read from an index |
+| scanblocks | scan objects | `addr()` and `raw()` descriptors only, no `range`: no keys are derived |
+| scanblocks | `filter_false_positives` | true is refused (-8): no blocks are kept to check a match in |
+| getindexinfo | `basic block filter index` | the filter header chain; `filter_peers`, `cached_filters`, `cached_bytes` are btcpeerd's own |
+| sendrawtransaction | `maxfeerate` | checked as an amount but not enforced: the fee needs the coins spent (no UTXO set) |
+| sendrawtransaction | (all) | sent over private-broadcast connections, not to all peers; followed by `getbroadcastinfo`, stopped by `abandonbroadcast` (btcpeerd's own) |
 
 Numbers are written as bitcoind writes them: a double with 16 significant
 digits (so `difficulty` is `4.656542373906925e-10` on regtest, not
@@ -82,18 +91,20 @@ digits (so `difficulty` is `4.656542373906925e-10` on regtest, not
 error -1 with the method's help, as in bitcoind.
 
 EOF
+    method() {
+        printf '### %s\n\n```text\n' "$1"
+        rpc help "$1"
+        printf '```\n\n'
+    }
     rpc help | while IFS= read -r line; do
         case $line in
         "== "*) printf '## %s\n\n' "$(printf '%s' "$line" | sed 's/^== \(.*\) ==$/\1/')" ;;
         "") ;;
-        *)
-            m=${line%% *}
-            printf '### %s\n\n```text\n' "$m"
-            rpc help "$m"
-            printf '```\n\n'
-            ;;
+        *) method "${line%% *}" ;;
         esac
     done
+    printf '## Hidden\n\nNot in the list `help` gives, as bitcoind lists no hidden command; `help METHOD` answers.\n\n'
+    for m in $hidden; do method "$m"; done
 } > "$out.tmp"
 mv "$out.tmp" "$out"
 rpc stop >/dev/null

@@ -9,12 +9,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Every help table, one per area. */
+static const struct {
+    const struct rpc_help_entry *entries;
+    const size_t *count;
+} tables[] = {
+    {rpc_help_chain, &rpc_help_chain_count},
+    {rpc_help_net, &rpc_help_net_count},
+    {rpc_help_filters, &rpc_help_filters_count},
+    {rpc_help_tx, &rpc_help_tx_count},
+};
+
 static const struct rpc_help_entry *find(const char *name)
 {
-    for (size_t i = 0; i < rpc_help_chain_count; i++)
-        if (strcmp(rpc_help_chain[i].name, name) == 0) return &rpc_help_chain[i];
-    for (size_t i = 0; i < rpc_help_net_count; i++)
-        if (strcmp(rpc_help_net[i].name, name) == 0) return &rpc_help_net[i];
+    for (size_t t = 0; t < sizeof tables / sizeof tables[0]; t++)
+        for (size_t i = 0; i < *tables[t].count; i++)
+            if (strcmp(tables[t].entries[i].name, name) == 0) return &tables[t].entries[i];
     return NULL;
 }
 

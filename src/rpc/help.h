@@ -23,5 +23,9 @@ extern const struct rpc_help_entry rpc_help_chain[];
 extern const size_t rpc_help_chain_count;
 extern const struct rpc_help_entry rpc_help_net[];
 extern const size_t rpc_help_net_count;
+extern const struct rpc_help_entry rpc_help_filters[];
+extern const size_t rpc_help_filters_count;
+extern const struct rpc_help_entry rpc_help_tx[];
+extern const size_t rpc_help_tx_count;
 
 #endif

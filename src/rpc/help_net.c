@@ -1,4 +1,5 @@
-/* Help texts of the network methods and getnetworkhashps (see help.h).
+/* Help texts of the network methods, getnetworkhashps and the hidden
+ * addpeeraddress (see help.h).
  * Keys btcpeerd answers differently from bitcoind say why in their line. */
 #include "help.h"
 
@@ -15,6 +16,21 @@ const struct rpc_help_entry rpc_help_net[] = {
      "\nResult:\n"
      "null    (json null)\n",
      "\"192.168.0.6:8333\" \"onetry\" true", "\"192.168.0.6:8333\", \"onetry\", true"},
+    {"addpeeraddress", "\"address\" port ( tried )",
+     "Add the address of a potential peer to an address manager table. This RPC is for testing only.\n"
+     "(btcpeerd: a numeric IPv4 or IPv6 address, no name is resolved; its source is itself, as if it\n"
+     "had announced itself. Not listed by help, as bitcoind lists no hidden command.)\n"
+     "\nArguments:\n"
+     "1. address    (string, required) The IP address of the peer\n"
+     "2. port       (numeric, required) The port of the peer\n"
+     "3. tried      (boolean, optional, default=false) If true, attempt to add the peer to the tried addresses table\n"
+     "\nResult:\n"
+     "{                            (json object)\n"
+     "  \"success\" : true|false,    (boolean) whether the peer address was successfully added to the address manager table\n"
+     "  \"error\" : \"str\"            (string, optional) error description, if the address could not be added\n"
+     "                             (\"failed-adding-to-new\" or \"failed-adding-to-tried\"; none when address is not an IP address)\n"
+     "}\n",
+     "\"1.2.3.4\" 8333 true", "\"1.2.3.4\", 8333, true"},
     {"clearbanned", NO_ARGS,
      "Clear all banned IPs.\n"
      "\nResult:\n"

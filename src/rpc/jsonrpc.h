@@ -46,9 +46,13 @@ struct rpc_batch;
  * put in the order of arg_names). */
 typedef enum rpc_status (*rpc_method_fn)(struct rpc_call *call, json_t *params, void *ctx);
 
+/* bitcoind's "hidden" category: a method in it has its help, but `help`
+ * without a command leaves it out of the list, as bitcoind's does. */
+#define RPC_CATEGORY_HIDDEN "Hidden"
+
 struct rpc_method {
     const char *name;
-    const char *category;           /* help groups methods by it */
+    const char *category;           /* help groups methods by it (RPC_CATEGORY_HIDDEN) */
     rpc_method_fn fn;
     const char *const *arg_names;   /* NULL-terminated, or NULL for none */
     const char *help;               /* one line: what it does */

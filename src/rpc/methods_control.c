@@ -45,7 +45,8 @@ static enum rpc_status m_help(struct rpc_call *c, json_t *params, void *ctx)
         free(help);
         return RPC_DONE;
     }
-    /* bitcoind's list: categories in order, methods by name within each */
+    /* bitcoind's list: categories in order, methods by name within each,
+     * hidden ones left out */
     const struct rpc_method **sorted = calloc(s->n_methods ? s->n_methods : 1, sizeof *sorted);
     if (!sorted) {
         rpc_call_error(c, RPC_OUT_OF_MEMORY, "Out of memory");
@@ -58,6 +59,7 @@ static enum rpc_status m_help(struct rpc_call *c, json_t *params, void *ctx)
     const char *category = NULL;
     for (size_t i = 0; i < s->n_methods && len < sizeof text; i++) {
         const struct rpc_method *m = sorted[i];
+        if (strcmp(m->category, RPC_CATEGORY_HIDDEN) == 0) continue;
         char usage[256];
         usage_line(m, usage, sizeof usage);
         if (!category || strcmp(category, m->category) != 0) {

@@ -40,7 +40,7 @@ static enum rpc_status m_addpeeraddress(struct rpc_call *c, json_t *params, void
 static const char *const args_addpeeraddress[] = {"address", "port", "tried", NULL};
 
 const struct rpc_method rpc_methods_peeraddr[] = {
-    {"addpeeraddress", "Hidden", m_addpeeraddress, args_addpeeraddress,
+    {"addpeeraddress", RPC_CATEGORY_HIDDEN, m_addpeeraddress, args_addpeeraddress,
      "Add the address of a potential peer (a numeric IP address) to the address manager's new "
      "table, or with tried=true to its tried table. For testing."},
 };
