@@ -5,7 +5,8 @@
  * proxy below is asked to CONNECT to shows which were chosen: names
  * ending in .onion (address type 3) or IPv4 addresses (type 1). Behind
  * the proxy the test plays the peer. With --proxy every connection goes
- * through it, onions first; with --onion alone only onions can be
+ * through it, onions first, each with credentials of its own (even with
+ * --proxy-randomize=0); with --onion alone only onions can be
  * reached, and nothing is dialled directly: the IPv4 addresses have
  * listeners that must never see a connection. */
 #include "harness.h"
@@ -58,12 +59,19 @@ static bool read_full(int fd, void *buf, size_t n)
     return true;
 }
 
-/* One SOCKS5 exchange as the proxy: credentials taken when offered, the
- * CONNECT target recorded as the proxy would see it ("name.onion:port" or
- * "a.b.c.d:port"), success. The open tunnel, or -1. */
+/* Usernames the proxy was given, one per connection. */
+static char users[8][256];
+static size_t n_users;
+
+/* One SOCKS5 exchange as the proxy: credentials taken when offered (the
+ * username kept in users[]), the CONNECT target recorded as the proxy
+ * would see it ("name.onion:port" or "a.b.c.d:port"), success. The open
+ * tunnel, or -1. */
 static int proxy_accept(int lfd, char target[TARGET_MAX])
 {
     target[0] = '\0';
+    char *user = n_users < 8 ? users[n_users++] : users[7];
+    user[0] = '\0';
     struct pollfd pfd = {.fd = lfd, .events = POLLIN};
     if (poll(&pfd, 1, WAIT_MS) != 1) return -1;
     int fd = accept(lfd, NULL, NULL);
@@ -74,9 +82,10 @@ static int proxy_accept(int lfd, char target[TARGET_MAX])
     uint8_t choice[2] = {5, userpass ? 2 : 0};
     if (send(fd, choice, 2, 0) != 2) goto fail;
     if (userpass) {
-        if (!read_full(fd, buf, 1) || !read_full(fd, &len, 1) || !read_full(fd, buf, len) ||
-            !read_full(fd, &len, 1) || !read_full(fd, buf, len))
+        if (!read_full(fd, buf, 1) || !read_full(fd, &len, 1) || !read_full(fd, user, len))
             goto fail;
+        user[len] = '\0';
+        if (!read_full(fd, &len, 1) || !read_full(fd, buf, len)) goto fail;
         uint8_t ok[2] = {1, 0};
         if (send(fd, ok, 2, 0) != 2) goto fail;
     }
@@ -249,6 +258,16 @@ static void assert_only_onions_dialled(const struct daemon_proc *d, const char *
     assert_int_equal(lines, 3);
 }
 
+/* Every connection through the proxy had credentials of its own. */
+static void assert_fresh_credentials(void)
+{
+    for (size_t i = 0; i < n_users; i++) {
+        assert_true(users[i][0] != '\0');
+        for (size_t j = i + 1; j < n_users; j++) assert_string_not_equal(users[i], users[j]);
+    }
+    n_users = 0;
+}
+
 /* The network logged for attempt k ("network=onion"...), or "". */
 static void attempt_network(const struct daemon_proc *d, unsigned k, char out[16])
 {
@@ -276,10 +295,13 @@ static void test_proxy_chooses_onions_first(void **state)
     char proxy[64], via[64];
     snprintf(proxy, sizeof proxy, "--proxy=127.0.0.1:%u", pport);
     snprintf(via, sizeof via, "proxy=127.0.0.1:%u", pport);
-    const char *extra[] = {proxy, "--privatebroadcast=tor", "--test-local-groups", "--max-outbound=0",
-                           "--dnsseed=0", "--test-broadcast-retry=0.05", NULL};
+    /* fresh credentials per connection even so: stream isolation */
+    const char *extra[] = {proxy, "--privatebroadcast=tor", "--proxy-randomize=0",
+                           "--test-local-groups", "--max-outbound=0", "--dnsseed=0",
+                           "--test-broadcast-retry=0.05", NULL};
     struct rpc_daemon r;
     rpc_daemon_start(&r, extra);
+    n_users = 0;
     for (unsigned i = 0; i < 3; i++) gossip_onion(&r, &r.d, i);
     struct ipv4s v;
     add_ipv4s(&r, &v);
@@ -299,6 +321,8 @@ static void test_proxy_chooses_onions_first(void **state)
         serve(fd, wtxid);
     }
     assert_true(daemon_wait_log(&r.d, "sent to 3 peers", WAIT_MS));
+    assert_int_equal(n_users, 3);
+    assert_fresh_credentials();
     assert_int_equal(daemon_log_count(&r.d, "network=onion transport=v1"), 3);
     assert_int_equal(daemon_log_count(&r.d, "network=ipv4"), 0);
     assert_only_onions_dialled(&r.d, via);
@@ -325,6 +349,7 @@ static void test_proxy_falls_back_to_ipv4_through_it(void **state)
                            "--dnsseed=0", "--test-broadcast-retry=0.05", NULL};
     struct rpc_daemon r;
     rpc_daemon_start(&r, extra);
+    n_users = 0;
     for (unsigned i = 0; i < 2; i++) gossip_onion(&r, &r.d, i);
     struct ipv4s v;
     add_ipv4s(&r, &v);
@@ -360,6 +385,7 @@ static void test_proxy_falls_back_to_ipv4_through_it(void **state)
     attempt_network(&r.d, 3, net);
     assert_string_equal(net, "ipv4");
     assert_ipv4s_never_dialled(&v); /* the IPv4 peer too was reached through the proxy */
+    assert_fresh_credentials();
 
     close(plfd);
     free(hex);
@@ -385,6 +411,7 @@ static void test_onion_only_dials_onions_only(void **state)
     struct rpc_daemon r;
     rpc_daemon_start(&r, extra);
     assert_true(daemon_wait_log(&r.d, "private broadcast: to onion peers only", WAIT_MS));
+    n_users = 0;
     for (unsigned i = 0; i < 2; i++) gossip_onion(&r, &r.d, i);
     struct ipv4s v;
     add_ipv4s(&r, &v);
@@ -417,6 +444,8 @@ static void test_onion_only_dials_onions_only(void **state)
     assert_int_equal(daemon_log_count(&r.d, "network=ipv4"), 0);
     assert_only_onions_dialled(&r.d, via);
     assert_ipv4s_never_dialled(&v);
+    assert_int_equal(n_users, 3);
+    assert_fresh_credentials();
 
     close(plfd);
     free(hex);
