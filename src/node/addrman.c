@@ -82,7 +82,6 @@ static uint64_t rnd(struct addrman *am, uint64_t n)
 }
 
 /* ---- keyed hashing ---- */
-
 /* First 8 bytes of SHA-256d(key ‖ parts...), as Core's GetCheapHash. */
 static uint64_t keyed_hash(const struct addrman *am, const void *const *parts, const size_t *lens,
                            size_t n)
@@ -151,7 +150,6 @@ static uint32_t bucket_position(const struct addrman *am, bool is_new, uint32_t 
 }
 
 /* ---- entries ---- */
-
 static uint64_t addr_hash(const struct wire_netaddr *a)
 {
     /* FNV-1a over the key: fast and good enough for a private index (the
@@ -250,7 +248,6 @@ static double chance_of(const struct addr_info *info, int64_t now)
 }
 
 /* ---- public ---- */
-
 struct addrman *addrman_new(const uint8_t key[32], bool allow_unroutable)
 {
     struct addrman *am = calloc(1, sizeof *am);
@@ -292,12 +289,19 @@ void addrman_count_net(const struct addrman *am, uint8_t net, size_t *n_new, siz
     *n_new = *n_tried = 0;
     for (size_t i = 0; i < am->n_random; i++) {
         const struct addr_info *info = &am->info[am->random[i]];
-        if (info->addr.net != net) continue;
-        if (info->in_tried)
-            (*n_tried)++;
-        else
-            (*n_new)++;
+        if (info->addr.net == net) (*(info->in_tried ? n_tried : n_new))++;
     }
+}
+
+size_t addrman_net_entries(const struct addrman *am, uint8_t net, int64_t now, struct wire_netaddr *out,
+                           size_t max)
+{
+    size_t got = 0;
+    for (size_t i = 0; i < am->n_random && got < max; i++) {
+        const struct addr_info *info = &am->info[am->random[i]];
+        if (info->addr.net == net && !is_terrible(info, now)) out[got++] = info->addr;
+    }
+    return got;
 }
 
 bool addrman_contains(const struct addrman *am, const struct wire_netaddr *addr, bool *in_tried)
@@ -353,8 +357,7 @@ bool addrman_add(struct addrman *am, const struct wire_netaddr *addr,
             info->addr.time = (uint32_t)((int64_t)a.time - time_penalty > 0 ? (int64_t)a.time - time_penalty : 0);
         info->addr.services |= a.services;
         if (info->in_tried || info->ref_count >= NEW_BUCKETS_PER_ADDRESS) return false;
-        /* Each further reference is half as likely: popular addresses do
-         * not crowd the table. */
+        /* Each further reference half as likely: popular ones do not crowd the table. */
         if (rnd(am, 1ull << info->ref_count) != 0) return false;
         place_new(am, id, source, now);
         return false;
@@ -458,8 +461,6 @@ void addrman_connected(struct addrman *am, const struct wire_netaddr *addr, int6
     if (now - (int64_t)am->info[id].addr.time > 20 * 60) am->info[id].addr.time = (uint32_t)now;
 }
 
-/* One table: random bucket, first filled slot from a random position, kept
- * with a probability that grows each round so a full scan always ends. */
 /* A random entry of one table: Core's walk (a random bucket, the first
  * entry from a random position in it) while most buckets hold something;
  * in a sparse table that walk draws hundreds of empty buckets per entry
@@ -575,7 +576,6 @@ void addrman_resolve_collisions(struct addrman *am, int64_t now)
 }
 
 /* ---- persistence ---- */
-
 static void write_netaddr(struct buf_writer *w, const struct wire_netaddr *a, bool full)
 {
     buf_write_u8(w, a->net);

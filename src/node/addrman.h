@@ -80,6 +80,10 @@ size_t addrman_size_new(const struct addrman *am);
 size_t addrman_size_tried(const struct addrman *am);
 /* Addresses of one network (enum wire_net) in each table. */
 void addrman_count_net(const struct addrman *am, uint8_t net, size_t *n_new, size_t *n_tried);
+/* Up to max addresses of one network, none terrible, copied to out in no
+ * particular order: one pass, no random draws. Returns how many. */
+size_t addrman_net_entries(const struct addrman *am, uint8_t net, int64_t now, struct wire_netaddr *out,
+                           size_t max);
 bool addrman_contains(const struct addrman *am, const struct wire_netaddr *addr, bool *in_tried);
 
 /* Bitcoin Core's "terrible": not worth keeping or relaying. */

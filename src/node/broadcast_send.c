@@ -1,7 +1,8 @@
 /* Sending our transactions and seeing them back. For each pending
  * broadcast, private-broadcast connections (peer/pbroadcast.c) to
  * addresses from the address manager until BROADCAST_PEERS of them, each
- * in its own network group, have taken it. Never to an address we hold
+ * in its own network group, have taken it; with Tor, onion addresses
+ * before any other while there is one left. Never to an address we hold
  * any other connection to, and never through a v1 retry of a v2 attempt:
  * a failed attempt is replaced by a fresh peer. These connections are
  * outside the connection limits.
@@ -16,14 +17,18 @@
 #include <btcpeerd/clock.h>
 #include <btcpeerd/hex.h>
 #include <btcpeerd/log.h>
+#include <btcpeerd/random.h>
 #include <btcpeerd/sha256.h>
 
 #include <event2/event.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Draws from the address manager per missing connection. */
 #define PICK_TRIES 200
+/* Onion addresses read from the address manager per pick, at most. */
+#define ONION_CANDIDATES 1024
 
 static const char *net_name(uint8_t net)
 {
@@ -100,19 +105,48 @@ static bool took_it_before(const struct broadcast *b, const struct wire_netaddr 
     return false;
 }
 
+/* May this broadcast use the address now? */
+static bool usable(struct node *n, const struct broadcast *b, const struct wire_netaddr *a)
+{
+    if (!reachable(n, a) || connected_to(n, a) || took_it_before(b, a)) return false;
+    uint8_t g[NETADDR_GROUP_MAX];
+    size_t gl = pb_group(n, a, g);
+    return !group_used(b, g, gl);
+}
+
+/* With Tor, onion peers before any other: the onion addresses we hold (up
+ * to ONION_CANDIDATES of them), in random order, the first that fits.
+ * Draws from the whole table would seldom meet a few onions among
+ * thousands of IP addresses and take an IP peer while an onion one
+ * waited. One pass over the table (ending early when onions abound), and
+ * random draws only until one fits (a lazy Fisher-Yates). */
+static bool pick_onion(struct node *n, const struct broadcast *b, struct wire_netaddr *out)
+{
+    struct wire_netaddr *onions = malloc(ONION_CANDIDATES * sizeof *onions);
+    if (!onions) return false;
+    size_t got = addrman_net_entries(n->addrman, WIRE_NET_TORV3, node_now(), onions, ONION_CANDIDATES);
+    bool found = false;
+    for (size_t i = 0; i < got && !found; i++) {
+        size_t j = i + (size_t)random_range(got - i);
+        struct wire_netaddr t = onions[j];
+        onions[j] = onions[i];
+        onions[i] = t;
+        if (usable(n, b, &t)) {
+            *out = t;
+            found = true;
+        }
+    }
+    free(onions);
+    return found;
+}
+
 static bool pick(struct node *n, const struct broadcast *b, struct wire_netaddr *out)
 {
+    if (n->cfg->peer.onion_proxy.set && pick_onion(n, b, out)) return true;
     int64_t now = node_now();
-    /* onion peers first when Tor is there: the first half of the draws
-     * takes nothing else */
-    bool prefer_onion = n->cfg->peer.onion_proxy.set;
     for (int tries = 0; tries < PICK_TRIES; tries++) {
         if (!addrman_select(n->addrman, false, now, out)) return false;
-        if (prefer_onion && tries < PICK_TRIES / 2 && out->net != WIRE_NET_TORV3) continue;
-        if (!reachable(n, out) || connected_to(n, out) || took_it_before(b, out)) continue;
-        uint8_t g[NETADDR_GROUP_MAX];
-        size_t gl = pb_group(n, out, g);
-        if (!group_used(b, g, gl)) return true;
+        if (usable(n, b, out)) return true;
     }
     return false;
 }

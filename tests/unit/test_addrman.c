@@ -195,6 +195,39 @@ static void test_failures_make_addresses_terrible(void **state)
     addrman_free(am);
 }
 
+/* One network's entries, none terrible, up to max (private broadcast's
+ * onion preference reads them). */
+static void test_net_entries_lists_one_network(void **state)
+{
+    (void)state;
+    uint64_t seed = 17;
+    struct addrman *am = make(false, &seed);
+    struct wire_netaddr src = ip4(8, 8, 8, 8, 8333), onions[3];
+    for (uint8_t i = 0; i < 3; i++) {
+        onions[i] = (struct wire_netaddr){.net = WIRE_NET_TORV3, .port = 8333,
+                                          .time = (uint32_t)(NOW - 3600)};
+        memset(onions[i].addr, 0x10 * (i + 1), 32);
+        assert_true(addrman_add(am, &onions[i], &src, 0, NOW));
+        struct wire_netaddr v4 = ip4((uint8_t)(20 + i), 1, 1, 1, 8333);
+        assert_true(addrman_add(am, &v4, &src, 0, NOW));
+    }
+    for (int i = 0; i < 3; i++) { /* onion 0 fails three times: terrible */
+        addrman_attempt(am, &onions[0], true, NOW + i * 100);
+        addrman_good(am, &src, NOW + i * 100 + 1);
+    }
+    struct wire_netaddr out[8];
+    assert_int_equal(addrman_net_entries(am, WIRE_NET_TORV3, NOW + 1000, out, 8), 2);
+    bool seen[3] = {false};
+    for (size_t k = 0; k < 2; k++)
+        for (size_t i = 0; i < 3; i++) seen[i] |= netaddr_equal(&out[k], &onions[i]);
+    assert_false(seen[0]);
+    assert_true(seen[1] && seen[2]);
+    assert_int_equal(addrman_net_entries(am, WIRE_NET_TORV3, NOW + 1000, out, 1), 1);
+    assert_int_equal(addrman_net_entries(am, WIRE_NET_I2P, NOW + 1000, out, 8), 0);
+    assert_int_equal(addrman_net_entries(am, WIRE_NET_IPV4, NOW + 1000, out, 8), 3);
+    addrman_free(am);
+}
+
 static void test_future_timestamps_are_sanitized(void **state)
 {
     (void)state;
@@ -427,6 +460,7 @@ int main(void)
         cmocka_unit_test(test_one_group_reaches_few_tried_buckets),
         cmocka_unit_test(test_good_moves_to_tried_and_selection_is_balanced),
         cmocka_unit_test(test_failures_make_addresses_terrible),
+        cmocka_unit_test(test_net_entries_lists_one_network),
         cmocka_unit_test(test_future_timestamps_are_sanitized),
         cmocka_unit_test(test_getaddr_answers_23_percent_at_most_1000),
         cmocka_unit_test(test_tried_collision_keeps_a_live_occupant),
