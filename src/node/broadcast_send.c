@@ -110,6 +110,13 @@ static bool pick(struct node *n, const struct broadcast *b, struct wire_netaddr 
         if (!addrman_select(n->addrman, false, now, out)) return false;
         if (prefer_onion && tries < PICK_TRIES / 2 && out->net != WIRE_NET_TORV3) continue;
         if (!reachable(n, out) || connected_to(n, out) || took_it_before(b, out)) continue;
+        /* the rules of every automatic dial (outbound.c's may_dial): never
+         * a banned or discouraged address, nor one the redial back-off
+         * holds (a dead gossiped address would otherwise be dialled at
+         * every tick while the table is thin) */
+        if (banman_is_banned(n->banman, out, now) || node_is_discouraged(n, out) ||
+            redial_check(n->redial, out, clock_mono_ms(), (unsigned)tries) != REDIAL_OK)
+            continue;
         uint8_t g[NETADDR_GROUP_MAX];
         size_t gl = pb_group(n, out, g);
         if (!group_used(b, g, gl)) return true;
@@ -143,6 +150,7 @@ static bool open_one(struct node *n, struct broadcast *b)
         return false;
     }
     memcpy(np->broadcast_txid, b->txid, 32);
+    redial_dialled(n->redial, &a, clock_mono_ms());
     at->peer_id = id;
     at->round = b->round;
     at->time = node_now();
@@ -228,6 +236,11 @@ void node_broadcast_peer_gone(struct node *n, struct node_peer *np,
     if (!a) return; /* abandoned since, or its slot given away */
     a->done = true;
     a->taken = info->broadcast_taken;
+    /* a dial that failed counts against the address, as for outbound */
+    if (!info->was_connected && strcmp(info->reason, peer_reason_str(PEER_REASON_SHUTDOWN)) != 0) {
+        addrman_attempt(n->addrman, &np->addr, true, node_now());
+        redial_failed(n->redial, &np->addr, clock_mono_ms());
+    }
     char txid[65];
     hex_encode_rev(b->txid, 32, txid);
     LOG_AT(LOG_INFO, LOG_CAT_NODE, (int64_t)np->id, "broadcast txid=%s peer %s it (%s); %zu of %u",
