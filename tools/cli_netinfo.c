@@ -110,6 +110,7 @@ static const char *type_short(const char *t)
     if (strcmp(t, "block-relay-only") == 0) return "block";
     if (strcmp(t, "manual") == 0 || strcmp(t, "feeler") == 0) return t;
     if (strcmp(t, "addr-fetch") == 0) return "addr";
+    if (strcmp(t, "private-broadcast") == 0) return "priv"; /* four letters, as the others */
     return "";
 }
 

@@ -106,9 +106,17 @@ static bool took_it_before(const struct broadcast *b, const struct wire_netaddr 
 }
 
 /* May this broadcast use the address now? */
-static bool usable(struct node *n, const struct broadcast *b, const struct wire_netaddr *a)
+/* tries: the selection's number in its round, for Core's 10-minute rule. */
+static bool usable(struct node *n, const struct broadcast *b, const struct wire_netaddr *a, int tries)
 {
     if (!reachable(n, a) || connected_to(n, a) || took_it_before(b, a)) return false;
+    /* the rules of every automatic dial (outbound.c's may_dial): never a
+     * banned or discouraged address, nor one the redial back-off holds (a
+     * dead gossiped address would otherwise be dialled at every tick while
+     * the table is thin) */
+    if (banman_is_banned(n->banman, a, node_now()) || node_is_discouraged(n, a) ||
+        redial_check(n->redial, a, clock_mono_ms(), (unsigned)tries) != REDIAL_OK)
+        return false;
     uint8_t g[NETADDR_GROUP_MAX];
     size_t gl = pb_group(n, a, g);
     return !group_used(b, g, gl);
@@ -131,7 +139,7 @@ static bool pick_onion(struct node *n, const struct broadcast *b, struct wire_ne
         struct wire_netaddr t = onions[j];
         onions[j] = onions[i];
         onions[i] = t;
-        if (usable(n, b, &t)) {
+        if (usable(n, b, &t, (int)i)) {
             *out = t;
             found = true;
         }
@@ -146,7 +154,7 @@ static bool pick(struct node *n, const struct broadcast *b, struct wire_netaddr 
     int64_t now = node_now();
     for (int tries = 0; tries < PICK_TRIES; tries++) {
         if (!addrman_select(n->addrman, false, now, out)) return false;
-        if (usable(n, b, out)) return true;
+        if (usable(n, b, out, tries)) return true;
     }
     return false;
 }
@@ -177,6 +185,7 @@ static bool open_one(struct node *n, struct broadcast *b)
         return false;
     }
     memcpy(np->broadcast_txid, b->txid, 32);
+    redial_dialled(n->redial, &a, clock_mono_ms());
     at->peer_id = id;
     at->round = b->round;
     at->time = node_now();
@@ -262,6 +271,11 @@ void node_broadcast_peer_gone(struct node *n, struct node_peer *np,
     if (!a) return; /* abandoned since, or its slot given away */
     a->done = true;
     a->taken = info->broadcast_taken;
+    /* a dial that failed counts against the address, as for outbound */
+    if (!info->was_connected && strcmp(info->reason, peer_reason_str(PEER_REASON_SHUTDOWN)) != 0) {
+        addrman_attempt(n->addrman, &np->addr, true, node_now());
+        redial_failed(n->redial, &np->addr, clock_mono_ms());
+    }
     char txid[65];
     hex_encode_rev(b->txid, 32, txid);
     LOG_AT(LOG_INFO, LOG_CAT_NODE, (int64_t)np->id, "broadcast txid=%s peer %s it (%s); %zu of %u",

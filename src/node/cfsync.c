@@ -177,7 +177,7 @@ static void on_batch(struct node *n, struct cf_peer *p, const struct wire_cfhead
     if (memcmp(m->prev_header, prev, 32) != 0) {
         const uint8_t *own = ckpt_at(p, start - 1);
         if (own && memcmp(own, prev, 32) == 0) {
-            cf_drop(n, p, PEER_REASON_PROTOCOL_VIOLATION, "cfheaders-prev-contradicts-own-cfcheckpt");
+            cf_drop(n, p, PEER_REASON_BAD_FILTERS, "cfheaders-prev-contradicts-own-cfcheckpt");
             return;
         }
         /* Our tail past the last checkpoint is not agreed: take it back
@@ -202,7 +202,7 @@ static void on_batch(struct node *n, struct cf_peer *p, const struct wire_cfhead
         const uint8_t *got = hdrs[h - start];
         const uint8_t *own = ckpt_at(p, h);
         if (own && memcmp(own, got, 32) != 0) {
-            cf_drop(n, p, PEER_REASON_PROTOCOL_VIOLATION, "cfheaders-contradict-own-cfcheckpt");
+            cf_drop(n, p, PEER_REASON_BAD_FILTERS, "cfheaders-contradict-own-cfcheckpt");
             free(hdrs);
             return;
         }

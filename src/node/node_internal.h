@@ -208,6 +208,8 @@ bool node_presync_screen(struct node *n, struct node_peer *np, const struct wire
                          const struct chain_entry *start);
 /* Forget a peer's presync (empty headers message, disconnect). */
 void node_presync_drop(struct node *n, uint64_t id, const char *why);
+/* How far a peer's presync has come (getpeerinfo), -1 when none runs. */
+int32_t node_presync_height(const struct node *n, uint64_t id);
 void node_presync_free_all(struct node *n);
 /* Our tip's work is below the minimum chain work (Core's getheaders rule). */
 bool node_tip_below_min_work(const struct node *n);

@@ -82,6 +82,12 @@ void node_presync_drop(struct node *n, uint64_t id, const char *why)
     drop(n, id);
 }
 
+int32_t node_presync_height(const struct node *n, uint64_t id)
+{
+    const struct hsync *h = idmap_get(&n->presyncs, id);
+    return h && hsync_state(h) == HSYNC_PRESYNC ? hsync_presync_height(h) : -1;
+}
+
 void node_presync_free_all(struct node *n)
 {
     size_t pos = 0;

@@ -103,8 +103,12 @@ enum node_err node_peer_infos(struct node *n, struct node_peer_view **out, size_
         v[got].connection_type = conn_type(np->kind);
         v[got].ready = np->ready;
         v[got].synced_headers = np->synced_headers;
+        v[got].presynced_headers = node_presync_height(n, np->id);
+        v[got].noban = node_is_whitelisted(n, &np->addr);
         v[got].last_block = np->last_block;
-        v[got].addr_relay = np->kind != CONN_FEELER; /* feelers are dropped after the handshake */
+        /* feelers are dropped after the handshake; a private-broadcast
+         * connection ignores everything but its one transaction */
+        v[got].addr_relay = np->kind != CONN_FEELER && np->kind != CONN_PRIVATE_BROADCAST;
         v[got].addr_processed = np->addr_processed;
         v[got].addr_rate_limited = np->addr_rate_limited;
         v[got].n_inflight = node_blocks_inflight(n, np->id, v[got].inflight, NODE_INFLIGHT_MAX);

@@ -205,7 +205,11 @@ void node_headers_stored(struct node *n, uint64_t id, size_t added, const struct
                          const struct chain_entry *old_tip)
 {
     struct node_peer *np = node_peer_get(n, id);
+    /* Known or new, each header it sent is one it has (Core's
+     * pindexBestKnownBlock); presync's releases come here too. */
+    if (np && last && last->height > np->synced_headers) np->synced_headers = last->height;
     if (!added) return;
+    node_cf_chain_changed(n); /* a reorg truncates cfheaders.dat */
     node_state_headers_flush(n);
     peer_table_set_best_height(n->peers, chain_height(n->chain));
     if (id == n->sync.peer) n->sync.progress_ms = clock_mono_ms();
@@ -251,8 +255,6 @@ void node_headers_received(struct node *n, uint64_t id, const struct wire_header
     const struct chain_entry *old_tip = chain_tip(n->chain), *last = NULL;
     bool invalid;
     size_t added = node_headers_store(n, id, hdrs->headers, hdrs->count, &last, &invalid);
-    /* Known or new, each header it sent is one it has (Core's pindexBestKnownBlock). */
-    if (last && last->height > np->synced_headers) np->synced_headers = last->height;
     node_headers_stored(n, id, added, last, old_tip);
     if (last && hdrs->count == WIRE_MAX_HEADERS) {
         node_send_getheaders(n, id, last); /* more where that came from */
@@ -260,7 +262,6 @@ void node_headers_received(struct node *n, uint64_t id, const struct wire_header
         node_sync_caught_up(n, id);
     }
     if (hdrs->count < WIRE_MAX_HEADERS) announce(n, id, old_tip);
-    if (added) node_cf_chain_changed(n);
 }
 
 void node_block_announced(struct node *n, uint64_t id, const struct wire_inv *inv)

@@ -52,7 +52,7 @@ struct node_peer_view {
     uint64_t id;
     bool connected;                  /* the peer's handshake is complete */
     bool ready;                      /* ... and the node has taken it in */
-    const char *connection_type;     /* Core's names: inbound, manual, outbound-full-relay, feeler, addr-fetch */
+    const char *connection_type;     /* Core's names: inbound, manual, outbound-full-relay, feeler, addr-fetch, private-broadcast */
     bool inbound, manual;
     char addr[NODE_ADDR_MAX], addrbind[64];
     const char *transport;           /* "v1" or "v2" */
@@ -71,6 +71,8 @@ struct node_peer_view {
     struct node_msg_bytes sent_per_msg[NODE_MSG_KINDS], recv_per_msg[NODE_MSG_KINDS];
     /* Core's sync and relay state of the peer. */
     int32_t synced_headers;          /* the best header of ours it has, -1 = none known */
+    int32_t presynced_headers;       /* height of its low-work presync, -1 = none running */
+    bool noban;                      /* --whitelist: never discouraged, served below min work */
     int64_t last_block;              /* it gave us a block we stored (unix s), 0 = never */
     bool addr_relay;                 /* we take and relay addresses with it */
     uint64_t addr_processed, addr_rate_limited;

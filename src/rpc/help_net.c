@@ -236,7 +236,7 @@ const struct rpc_help_entry rpc_help_net[] = {
      "      ...\n"
      "    },\n"
      "    \"connection_type\" : \"str\",        (string) Type of connection: outbound-full-relay, block-relay-only, inbound, manual,\n"
-     "                                      addr-fetch, feeler\n"
+     "                                      addr-fetch, feeler, private-broadcast\n"
      "    \"transport_protocol_type\" : \"str\",    (string) Type of transport protocol: detecting, v1, v2\n"
      "    \"session_id\" : \"str\"              (string) The session ID for this connection, or \"\" if there is none (\"v2\" transport protocol only)\n"
      "  },\n"

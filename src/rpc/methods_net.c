@@ -104,8 +104,8 @@ static json_t *peer_json(const struct node_peer_view *p)
     json_object_set_new(o, "bip152_hb_to", json_false());
     json_object_set_new(o, "bip152_hb_from", json_boolean(p->bip152_hb_from));
     json_object_set_new(o, "startingheight", json_integer(p->start_height));
-    /* no low-work headers presync here: -1, Core's value outside presync */
-    json_object_set_new(o, "presynced_headers", json_integer(-1));
+    /* -1 outside a low-work headers presync, as Core */
+    json_object_set_new(o, "presynced_headers", json_integer(p->presynced_headers));
     json_object_set_new(o, "synced_headers", json_integer(p->synced_headers));
     /* blocks = headers here (getblockchaininfo): the last one in common is
      * the best header it has shown us */
@@ -116,8 +116,14 @@ static json_t *peer_json(const struct node_peer_view *p)
     json_object_set_new(o, "addr_relay_enabled", json_boolean(p->addr_relay));
     json_object_set_new(o, "addr_processed", json_integer((json_int_t)p->addr_processed));
     json_object_set_new(o, "addr_rate_limited", json_integer((json_int_t)p->addr_rate_limited));
-    /* no -whitebind/-whitelist: no peer has permissions */
-    json_object_set_new(o, "permissions", json_array());
+    /* --whitelist gives what Core's implicit -whitelist gives that means
+     * something here: noban (which implies download) */
+    json_t *perms = json_array();
+    if (p->noban) {
+        json_array_append_new(perms, json_string("noban"));
+        json_array_append_new(perms, json_string("download"));
+    }
+    json_object_set_new(o, "permissions", perms);
     json_object_set_new(o, "minfeefilter", json_real((double)p->feefilter / 1e8));
     json_object_set_new(o, "bytessent_per_msg", per_msg(p->sent_per_msg, p->n_sent_per_msg));
     json_object_set_new(o, "bytesrecv_per_msg", per_msg(p->recv_per_msg, p->n_recv_per_msg));

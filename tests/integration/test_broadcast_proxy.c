@@ -224,9 +224,11 @@ static void test_every_attempt_through_the_proxy_v2_never_v1(void **state)
     target_on(&t[1], "127.92.0.1");
     target_on(&t[2], "127.93.0.1");
     target_on(&t[3], "127.94.0.1");
+    /* --redial-backoff=0: A, which fails, is to be dialled again at once
+     * (only Core's 10-minute rule, which a one-address table passes) */
     const char *extra[] = {proxy, "--privatebroadcast=tor", "--proxy-randomize=0",
                            "--test-local-groups", "--max-outbound=0", "--dnsseed=0",
-                           "--test-broadcast-retry=0.05", NULL};
+                           "--test-broadcast-retry=0.05", "--redial-backoff=0", NULL};
     struct rpc_daemon r;
     rpc_daemon_start(&r, extra);
     /* A into the address manager with NODE_P2P_V2, as a peer would tell */

@@ -145,16 +145,23 @@ static uint8_t *drain_fifo(const char *path, size_t *len)
     return buf_writer_steal(&w, len);
 }
 
-/* A peers.dat the daemon took for its file: a sealed envelope. */
-static void assert_peers_dat(const uint8_t *data, size_t len, size_t want_addresses)
+/* A peers.dat the daemon took for its file (a sealed envelope): how many
+ * addresses it holds. */
+static size_t peers_dat_count(const uint8_t *data, size_t len)
 {
     const uint8_t *body;
     size_t n;
     assert_int_equal(store_envelope_open(data, len, "BTPA", 1, &body, &n), STORE_ENVELOPE_OK);
     struct addrman *am = addrman_new(NULL, true);
     assert_int_equal(addrman_deserialize(am, data, len), ADDRMAN_OK);
-    assert_int_equal(addrman_size(am), want_addresses);
+    size_t count = addrman_size(am);
     addrman_free(am);
+    return count;
+}
+
+static void assert_peers_dat(const uint8_t *data, size_t len, size_t want_addresses)
+{
+    assert_int_equal(peers_dat_count(data, len), want_addresses);
 }
 
 static void check_clean_log(const struct daemon_proc *d)
@@ -244,7 +251,12 @@ static void test_shutdown_waits_for_the_last_save(void **state)
     assert_true(wait_after(&d, mark, "shutting down"));
     size_t len;
     uint8_t *got = drain_fifo(k.tmp, &len);
-    assert_peers_dat(got, len, 1);
+    /* Usually the stuck save holds address 1 alone; but when the skip above
+     * was logged while the save before the FIFO was still in its fsyncs (a
+     * busy machine), the save that met the FIFO came after address 2. What
+     * this test is about comes next: the last save waits, then lands. */
+    size_t stuck = peers_dat_count(got, len);
+    assert_true(stuck == 1 || stuck == 2);
     free(got);
     assert_true(wait_after(&d, mark, "shutdown complete"));
     assert_int_equal(daemon_stop(&d, 0, wait_ms), 0); /* signal 0: only wait for the exit */
