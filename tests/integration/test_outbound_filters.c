@@ -177,7 +177,7 @@ static void test_filter_addresses_get_the_slots_first(void **state)
     assert_int_equal(daemon_log_count(&d, "connecting addr="), 2);
     char needle[48];
     for (int i = 0; i < 2; i++) {
-        snprintf(needle, sizeof needle, "connecting addr=%s:", ips[i]);
+        snprintf(needle, sizeof needle, "connecting addr=%.19s:", ips[i]);
         assert_int_equal(daemon_log_count(&d, needle), 1);
     }
     for (int i = 0; i < 2; i++) sp_close(&peers[i]);
@@ -216,8 +216,8 @@ static void test_full_slots_make_room_for_a_filter_peer(void **state)
     assert_true(open[0] && open[1]);
     char needle[64];
     char needle1[64];
-    snprintf(needle, sizeof needle, "connecting addr=%s:", ips[0]);
-    snprintf(needle1, sizeof needle1, "connecting addr=%s:", ips[1]);
+    snprintf(needle, sizeof needle, "connecting addr=%.19s:", ips[0]);
+    snprintf(needle1, sizeof needle1, "connecting addr=%.19s:", ips[1]);
     assert_true(daemon_wait_log(&d, needle, WAIT_MS) && daemon_wait_log(&d, needle1, WAIT_MS));
     const char *at0 = strstr(d.log, needle), *at1 = strstr(d.log, needle1);
     assert_non_null(at0);
@@ -229,7 +229,7 @@ static void test_full_slots_make_room_for_a_filter_peer(void **state)
      * takes its slot. */
     gossip(port, ips[2], FILTERS);
     wait_count(&d, "to make room for a filter peer", 1);
-    snprintf(needle, sizeof needle, "addr=%s:%u to make room", ips[newer], REGTEST_PORT);
+    snprintf(needle, sizeof needle, "addr=%.19s:%u to make room", ips[newer], REGTEST_PORT);
     if (!strstr(d.log, needle)) fail_msg("not '%s' in:\n%s", needle, d.log);
     assert_true(sp_wait_closed(&peers[newer], WAIT_MS));
     sp_close(&peers[newer]);
