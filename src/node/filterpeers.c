@@ -34,7 +34,8 @@ size_t node_filter_outbound_count(const struct node *n)
  * table costs this once an interval, not every round. */
 static void search(struct node *n, uint64_t now_ms)
 {
-    if (n->filter_book.searched_ms && now_ms - n->filter_book.searched_ms < n->cfg->filter_peer_interval_ms)
+    if (n->filter_book.searched_ms &&
+        now_ms - n->filter_book.searched_ms < n->cfg->filter_peer_interval_ms)
         return;
     n->filter_book.searched_ms = now_ms ? now_ms : 1;
     n->filter_book.n = 0;
@@ -44,7 +45,8 @@ static void search(struct node *n, uint64_t now_ms)
     if (!all) return;
     size_t got = addrman_get_addr(n->addrman, 0, 100, node_now(), all);
     for (size_t i = 0; i < got && n->filter_book.n < NODE_FILTER_BOOK_MAX; i++)
-        if (all[i].services & NODE_COMPACT_FILTERS) n->filter_book.addrs[n->filter_book.n++] = all[i];
+        if (all[i].services & NODE_COMPACT_FILTERS)
+            n->filter_book.addrs[n->filter_book.n++] = all[i];
     free(all);
     log_debug(LOG_CAT_NODE, "filter peers: %zu filter-offering addresses among %zu known",
               n->filter_book.n, got);
@@ -63,13 +65,15 @@ void node_filter_peers_fill(struct node *n, size_t *have, size_t *filter_have)
     for (size_t i = 0; i < n->filter_book.n; i++) {
         if (*have >= n->cfg->max_outbound || !missing(*filter_have)) return;
         const struct wire_netaddr *a = &n->filter_book.addrs[i];
-        if (!node_outbound_dialable(n, a, 0, &held_logged) || !node_outbound_dial(n, a, CONN_OUTBOUND))
+        if (!node_outbound_dialable(n, a, 0, &held_logged) ||
+            !node_outbound_dial(n, a, CONN_OUTBOUND))
             continue;
         (*have)++;
         (*filter_have)++;
         char s[NETADDR_STR_MAX];
         netaddr_str(a, s);
-        log_debug(LOG_CAT_NODE, "outbound: %s offers filters: dialled first (%zu of %u filter peers)", s,
+        log_debug(LOG_CAT_NODE,
+                  "outbound: %s offers filters: dialled first (%zu of %u filter peers)", s,
                   *filter_have, NODE_FILTER_PEERS_WANTED);
     }
 }
@@ -101,7 +105,8 @@ static const struct node_peer *victim(const struct node *n)
     void *value;
     while (idmap_next(&n->node_peers, &pos, NULL, &value)) {
         const struct node_peer *np = value;
-        if (np->kind != CONN_OUTBOUND || !np->ready || (np->services & NODE_COMPACT_FILTERS)) continue;
+        if (np->kind != CONN_OUTBOUND || !np->ready || (np->services & NODE_COMPACT_FILTERS))
+            continue;
         if (!best || np->connected_ms > best->connected_ms ||
             (np->connected_ms == best->connected_ms && np->id > best->id))
             best = np;
@@ -118,7 +123,8 @@ void node_filter_peers_make_room(struct node *n)
      * had its chance. */
     if (n->filter_book.evicted_peer && node_peer_get(n, n->filter_book.evicted_peer)) return;
     uint64_t now_ms = clock_mono_ms();
-    if (n->filter_book.evicted_ms && now_ms - n->filter_book.evicted_ms < n->cfg->filter_peer_interval_ms)
+    if (n->filter_book.evicted_ms &&
+        now_ms - n->filter_book.evicted_ms < n->cfg->filter_peer_interval_ms)
         return;
     search(n, now_ms);
     char want[NETADDR_STR_MAX];

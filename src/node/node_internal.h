@@ -116,9 +116,9 @@ struct node {
     struct {                    /* --blockfilters: filterpeers.c */
         struct wire_netaddr addrs[NODE_FILTER_BOOK_MAX]; /* filter-offering, from the last search */
         size_t n;
-        uint64_t searched_ms;   /* monotonic: the last search, 0 = never */
-        uint64_t evicted_ms;    /* monotonic: the last eviction for a filter peer, 0 = never */
-        uint64_t evicted_peer;  /* its id, 0 = none */
+        uint64_t searched_ms;  /* monotonic: the last search, 0 = never */
+        uint64_t evicted_ms;   /* monotonic: the last eviction for a filter peer, 0 = never */
+        uint64_t evicted_peer; /* its id, 0 = none */
     } filter_book;
     struct broadcast_set broadcasts; /* broadcast.c */
     struct event *broadcast_timer;   /* broadcast_send.c */
@@ -186,7 +186,8 @@ void node_outbound_gone(struct node *n, struct node_peer *np, const struct peer_
 /* May this address be dialled now as an automatic outbound peer (reachable,
  * not connected, not in a group we have outbound, not banned, discouraged
  * or held back)? tries: the selections its round has made. */
-bool node_outbound_dialable(struct node *n, const struct wire_netaddr *a, int tries, bool *held_logged);
+bool node_outbound_dialable(struct node *n, const struct wire_netaddr *a, int tries,
+                            bool *held_logged);
 /* Dial it as kind; true if the connection is under way. */
 bool node_outbound_dial(struct node *n, const struct wire_netaddr *a, enum node_conn_kind kind);
 size_t node_outbound_count(const struct node *n, enum node_conn_kind kind);

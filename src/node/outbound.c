@@ -111,7 +111,8 @@ bool node_outbound_dial(struct node *n, const struct wire_netaddr *a, enum node_
     return true;
 }
 
-bool node_outbound_dialable(struct node *n, const struct wire_netaddr *a, int tries, bool *held_logged)
+bool node_outbound_dialable(struct node *n, const struct wire_netaddr *a, int tries,
+                            bool *held_logged)
 {
     return reachable(n, a) && !conflicts(n, a) && may_dial(n, a, tries, held_logged);
 }
@@ -119,7 +120,8 @@ bool node_outbound_dialable(struct node *n, const struct wire_netaddr *a, int tr
 static void open_connections(struct node *n)
 {
     size_t have = node_outbound_count(n, CONN_OUTBOUND);
-    size_t filter_have = n->cfg->blockfilters ? node_filter_outbound_count(n) : NODE_FILTER_PEERS_WANTED;
+    size_t filter_have =
+        n->cfg->blockfilters ? node_filter_outbound_count(n) : NODE_FILTER_PEERS_WANTED;
     int64_t now = node_now();
     const int max_tries = select_tries(n);
     bool held_logged = false;
@@ -170,7 +172,8 @@ static void on_feeler_timer(evutil_socket_t fd, short what, void *arg)
     if (n->shutting_down) return;
     /* Feelers only once the real slots are full: they are for learning,
      * not for getting connected. */
-    if (node_outbound_count(n, CONN_OUTBOUND) >= n->cfg->max_outbound && node_outbound_count(n, CONN_FEELER) == 0) {
+    if (node_outbound_count(n, CONN_OUTBOUND) >= n->cfg->max_outbound &&
+        node_outbound_count(n, CONN_FEELER) == 0) {
         struct wire_netaddr a;
         bool found = addrman_tried_collision(n->addrman, &a), held_logged = false;
         const int max_tries = select_tries(n);
