@@ -198,6 +198,7 @@ static void node_config_from(struct node_config *nc, const struct config *cfg)
     nc->block_timeout_ms = cfg->block_timeout_ms;
     nc->blockfilters = cfg->blockfilters == 1;
     nc->filter_timeout_ms = cfg->filter_timeout_ms;
+    nc->filter_peer_interval_ms = cfg->filter_peer_interval_ms;
     nc->peer.private_broadcast_timeout_ms = cfg->private_broadcast_timeout_ms;
     nc->broadcast_retry_ms = cfg->broadcast_retry_ms;
     nc->broadcast_tor_only = cfg->privatebroadcast == 1;

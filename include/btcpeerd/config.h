@@ -75,6 +75,7 @@ struct config {
     uint32_t block_timeout_ms;
     int blockfilters;            /* --blockfilters (0) */
     uint32_t filter_timeout_ms;  /* --filter-timeout */
+    uint32_t filter_peer_interval_ms; /* --test-filter-peer-interval */
     uint32_t private_broadcast_timeout_ms; /* --private-broadcast-timeout */
     unsigned privatebroadcast;             /* --privatebroadcast: 0 auto, 1 tor */
     uint32_t broadcast_retry_ms;           /* --test-broadcast-retry */

@@ -246,6 +246,10 @@ const struct option_row config_options[] = {
     {.name = "filter-timeout", SECONDS(filter_timeout_ms, 30000),
      .help = "ask another filter peer when a filter request is not answered in time",
      .file_ok = true},
+    {.name = "test-filter-peer-interval", SECONDS(filter_peer_interval_ms, 300000),
+     .help = "(tests) with --blockfilters, how often at most a non-filter outbound peer is "
+             "evicted to make room for a filter peer, and the address manager searched for them",
+     .file_ok = true},
     {.name = "privatebroadcast", .type = OPTION_ENUM, .names = privatebroadcast_name,
      FIELD(privatebroadcast), .def = 0,
      .help = "how sendrawtransaction's private-broadcast connections go: auto (through --proxy "

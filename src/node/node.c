@@ -55,6 +55,7 @@ void node_config_default(struct node_config *cfg, const struct netparams *net)
     cfg->block_timeout_ms = 60 * 1000;
     memcpy(cfg->min_chain_work, net->min_chain_work, 32);
     cfg->filter_timeout_ms = 30 * 1000;
+    cfg->filter_peer_interval_ms = 5 * 60 * 1000;
     cfg->broadcast_retry_ms = 1000;
     cfg->broadcast_round_ms = 5 * 60 * 1000;
     /* Core serves a mempool transaction to anyone once it is 2 minutes old */

@@ -59,6 +59,7 @@ struct node_config {
     uint32_t block_timeout_ms;  /* --block-timeout: wait for a requested block (60 s) */
     bool blockfilters;          /* --blockfilters: BIP157 filter headers, filter peers preferred */
     uint32_t filter_timeout_ms; /* --filter-timeout: a filter peer's answer (30 s) */
+    uint32_t filter_peer_interval_ms; /* --test-filter-peer-interval (5 min; filterpeers.c) */
     uint32_t broadcast_retry_ms;/* pending broadcasts short of peers: look again (1 s) */
     bool broadcast_tor_only;    /* --privatebroadcast=tor: never without a proxy */
     uint32_t broadcast_round_ms;/* --private-broadcast-retry: first round not seen back → fresh peers (5 min) */

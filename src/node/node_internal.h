@@ -23,6 +23,9 @@ struct event;
 
 /* --blockfilters: outbound peers offering NODE_COMPACT_FILTERS to keep. */
 #define NODE_FILTER_PEERS_WANTED 2u
+/* Filter-offering addresses remembered from a search of the address
+ * manager (filterpeers.c). */
+#define NODE_FILTER_BOOK_MAX 16u
 
 /* One --connect or --addnode target. */
 struct manual_peer {
@@ -110,6 +113,13 @@ struct node {
     struct time_offsets time_offsets; /* outbound peers' clocks (Core's TimeOffsets) */
     uint64_t clock_warnings;    /* "clock out of sync" lines logged */
     struct cfsync *cf;          /* --blockfilters: cfsync.c; NULL without */
+    struct {                    /* --blockfilters: filterpeers.c */
+        struct wire_netaddr addrs[NODE_FILTER_BOOK_MAX]; /* filter-offering, from the last search */
+        size_t n;
+        uint64_t searched_ms;  /* monotonic: the last search, 0 = never */
+        uint64_t evicted_ms;   /* monotonic: the last eviction for a filter peer, 0 = never */
+        uint64_t evicted_peer; /* its id, 0 = none */
+    } filter_book;
     struct broadcast_set broadcasts; /* broadcast.c */
     struct event *broadcast_timer;   /* broadcast_send.c */
     struct event *broadcast_save_ev; /* broadcast_store.c: a save due this loop turn */
@@ -173,6 +183,28 @@ void node_outbound_ready(struct node *n, struct node_peer *np, const struct peer
 void node_addr_fetch_ready(struct node *n, struct node_peer *np);
 /* After an automatic outbound or feeler peer went away. */
 void node_outbound_gone(struct node *n, struct node_peer *np, const struct peer_disconnected_info *info);
+/* May this address be dialled now as an automatic outbound peer (reachable,
+ * not connected, not in a group we have outbound, not banned, discouraged
+ * or held back)? tries: the selections its round has made. */
+bool node_outbound_dialable(struct node *n, const struct wire_netaddr *a, int tries,
+                            bool *held_logged);
+/* Dial it as kind; true if the connection is under way. */
+bool node_outbound_dial(struct node *n, const struct wire_netaddr *a, enum node_conn_kind kind);
+size_t node_outbound_count(const struct node *n, enum node_conn_kind kind);
+
+/* filterpeers.c: --blockfilters keeps NODE_FILTER_PEERS_WANTED outbound
+ * peers that offer compact filters */
+/* Outbound peers that offer them (by their version once ready, by their
+ * address while connecting). */
+size_t node_filter_outbound_count(const struct node *n);
+/* Before a selection round: while the last slots wait for filter peers,
+ * dial the filter-offering addresses the address manager holds. have and
+ * filter_have are the round's counts, raised for each dial. */
+void node_filter_peers_fill(struct node *n, size_t *have, size_t *filter_have);
+/* After a round that left every slot full: short of filter peers while
+ * the address manager holds one we could dial, evict a non-filter
+ * outbound peer (at most once every --test-filter-peer-interval). */
+void node_filter_peers_make_room(struct node *n);
 
 /* sync.c */
 enum node_err node_sync_start(struct node *n);

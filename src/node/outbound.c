@@ -48,7 +48,7 @@ static bool reachable(const struct node *n, const struct wire_netaddr *a)
     return a->net == WIRE_NET_IPV4 || a->net == WIRE_NET_IPV6;
 }
 
-static size_t count_kind(const struct node *n, enum node_conn_kind kind)
+size_t node_outbound_count(const struct node *n, enum node_conn_kind kind)
 {
     size_t count = 0, pos = 0;
     void *value;
@@ -96,7 +96,7 @@ static bool may_dial(struct node *n, const struct wire_netaddr *a, int tries, bo
 
 /* BIP324 to peers that say they speak it, unless one already closed on
  * our key (then v1, as Core remembers). */
-static bool dial(struct node *n, const struct wire_netaddr *a, enum node_conn_kind kind)
+bool node_outbound_dial(struct node *n, const struct wire_netaddr *a, enum node_conn_kind kind)
 {
     uint64_t id;
     bool v2 = (a->services & NODE_P2P_V2) && !idmap_get(&n->v1_only, node_addr_hash(a));
@@ -111,35 +111,31 @@ static bool dial(struct node *n, const struct wire_netaddr *a, enum node_conn_ki
     return true;
 }
 
-/* Outbound peers that offer compact filters: by what their version said
- * once ready, by what their address said while connecting. */
-static size_t count_filter_outbound(const struct node *n)
+bool node_outbound_dialable(struct node *n, const struct wire_netaddr *a, int tries,
+                            bool *held_logged)
 {
-    size_t count = 0, pos = 0;
-    void *value;
-    while (idmap_next(&n->node_peers, &pos, NULL, &value)) {
-        const struct node_peer *np = value;
-        uint64_t services = np->ready ? np->services : np->addr.services;
-        count += np->kind == CONN_OUTBOUND && (services & NODE_COMPACT_FILTERS);
-    }
-    return count;
+    return reachable(n, a) && !conflicts(n, a) && may_dial(n, a, tries, held_logged);
 }
 
 static void open_connections(struct node *n)
 {
-    size_t have = count_kind(n, CONN_OUTBOUND);
-    size_t filter_have = n->cfg->blockfilters ? count_filter_outbound(n) : NODE_FILTER_PEERS_WANTED;
+    size_t have = node_outbound_count(n, CONN_OUTBOUND);
+    size_t filter_have =
+        n->cfg->blockfilters ? node_filter_outbound_count(n) : NODE_FILTER_PEERS_WANTED;
     int64_t now = node_now();
     const int max_tries = select_tries(n);
     bool held_logged = false;
     redial_prune(n->redial, clock_mono_ms());
+    if (n->cfg->blockfilters) node_filter_peers_fill(n, &have, &filter_have);
     for (int tries = 0; have < n->cfg->max_outbound && tries < max_tries; tries++) {
         struct wire_netaddr a;
         if (!addrman_select(n->addrman, false, now, &a)) break;
         if (!reachable(n, &a) || conflicts(n, &a)) continue;
-        /* --blockfilters: the last slots wait for peers that offer filters
-         * while fewer than two do, for most of a round; the rest of the
-         * round takes anyone, so a network without them still fills up. */
+        /* --blockfilters: the filter-offering addresses the address
+         * manager is known to hold were dialled first (filterpeers.c); the
+         * last slots still wait for ones these draws find, for most of a
+         * round; the rest of the round takes anyone, so a network without
+         * them still fills up. */
         bool offers = a.services & NODE_COMPACT_FILTERS;
         size_t missing = filter_have < NODE_FILTER_PEERS_WANTED ? NODE_FILTER_PEERS_WANTED - filter_have : 0;
         if (!offers && missing && have + missing >= n->cfg->max_outbound && tries < max_tries * 3 / 4)
@@ -147,7 +143,7 @@ static void open_connections(struct node *n)
         if (!may_dial(n, &a, tries, &held_logged)) continue;
         /* Prefer the network's port, as bitcoind does, until choices run out. */
         if (a.port != n->cfg->peer.net->default_port && tries < max_tries / 2) continue;
-        if (dial(n, &a, CONN_OUTBOUND)) {
+        if (node_outbound_dial(n, &a, CONN_OUTBOUND)) {
             have++;
             filter_have += offers;
         }
@@ -164,6 +160,7 @@ static void on_open_timer(evutil_socket_t fd, short what, void *arg)
     if (n->shutting_down) return;
     addrman_resolve_collisions(n->addrman, node_now());
     open_connections(n);
+    if (n->cfg->blockfilters) node_filter_peers_make_room(n);
     set_timer(n->open_timer, n->cfg->open_interval_ms);
 }
 
@@ -175,14 +172,15 @@ static void on_feeler_timer(evutil_socket_t fd, short what, void *arg)
     if (n->shutting_down) return;
     /* Feelers only once the real slots are full: they are for learning,
      * not for getting connected. */
-    if (count_kind(n, CONN_OUTBOUND) >= n->cfg->max_outbound && count_kind(n, CONN_FEELER) == 0) {
+    if (node_outbound_count(n, CONN_OUTBOUND) >= n->cfg->max_outbound &&
+        node_outbound_count(n, CONN_FEELER) == 0) {
         struct wire_netaddr a;
         bool found = addrman_tried_collision(n->addrman, &a), held_logged = false;
         const int max_tries = select_tries(n);
         for (int tries = 0; !found && tries < max_tries; tries++)
             found = addrman_select(n->addrman, true, node_now(), &a) && reachable(n, &a) &&
                     !conflicts(n, &a) && may_dial(n, &a, tries, &held_logged);
-        if (found && dial(n, &a, CONN_FEELER)) {
+        if (found && node_outbound_dial(n, &a, CONN_FEELER)) {
             char s[NETADDR_STR_MAX];
             netaddr_str(&a, s);
             log_debug(LOG_CAT_NODE, "feeler to %s", s);
@@ -398,7 +396,7 @@ void node_outbound_gone(struct node *n, struct node_peer *np, const struct peer_
         idmap_put(&n->v1_only, node_addr_hash(&np->addr), (void *)1);
         struct wire_netaddr a = np->addr;
         a.services &= ~NODE_P2P_V2;
-        dial(n, &a, np->kind);
+        node_outbound_dial(n, &a, np->kind);
         return;
     }
     /* A failure counts against the address only if we never got through;
