@@ -100,6 +100,15 @@ void node_addr_received(struct node *n, uint64_t peer_id, const struct wire_addr
     }
 }
 
+/* Core asks every outbound connection but block-relay-only ones, manual
+ * (--connect, --addnode) included: without the question, a manual peer's
+ * answer would meet a bucket holding one token and be dropped as gossip. */
+void node_ask_for_addresses(struct node *n, struct node_peer *np)
+{
+    struct node_request req = {.type = NODE_REQ_GET_ADDR};
+    if (peer_request(n->peers, np->id, &req) == PEER_OK) np->addr_tokens += ADDRMAN_GETADDR_MAX;
+}
+
 void node_getaddr_received(struct node *n, uint64_t peer_id)
 {
     struct node_peer *np = node_peer_get(n, peer_id);

@@ -249,5 +249,8 @@ void node_broadcast_peer_gone(struct node *n, struct node_peer *np,
 /* addrrelay.c */
 void node_addr_received(struct node *n, uint64_t peer_id, const struct wire_addr *addrs);
 void node_getaddr_received(struct node *n, uint64_t peer_id);
+/* getaddr to an outbound, manual or addr-fetch peer (once, after READY);
+ * its answer of up to 1,000 addresses passes the token bucket. */
+void node_ask_for_addresses(struct node *n, struct node_peer *np);
 
 #endif

@@ -276,8 +276,7 @@ static void on_waiting_timer(evutil_socket_t fd, short what, void *arg)
 
 void node_addr_fetch_ready(struct node *n, struct node_peer *np)
 {
-    struct node_request req = {.type = NODE_REQ_GET_ADDR};
-    if (peer_request(n->peers, np->id, &req) == PEER_OK) np->addr_tokens += ADDRMAN_GETADDR_MAX;
+    node_ask_for_addresses(n, np);
 }
 
 void node_seed_answer(struct node *n, const char *seed, const struct wire_netaddr *addrs,
@@ -379,10 +378,7 @@ void node_outbound_ready(struct node *n, struct node_peer *np, const struct peer
         peer_disconnect_id(n->peers, np->id, PEER_REASON_FEELER_DONE);
         return;
     }
-    /* Ask each outbound peer once for addresses; its answer (up to 1,000)
-     * is allowed through the token bucket. */
-    struct node_request req = {.type = NODE_REQ_GET_ADDR};
-    if (peer_request(n->peers, np->id, &req) == PEER_OK) np->addr_tokens += ADDRMAN_GETADDR_MAX;
+    node_ask_for_addresses(n, np);
     /* Hourly, if we are short of peers, the DNS seeds again. */
     if (n->cfg->dnsseed && n->last_dns_ms &&
         (int64_t)clock_mono_ms() - n->last_dns_ms > (int64_t)n->cfg->dns_interval_ms &&
