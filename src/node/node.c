@@ -37,6 +37,7 @@ void node_config_default(struct node_config *cfg, const struct netparams *net)
     peer_config_default(&cfg->peer, net);
     cfg->max_connections = 125;
     cfg->max_outbound = 8;
+    cfg->max_block_relay = 2;
     cfg->max_inbound_per_group = 16;
     cfg->reconnect_min_ms = 1000;
     cfg->reconnect_max_ms = 5 * 60 * 1000;
@@ -145,7 +146,8 @@ static void node_on_ready(struct node *n, uint64_t id, const struct peer_ready_i
     np->services = info->services;
     if (np->kind != CONN_INBOUND) node_clock_sample(n, id, info->time_offset);
     if (np->kind == CONN_MANUAL) node_manual_ready(n, id);
-    if (np->kind == CONN_OUTBOUND || np->kind == CONN_FEELER) node_outbound_ready(n, np, info);
+    if (np->kind == CONN_OUTBOUND || np->kind == CONN_FEELER || np->kind == CONN_BLOCK_RELAY)
+        node_outbound_ready(n, np, info);
     if (np->kind == CONN_ADDR_FETCH) {
         node_addr_fetch_ready(n, np);
         return;
@@ -165,7 +167,8 @@ static void node_on_disconnected(struct node *n, uint64_t id, const struct peer_
     node_misbehaving_gone(n, id, kind, info);
     if (kind == CONN_MANUAL) node_manual_disconnected(n, id, info->v2_no_answer);
     if (np && kind == CONN_PRIVATE_BROADCAST) node_broadcast_peer_gone(n, np, info);
-    if (np && (kind == CONN_OUTBOUND || kind == CONN_FEELER)) node_outbound_gone(n, np, info);
+    if (np && (kind == CONN_OUTBOUND || kind == CONN_FEELER || kind == CONN_BLOCK_RELAY))
+        node_outbound_gone(n, np, info);
     node_peer_remove(n, id);
     node_sync_peer_gone(n, id);
     node_cf_peer_gone(n, id);
@@ -319,7 +322,7 @@ static size_t inbound_in_group(const struct node *n, const uint8_t *g, size_t gl
 
 unsigned node_inbound_limit(const struct node *n)
 {
-    unsigned reserved = n->cfg->max_outbound + (unsigned)n->n_manual;
+    unsigned reserved = n->cfg->max_outbound + n->cfg->max_block_relay + (unsigned)n->n_manual;
     return n->cfg->max_connections > reserved ? n->cfg->max_connections - reserved : 0;
 }
 

@@ -41,8 +41,11 @@ struct manual_peer {
  * proxy (no DNS of ours): asked for addresses, dropped once they come. */
 /* CONN_PRIVATE_BROADCAST: short-lived, carries one of our transactions
  * (broadcast_send.c), outside the connection limits; never READY. */
+/* CONN_BLOCK_RELAY: automatic outbound, blocks only (Core's
+ * block-relay-only): version relay=0, no getaddr, no addresses either way,
+ * no transactions; its own slots (--max-blockrelay). */
 enum node_conn_kind { CONN_INBOUND = 0, CONN_MANUAL, CONN_OUTBOUND, CONN_FEELER, CONN_ADDR_FETCH,
-                      CONN_PRIVATE_BROADCAST };
+                      CONN_PRIVATE_BROADCAST, CONN_BLOCK_RELAY };
 
 /* What the node knows of each peer, by id. */
 struct node_peer {

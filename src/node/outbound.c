@@ -1,6 +1,6 @@
 /* Automatic outbound connections, the way bitcoind keeps them: fill up to
- * --max-outbound full peers from the address manager, at most one per
- * network group; keep only peers that serve blocks and witnesses; every
+ * --max-outbound full-relay peers from the address manager, then
+ * --max-blockrelay block-relay-only ones, at most one per network group; keep only peers that serve blocks and witnesses; every
  * feeler interval (when the slots are full) test an address from "new" (or
  * a tried-table occupant under threat) and move it to "tried". Addresses
  * come from DNS seeds at start (when the table is thin), at most hourly
@@ -68,7 +68,8 @@ static bool conflicts(const struct node *n, const struct wire_netaddr *a)
     while (idmap_next(&n->node_peers, &pos, NULL, &value)) {
         const struct node_peer *np = value;
         if (np->group_len && netaddr_equal(&np->addr, a)) return true;
-        if (np->kind == CONN_OUTBOUND && np->group_len == gl && memcmp(np->group, g, gl) == 0)
+        bool automatic = np->kind == CONN_OUTBOUND || np->kind == CONN_BLOCK_RELAY;
+        if (automatic && np->group_len == gl && memcmp(np->group, g, gl) == 0)
             return true;
     }
     return false;
@@ -102,7 +103,8 @@ static bool dial(struct node *n, const struct wire_netaddr *a, enum node_conn_ki
     bool v2 = (a->services & NODE_P2P_V2) && !idmap_get(&n->v1_only, node_addr_hash(a));
     if (peer_connect_addr(n->peers, a, v2, &id) != PEER_OK) return false;
     addrman_attempt(n->addrman, a, false, node_now());
-    if (!node_peer_add(n, id, kind, a)) {
+    if (!node_peer_add(n, id, kind, a) ||
+        (kind == CONN_BLOCK_RELAY && peer_set_block_relay(n->peers, id) != PEER_OK)) {
         peer_disconnect_id(n->peers, id, PEER_REASON_SHUTDOWN);
         return false;
     }
@@ -123,6 +125,30 @@ static size_t count_filter_outbound(const struct node *n)
         count += np->kind == CONN_OUTBOUND && (services & NODE_COMPACT_FILTERS);
     }
     return count;
+}
+
+/* Core's order: the full-relay slots first, and only once they are full
+ * the block-relay-only ones, so a node short of peers gets the ones that
+ * also bring addresses. One dial a round for them; the round is 500 ms. */
+static void open_block_relay(struct node *n)
+{
+    if (count_kind(n, CONN_OUTBOUND) < n->cfg->max_outbound) return;
+    if (count_kind(n, CONN_BLOCK_RELAY) >= n->cfg->max_block_relay) return;
+    int64_t now = node_now();
+    const int max_tries = select_tries(n);
+    bool held_logged = false;
+    for (int tries = 0; tries < max_tries; tries++) {
+        struct wire_netaddr a;
+        if (!addrman_select(n->addrman, false, now, &a)) break;
+        if (!reachable(n, &a) || conflicts(n, &a) || !may_dial(n, &a, tries, &held_logged)) continue;
+        if (a.port != n->cfg->peer.net->default_port && tries < max_tries / 2) continue;
+        if (dial(n, &a, CONN_BLOCK_RELAY)) {
+            char s[NETADDR_STR_MAX];
+            netaddr_str(&a, s);
+            log_info(LOG_CAT_NODE, "block-relay-only connection to %s", s);
+            return;
+        }
+    }
 }
 
 static void open_connections(struct node *n)
@@ -164,6 +190,7 @@ static void on_open_timer(evutil_socket_t fd, short what, void *arg)
     if (n->shutting_down) return;
     addrman_resolve_collisions(n->addrman, node_now());
     open_connections(n);
+    open_block_relay(n);
     set_timer(n->open_timer, n->cfg->open_interval_ms);
 }
 
@@ -378,7 +405,7 @@ void node_outbound_ready(struct node *n, struct node_peer *np, const struct peer
         peer_disconnect_id(n->peers, np->id, PEER_REASON_FEELER_DONE);
         return;
     }
-    node_ask_for_addresses(n, np);
+    if (np->kind != CONN_BLOCK_RELAY) node_ask_for_addresses(n, np);
     /* Hourly, if we are short of peers, the DNS seeds again. */
     if (n->cfg->dnsseed && n->last_dns_ms &&
         (int64_t)clock_mono_ms() - n->last_dns_ms > (int64_t)n->cfg->dns_interval_ms &&
@@ -403,7 +430,9 @@ void node_outbound_gone(struct node *n, struct node_peer *np, const struct peer_
         addrman_attempt(n->addrman, &np->addr, true, node_now());
         redial_failed(n->redial, &np->addr, clock_mono_ms());
     } else {
-        addrman_connected(n->addrman, &np->addr, node_now());
+        /* Core does not stamp a block-relay-only peer's address as seen
+         * when it leaves: the time would leak the link through gossip. */
+        if (np->kind != CONN_BLOCK_RELAY) addrman_connected(n->addrman, &np->addr, node_now());
         /* Useless to us (no blocks or no witnesses): as good as a failure. */
         if (!strcmp(info->reason, peer_reason_str(PEER_REASON_MISSING_SERVICES)))
             redial_failed(n->redial, &np->addr, clock_mono_ms());

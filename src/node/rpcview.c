@@ -30,6 +30,7 @@ static const char *conn_type(enum node_conn_kind kind)
     case CONN_MANUAL: return "manual";
     case CONN_OUTBOUND: return "outbound-full-relay";
     case CONN_FEELER: return "feeler";
+    case CONN_BLOCK_RELAY: return "block-relay-only";
     case CONN_ADDR_FETCH: return "addr-fetch";
     case CONN_PRIVATE_BROADCAST: return "private-broadcast";
     }
@@ -104,7 +105,7 @@ enum node_err node_peer_infos(struct node *n, struct node_peer_view **out, size_
         v[got].ready = np->ready;
         v[got].synced_headers = np->synced_headers;
         v[got].last_block = np->last_block;
-        v[got].addr_relay = np->kind != CONN_FEELER; /* feelers are dropped after the handshake */
+        v[got].addr_relay = np->kind != CONN_FEELER && np->kind != CONN_BLOCK_RELAY; /* feelers are dropped after the handshake */
         v[got].addr_processed = np->addr_processed;
         v[got].addr_rate_limited = np->addr_rate_limited;
         v[got].n_inflight = node_blocks_inflight(n, np->id, v[got].inflight, NODE_INFLIGHT_MAX);
