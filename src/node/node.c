@@ -322,7 +322,9 @@ static size_t inbound_in_group(const struct node *n, const uint8_t *g, size_t gl
 
 unsigned node_inbound_limit(const struct node *n)
 {
-    unsigned reserved = n->cfg->max_outbound + n->cfg->max_block_relay + (unsigned)n->n_manual;
+    /* block-relay-only slots exist only beside full-relay ones (outbound.c) */
+    unsigned block_relay = n->cfg->max_outbound ? n->cfg->max_block_relay : 0;
+    unsigned reserved = n->cfg->max_outbound + block_relay + (unsigned)n->n_manual;
     return n->cfg->max_connections > reserved ? n->cfg->max_connections - reserved : 0;
 }
 
