@@ -249,6 +249,7 @@ void node_shutdown(struct node *n)
     node_outbound_stop(n);
     node_sync_stop(n);
     node_broadcast_stop(n);
+    node_anchors_save(n);
     peer_table_disconnect_all(n->peers, PEER_REASON_SHUTDOWN);
     node_cf_flush(n);
     node_state_shutdown(n);

@@ -151,6 +151,22 @@ static void open_block_relay(struct node *n)
     }
 }
 
+/* Anchors first (Core): each tried once, as block-relay-only, while
+ * those slots are not full; a failed one is not retried. */
+static void open_anchors(struct node *n)
+{
+    struct wire_netaddr a;
+    while (count_kind(n, CONN_BLOCK_RELAY) < n->cfg->max_block_relay && node_anchors_next(n, &a)) {
+        if (!reachable(n, &a) || conflicts(n, &a) || banman_is_banned(n->banman, &a, node_now()) ||
+            node_is_discouraged(n, &a))
+            continue;
+        char s[NETADDR_STR_MAX];
+        netaddr_str(&a, s);
+        log_info(LOG_CAT_NODE, "anchor: dialling %s (block-relay-only)", s);
+        dial(n, &a, CONN_BLOCK_RELAY);
+    }
+}
+
 static void open_connections(struct node *n)
 {
     size_t have = count_kind(n, CONN_OUTBOUND);
@@ -189,6 +205,7 @@ static void on_open_timer(evutil_socket_t fd, short what, void *arg)
     struct node *n = arg;
     if (n->shutting_down) return;
     addrman_resolve_collisions(n->addrman, node_now());
+    open_anchors(n);
     open_connections(n);
     open_block_relay(n);
     set_timer(n->open_timer, n->cfg->open_interval_ms);

@@ -1,7 +1,8 @@
 /* Eclipse resistance (issue 14), with scripted peers on 127.0.0.0/8: a
  * --connect peer is asked for addresses and its answer taken whole; once
  * the full-relay slots are full, block-relay-only peers fill theirs, and
- * no address nor transaction request goes to them either way. */
+ * no address nor transaction request goes to them either way; they are
+ * saved in anchors.dat at a stop and dialled first at the next start. */
 #include "harness.h"
 #include "rpc_daemon.h"
 #include "scripted_peer.h"
@@ -16,7 +17,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define WAIT_MS 8000
@@ -183,6 +186,31 @@ static void expect_no_addr_traffic(struct sp *s, uint64_t nonce)
     }
 }
 
+/* Three connections, one per listener's group: one full-relay (its
+ * version says relay=1) and two block-relay-only (relay=0). Each is
+ * handshaken; the full-relay one's index is returned. */
+static size_t accept_three(const struct rpc_daemon *r, struct listener *ls, struct sp *s)
+{
+    bool taken[N_LISTENERS] = {false};
+    size_t full = N_LISTENERS, n_full = 0;
+    for (size_t k = 0; k < N_LISTENERS; k++) {
+        struct sp c;
+        int i = accept_any(ls, N_LISTENERS, &c, WAIT_MS);
+        if (i < 0) fail_msg("connection %zu did not come; log:\n%s", k, r->d.log);
+        assert_false(taken[i]);
+        taken[i] = true;
+        s[i] = c;
+        struct wire_version theirs;
+        assert_true(sp_handshake(&s[i], false, &theirs, WAIT_MS));
+        if (theirs.relay) {
+            full = (size_t)i;
+            n_full++;
+        }
+    }
+    assert_int_equal(n_full, 1);
+    return full;
+}
+
 static void test_block_relay_only_peers(void **state)
 {
     (void)state;
@@ -196,29 +224,8 @@ static void test_block_relay_only_peers(void **state)
     rpc_daemon_start(&r, extra);
     for (size_t i = 0; i < N_LISTENERS; i++) add_address(&r, &ls[i]);
 
-    /* three connections, one per group: one full-relay (relay=1), then two
-     * block-relay-only ones whose version says relay=0 */
     struct sp s[N_LISTENERS];
-    bool relay[N_LISTENERS];
-    bool taken[N_LISTENERS] = {false};
-    size_t full = N_LISTENERS, n_full = 0;
-    for (size_t k = 0; k < N_LISTENERS; k++) {
-        struct sp c;
-        int i = accept_any(ls, N_LISTENERS, &c, WAIT_MS);
-        if (i < 0) fail_msg("connection %zu did not come; log:\n%s", k, r.d.log);
-        assert_false(taken[i]);
-        taken[i] = true;
-        s[i] = c;
-        struct wire_version theirs;
-        assert_true(sp_handshake(&s[i], false, &theirs, WAIT_MS));
-        relay[i] = theirs.relay;
-        if (relay[i]) {
-            full = (size_t)i;
-            n_full++;
-        }
-    }
-    assert_int_equal(n_full, 1);
-    wait_log_count(&r.d, "block-relay-only connection to 127.4", 2);
+    size_t full = accept_three(&r, ls, s);
     /* the full-relay peer is asked for addresses */
     assert_true(sp_expect(&s[full], WIRE_GETADDR, NULL, WAIT_MS));
 
@@ -258,11 +265,86 @@ static void test_block_relay_only_peers(void **state)
     rpc_daemon_stop(&r);
 }
 
+/* The index of the listener whose address the nth (0-based) "connecting
+ * addr=" line of the log names, or -1. */
+static int nth_dial(const struct daemon_proc *d, struct listener *ls, size_t nth)
+{
+    const char *at = d->log;
+    for (size_t k = 0; at && k <= nth; k++) {
+        at = strstr(at, "connecting addr=");
+        if (at && k < nth) at++;
+    }
+    if (!at) return -1;
+    char want[64];
+    for (size_t i = 0; i < N_LISTENERS; i++) {
+        snprintf(want, sizeof want, "connecting addr=%s:%u", ls[i].ip, ls[i].port);
+        if (!strncmp(at, want, strlen(want))) return (int)i;
+    }
+    return -1;
+}
+
+static void test_anchors_dialled_first_after_restart(void **state)
+{
+    (void)state;
+    struct listener ls[N_LISTENERS];
+    listen_on(&ls[0], "127.51.0.1");
+    listen_on(&ls[1], "127.52.0.1");
+    listen_on(&ls[2], "127.53.0.1");
+    char dir[64] = "/tmp/btcpeerd-anchors-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[128];
+    snprintf(path, sizeof path, "%s/regtest/anchors.dat", dir);
+    const char *extra[] = {"--test-local-groups", "--max-outbound=1", "--max-blockrelay=2",
+                           "--dnsseed=0", NULL};
+    struct rpc_daemon r;
+    rpc_daemon_start_in(&r, dir, extra);
+    for (size_t i = 0; i < N_LISTENERS; i++) add_address(&r, &ls[i]);
+    struct sp s[N_LISTENERS];
+    size_t full = accept_three(&r, ls, s);
+    /* all three READY in the node before the stop */
+    uint64_t deadline = clock_mono_ms() + WAIT_MS;
+    for (;;) {
+        json_t *reply = rpc_call(&r, "getpeerinfo", json_array());
+        size_t block_relay = count_type(rpc_result(reply), "block-relay-only");
+        json_decref(reply);
+        if (block_relay == 2) break;
+        if (clock_mono_ms() > deadline) fail_msg("no two block-relay-only peers:\n%s", r.d.log);
+        daemon_pump(&r.d, 20);
+    }
+    assert_int_equal(daemon_stop(&r.d, SIGTERM, WAIT_MS), 0);
+    assert_true(strstr(r.d.log, "saving 2 block-relay-only peers to anchors.dat") != NULL);
+    daemon_cleanup(&r.d);
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    for (size_t k = 0; k < N_LISTENERS; k++) sp_close(&s[k]);
+
+    /* the next start: the file read and gone, the two anchors dialled
+     * before anything else, as block-relay-only again */
+    rpc_daemon_start_in(&r, dir, extra);
+    assert_true(daemon_wait_log(&r.d, "loaded 2 anchors from anchors.dat", WAIT_MS));
+    assert_int_equal(stat(path, &st), -1);
+    wait_log_count(&r.d, "anchor: dialling", 2);
+    size_t full2 = accept_three(&r, ls, s);
+    assert_int_equal(full2, full);
+    int first = nth_dial(&r.d, ls, 0), second = nth_dial(&r.d, ls, 1);
+    if (first < 0 || second < 0 || first == (int)full || second == (int)full || first == second)
+        fail_msg("the first dials were not the anchors (full-relay %zu):\n%s", full, r.d.log);
+    for (size_t k = 0; k < N_LISTENERS; k++) {
+        sp_close(&s[k]);
+        close(ls[k].fd);
+    }
+    rpc_daemon_stop(&r);
+    char cmd[96];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_connect_peer_is_asked_and_answer_taken),
         cmocka_unit_test(test_block_relay_only_peers),
+        cmocka_unit_test(test_anchors_dialled_first_after_restart),
     };
     return test_run_group(tests);
 }
