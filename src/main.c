@@ -182,6 +182,7 @@ static void node_config_from(struct node_config *nc, const struct config *cfg)
     nc->peer.proxy_randomize = cfg->proxy_randomize == 1;
     nc->max_connections = cfg->max_connections;
     nc->max_outbound = cfg->max_outbound;
+    nc->max_block_relay = cfg->max_block_relay;
     nc->max_inbound_per_group = cfg->max_inbound_per_group;
     nc->dnsseed = cfg->dnsseed == 1;
     COPY_LIST(nc->seed_names, nc->n_seed_names, cfg->seed_names, cfg->n_seed_names);

@@ -52,6 +52,7 @@ struct config {
     int port;                    /* -1 = the network's default */
     unsigned max_connections;
     unsigned max_outbound;       /* default: 8, or 0 with --connect */
+    unsigned max_block_relay;    /* --max-blockrelay: 2, or 0 with --connect */
     unsigned max_inbound_per_group;
     int dnsseed;                 /* default: on unless --connect */
     char dns_server[256];        /* "" = the system's resolvers */

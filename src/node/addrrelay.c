@@ -42,7 +42,9 @@ static size_t pick_relay_targets(const struct node *n, uint64_t source, uint64_t
     /* Reservoir sampling over the ready peers. */
     while (idmap_next(&n->node_peers, &pos, &id, &value)) {
         const struct node_peer *np = value;
-        if (id == source || !np->ready || np->kind == CONN_FEELER || np->kind == CONN_ADDR_FETCH) continue;
+        if (id == source || !np->ready || np->kind == CONN_FEELER || np->kind == CONN_ADDR_FETCH ||
+            np->kind == CONN_BLOCK_RELAY)
+            continue;
         if (seen < RELAY_FANOUT) {
             out[seen] = id;
         } else {
@@ -67,6 +69,13 @@ void node_addr_received(struct node *n, uint64_t peer_id, const struct wire_addr
 {
     struct node_peer *np = node_peer_get(n, peer_id);
     if (!np) return;
+    /* Core: ignored, not punished; an address from it would tell an
+     * attacker which of his nodes we reach this way. */
+    if (np->kind == CONN_BLOCK_RELAY) {
+        LOG_AT(LOG_DEBUG, LOG_CAT_ADDRMAN, (int64_t)peer_id, "addr: ignoring %zu addresses from a block-relay-only peer",
+               addrs->count);
+        return;
+    }
     top_up(np);
     int64_t now = node_now();
     size_t accepted = 0, dropped = 0, n_fresh = 0;
@@ -98,6 +107,16 @@ void node_addr_received(struct node *n, uint64_t peer_id, const struct wire_addr
         log_info(LOG_CAT_ADDRMAN, "addr-fetch peer=%llu: %zu addresses", (unsigned long long)peer_id, accepted);
         peer_disconnect_id(n->peers, peer_id, PEER_REASON_ADDR_FETCH_DONE);
     }
+}
+
+/* Core asks every outbound connection but block-relay-only ones, manual
+ * (--connect, --addnode) included: without the question, a manual peer's
+ * answer would meet a bucket holding one token and be dropped as gossip. */
+void node_ask_for_addresses(struct node *n, struct node_peer *np)
+{
+    if (np->kind == CONN_BLOCK_RELAY) return;
+    struct node_request req = {.type = NODE_REQ_GET_ADDR};
+    if (peer_request(n->peers, np->id, &req) == PEER_OK) np->addr_tokens += ADDRMAN_GETADDR_MAX;
 }
 
 void node_getaddr_received(struct node *n, uint64_t peer_id)

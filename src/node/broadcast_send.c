@@ -212,7 +212,7 @@ static void ask_ordinary_peers(struct node *n, struct broadcast *b)
     while (idmap_next(&n->node_peers, &pos, NULL, &value)) {
         const struct node_peer *np = value;
         if (!np->ready || np->kind == CONN_FEELER || np->kind == CONN_ADDR_FETCH ||
-            np->kind == CONN_PRIVATE_BROADCAST)
+            np->kind == CONN_PRIVATE_BROADCAST || np->kind == CONN_BLOCK_RELAY)
             continue;
         asked += peer_request(n->peers, np->id, &req) == PEER_OK;
     }

@@ -176,6 +176,9 @@ void node_manual_ready(struct node *n, uint64_t peer_id)
 {
     struct manual_peer *m = find_by_peer(n, peer_id);
     if (m) m->backoff_ms = n->cfg->reconnect_min_ms;
+    /* onetry peers too: every manual connection is asked, as in Core */
+    struct node_peer *np = node_peer_get(n, peer_id);
+    if (np) node_ask_for_addresses(n, np);
 }
 
 void node_manual_disconnected(struct node *n, uint64_t peer_id, bool v2_no_answer)

@@ -37,6 +37,7 @@ void node_config_default(struct node_config *cfg, const struct netparams *net)
     peer_config_default(&cfg->peer, net);
     cfg->max_connections = 125;
     cfg->max_outbound = 8;
+    cfg->max_block_relay = 2;
     cfg->max_inbound_per_group = 16;
     cfg->reconnect_min_ms = 1000;
     cfg->reconnect_max_ms = 5 * 60 * 1000;
@@ -146,7 +147,8 @@ static void node_on_ready(struct node *n, uint64_t id, const struct peer_ready_i
     np->services = info->services;
     if (np->kind != CONN_INBOUND) node_clock_sample(n, id, info->time_offset);
     if (np->kind == CONN_MANUAL) node_manual_ready(n, id);
-    if (np->kind == CONN_OUTBOUND || np->kind == CONN_FEELER) node_outbound_ready(n, np, info);
+    if (np->kind == CONN_OUTBOUND || np->kind == CONN_FEELER || np->kind == CONN_BLOCK_RELAY)
+        node_outbound_ready(n, np, info);
     if (np->kind == CONN_ADDR_FETCH) {
         node_addr_fetch_ready(n, np);
         return;
@@ -166,7 +168,8 @@ static void node_on_disconnected(struct node *n, uint64_t id, const struct peer_
     node_misbehaving_gone(n, id, kind, info);
     if (kind == CONN_MANUAL) node_manual_disconnected(n, id, info->v2_no_answer);
     if (np && kind == CONN_PRIVATE_BROADCAST) node_broadcast_peer_gone(n, np, info);
-    if (np && (kind == CONN_OUTBOUND || kind == CONN_FEELER)) node_outbound_gone(n, np, info);
+    if (np && (kind == CONN_OUTBOUND || kind == CONN_FEELER || kind == CONN_BLOCK_RELAY))
+        node_outbound_gone(n, np, info);
     node_peer_remove(n, id);
     node_sync_peer_gone(n, id);
     node_cf_peer_gone(n, id);
@@ -247,6 +250,7 @@ void node_shutdown(struct node *n)
     node_outbound_stop(n);
     node_sync_stop(n);
     node_broadcast_stop(n);
+    node_anchors_save(n);
     peer_table_disconnect_all(n->peers, PEER_REASON_SHUTDOWN);
     node_cf_flush(n);
     node_state_shutdown(n);
@@ -320,7 +324,9 @@ static size_t inbound_in_group(const struct node *n, const uint8_t *g, size_t gl
 
 unsigned node_inbound_limit(const struct node *n)
 {
-    unsigned reserved = n->cfg->max_outbound + (unsigned)n->n_manual;
+    /* block-relay-only slots exist only beside full-relay ones (outbound.c) */
+    unsigned block_relay = n->cfg->max_outbound ? n->cfg->max_block_relay : 0;
+    unsigned reserved = n->cfg->max_outbound + block_relay + (unsigned)n->n_manual;
     return n->cfg->max_connections > reserved ? n->cfg->max_connections - reserved : 0;
 }
 

@@ -32,6 +32,7 @@ struct node_config {
     char datadir[PATH_MAX];     /* peers.dat, banlist.dat; "" = keep nothing */
     unsigned max_connections;   /* --maxconnections (125) */
     unsigned max_outbound;      /* --max-outbound (8; 0 with --connect) */
+    unsigned max_block_relay;   /* --max-blockrelay (2; 0 with --connect), once the full-relay slots are full */
     unsigned max_inbound_per_group; /* inbound peers from one network group (16; loopback exempt) */
     uint32_t reconnect_min_ms;  /* manual peers: first retry (1 s) */
     uint32_t reconnect_max_ms;  /* ... doubling up to (5 min) */

@@ -21,6 +21,9 @@
 
 struct event;
 
+/* anchors.dat: block-relay-only peers kept across a restart (Core's 2). */
+#define NODE_ANCHORS_MAX 2u
+
 /* --blockfilters: outbound peers offering NODE_COMPACT_FILTERS to keep. */
 #define NODE_FILTER_PEERS_WANTED 2u
 /* Filter-offering addresses remembered from a search of the address
@@ -44,8 +47,11 @@ struct manual_peer {
  * proxy (no DNS of ours): asked for addresses, dropped once they come. */
 /* CONN_PRIVATE_BROADCAST: short-lived, carries one of our transactions
  * (broadcast_send.c), outside the connection limits; never READY. */
+/* CONN_BLOCK_RELAY: automatic outbound, blocks only (Core's
+ * block-relay-only): version relay=0, no getaddr, no addresses either way,
+ * no transactions; its own slots (--max-blockrelay). */
 enum node_conn_kind { CONN_INBOUND = 0, CONN_MANUAL, CONN_OUTBOUND, CONN_FEELER, CONN_ADDR_FETCH,
-                      CONN_PRIVATE_BROADCAST };
+                      CONN_PRIVATE_BROADCAST, CONN_BLOCK_RELAY };
 
 /* What the node knows of each peer, by id. */
 struct node_peer {
@@ -87,6 +93,8 @@ struct node {
     uint64_t n_redial_held;     /* selections passed over for the redial back-off */
     struct manual_peer *manual;
     size_t n_manual;
+    struct wire_netaddr anchors[NODE_ANCHORS_MAX]; /* anchors.c: still to dial */
+    size_t n_anchors;
     struct event *open_timer, *feeler_timer, *fixed_seed_timer;
     struct node_state *state;   /* statefiles.c */
     int64_t last_dns_ms;        /* monotonic, 0 = never */
@@ -167,6 +175,15 @@ void node_state_write(struct node *n, const char *name, const char *what, size_t
 void node_state_shutdown(struct node *n);
 /* Waits for whatever is still being written. */
 void node_state_free(struct node_state *st);
+
+/* anchors.c: anchors.dat */
+/* At start: read the file, delete it, keep the anchors to dial. */
+void node_anchors_load(struct node *n);
+/* The next anchor to dial (each is tried once). */
+bool node_anchors_next(struct node *n, struct wire_netaddr *out);
+/* At a clean shutdown, before the peers go: the block-relay-only peers'
+ * addresses, to the disk writer (node_state_shutdown waits for it). */
+void node_anchors_save(struct node *n);
 
 /* manual.c */
 enum node_err node_manual_start(struct node *n);
@@ -283,5 +300,8 @@ void node_broadcast_peer_gone(struct node *n, struct node_peer *np,
 /* addrrelay.c */
 void node_addr_received(struct node *n, uint64_t peer_id, const struct wire_addr *addrs);
 void node_getaddr_received(struct node *n, uint64_t peer_id);
+/* getaddr to an outbound, manual or addr-fetch peer (once, after READY);
+ * its answer of up to 1,000 addresses passes the token bucket. */
+void node_ask_for_addresses(struct node *n, struct node_peer *np);
 
 #endif

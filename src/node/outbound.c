@@ -1,6 +1,6 @@
 /* Automatic outbound connections, the way bitcoind keeps them: fill up to
- * --max-outbound full peers from the address manager, at most one per
- * network group; keep only peers that serve blocks and witnesses; every
+ * --max-outbound full-relay peers from the address manager, then
+ * --max-blockrelay block-relay-only ones, at most one per network group; keep only peers that serve blocks and witnesses; every
  * feeler interval (when the slots are full) test an address from "new" (or
  * a tried-table occupant under threat) and move it to "tried". Addresses
  * come from DNS seeds at start (when the table is thin), at most hourly
@@ -68,7 +68,8 @@ static bool conflicts(const struct node *n, const struct wire_netaddr *a)
     while (idmap_next(&n->node_peers, &pos, NULL, &value)) {
         const struct node_peer *np = value;
         if (np->group_len && netaddr_equal(&np->addr, a)) return true;
-        if (np->kind == CONN_OUTBOUND && np->group_len == gl && memcmp(np->group, g, gl) == 0)
+        bool automatic = np->kind == CONN_OUTBOUND || np->kind == CONN_BLOCK_RELAY;
+        if (automatic && np->group_len == gl && memcmp(np->group, g, gl) == 0)
             return true;
     }
     return false;
@@ -102,7 +103,8 @@ bool node_outbound_dial(struct node *n, const struct wire_netaddr *a, enum node_
     bool v2 = (a->services & NODE_P2P_V2) && !idmap_get(&n->v1_only, node_addr_hash(a));
     if (peer_connect_addr(n->peers, a, v2, &id) != PEER_OK) return false;
     addrman_attempt(n->addrman, a, false, node_now());
-    if (!node_peer_add(n, id, kind, a)) {
+    if (!node_peer_add(n, id, kind, a) ||
+        (kind == CONN_BLOCK_RELAY && peer_set_block_relay(n->peers, id) != PEER_OK)) {
         peer_disconnect_id(n->peers, id, PEER_REASON_SHUTDOWN);
         return false;
     }
@@ -115,6 +117,46 @@ bool node_outbound_dialable(struct node *n, const struct wire_netaddr *a, int tr
                             bool *held_logged)
 {
     return reachable(n, a) && !conflicts(n, a) && may_dial(n, a, tries, held_logged);
+}
+
+/* Core's order: the full-relay slots first, and only once they are full
+ * the block-relay-only ones, so a node short of peers gets the ones that
+ * also bring addresses. One dial a round for them; the round is 500 ms. */
+static void open_block_relay(struct node *n)
+{
+    if (node_outbound_count(n, CONN_OUTBOUND) < n->cfg->max_outbound) return;
+    if (node_outbound_count(n, CONN_BLOCK_RELAY) >= n->cfg->max_block_relay) return;
+    int64_t now = node_now();
+    const int max_tries = select_tries(n);
+    bool held_logged = false;
+    for (int tries = 0; tries < max_tries; tries++) {
+        struct wire_netaddr a;
+        if (!addrman_select(n->addrman, false, now, &a)) break;
+        if (!node_outbound_dialable(n, &a, tries, &held_logged)) continue;
+        if (a.port != n->cfg->peer.net->default_port && tries < max_tries / 2) continue;
+        if (node_outbound_dial(n, &a, CONN_BLOCK_RELAY)) {
+            char s[NETADDR_STR_MAX];
+            netaddr_str(&a, s);
+            log_info(LOG_CAT_NODE, "block-relay-only connection to %s", s);
+            return;
+        }
+    }
+}
+
+/* Anchors first (Core): each tried once, as block-relay-only, while
+ * those slots are not full; a failed one is not retried. */
+static void open_anchors(struct node *n)
+{
+    struct wire_netaddr a;
+    while (node_outbound_count(n, CONN_BLOCK_RELAY) < n->cfg->max_block_relay && node_anchors_next(n, &a)) {
+        if (!reachable(n, &a) || conflicts(n, &a) || banman_is_banned(n->banman, &a, node_now()) ||
+            node_is_discouraged(n, &a))
+            continue;
+        char s[NETADDR_STR_MAX];
+        netaddr_str(&a, s);
+        log_info(LOG_CAT_NODE, "anchor: dialling %s (block-relay-only)", s);
+        node_outbound_dial(n, &a, CONN_BLOCK_RELAY);
+    }
 }
 
 static void open_connections(struct node *n)
@@ -159,8 +201,10 @@ static void on_open_timer(evutil_socket_t fd, short what, void *arg)
     struct node *n = arg;
     if (n->shutting_down) return;
     addrman_resolve_collisions(n->addrman, node_now());
+    open_anchors(n);
     open_connections(n);
     if (n->cfg->blockfilters) node_filter_peers_make_room(n);
+    open_block_relay(n);
     set_timer(n->open_timer, n->cfg->open_interval_ms);
 }
 
@@ -274,8 +318,7 @@ static void on_waiting_timer(evutil_socket_t fd, short what, void *arg)
 
 void node_addr_fetch_ready(struct node *n, struct node_peer *np)
 {
-    struct node_request req = {.type = NODE_REQ_GET_ADDR};
-    if (peer_request(n->peers, np->id, &req) == PEER_OK) np->addr_tokens += ADDRMAN_GETADDR_MAX;
+    node_ask_for_addresses(n, np);
 }
 
 void node_seed_answer(struct node *n, const char *seed, const struct wire_netaddr *addrs,
@@ -377,10 +420,7 @@ void node_outbound_ready(struct node *n, struct node_peer *np, const struct peer
         peer_disconnect_id(n->peers, np->id, PEER_REASON_FEELER_DONE);
         return;
     }
-    /* Ask each outbound peer once for addresses; its answer (up to 1,000)
-     * is allowed through the token bucket. */
-    struct node_request req = {.type = NODE_REQ_GET_ADDR};
-    if (peer_request(n->peers, np->id, &req) == PEER_OK) np->addr_tokens += ADDRMAN_GETADDR_MAX;
+    if (np->kind != CONN_BLOCK_RELAY) node_ask_for_addresses(n, np);
     /* Hourly, if we are short of peers, the DNS seeds again. */
     if (n->cfg->dnsseed && n->last_dns_ms &&
         (int64_t)clock_mono_ms() - n->last_dns_ms > (int64_t)n->cfg->dns_interval_ms &&
@@ -405,7 +445,9 @@ void node_outbound_gone(struct node *n, struct node_peer *np, const struct peer_
         addrman_attempt(n->addrman, &np->addr, true, node_now());
         redial_failed(n->redial, &np->addr, clock_mono_ms());
     } else {
-        addrman_connected(n->addrman, &np->addr, node_now());
+        /* Core does not stamp a block-relay-only peer's address as seen
+         * when it leaves: the time would leak the link through gossip. */
+        if (np->kind != CONN_BLOCK_RELAY) addrman_connected(n->addrman, &np->addr, node_now());
         /* Useless to us (no blocks or no witnesses): as good as a failure. */
         if (!strcmp(info->reason, peer_reason_str(PEER_REASON_MISSING_SERVICES)))
             redial_failed(n->redial, &np->addr, clock_mono_ms());

@@ -30,6 +30,7 @@ static const char *conn_type(enum node_conn_kind kind)
     case CONN_MANUAL: return "manual";
     case CONN_OUTBOUND: return "outbound-full-relay";
     case CONN_FEELER: return "feeler";
+    case CONN_BLOCK_RELAY: return "block-relay-only";
     case CONN_ADDR_FETCH: return "addr-fetch";
     case CONN_PRIVATE_BROADCAST: return "private-broadcast";
     }
@@ -106,9 +107,11 @@ enum node_err node_peer_infos(struct node *n, struct node_peer_view **out, size_
         v[got].presynced_headers = node_presync_height(n, np->id);
         v[got].noban = node_is_whitelisted(n, &np->addr);
         v[got].last_block = np->last_block;
-        /* feelers are dropped after the handshake; a private-broadcast
-         * connection ignores everything but its one transaction */
-        v[got].addr_relay = np->kind != CONN_FEELER && np->kind != CONN_PRIVATE_BROADCAST;
+        /* feelers are dropped after the handshake; block-relay-only never
+         * carries addresses; a private-broadcast connection ignores
+         * everything but its one transaction */
+        v[got].addr_relay = np->kind != CONN_FEELER && np->kind != CONN_BLOCK_RELAY &&
+                            np->kind != CONN_PRIVATE_BROADCAST;
         v[got].addr_processed = np->addr_processed;
         v[got].addr_rate_limited = np->addr_rate_limited;
         v[got].n_inflight = node_blocks_inflight(n, np->id, v[got].inflight, NODE_INFLIGHT_MAX);

@@ -388,6 +388,7 @@ enum node_err node_state_open(struct node *n)
     load_state(n, "peers.dat", parse_peers);
     load_state(n, "banlist.dat", parse_bans);
     load_state(n, "broadcast.dat", node_broadcast_parse);
+    node_anchors_load(n);
     if (open_headers(n) != NODE_OK) return NODE_ERR_STORE;
     remove_stale_block_temps(n);
     uint32_t ms = n->cfg->save_interval_ms;

@@ -49,7 +49,7 @@ static uint64_t pick_sync_peer(const struct node *n, uint64_t avoid)
     void *value;
     while (idmap_next(&n->node_peers, &pos, NULL, &value)) {
         const struct node_peer *np = value;
-        if (!np->ready || np->id == avoid || (np->kind != CONN_OUTBOUND && np->kind != CONN_MANUAL))
+        if (!np->ready || np->id == avoid || (np->kind != CONN_OUTBOUND && np->kind != CONN_MANUAL && np->kind != CONN_BLOCK_RELAY))
             continue;
         if (np->start_height > best_height) {
             best = np->id;
@@ -79,7 +79,8 @@ static void sync_start(struct node *n, uint64_t avoid)
 void node_sync_peer_ready(struct node *n, struct node_peer *np, int32_t start_height)
 {
     np->start_height = start_height;
-    if (!n->sync.peer && (np->kind == CONN_OUTBOUND || np->kind == CONN_MANUAL)) sync_start(n, 0);
+    if (!n->sync.peer && (np->kind == CONN_OUTBOUND || np->kind == CONN_MANUAL || np->kind == CONN_BLOCK_RELAY))
+        sync_start(n, 0);
 }
 
 void node_sync_peer_gone(struct node *n, uint64_t id)

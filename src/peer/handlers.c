@@ -166,7 +166,15 @@ void peer_connected_message(struct peer *p, struct wire_msg *msg)
     case WIRE_TX: post_msg(p, PEER_EV_TX, msg); break;
     case WIRE_INV: handle_inv(p, msg); break;
     case WIRE_ADDR:
-    case WIRE_ADDRV2: post_msg(p, PEER_EV_ADDR, msg); break;
+    case WIRE_ADDRV2:
+        /* defence in depth: the node ignores them too */
+        if (p->block_relay) {
+            LOG_AT(LOG_DEBUG, LOG_CAT_PEER, (int64_t)p->id, "ignoring %s from a block-relay-only peer",
+                   wire_msg_command(msg));
+            break;
+        }
+        post_msg(p, PEER_EV_ADDR, msg);
+        break;
     case WIRE_GETADDR:
         /* Core answers one getaddr per inbound connection and ignores it
          * from outbound peers (a fingerprinting defence). */
@@ -277,10 +285,11 @@ enum peer_err peer_request(struct peer_table *t, uint64_t id, const struct node_
         send_inv_request(p, WIRE_INV_WTX, req->u.hash);
         break;
     case NODE_REQ_GET_ADDR:
+        if (p->block_relay) return PEER_ERR_BAD_REQUEST;
         if (peer_send_empty(p, WIRE_GETADDR) != PEER_SEND_PEER_GONE) p->pending.addr = true;
         break;
     case NODE_REQ_SEND_ADDR:
-        if (!req->u.addrs) return PEER_ERR_BAD_REQUEST;
+        if (!req->u.addrs || p->block_relay) return PEER_ERR_BAD_REQUEST;
         send_addrs(p, req->u.addrs);
         break;
     case NODE_REQ_SEND_HEADERS:

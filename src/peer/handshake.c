@@ -50,7 +50,7 @@ enum peer_send_result peer_send_version(struct peer *p)
     v->start_height = t->best_height;
     /* ordinary connections ask for transaction announcements: one of
      * ours announced back is how a broadcast is seen to have propagated */
-    v->relay = true;
+    v->relay = !p->block_relay;
     if (p->pb) {
         /* private broadcast: nothing that ties this connection to us or
          * to our other connections (the nonce is fresh; addr_from empty) */

@@ -205,6 +205,10 @@ enum peer_err peer_disconnect_id(struct peer_table *t, uint64_t id, enum peer_re
  * misbehaving; the node then discourages its address), unless it is a
  * manual or a noban peer, which are only logged ("not punishing"). */
 enum peer_err peer_misbehaving(struct peer_table *t, uint64_t id, const char *offence);
+/* An outbound connection just opened (before its version) becomes
+ * block-relay-only: our version says relay=0, addr/addrv2 from it are
+ * dropped here, and getaddr or addresses to it are refused. */
+enum peer_err peer_set_block_relay(struct peer_table *t, uint64_t id);
 /* --whitelist: the peer is never disconnected for misbehaviour (Core's
  * NoBan permission). */
 enum peer_err peer_set_noban(struct peer_table *t, uint64_t id);

@@ -123,6 +123,7 @@ struct peer {
     enum peer_state state;
     enum peer_reason reason; /* once dead */
     bool inbound, manual;
+    bool block_relay;        /* outbound block-relay-only: relay=0, no addresses either way */
     bool noban;              /* --whitelist: misbehaviour is logged, never punished */
     bool forgiven_once;      /* a noban or manual peer's first offence was logged as a warning */
 

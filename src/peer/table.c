@@ -335,6 +335,15 @@ enum peer_err peer_misbehaving(struct peer_table *t, uint64_t id, const char *of
     return PEER_OK;
 }
 
+enum peer_err peer_set_block_relay(struct peer_table *t, uint64_t id)
+{
+    struct peer *p = peer_lookup(t, id);
+    if (!p) return PEER_ERR_UNKNOWN_ID;
+    if (p->inbound || p->state != PEER_NONE) return PEER_ERR_BAD_REQUEST;
+    p->block_relay = true;
+    return PEER_OK;
+}
+
 enum peer_err peer_set_noban(struct peer_table *t, uint64_t id)
 {
     struct peer *p = peer_lookup(t, id);

@@ -141,7 +141,8 @@ static void test_feeler_moves_a_new_address_to_tried(void **state)
     int fds[2];
     for (int i = 0; i < 2; i++) assert_true((fds[i] = sp_listen_on(ips[i], REGTEST_PORT)) >= 0);
     struct daemon_proc d;
-    const char *extra[] = {"--max-outbound=1", "--feeler-interval=0.2", NULL};
+    /* no block-relay-only slots: they would take the other address first */
+    const char *extra[] = {"--max-outbound=1", "--max-blockrelay=0", "--feeler-interval=0.2", NULL};
     start_with_seed(&d, &dns, extra);
     struct sp out, feeler;
     int first = accept_any(fds, 2, &out, WAIT_MS);
@@ -367,8 +368,9 @@ static void test_inbound_eviction_and_group_cap(void **state)
 {
     (void)state;
     struct daemon_proc d;
-    /* 28 connections - 8 outbound slots = 20 inbound; no group cap */
-    const char *extra[] = {"--maxconnections=28", "--max-outbound=8", "--max-inbound-per-group=0",
+    /* 30 connections - 8 full-relay - 2 block-relay-only slots = 20
+     * inbound; no group cap */
+    const char *extra[] = {"--maxconnections=30", "--max-outbound=8", "--max-inbound-per-group=0",
                            "--test-local-groups", NULL};
     uint16_t port = start_listening(&d, extra);
     struct sp peers[21];

@@ -451,8 +451,8 @@ static void attack_sendheaders_flood(struct hc_run *r)
     assert_true(closed);
 }
 
-/* 10 connections minus 8 outbound slots: room for 2 inbound; the third is
- * refused at accept. */
+/* 12 connections minus 8 full-relay and 2 block-relay-only outbound slots:
+ * room for 2 inbound; the third is refused at accept. */
 static void attack_third_inbound(struct hc_run *r)
 {
     struct sp s1, s2, s3;
@@ -570,7 +570,7 @@ static const struct hostile_case cases[] = {
        .frames = {{.command = "ping", .payload = nonce_1_8, .len = 8, .bad_checksum = true, .repeat = 9}},
        .after = HC_ANSWERS_PING, .counts = {{"drop=ping-bad-checksum", 9, true}},
        .never = "reason=misbehaving"}}},
-    {"test_inbound_beyond_maxconnections_refused", "inbound-full", {"--maxconnections=10"}, false,
+    {"test_inbound_beyond_maxconnections_refused", "inbound-full", {"--maxconnections=12"}, false,
      {{.what = "a third inbound", .conn = HC_OWN, .attack = attack_third_inbound}}},
     {"test_peer_that_does_not_read_pauses_our_reading", "stops-reading", {NULL}, true,
      {{.what = "getdata, never reading the answers", .attack = attack_stop_reading, .never = "reason="}}},
