@@ -173,7 +173,9 @@ static void test_filter_addresses_get_the_slots_first(void **state)
     for (int i = 0; i < 2; i++)
         assert_true((fds[i] = sp_listen_on(ips[i], REGTEST_PORT)) >= 0);
     struct daemon_proc d;
-    const char *extra[] = {"--listen=0", NULL};
+    /* full-relay slots only: block-relay-only ones (issue 14) would take
+     * a plain address once these are full */
+    const char *extra[] = {"--listen=0", "--max-blockrelay=0", NULL};
     start_dialler(&d, dir, N_PLAIN + 2, extra);
     struct sp peers[2];
     size_t first = accept_next(&d, fds, 2, &peers[0]);
