@@ -267,7 +267,8 @@ bool node_tip_below_min_work(const struct node *n);
 void node_blocks_tick(struct node *n);
 void node_blocks_peer_gone(struct node *n, uint64_t id);
 void node_notfound_received(struct node *n, uint64_t id, const struct wire_inv *inv);
-void node_block_received(struct node *n, uint64_t id, const struct wire_block *b);
+/* Takes b's bytes when it keeps the block (they go to disk). */
+void node_block_received(struct node *n, uint64_t id, struct wire_block *b);
 void node_blocks_free(struct node *n);
 /* Heights of the blocks asked of peer id and not delivered yet (up to cap). */
 size_t node_blocks_inflight(const struct node *n, uint64_t id, int32_t *heights, size_t cap);

@@ -14,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -173,12 +175,88 @@ static void test_mutated_block_refused(void **state)
     run_case(SEND_MUTATED);
 }
 
+/* A block is written by the disk writer, not the loop. "Stuck in the
+ * disk" without timing: the block's temporary file is made a FIFO before
+ * the block comes, so the writer's open waits for a reader. Meanwhile the
+ * loop answers a ping and "block fetched" is not said (the block is not on
+ * disk); once the FIFO is read, its fsync fails (EINVAL) as a failing disk
+ * would, the write is reported, and the block asked again is saved. */
+static void test_block_write_does_not_hold_the_loop(void **state)
+{
+    (void)state;
+    struct buf_writer good;
+    buf_writer_init(&good);
+    uint8_t hash[32];
+    const int three[] = {0, 1, 2};
+    make_block(&good, three, 3, 3, hash);
+    char hex[65], fetch[96], c1[48];
+    hex_encode_rev(hash, 32, hex);
+    snprintf(fetch, sizeof fetch, "--fetch-block=%s", hex);
+    uint16_t port;
+    int l = sp_listen(&port);
+    snprintf(c1, sizeof c1, "--connect=127.0.0.1:%u", port);
+    struct daemon_proc d;
+    const char *args[] = {"--network=regtest", c1, fetch, "--block-timeout=0.2", NULL};
+    assert_true(daemon_start(&d, args));
+    char dir[256], fifo[384];
+    snprintf(dir, sizeof dir, "%s/data/regtest/blocks", d.datadir);
+    snprintf(fifo, sizeof fifo, "%s/%s.blk.tmp", dir, hex);
+    struct sp peer;
+    assert_true(sp_accept(&peer, l, netparams_get(NET_REGTEST)->magic, WAIT_MS));
+    assert_true(sp_handshake(&peer, false, NULL, WAIT_MS));
+    assert_true(mkdir(dir, 0700) == 0 || errno == EEXIST);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    struct sp peers[2] = {peer, peer};
+    assert_true(which_asked(peers) >= 0);
+    assert_true(sp_send_frame(&peer, "block", good.data, good.len));
+
+    /* The writer is stuck in open(); the loop still answers. */
+    struct wire_msg ping = {.type = WIRE_PING, .u.ping = {.nonce = 7}};
+    assert_true(sp_send(&peer, &ping));
+    struct wire_msg pong;
+    assert_true(sp_expect(&peer, WIRE_PONG, &pong, WAIT_MS));
+    assert_int_equal(pong.u.ping.nonce, 7);
+    /* The block was handled before the ping (one connection, in order),
+     * and its log lines written before the pong left. */
+    daemon_pump(&d, 0);
+    assert_int_equal(daemon_log_count(&d, "block fetched"), 0);
+    assert_int_equal(daemon_log_count(&d, "cannot write block"), 0);
+
+    /* Let the write go: the FIFO takes the bytes, its fsync fails. */
+    int fd = open(fifo, O_RDONLY);
+    assert_true(fd >= 0);
+    size_t got = 0;
+    uint8_t chunk[65536];
+    ssize_t r;
+    while ((r = read(fd, chunk, sizeof chunk)) > 0) got += (size_t)r;
+    close(fd);
+    assert_int_equal(got, good.len);
+    assert_true(daemon_wait_log(&d, "cannot write block", WAIT_MS));
+    assert_int_equal(daemon_log_count(&d, "block fetched"), 0);
+
+    /* Asked again (the same peer: the failure was ours), saved this time. */
+    assert_true(which_asked(peers) >= 0);
+    assert_true(sp_send_frame(&peer, "block", good.data, good.len));
+    assert_true(daemon_wait_log(&d, "block fetched", WAIT_MS));
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s.blk", dir, hex);
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal((size_t)st.st_size, good.len);
+    sp_close(&peer);
+    close(l);
+    assert_int_equal(daemon_stop(&d, SIGTERM, WAIT_MS), 0);
+    daemon_cleanup(&d);
+    buf_writer_free(&good);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_notfound_moves_to_another_peer),
         cmocka_unit_test(test_wrong_merkle_root_refused),
         cmocka_unit_test(test_mutated_block_refused),
+        cmocka_unit_test(test_block_write_does_not_hold_the_loop),
     };
     return test_run_group(tests);
 }
