@@ -80,24 +80,6 @@ static void target_hex(uint32_t bits, char out[65])
     u256_to_hex(&t, out);
 }
 
-/* A block hash parameter (Core's ParseHashV, name as Core names it in the
- * message); false with bitcoind's error set. */
-static bool get_hash(struct rpc_call *c, json_t *params, size_t i, const char *name, uint8_t out[32])
-{
-    const char *s;
-    if (!rpc_get_str(c, params, i, true, &s)) return false;
-    if (strlen(s) != 64) {
-        rpc_call_error(c, RPC_INVALID_PARAMETER, "%s must be of length 64 (not %zu, for '%s')", name,
-                       strlen(s), s);
-        return false;
-    }
-    if (!hex_decode_hash(s, out)) {
-        rpc_call_error(c, RPC_INVALID_PARAMETER, "%s must be hexadecimal string (not '%s')", name, s);
-        return false;
-    }
-    return true;
-}
-
 /* verificationprogress: Core guesses it from transaction counts we do not
  * have; with headers only, the share of the time since genesis the header
  * chain covers, and 1 once the initial header sync is over. On regtest
@@ -241,7 +223,7 @@ static enum rpc_status m_getblockheader(struct rpc_call *c, json_t *params, void
     struct rpc_server *s = ctx;
     uint8_t hash[32];
     bool verbose;
-    if (!get_hash(c, params, 0, "hash", hash) || !rpc_get_bool(c, params, 1, true, &verbose))
+    if (!rpc_get_hash(c, params, 0, true, "hash", hash, NULL) || !rpc_get_bool(c, params, 1, true, &verbose))
         return RPC_DONE;
     const struct chain_entry *e = chain_lookup(node_chain_view(s->node), hash);
     if (!e) {
@@ -407,7 +389,7 @@ static enum rpc_status m_getblock(struct rpc_call *c, json_t *params, void *ctx)
     uint8_t hash[32];
     int64_t verbosity = 1;
     json_t *v = rpc_param(params, 1);
-    if (!get_hash(c, params, 0, "blockhash", hash)) return RPC_DONE;
+    if (!rpc_get_hash(c, params, 0, true, "blockhash", hash, NULL)) return RPC_DONE;
     if (json_is_boolean(v)) /* Core still takes the old verbose flag */
         verbosity = json_is_true(v) ? 1 : 0;
     else if (!rpc_get_int(c, params, 1, 1, &verbosity))

@@ -107,14 +107,8 @@ static void on_filter_timeout(evutil_socket_t fd, short what, void *arg)
 static enum rpc_status m_getblockfilter(struct rpc_call *c, json_t *params, void *ctx)
 {
     struct rpc_server *s = ctx;
-    const char *hs;
     uint8_t hash[32];
-    if (!rpc_get_str(c, params, 0, true, &hs)) return RPC_DONE;
-    if (strlen(hs) != 64 || !hex_decode_hash(hs, hash)) {
-        rpc_call_error(c, RPC_INVALID_PARAMETER, "blockhash must be of length 64 (not %zu, for '%s')",
-                       strlen(hs), hs);
-        return RPC_DONE;
-    }
+    if (!rpc_get_hash(c, params, 0, true, "blockhash", hash, NULL)) return RPC_DONE;
     if (!filter_type_ok(c, params, 1) || !filters_on(c, s)) return RPC_DONE;
     if (s->closing) {
         rpc_call_error(c, RPC_MISC_ERROR, "Shutting down");

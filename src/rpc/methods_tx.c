@@ -92,30 +92,6 @@ static enum rpc_status m_sendrawtransaction(struct rpc_call *c, json_t *params, 
     return RPC_DONE;
 }
 
-/* A txid parameter (64 hex digits, as shown) in internal byte order. */
-static bool get_txid(struct rpc_call *c, json_t *params, size_t i, bool required, bool *given,
-                     uint8_t txid[32])
-{
-    const char *s;
-    if (!rpc_get_str(c, params, i, required, &s)) return false;
-    *given = s != NULL;
-    if (!s) return true;
-    uint8_t raw[32];
-    /* Core's ParseHashV wording */
-    if (strlen(s) != 64) {
-        rpc_call_error(c, RPC_INVALID_PARAMETER, "txid must be of length 64 (not %zu, for '%s')",
-                       strlen(s), s);
-        return false;
-    }
-    if (!hex_is_valid(s, 64)) {
-        rpc_call_error(c, RPC_INVALID_PARAMETER, "txid must be hexadecimal string (not '%s')", s);
-        return false;
-    }
-    hex_decode_n(s, 64, raw, 32, NULL);
-    for (size_t k = 0; k < 32; k++) txid[k] = raw[31 - k];
-    return true;
-}
-
 static json_t *hash_json(const uint8_t h[32])
 {
     char hex[65];
@@ -153,7 +129,7 @@ static enum rpc_status m_getbroadcastinfo(struct rpc_call *c, json_t *params, vo
     struct rpc_server *s = ctx;
     uint8_t txid[32];
     bool one;
-    if (!get_txid(c, params, 0, false, &one, txid)) return RPC_DONE;
+    if (!rpc_get_hash(c, params, 0, false, "txid", txid, &one)) return RPC_DONE;
     struct node_broadcast_view *v;
     size_t count;
     enum node_err err = node_broadcast_infos(s->node, one ? txid : NULL, &v, &count);
@@ -181,7 +157,7 @@ static enum rpc_status m_abandonbroadcast(struct rpc_call *c, json_t *params, vo
     struct rpc_server *s = ctx;
     uint8_t txid[32];
     bool given;
-    if (!get_txid(c, params, 0, true, &given, txid)) return RPC_DONE;
+    if (!rpc_get_hash(c, params, 0, true, "txid", txid, &given)) return RPC_DONE;
     enum node_broadcast_state st;
     enum node_err err = node_broadcast_abandon(s->node, txid, &st);
     switch (err) {

@@ -3,9 +3,12 @@
  * when it is missing or of the wrong type. */
 #include "rpc_internal.h"
 
+#include <btcpeerd/hex.h>
+
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 static const char *json_type_name(const json_t *v)
 {
@@ -107,4 +110,24 @@ void rpc_call_help_error(struct rpc_call *c)
     else
         rpc_call_error(c, RPC_MISC_ERROR, "%s: wrong arguments", rpc_call_method(c));
     free(help);
+}
+
+bool rpc_get_hash(struct rpc_call *c, json_t *params, size_t i, bool required, const char *name,
+                  uint8_t out[32], bool *given)
+{
+    const char *s;
+    if (!rpc_get_str(c, params, i, required, &s)) return false;
+    if (given) *given = s != NULL;
+    if (!s) return true;
+    /* Core's ParseHashV: the length first, then the digits */
+    if (strlen(s) != 64) {
+        rpc_call_error(c, RPC_INVALID_PARAMETER, "%s must be of length 64 (not %zu, for '%s')", name,
+                       strlen(s), s);
+        return false;
+    }
+    if (!hex_decode_hash(s, out)) {
+        rpc_call_error(c, RPC_INVALID_PARAMETER, "%s must be hexadecimal string (not '%s')", name, s);
+        return false;
+    }
+    return true;
 }

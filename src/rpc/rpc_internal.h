@@ -86,6 +86,11 @@ bool rpc_get_bool(struct rpc_call *c, json_t *params, size_t i, bool def, bool *
 /* *out is NULL when absent; a required one missing is bitcoind's wrong
  * argument count: rpc_call_help_error. */
 bool rpc_get_str(struct rpc_call *c, json_t *params, size_t i, bool required, const char **out);
+/* A block hash or txid as shown (64 hex digits, Core's ParseHashV and its
+ * messages, `name` as Core names the parameter) into internal byte order.
+ * *given (may be NULL) says whether an optional one was there. */
+bool rpc_get_hash(struct rpc_call *c, json_t *params, size_t i, bool required, const char *name,
+                  uint8_t out[32], bool *given);
 
 /* Error -1 with the method's help text, as bitcoind answers a missing
  * argument or an invalid command. */

@@ -568,11 +568,19 @@ static void test_getblockfilter_status_abort_and_index_info(void **state)
         free(want);
         json_decref(reply);
     }
-    json_t *reply = rpc(&s, "getblockfilter", "[\"00000000000000000000000000000000000000000000000000000000000000ff\"]");
+    json_t *e, *reply = rpc(&s, "getblockfilter", "[\"00000000000000000000000000000000000000000000000000000000000000ff\"]");
     assert_int_equal(json_integer_value(json_object_get(json_object_get(reply, "error"), "code")), -5);
     json_decref(reply);
     reply = rpc(&s, "getblockfilter", "[\"0f9188f13cb7b2c71f2a335e3a4fc328bf5beb436012afca590b1a11466e2206\",\"extended\"]");
     assert_int_equal(json_integer_value(json_object_get(json_object_get(reply, "error"), "code")), -5);
+    json_decref(reply);
+    /* Core's ParseHashV: 64 characters that are not hex say so */
+    reply = rpc(&s, "getblockfilter", "[\"zz9188f13cb7b2c71f2a335e3a4fc328bf5beb436012afca590b1a11466e2206\"]");
+    e = json_object_get(reply, "error");
+    assert_int_equal(json_integer_value(json_object_get(e, "code")), -8);
+    assert_string_equal(json_string_value(json_object_get(e, "message")),
+                        "blockhash must be hexadecimal string (not "
+                        "'zz9188f13cb7b2c71f2a335e3a4fc328bf5beb436012afca590b1a11466e2206')");
     json_decref(reply);
     reply = rpc(&s, "scanblocks", "[\"status\"]");
     assert_true(json_is_null(result_of(reply)));
@@ -582,7 +590,7 @@ static void test_getblockfilter_status_abort_and_index_info(void **state)
     json_decref(reply);
     /* Descriptors that need keys get a clear error. */
     reply = rpc(&s, "scanblocks", "[\"start\",[\"wpkh(02aaaa)\"]]");
-    json_t *e = json_object_get(reply, "error");
+    e = json_object_get(reply, "error");
     assert_non_null(e);
     assert_non_null(strstr(json_string_value(json_object_get(e, "message")), "only addr(ADDRESS) and raw(HEX)"));
     json_decref(reply);
