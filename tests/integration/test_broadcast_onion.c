@@ -12,6 +12,7 @@
 #include "harness.h"
 #include "rpc_daemon.h"
 #include "scripted_peer.h"
+#include "socks5_script.h"
 #include "testutil.h"
 #include "txbuild.h"
 
@@ -42,99 +43,28 @@ static const uint8_t *magic(void)
     return netparams_get(NET_REGTEST)->magic;
 }
 
-static bool read_full(int fd, void *buf, size_t n)
-{
-    uint8_t *p = buf;
-    uint64_t deadline = clock_mono_ms() + WAIT_MS;
-    while (n) {
-        uint64_t now = clock_mono_ms();
-        if (now >= deadline) return false;
-        struct pollfd pfd = {.fd = fd, .events = POLLIN};
-        if (poll(&pfd, 1, (int)(deadline - now)) != 1) continue;
-        ssize_t got = recv(fd, p, n, 0);
-        if (got <= 0) return false;
-        p += got;
-        n -= (size_t)got;
-    }
-    return true;
-}
-
 /* Usernames the proxy was given, one per connection. */
 static char users[8][256];
 static size_t n_users;
 
-/* One SOCKS5 exchange as the proxy: credentials taken when offered (the
- * username kept in users[]), the CONNECT target recorded as the proxy
- * would see it ("name.onion:port" or "a.b.c.d:port"), success. The open
- * tunnel, or -1. */
+/* One SOCKS5 exchange as the proxy (socks5_script.h): the username kept
+ * in users[], the CONNECT target recorded as the proxy would see it
+ * ("name.onion:port" or "a.b.c.d:port"). The open tunnel, or -1. */
 static int proxy_accept(int lfd, char target[TARGET_MAX])
 {
+    struct socks5_seen seen;
+    int fd = socks5_accept(lfd, &seen, WAIT_MS);
     target[0] = '\0';
     char *user = n_users < 8 ? users[n_users++] : users[7];
-    user[0] = '\0';
-    struct pollfd pfd = {.fd = lfd, .events = POLLIN};
-    if (poll(&pfd, 1, WAIT_MS) != 1) return -1;
-    int fd = accept(lfd, NULL, NULL);
-    if (fd < 0) return -1;
-    uint8_t head[2], methods[255], len, buf[256], req[4], port[2];
-    if (!read_full(fd, head, 2) || head[0] != 5 || !read_full(fd, methods, head[1])) goto fail;
-    bool userpass = memchr(methods, 2, head[1]) != NULL;
-    uint8_t choice[2] = {5, userpass ? 2 : 0};
-    if (send(fd, choice, 2, 0) != 2) goto fail;
-    if (userpass) {
-        if (!read_full(fd, buf, 1) || !read_full(fd, &len, 1) || !read_full(fd, user, len))
-            goto fail;
-        user[len] = '\0';
-        if (!read_full(fd, &len, 1) || !read_full(fd, buf, len)) goto fail;
-        uint8_t ok[2] = {1, 0};
-        if (send(fd, ok, 2, 0) != 2) goto fail;
-    }
-    char host[256];
-    if (!read_full(fd, req, 4) || req[1] != 1) goto fail;
-    if (req[3] == 1) {
-        if (!read_full(fd, buf, 4)) goto fail;
-        inet_ntop(AF_INET, buf, host, sizeof host);
-    } else if (req[3] == 3) {
-        if (!read_full(fd, &len, 1) || !read_full(fd, host, len)) goto fail;
-        host[len] = '\0';
-    } else {
-        goto fail;
-    }
-    if (!read_full(fd, port, 2)) goto fail;
-    snprintf(target, TARGET_MAX, "%s:%u", host, (unsigned)(port[0] << 8 | port[1]));
-    uint8_t reply[] = {5, 0, 0, 1, 127, 0, 0, 1, 0x1f, 0x90};
-    if (send(fd, reply, sizeof reply, 0) != (ssize_t)sizeof reply) goto fail;
+    snprintf(user, sizeof users[0], "%s", seen.user);
+    if (fd >= 0) snprintf(target, TARGET_MAX, "%s:%u", seen.host, (unsigned)seen.port);
     return fd;
-fail:
-    close(fd);
-    return -1;
 }
 
-/* The private-broadcast conversation over an open tunnel (v1): the tx
- * taken, the ping answered, the close awaited. */
+/* The private-broadcast conversation over an open tunnel (v1). */
 static void serve(int fd, const uint8_t *wtxid)
 {
-    struct sp s;
-    sp_adopt(&s, fd, magic());
-    assert_true(sp_expect(&s, WIRE_VERSION, NULL, WAIT_MS));
-    struct wire_msg ours;
-    sp_make_version(&ours, 0x77, 1);
-    assert_true(sp_send(&s, &ours));
-    assert_true(sp_send_empty(&s, WIRE_WTXIDRELAY));
-    assert_true(sp_send_empty(&s, WIRE_VERACK));
-    assert_true(sp_expect(&s, WIRE_INV, NULL, WAIT_MS));
-    struct wire_inv_entry e = {.type = WIRE_INV_WTX};
-    memcpy(e.hash, wtxid, 32);
-    struct wire_msg gd = {.type = WIRE_GETDATA, .u.inv = {.count = 1, .entries = &e}};
-    assert_true(sp_send(&s, &gd));
-    assert_true(sp_expect(&s, WIRE_TX, NULL, WAIT_MS));
-    struct wire_msg ping;
-    assert_true(sp_expect(&s, WIRE_PING, &ping, WAIT_MS));
-    struct wire_msg pong = {.type = WIRE_PONG, .u.ping = ping.u.ping};
-    wire_msg_free(&ping);
-    assert_true(sp_send(&s, &pong));
-    assert_true(sp_wait_closed(&s, WAIT_MS));
-    sp_close(&s);
+    assert_true(socks5_serve_private_broadcast(fd, magic(), 0x77, wtxid, WAIT_MS));
 }
 
 static size_t addrman_count(const struct rpc_daemon *r, const char *net)

@@ -12,6 +12,7 @@
 #include "harness.h"
 #include "rpc_daemon.h"
 #include "scripted_peer.h"
+#include "socks5_script.h"
 #include "testutil.h"
 #include "txbuild.h"
 
@@ -37,23 +38,6 @@ static const uint8_t *magic(void)
     return netparams_get(NET_REGTEST)->magic;
 }
 
-static bool read_full(int fd, void *buf, size_t n)
-{
-    uint8_t *p = buf;
-    uint64_t deadline = clock_mono_ms() + WAIT_MS;
-    while (n) {
-        uint64_t now = clock_mono_ms();
-        if (now >= deadline) return false;
-        struct pollfd pfd = {.fd = fd, .events = POLLIN};
-        if (poll(&pfd, 1, (int)(deadline - now)) != 1) continue;
-        ssize_t got = recv(fd, p, n, 0);
-        if (got <= 0) return false;
-        p += got;
-        n -= (size_t)got;
-    }
-    return true;
-}
-
 /* The first n bytes, left unread. */
 static bool peek_full(int fd, uint8_t *buf, size_t n)
 {
@@ -67,54 +51,6 @@ static bool peek_full(int fd, uint8_t *buf, size_t n)
         if (got <= 0) return false;
         if ((size_t)got == n) return true;
     }
-}
-
-static bool read_str(int fd, char *out)
-{
-    uint8_t len;
-    if (!read_full(fd, &len, 1) || !read_full(fd, out, len)) return false;
-    out[len] = '\0';
-    return true;
-}
-
-/* One SOCKS5 exchange as a proxy: username/password when offered, the
- * CONNECT request recorded, success. The open socket, or -1. */
-struct socks_seen {
-    char user[256], pass[256];
-    char host[64];
-    uint16_t port;
-};
-
-static int proxy_accept(int lfd, struct socks_seen *r)
-{
-    memset(r, 0, sizeof *r);
-    struct pollfd pfd = {.fd = lfd, .events = POLLIN};
-    if (poll(&pfd, 1, WAIT_MS) != 1) return -1;
-    int fd = accept(lfd, NULL, NULL);
-    if (fd < 0) return -1;
-    uint8_t head[2], methods[255];
-    if (!read_full(fd, head, 2) || head[0] != 5 || !read_full(fd, methods, head[1])) goto fail;
-    bool userpass = memchr(methods, 2, head[1]) != NULL;
-    uint8_t choice[2] = {5, userpass ? 2 : 0};
-    if (send(fd, choice, 2, 0) != 2) goto fail;
-    if (userpass) {
-        uint8_t ver;
-        if (!read_full(fd, &ver, 1) || !read_str(fd, r->user) || !read_str(fd, r->pass)) goto fail;
-        uint8_t ok[2] = {1, 0};
-        if (send(fd, ok, 2, 0) != 2) goto fail;
-    }
-    uint8_t req[4], ip[4], port[2];
-    if (!read_full(fd, req, 4) || req[1] != 1 || req[3] != 1 || !read_full(fd, ip, 4) ||
-        !read_full(fd, port, 2))
-        goto fail;
-    inet_ntop(AF_INET, ip, r->host, sizeof r->host);
-    r->port = (uint16_t)(port[0] << 8 | port[1]);
-    uint8_t reply[] = {5, 0, 0, 1, 127, 0, 0, 1, 0x1f, 0x90};
-    if (send(fd, reply, sizeof reply, 0) != (ssize_t)sizeof reply) goto fail;
-    return fd;
-fail:
-    close(fd);
-    return -1;
 }
 
 struct target {
@@ -150,27 +86,7 @@ static void add_address(const struct rpc_daemon *r, const struct target *t)
 /* Serve the private-broadcast conversation over an open tunnel (v1). */
 static void serve(int fd, const uint8_t *wtxid)
 {
-    struct sp s;
-    sp_adopt(&s, fd, magic());
-    assert_true(sp_expect(&s, WIRE_VERSION, NULL, WAIT_MS));
-    struct wire_msg ours;
-    sp_make_version(&ours, 0x99, 1);
-    assert_true(sp_send(&s, &ours));
-    assert_true(sp_send_empty(&s, WIRE_WTXIDRELAY));
-    assert_true(sp_send_empty(&s, WIRE_VERACK));
-    assert_true(sp_expect(&s, WIRE_INV, NULL, WAIT_MS));
-    struct wire_inv_entry e = {.type = WIRE_INV_WTX};
-    memcpy(e.hash, wtxid, 32);
-    struct wire_msg gd = {.type = WIRE_GETDATA, .u.inv = {.count = 1, .entries = &e}};
-    assert_true(sp_send(&s, &gd));
-    assert_true(sp_expect(&s, WIRE_TX, NULL, WAIT_MS));
-    struct wire_msg ping;
-    assert_true(sp_expect(&s, WIRE_PING, &ping, WAIT_MS));
-    struct wire_msg pong = {.type = WIRE_PONG, .u.ping = ping.u.ping};
-    wire_msg_free(&ping);
-    assert_true(sp_send(&s, &pong));
-    assert_true(sp_wait_closed(&s, WAIT_MS));
-    sp_close(&s);
+    assert_true(socks5_serve_private_broadcast(fd, magic(), 0x99, wtxid, WAIT_MS));
 }
 
 static void test_tor_only_refuses_without_a_proxy(void **state)
@@ -259,12 +175,12 @@ static void test_every_attempt_through_the_proxy_v2_never_v1(void **state)
     bool served_by[4] = {false};
     /* the first attempts can only be A: v2 through the proxy, closed */
     for (int k = 0; k < 2; k++) {
-        struct socks_seen s;
-        int fd = proxy_accept(plfd, &s);
+        struct socks5_seen s;
+        int fd = socks5_accept(plfd, &s, WAIT_MS);
         assert_true(fd >= 0);
         assert_string_equal(s.host, "127.91.0.1");
         uint8_t key[64];
-        assert_true(read_full(fd, key, sizeof key));
+        assert_true(socks5_read_full(fd, key, sizeof key, WAIT_MS));
         assert_memory_not_equal(key, magic(), 4); /* an ElligatorSwift key, not v1 */
         close(fd);
         snprintf(users[n_users++], sizeof users[0], "%s", s.user);
@@ -273,8 +189,8 @@ static void test_every_attempt_through_the_proxy_v2_never_v1(void **state)
     assert_true(daemon_wait_log(&r.d, "transport=v2", WAIT_MS));
     for (size_t i = 1; i < 4; i++) add_address(&r, &t[i]);
     while (served < 3) {
-        struct socks_seen s;
-        int fd = proxy_accept(plfd, &s);
+        struct socks5_seen s;
+        int fd = socks5_accept(plfd, &s, WAIT_MS);
         if (fd < 0) fail_msg("no connection through the proxy:\n%s", r.d.log);
         assert_true(n_users < 16);
         snprintf(users[n_users++], sizeof users[0], "%s", s.user);
