@@ -186,7 +186,10 @@ void node_block_received(struct node *n, uint64_t id, const struct wire_block *b
                              LOG_UINT("txs", b->tx_count)};
     log_event(LOG_INFO, LOG_CAT_NODE, (int64_t)id, "block fetched", fl, 3);
     struct node_peer *np = node_peer_get(n, id);
-    if (np) np->last_block = node_now();
+    if (np) {
+        np->last_block = node_now();
+        node_staletip_block(n, np);
+    }
     *pp = f->next;
     free(f);
     if (n->block_listener) n->block_listener(n->block_listener_ctx, hash);
@@ -200,6 +203,14 @@ size_t node_blocks_inflight(const struct node *n, uint64_t id, int32_t *heights,
         const struct chain_entry *e = chain_lookup(n->chain, f->hash);
         if (e) heights[count++] = e->height;
     }
+    return count;
+}
+
+size_t node_blocks_asked_of(const struct node *n, uint64_t id)
+{
+    size_t count = 0;
+    for (const struct block_fetch *f = n->fetches; f; f = f->next)
+        count += f->peer != 0 && (id == 0 || f->peer == id);
     return count;
 }
 
