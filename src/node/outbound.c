@@ -210,11 +210,15 @@ static void on_open_timer(evutil_socket_t fd, short what, void *arg)
     struct node *n = arg;
     if (n->shutting_down) return;
     addrman_resolve_collisions(n->addrman, node_now());
+    size_t before = node_outbound_count(n, CONN_OUTBOUND) + node_outbound_count(n, CONN_BLOCK_RELAY);
     open_anchors(n);
     open_connections(n);
     if (n->cfg->blockfilters) node_filter_peers_make_room(n);
     open_block_relay(n);
-    node_staletip_open_extra(n);
+    /* An extra peer only in a round that filled no slot: Core's loop opens
+     * one connection a turn, the extra ones after the slots were full. */
+    if (node_outbound_count(n, CONN_OUTBOUND) + node_outbound_count(n, CONN_BLOCK_RELAY) == before)
+        node_staletip_open_extra(n);
     set_timer(n->open_timer, n->cfg->open_interval_ms);
 }
 

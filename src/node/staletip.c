@@ -189,12 +189,13 @@ static void evict_extra(struct node *n, enum node_conn_kind kind, uint64_t now)
     }
     bool found = block_relay ? staletip_pick_block_relay(c, count, &pick)
                              : staletip_pick_full(c, count, &pick);
-    if (!found) {
-        free(c);
-        return;
-    }
-    struct staletip_candidate v = c[pick];
+    uint64_t youngest = 0;
+    for (size_t i = 0; i < count; i++)
+        if (c[i].id > youngest) youngest = c[i].id;
+    struct staletip_candidate v = {0};
+    if (found) v = c[pick];
     free(c);
+    if (!found) return;
     const char *what = block_relay ? "block-relay-only" : "full-relay";
     if (!staletip_may_evict(&v, now, n->cfg->min_connect_ms, !block_relay)) {
         LOG_AT(LOG_DEBUG, LOG_CAT_NODE, (int64_t)v.id,
@@ -208,12 +209,17 @@ static void evict_extra(struct node *n, enum node_conn_kind kind, uint64_t now)
     else
         snprintf(when, sizeof when, "never");
     enum peer_reason reason = block_relay ? PEER_REASON_EXTRA_BLOCK_RELAY : PEER_REASON_STALE_TIP;
-    struct log_field f[] = {LOG_STR("last", when), LOG_STR("reason", peer_reason_str(reason))};
+    /* block-relay-only: the youngest, or the next youngest when the
+     * youngest brought a newer block; full-relay: the oldest announcement */
+    const char *which = !block_relay ? "oldest-block-announcement"
+                        : v.id == youngest ? "youngest" : "next-youngest";
+    struct log_field f[] = {LOG_STR("chosen", which),
+                            LOG_STR(block_relay ? "last_block" : "last_announcement", when),
+                            LOG_STR("reason", peer_reason_str(reason))};
     log_event(LOG_INFO, LOG_CAT_NODE, (int64_t)v.id,
-              block_relay ? "evicting an extra block-relay-only peer: the youngest that gave us "
-                            "nothing newer (last new block)"
-                          : "evicting an extra full-relay peer: the oldest block announcement",
-              f, 2);
+              block_relay ? "evicting an extra block-relay-only peer"
+                          : "evicting an extra full-relay peer (stale tip)",
+              f, 3);
     peer_disconnect_id(n->peers, v.id, reason);
     if (block_relay) {
         n->stale.n_evicted_block_relay++;

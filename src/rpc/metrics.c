@@ -122,8 +122,8 @@ static void render_node(struct evbuffer *out, const struct metrics_view *v)
                 "--redial-backoff ago.");
     prom_sample_u64(out, "btcpeerd_outbound_redial_held_total", NULL, 0, v->node.redial_held);
     prom_family(out, "btcpeerd_stale_tips_total", "counter",
-                "Stale tips detected (no new header for 3 block spacings): each allows one "
-                "extra full-relay outbound peer.");
+                "Stale-tip checks that found no new header for 3 block spacings (and no block "
+                "download in flight): each allows one extra full-relay outbound peer.");
     prom_sample_u64(out, "btcpeerd_stale_tips_total", NULL, 0, v->node.stale_tips);
     prom_family(out, "btcpeerd_extra_peers_evicted_total", "counter",
                 "Outbound peers evicted because an extra one was open: the full-relay peer with "
