@@ -78,6 +78,7 @@ struct node_peer {
                              * new header of more work than our tip */
     uint64_t new_block_ms;  /* Core's m_last_block_time: that, or a block we asked for */
     bool protect;           /* one of the first 4 full-relay peers with our tip's work */
+    bool evicted;           /* disconnected for an extra peer, DISCONNECTED not yet seen */
 };
 
 struct node {

@@ -44,7 +44,7 @@ static size_t count_ready(const struct node *n, enum node_conn_kind kind)
     void *value;
     while (idmap_next(&n->node_peers, &pos, NULL, &value)) {
         const struct node_peer *np = value;
-        count += np->ready && np->kind == kind;
+        count += np->ready && !np->evicted && np->kind == kind;
     }
     return count;
 }
@@ -185,7 +185,7 @@ static void evict_extra(struct node *n, enum node_conn_kind kind, uint64_t now)
     void *value;
     while (idmap_next(&n->node_peers, &pos, NULL, &value) && count < ready) {
         const struct node_peer *np = value;
-        if (np->ready && np->kind == kind) fill_candidate(n, np, &c[count++]);
+        if (np->ready && !np->evicted && np->kind == kind) fill_candidate(n, np, &c[count++]);
     }
     bool found = block_relay ? staletip_pick_block_relay(c, count, &pick)
                              : staletip_pick_full(c, count, &pick);
@@ -220,6 +220,9 @@ static void evict_extra(struct node *n, enum node_conn_kind kind, uint64_t now)
               block_relay ? "evicting an extra block-relay-only peer"
                           : "evicting an extra full-relay peer (stale tip)",
               f, 3);
+    /* counted out of the next check even if its DISCONNECTED is late (Core's fDisconnect) */
+    struct node_peer *gone = node_peer_get(n, v.id);
+    if (gone) gone->evicted = true;
     peer_disconnect_id(n->peers, v.id, reason);
     if (block_relay) {
         n->stale.n_evicted_block_relay++;
