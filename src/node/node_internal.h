@@ -1,7 +1,8 @@
 /* The node's state, shared by its files: node.c (queue drain, dispatch),
  * statefiles.c (the files in the data directory), manual.c (manual peers),
  * outbound.c (automatic outbound connections, feelers, DNS and fixed
- * seeds), addrrelay.c (addr, getaddr), misbehave.c (discouragement). */
+ * seeds), staletip.c (stale tips, the extra outbound peers), addrrelay.c
+ * (addr, getaddr), misbehave.c (discouragement). */
 #ifndef BTCPEERD_NODE_INTERNAL_H
 #define BTCPEERD_NODE_INTERNAL_H
 
