@@ -78,17 +78,17 @@ struct world {
     const struct header_chain *chain;
 };
 
-/* Headers after the locator's fork point, up to what p knows. */
+/* Headers after the locator's fork point, up to what p knows (none when
+ * it knows nothing past that point). */
 static void serve_getheaders(struct peer *p, const struct header_chain *c, const struct wire_locator *loc)
 {
-    size_t from = 0;
-    for (size_t i = 0; i < loc->count && !from; i++)
-        for (size_t k = p->known + 1; k > 0 && !from; k--)
-            if (c && memcmp(c->hashes[k - 1], loc->hashes[i], 32) == 0) from = k;
-    size_t n = c && p->known >= from ? p->known - from + 1 : 0;
-    if (from == 0) n = 0;
+    size_t fork = SIZE_MAX;
+    for (size_t i = 0; c && i < loc->count && fork == SIZE_MAX; i++)
+        for (size_t k = 0; k <= p->known && fork == SIZE_MAX; k++)
+            if (memcmp(c->hashes[k], loc->hashes[i], 32) == 0) fork = k;
+    size_t n = fork < p->known ? p->known - fork : 0;
     struct wire_msg reply = {.type = WIRE_HEADERS,
-                             .u.headers = {.count = n, .headers = n ? c->headers + from : NULL}};
+                             .u.headers = {.count = n, .headers = n ? c->headers + fork + 1 : NULL}};
     assert_true(sp_send(&p->s, &reply));
 }
 
