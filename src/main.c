@@ -191,6 +191,11 @@ static void node_config_from(struct node_config *nc, const struct config *cfg)
     nc->local_groups = cfg->test_local_groups;
     nc->discourage_loopback = cfg->test_discourage_loopback;
     nc->feeler_interval_ms = cfg->feeler_interval_ms;
+    nc->stale_tip_ms = cfg->stale_tip_ms;
+    nc->stale_check_ms = cfg->stale_check_ms;
+    nc->extra_peer_check_ms = cfg->extra_peer_check_ms;
+    nc->min_connect_ms = cfg->min_connect_ms;
+    nc->extra_block_relay_ms = cfg->extra_block_relay_ms;
     nc->redial_backoff_ms = cfg->redial_backoff_ms;
     nc->save_interval_ms = cfg->save_interval_ms;
     nc->sync_stall_ms = cfg->sync_stall_ms;

@@ -70,6 +70,11 @@ struct config {
     char onion[64];              /* --onion: "" = the --proxy */
     int proxy_randomize;
     uint32_t feeler_interval_ms;
+    uint32_t stale_tip_ms;       /* --test-stale-tip-age */
+    uint32_t stale_check_ms;     /* --test-stale-check-interval */
+    uint32_t extra_peer_check_ms;/* --test-extra-peer-check-interval */
+    uint32_t min_connect_ms;     /* --test-min-connect-time */
+    uint32_t extra_block_relay_ms; /* --test-extra-blockrelay-interval */
     uint32_t redial_backoff_ms;  /* --redial-backoff */
     uint32_t sync_stall_ms;
     char minimum_chain_work[72]; /* --minimumchainwork: "" = the network's */

@@ -204,6 +204,21 @@ const struct option_row config_options[] = {
      .help = "an address we failed to reach is not dialled again for this long; 0 = only "
              "Bitcoin Core's 10-minute rule",
      .file_ok = true},
+    {.name = "test-stale-tip-age", SECONDS(stale_tip_ms, 1800000),
+     .help = "(tests) the tip is stale after this long without a new header (3 block "
+             "spacings): an extra full-relay outbound peer is tried",
+     .file_ok = true},
+    {.name = "test-stale-check-interval", SECONDS(stale_check_ms, 600000),
+     .help = "(tests) how often the tip is checked for staleness", .file_ok = true},
+    {.name = "test-extra-peer-check-interval", SECONDS(extra_peer_check_ms, 45000),
+     .help = "(tests) how often an extra outbound peer is looked for to evict", .file_ok = true},
+    {.name = "test-min-connect-time", SECONDS(min_connect_ms, 30000),
+     .help = "(tests) an outbound peer connected for less is never evicted for an extra one",
+     .file_ok = true},
+    {.name = "test-extra-blockrelay-interval", SECONDS(extra_block_relay_ms, 300000),
+     .help = "(tests) the mean time between extra block-relay-only connections (exponential), "
+             "once the tip is recent",
+     .file_ok = true},
     {.name = "test-local-groups", .type = OPTION_FLAG, FIELD(test_local_groups),
      .help = "(tests) treat 127.0.0.0/8 as routable, grouped by /16",
      .file_ok = true},

@@ -275,7 +275,10 @@ void node_block_received(struct node *n, uint64_t id, struct wire_block *b)
     }
     /* The peer delivered: what the disk does next is not its doing. */
     struct node_peer *np = node_peer_get(n, id);
-    if (np) np->last_block = node_now();
+    if (np) {
+        np->last_block = node_now();
+        node_staletip_block(n, np);
+    }
     int err_no = save_block(n, f, id, b);
     if (err_no) write_failed(n, f, id, err_no);
 }
@@ -288,6 +291,14 @@ size_t node_blocks_inflight(const struct node *n, uint64_t id, int32_t *heights,
         const struct chain_entry *e = chain_lookup(n->chain, f->hash);
         if (e) heights[count++] = e->height;
     }
+    return count;
+}
+
+size_t node_blocks_asked_of(const struct node *n, uint64_t id)
+{
+    size_t count = 0;
+    for (const struct block_fetch *f = n->fetches; f; f = f->next)
+        count += f->peer != 0 && (id == 0 || f->peer == id);
     return count;
 }
 

@@ -46,6 +46,11 @@ void node_config_default(struct node_config *cfg, const struct netparams *net)
     cfg->allow_unroutable = net->id == NET_REGTEST;
     cfg->open_interval_ms = 500;
     cfg->feeler_interval_ms = 2 * 60 * 1000;
+    cfg->stale_tip_ms = (uint32_t)(3 * net->pow_target_spacing * 1000);
+    cfg->stale_check_ms = 10 * 60 * 1000;
+    cfg->extra_peer_check_ms = 45 * 1000;
+    cfg->min_connect_ms = 30 * 1000;
+    cfg->extra_block_relay_ms = 5 * 60 * 1000;
     cfg->redial_backoff_ms = REDIAL_BACKOFF_MS_DEFAULT;
     cfg->fixed_seed_delay_ms = 60 * 1000;
     cfg->waiting_log_ms = 10 * 1000;
@@ -236,6 +241,7 @@ enum node_err node_start(struct node *n)
     for (size_t i = 0; i < n->cfg->n_fetch_blocks; i++) node_fetch_block(n, n->cfg->fetch_blocks[i]);
     enum node_err err = node_manual_start(n);
     if (err == NODE_OK) err = node_outbound_start(n);
+    if (err == NODE_OK) err = node_staletip_start(n);
     if (err == NODE_OK) err = node_sync_start(n);
     if (err == NODE_OK) err = node_cf_start(n);
     if (err == NODE_OK) err = node_broadcast_start(n);
@@ -248,6 +254,7 @@ void node_shutdown(struct node *n)
     n->shutting_down = true;
     node_manual_stop(n);
     node_outbound_stop(n);
+    node_staletip_stop(n);
     node_sync_stop(n);
     node_broadcast_stop(n);
     node_anchors_save(n);
@@ -261,6 +268,7 @@ void node_free(struct node *n)
     if (!n) return;
     node_manual_stop(n);
     node_outbound_stop(n);
+    node_staletip_stop(n);
     node_sync_stop(n);
     node_broadcast_stop(n);
     node_blocks_free(n);

@@ -50,6 +50,12 @@ struct node_config {
     bool allow_unroutable;      /* regtest: keep private and loopback addresses */
     uint32_t open_interval_ms;  /* how often empty outbound slots are filled (500 ms) */
     uint32_t feeler_interval_ms;/* --feeler-interval (2 min) */
+    /* staletip.c (Core v29's constants as defaults): */
+    uint32_t stale_tip_ms;      /* --test-stale-tip-age: no new header for this long (3 spacings) */
+    uint32_t stale_check_ms;    /* --test-stale-check-interval (10 min) */
+    uint32_t extra_peer_check_ms; /* --test-extra-peer-check-interval (45 s) */
+    uint32_t min_connect_ms;    /* --test-min-connect-time: never evict a younger extra (30 s) */
+    uint32_t extra_block_relay_ms; /* --test-extra-blockrelay-interval: mean (5 min) */
     uint32_t redial_backoff_ms; /* --redial-backoff: a host we failed to reach rests (2 min; redial.h) */
     uint32_t fixed_seed_delay_ms; /* fixed seeds if DNS gave nothing (60 s) */
     uint32_t waiting_log_ms;    /* "no peers yet" while none is up (10 s) */

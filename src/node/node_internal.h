@@ -1,7 +1,8 @@
 /* The node's state, shared by its files: node.c (queue drain, dispatch),
  * statefiles.c (the files in the data directory), manual.c (manual peers),
  * outbound.c (automatic outbound connections, feelers, DNS and fixed
- * seeds), addrrelay.c (addr, getaddr), misbehave.c (discouragement). */
+ * seeds), staletip.c (stale tips, the extra outbound peers), addrrelay.c
+ * (addr, getaddr), misbehave.c (discouragement). */
 #ifndef BTCPEERD_NODE_INTERNAL_H
 #define BTCPEERD_NODE_INTERNAL_H
 
@@ -73,6 +74,12 @@ struct node_peer {
     int64_t last_block;     /* unix s: it delivered a block we stored, 0 = never */
     uint64_t addr_processed, addr_rate_limited; /* addresses taken and dropped (token bucket) */
     uint8_t broadcast_txid[32]; /* CONN_PRIVATE_BROADCAST: the transaction it carries */
+    /* staletip.c (monotonic ms, 0 = never): */
+    uint64_t announce_ms;   /* Core's m_last_block_announcement: a headers message with a
+                             * new header of more work than our tip */
+    uint64_t new_block_ms;  /* Core's m_last_block_time: that, or a block we asked for */
+    bool protect;           /* one of the first 4 full-relay peers with our tip's work */
+    bool evicted;           /* disconnected for an extra peer, DISCONNECTED not yet seen */
 };
 
 struct node {
@@ -134,6 +141,15 @@ struct node {
     struct {
         uint64_t submitted, attempts, taken, propagated, abandoned;
     } broadcast_counts;              /* since start, for metrics */
+    struct {                         /* staletip.c; times monotonic ms */
+        struct event *timer;         /* every extra-peer check interval */
+        uint64_t last_tip_ms;        /* the header tip last moved (start counts) */
+        uint64_t check_due_ms;       /* the next stale-tip check */
+        uint64_t next_extra_block_relay_ms;
+        bool try_extra;              /* Core's m_try_another_outbound_peer */
+        bool extra_block_relay;      /* Core's m_start_extra_block_relay_peers */
+        uint64_t n_stale, n_evicted_full, n_evicted_block_relay; /* since start */
+    } stale;
 };
 
 /* node.c */
@@ -209,6 +225,22 @@ bool node_outbound_dialable(struct node *n, const struct wire_netaddr *a, int tr
 bool node_outbound_dial(struct node *n, const struct wire_netaddr *a, enum node_conn_kind kind);
 size_t node_outbound_count(const struct node *n, enum node_conn_kind kind);
 
+/* One dial from the address manager as kind; true if one is under way. */
+bool node_outbound_open_one(struct node *n, enum node_conn_kind kind);
+
+/* staletip.c: stale-tip detection, the extra outbound peers, their eviction */
+enum node_err node_staletip_start(struct node *n);
+void node_staletip_stop(struct node *n);
+/* From the open timer, after the slots were filled: the extra full-relay
+ * peer a stale tip allows, or the periodic extra block-relay-only one. */
+void node_staletip_open_extra(struct node *n);
+/* After a headers message was processed (added may be 0): announcement
+ * times, protection, the tip's age. */
+void node_staletip_headers(struct node *n, struct node_peer *np, size_t added,
+                           const struct chain_entry *last, const struct chain_entry *old_tip);
+/* A block we asked for came from np. */
+void node_staletip_block(struct node *n, struct node_peer *np);
+
 /* filterpeers.c: --blockfilters keeps NODE_FILTER_PEERS_WANTED outbound
  * peers that offer compact filters */
 /* Outbound peers that offer them (by their version once ready, by their
@@ -272,6 +304,8 @@ void node_block_received(struct node *n, uint64_t id, struct wire_block *b);
 void node_blocks_free(struct node *n);
 /* Heights of the blocks asked of peer id and not delivered yet (up to cap). */
 size_t node_blocks_inflight(const struct node *n, uint64_t id, int32_t *heights, size_t cap);
+/* Blocks asked of peer id (0: of any peer) and not delivered yet. */
+size_t node_blocks_asked_of(const struct node *n, uint64_t id);
 
 /* broadcast.c: a pending broadcast is over (propagated or abandoned): it
  * is no longer watched for, and that is logged and counted. */

@@ -119,13 +119,10 @@ bool node_outbound_dialable(struct node *n, const struct wire_netaddr *a, int tr
     return reachable(n, a) && !conflicts(n, a) && may_dial(n, a, tries, held_logged);
 }
 
-/* Core's order: the full-relay slots first, and only once they are full
- * the block-relay-only ones, so a node short of peers gets the ones that
- * also bring addresses. One dial a round for them; the round is 500 ms. */
-static void open_block_relay(struct node *n)
+/* One dial from the address manager as kind (not a feeler); true if one
+ * is under way. */
+bool node_outbound_open_one(struct node *n, enum node_conn_kind kind)
 {
-    if (node_outbound_count(n, CONN_OUTBOUND) < n->cfg->max_outbound) return;
-    if (node_outbound_count(n, CONN_BLOCK_RELAY) >= n->cfg->max_block_relay) return;
     int64_t now = node_now();
     const int max_tries = select_tries(n);
     bool held_logged = false;
@@ -134,13 +131,25 @@ static void open_block_relay(struct node *n)
         if (!addrman_select(n->addrman, false, now, &a)) break;
         if (!node_outbound_dialable(n, &a, tries, &held_logged)) continue;
         if (a.port != n->cfg->peer.net->default_port && tries < max_tries / 2) continue;
-        if (node_outbound_dial(n, &a, CONN_BLOCK_RELAY)) {
+        if (node_outbound_dial(n, &a, kind)) {
             char s[NETADDR_STR_MAX];
             netaddr_str(&a, s);
-            log_info(LOG_CAT_NODE, "block-relay-only connection to %s", s);
-            return;
+            log_info(LOG_CAT_NODE, "%s connection to %s",
+                     kind == CONN_BLOCK_RELAY ? "block-relay-only" : "outbound full-relay", s);
+            return true;
         }
     }
+    return false;
+}
+
+/* Core's order: the full-relay slots first, and only once they are full
+ * the block-relay-only ones, so a node short of peers gets the ones that
+ * also bring addresses. One dial a round for them; the round is 500 ms. */
+static void open_block_relay(struct node *n)
+{
+    if (node_outbound_count(n, CONN_OUTBOUND) < n->cfg->max_outbound) return;
+    if (node_outbound_count(n, CONN_BLOCK_RELAY) >= n->cfg->max_block_relay) return;
+    (void)node_outbound_open_one(n, CONN_BLOCK_RELAY);
 }
 
 /* Anchors first (Core): each tried once, as block-relay-only, while
@@ -201,10 +210,15 @@ static void on_open_timer(evutil_socket_t fd, short what, void *arg)
     struct node *n = arg;
     if (n->shutting_down) return;
     addrman_resolve_collisions(n->addrman, node_now());
+    size_t before = node_outbound_count(n, CONN_OUTBOUND) + node_outbound_count(n, CONN_BLOCK_RELAY);
     open_anchors(n);
     open_connections(n);
     if (n->cfg->blockfilters) node_filter_peers_make_room(n);
     open_block_relay(n);
+    /* An extra peer only in a round that filled no slot: Core's loop opens
+     * one connection a turn, the extra ones after the slots were full. */
+    if (node_outbound_count(n, CONN_OUTBOUND) + node_outbound_count(n, CONN_BLOCK_RELAY) == before)
+        node_staletip_open_extra(n);
     set_timer(n->open_timer, n->cfg->open_interval_ms);
 }
 

@@ -353,6 +353,9 @@ void node_get_stats(const struct node *n, struct node_stats *out)
     out->broadcast_abandoned = n->broadcast_counts.abandoned;
     for (const struct broadcast *b = n->broadcasts.head; b; b = b->next)
         out->broadcast_pending += b->state == NODE_BROADCAST_PENDING;
+    out->stale_tips = n->stale.n_stale;
+    out->extra_evicted_full = n->stale.n_evicted_full;
+    out->extra_evicted_block_relay = n->stale.n_evicted_block_relay;
 }
 
 const char *node_reason_str(size_t reason)

@@ -209,6 +209,7 @@ void node_headers_stored(struct node *n, uint64_t id, size_t added, const struct
     /* Known or new, each header it sent is one it has (Core's
      * pindexBestKnownBlock); presync's releases come here too. */
     if (np && last && last->height > np->synced_headers) np->synced_headers = last->height;
+    node_staletip_headers(n, np, added, last, old_tip);
     if (!added) return;
     node_cf_chain_changed(n); /* a reorg truncates cfheaders.dat */
     node_state_headers_flush(n);

@@ -254,11 +254,15 @@ struct node_stats {
     uint64_t broadcast_submitted, broadcast_attempts, broadcast_taken;
     uint64_t broadcast_propagated, broadcast_abandoned;
     size_t broadcast_pending;
+    /* Stale tips and the extra outbound peers (staletip.c), since start. */
+    uint64_t stale_tips;             /* stale tips detected (an extra full-relay peer allowed) */
+    uint64_t extra_evicted_full;     /* full-relay peers evicted for the extra one */
+    uint64_t extra_evicted_block_relay; /* extra block-relay-only peers rotated out */
 };
 void node_get_stats(const struct node *n, struct node_stats *out);
 
 /* Disconnect reasons, counted by index (their tokens: node_reason_str). */
-#define NODE_REASONS 30
+#define NODE_REASONS 32
 const char *node_reason_str(size_t reason);
 
 /* Every peer's traffic and fate since start, a copy of the peer layer's

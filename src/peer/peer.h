@@ -97,6 +97,8 @@ enum peer_reason {
     PEER_REASON_BAD_FILTERS,      /* BIP157: a filter or filter header a block proved wrong */
     PEER_REASON_BROADCAST_DONE,   /* private broadcast: the tx sent and the pong after it came */
     PEER_REASON_BROADCAST_TIMEOUT,/* private broadcast: the connection's deadline passed */
+    PEER_REASON_STALE_TIP,        /* our tip went stale: the full-relay peer with the oldest block announcement */
+    PEER_REASON_EXTRA_BLOCK_RELAY,/* the periodic extra block-relay-only peer's rotation */
     PEER_REASON_COUNT             /* not a reason: the number of them (metrics) */
 };
 const char *peer_reason_str(enum peer_reason reason);

@@ -78,6 +78,8 @@ const char *peer_reason_str(enum peer_reason reason)
     case PEER_REASON_BAD_FILTERS: return "bad-filters";
     case PEER_REASON_BROADCAST_DONE: return "private-broadcast-done";
     case PEER_REASON_BROADCAST_TIMEOUT: return "private-broadcast-timeout";
+    case PEER_REASON_STALE_TIP: return "stale-tip-evicted";
+    case PEER_REASON_EXTRA_BLOCK_RELAY: return "extra-block-relay-evicted";
     case PEER_REASON_COUNT: break;
     }
     return "unknown";

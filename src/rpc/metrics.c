@@ -121,6 +121,17 @@ static void render_node(struct evbuffer *out, const struct metrics_view *v)
                 "Outbound address selections passed over because the host failed less than "
                 "--redial-backoff ago.");
     prom_sample_u64(out, "btcpeerd_outbound_redial_held_total", NULL, 0, v->node.redial_held);
+    prom_family(out, "btcpeerd_stale_tips_total", "counter",
+                "Stale-tip checks that found no new header for 3 block spacings (and no block "
+                "download in flight): each allows one extra full-relay outbound peer.");
+    prom_sample_u64(out, "btcpeerd_stale_tips_total", NULL, 0, v->node.stale_tips);
+    prom_family(out, "btcpeerd_extra_peers_evicted_total", "counter",
+                "Outbound peers evicted because an extra one was open: the full-relay peer with "
+                "the oldest block announcement (stale tip), or a rotated block-relay-only peer.");
+    struct prom_label fl[] = {{"kind", "outbound-full-relay"}}, bl[] = {{"kind", "block-relay-only"}};
+    prom_sample_u64(out, "btcpeerd_extra_peers_evicted_total", fl, 1, v->node.extra_evicted_full);
+    prom_sample_u64(out, "btcpeerd_extra_peers_evicted_total", bl, 1,
+                    v->node.extra_evicted_block_relay);
 }
 
 static void render_broadcasts(struct evbuffer *out, const struct metrics_view *v)

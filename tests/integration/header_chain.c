@@ -19,6 +19,15 @@ void header_chain_make(struct header_chain *c, size_t n, size_t bad_at)
 
 void header_chain_make_seeded(struct header_chain *c, size_t n, size_t bad_at, uint8_t seed)
 {
+    const struct netparams *np = netparams_get(NET_REGTEST);
+    struct wire_header genesis;
+    wire_header_parse(np->genesis_header, &genesis);
+    header_chain_make_timed(c, n, bad_at, seed, genesis.time + 600);
+}
+
+void header_chain_make_timed(struct header_chain *c, size_t n, size_t bad_at, uint8_t seed,
+                             uint32_t first_time)
+{
     c->count = n + 1;
     c->headers = calloc(c->count, sizeof *c->headers);
     c->hashes = calloc(c->count, 32);
@@ -31,7 +40,7 @@ void header_chain_make_seeded(struct header_chain *c, size_t n, size_t bad_at, u
         memcpy(h->prev_hash, c->hashes[i - 1], 32);
         memset(h->merkle_root, (int)(i & 0xff), 32);
         h->merkle_root[31] ^= seed; /* seed 0: the chain header_chain_make always made */
-        h->time = c->headers[0].time + (uint32_t)(i * 600);
+        h->time = first_time + (uint32_t)((i - 1) * 600);
         h->bits = 0x207fffff;
         for (h->nonce = 0;; h->nonce++) {
             wire_header_hash(h, c->hashes[i]);

@@ -22,6 +22,10 @@ struct header_chain {
 void header_chain_make(struct header_chain *c, size_t n, size_t bad_at);
 /* The same with another chain for each seed (0 is header_chain_make's). */
 void header_chain_make_seeded(struct header_chain *c, size_t n, size_t bad_at, uint8_t seed);
+/* The same with header 1 at first_time (unix s), the next ones ten
+ * minutes apart: a recent tip for rules that look at the tip's age. */
+void header_chain_make_timed(struct header_chain *c, size_t n, size_t bad_at, uint8_t seed,
+                             uint32_t first_time);
 void header_chain_free(struct header_chain *c);
 
 /* Answer getheaders from the peer until it stops asking (a short batch was
