@@ -97,6 +97,7 @@ enum peer_reason {
     PEER_REASON_BAD_FILTERS,      /* BIP157: a filter or filter header a block proved wrong */
     PEER_REASON_BROADCAST_DONE,   /* private broadcast: the tx sent and the pong after it came */
     PEER_REASON_BROADCAST_TIMEOUT,/* private broadcast: the connection's deadline passed */
+    PEER_REASON_BLOCK_RELAY_TX,   /* a tx, or a tx inv, on a block-relay-only link (not punished) */
     PEER_REASON_COUNT             /* not a reason: the number of them (metrics) */
 };
 const char *peer_reason_str(enum peer_reason reason);
@@ -207,7 +208,9 @@ enum peer_err peer_disconnect_id(struct peer_table *t, uint64_t id, enum peer_re
 enum peer_err peer_misbehaving(struct peer_table *t, uint64_t id, const char *offence);
 /* An outbound connection just opened (before its version) becomes
  * block-relay-only: our version says relay=0, addr/addrv2 from it are
- * dropped here, and getaddr or addresses to it are refused. */
+ * dropped here, getaddr, addresses or a getdata for a transaction to it
+ * are refused, and a tx or a tx inv from it disconnects it (reason
+ * block-relay-tx, not punished: Core's RejectIncomingTxs). */
 enum peer_err peer_set_block_relay(struct peer_table *t, uint64_t id);
 /* --whitelist: the peer is never disconnected for misbehaviour (Core's
  * NoBan permission). */
