@@ -5,6 +5,7 @@
 #include "node_internal.h"
 #include "cfsync.h"
 #include "eviction.h"
+#include "hdrdeadline.h"
 
 #include <btcpeerd/clock.h>
 #include <btcpeerd/log.h>
@@ -53,6 +54,8 @@ void node_config_default(struct node_config *cfg, const struct netparams *net)
     cfg->save_interval_ms = 15 * 60 * 1000;
     cfg->sync_stall_ms = 2 * 60 * 1000;
     cfg->sync_log_interval_ms = 5000;
+    cfg->headers_timeout_base_ms = HDRDEADLINE_BASE_MS_DEFAULT;
+    cfg->headers_timeout_per_header_ms = HDRDEADLINE_PER_HEADER_MS_DEFAULT;
     cfg->block_timeout_ms = 60 * 1000;
     memcpy(cfg->min_chain_work, net->min_chain_work, 32);
     cfg->filter_timeout_ms = 30 * 1000;

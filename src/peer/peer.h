@@ -98,6 +98,7 @@ enum peer_reason {
     PEER_REASON_BROADCAST_DONE,   /* private broadcast: the tx sent and the pong after it came */
     PEER_REASON_BROADCAST_TIMEOUT,/* private broadcast: the connection's deadline passed */
     PEER_REASON_BLOCK_RELAY_TX,   /* a tx, or a tx inv, on a block-relay-only link (not punished) */
+    PEER_REASON_HEADERS_SYNC_TIMEOUT, /* the header sync peer missed Core's download deadline */
     PEER_REASON_COUNT             /* not a reason: the number of them (metrics) */
 };
 const char *peer_reason_str(enum peer_reason reason);

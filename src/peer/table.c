@@ -79,6 +79,7 @@ const char *peer_reason_str(enum peer_reason reason)
     case PEER_REASON_BROADCAST_DONE: return "private-broadcast-done";
     case PEER_REASON_BROADCAST_TIMEOUT: return "private-broadcast-timeout";
     case PEER_REASON_BLOCK_RELAY_TX: return "block-relay-tx";
+    case PEER_REASON_HEADERS_SYNC_TIMEOUT: return "headers-sync-timeout";
     case PEER_REASON_COUNT: break;
     }
     return "unknown";
