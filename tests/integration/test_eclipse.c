@@ -4,6 +4,7 @@
  * no address nor transaction request goes to them either way; they are
  * saved in anchors.dat at a stop and dialled first at the next start. */
 #include "harness.h"
+#include "metrics_client.h"
 #include "rpc_daemon.h"
 #include "scripted_peer.h"
 #include "testutil.h"
@@ -247,20 +248,47 @@ static void test_block_relay_only_peers(void **state)
     listen_on(&ls[1], "127.42.0.1");
     listen_on(&ls[2], "127.43.0.1");
     const char *extra[] = {"--test-local-groups", "--max-outbound=1", "--max-blockrelay=2",
-                           "--dnsseed=0", NULL};
+                           "--dnsseed=0", "--metrics-bind=127.0.0.1:0", NULL};
     struct rpc_daemon r;
     rpc_daemon_start(&r, extra);
+    uint16_t mport = metrics_port(&r.d), p2p_port = daemon_port(&r.d, WAIT_MS);
     for (size_t i = 0; i < N_LISTENERS; i++) add_address(&r, &ls[i]);
 
     struct sp s[N_LISTENERS];
     size_t full = accept_three(&r, ls, s);
     /* the full-relay peer is asked for addresses */
     assert_true(sp_expect(&s[full], WIRE_GETADDR, NULL, WAIT_MS));
+    /* and an inbound one, from a fourth group */
+    struct sp in;
+    assert_true(sp_connect_from(&in, "127.47.0.1", p2p_port, magic()));
+    assert_true(sp_handshake(&in, true, NULL, WAIT_MS));
+    expect_pong(&in, 0x5eedffffu);
+
     json_t *reply = rpc_call(&r, "getpeerinfo", json_array());
     json_t *peers = rpc_result(reply);
-    assert_int_equal(json_array_size(peers), 3);
+    assert_int_equal(json_array_size(peers), 4);
     assert_int_equal(count_type(peers, "outbound-full-relay"), 1);
     assert_int_equal(count_type(peers, "block-relay-only"), 2);
+    assert_int_equal(count_type(peers, "inbound"), 1);
+    /* the operator's view: the same counts by Core's connection types */
+    char *text = metrics_scrape(mport);
+    static const struct {
+        const char *type;
+        double count;
+    } want[] = {{"inbound", 1}, {"outbound-full-relay", 1}, {"block-relay-only", 2},
+                {"manual", 0},  {"feeler", 0},              {"addr-fetch", 0},
+                {"private-broadcast", 0}};
+    for (size_t k = 0; k < sizeof want / sizeof want[0]; k++) {
+        char series[96];
+        snprintf(series, sizeof series, "btcpeerd_peer_connections{connection_type=\"%s\"}",
+                 want[k].type);
+        if (metrics_value(text, series) != want[k].count)
+            fail_msg("%s is %g, not %g", series, metrics_value(text, series), want[k].count);
+    }
+    free(text);
+    /* each outbound connection's type in the log at its handshake (Core's line) */
+    wait_log_count(&r.d, "New outbound-full-relay v1 peer connected", 1);
+    wait_log_count(&r.d, "New block-relay-only v1 peer connected", 2);
     size_t i;
     json_t *p;
     json_array_foreach(peers, i, p)
@@ -285,6 +313,7 @@ static void test_block_relay_only_peers(void **state)
     for (size_t k = 0; k < N_LISTENERS; k++)
         if (k != full) expect_no_addr_traffic(&s[k], 0x5eed0000u + k);
 
+    sp_close(&in);
     for (size_t k = 0; k < N_LISTENERS; k++) {
         sp_close(&s[k]);
         close(ls[k].fd);
