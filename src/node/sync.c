@@ -174,9 +174,11 @@ static void on_sync_timer(evutil_socket_t fd, short what, void *arg)
     (void)what;
     struct node *n = arg;
     if (n->shutting_down) return;
-    uint64_t now = clock_mono_ms();
     node_blocks_tick(n);
-    check_deadline(n, now);
+    check_deadline(n, clock_mono_ms());
+    /* read after check_deadline: a sync it moved started later than any
+     * earlier reading, and the stall test below subtracts unsigned */
+    uint64_t now = clock_mono_ms();
     if (n->sync.peer && !n->sync.done) {
         /* While presyncing, the chain does not move: presync.c reports. */
         if (now - n->sync.last_log_ms >= n->cfg->sync_log_interval_ms &&
