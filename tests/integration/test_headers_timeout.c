@@ -4,8 +4,11 @@
  * header): the sync peer is dropped (reason headers-sync-timeout) and the
  * sync moves to the other peer, which is asked for headers; with no other
  * outbound peer it is kept; a noban (--whitelist) peer is kept and the sync
- * moves on all the same. The stall timer is pushed out of the way. */
+ * moves on all the same; and once the best header is within 24 h the
+ * deadline is lifted: the peer that brought it stays past it. The stall
+ * timer is pushed out of the way. */
 #include "harness.h"
+#include "header_chain.h"
 #include "rpc_daemon.h"
 #include "scripted_peer.h"
 #include "testutil.h"
@@ -152,15 +155,21 @@ static void expect_pong(struct sp *s, uint64_t nonce)
     }
 }
 
-static void start(struct rpc_daemon *r, struct listener *ls, size_t n, bool noban)
+/* A daemon for n outbound peers, a 0.3 s deadline, no stall timer; more:
+ * one more flag or NULL. */
+static void start_with(struct rpc_daemon *r, size_t n, const char *more)
 {
     char outbound[32];
     snprintf(outbound, sizeof outbound, "--max-outbound=%zu", n);
     const char *extra[] = {"--test-local-groups", outbound, "--max-blockrelay=0", "--dnsseed=0",
                            "--test-headers-timeout-base=0.3", "--test-headers-timeout-per-header=0",
-                           "--sync-stall-timeout=3600",
-                           noban ? "--whitelist=127.0.0.0/8" : NULL, NULL};
+                           "--sync-stall-timeout=3600", more, NULL};
     rpc_daemon_start(r, extra);
+}
+
+static void start(struct rpc_daemon *r, struct listener *ls, size_t n, bool noban)
+{
+    start_with(r, n, noban ? "--whitelist=127.0.0.0/8" : NULL);
     for (size_t i = 0; i < n; i++) add_address(r, &ls[i]);
 }
 
@@ -267,12 +276,106 @@ static void test_noban_sync_peer_kept_sync_moved(void **state)
     rpc_daemon_stop(&r);
 }
 
+/* n headers after regtest's genesis, the last one a minute old: a best
+ * header within 24 h of now. */
+static void make_recent_chain(struct header_chain *c, size_t n)
+{
+    c->count = n + 1;
+    c->headers = calloc(c->count, sizeof *c->headers);
+    c->hashes = calloc(c->count, 32);
+    assert_non_null(c->headers);
+    assert_non_null(c->hashes);
+    const struct netparams *np = netparams_get(NET_REGTEST);
+    wire_header_parse(np->genesis_header, &c->headers[0]);
+    memcpy(c->hashes[0], np->genesis_hash, 32);
+    uint32_t now = (uint32_t)clock_unix_s();
+    for (size_t i = 1; i < c->count; i++) {
+        struct wire_header *h = &c->headers[i];
+        h->version = 0x20000000;
+        memcpy(h->prev_hash, c->hashes[i - 1], 32);
+        memset(h->merkle_root, (int)(i & 0xff), 32);
+        h->time = now - (uint32_t)((n - i + 1) * 60);
+        h->bits = 0x207fffff;
+        for (h->nonce = 0;; h->nonce++) {
+            wire_header_hash(h, c->hashes[i]);
+            if (c->hashes[i][31] < 0x7f) break; /* regtest's easy target */
+        }
+    }
+}
+
+/* The next ping the daemon sends this peer, answered. */
+static void answer_next_ping(struct sp *s)
+{
+    for (;;) {
+        struct wire_msg m;
+        assert_int_equal(sp_recv(s, &m, WAIT_MS), SP_FRAME);
+        bool ping = m.type == WIRE_PING;
+        struct wire_msg pong = {.type = WIRE_PONG, .u.ping = m.u.ping};
+        wire_msg_free(&m);
+        if (ping) {
+            assert_true(sp_send(s, &pong));
+            return;
+        }
+    }
+}
+
+/* Within 24 h of the present the deadline no longer applies: the sync peer
+ * that brought us there stays, though its deadline passes while another
+ * outbound peer is up (which, with an old best header, drops it: the first
+ * test). The order of events makes it so: the other peer is up after the
+ * lift; the daemon pings the sync peer only after --ping-interval (as long
+ * as the deadline) of its silence, twice, the second time after the other
+ * peer was up, and the deadline check runs twice as often. */
+static void test_deadline_lifted_within_a_day(void **state)
+{
+    (void)state;
+    struct header_chain c;
+    make_recent_chain(&c, 20);
+    struct listener ls[2];
+    listen_on(&ls[0], "127.66.0.1");
+    listen_on(&ls[1], "127.67.0.1");
+    struct rpc_daemon r;
+    start_with(&r, 2, "--ping-interval=0.3");
+    add_address(&r, &ls[0]);
+    struct sp s[2];
+    assert_true(sp_accept(&s[0], ls[0].fd, magic(), WAIT_MS));
+    assert_true(sp_handshake(&s[0], false, NULL, WAIT_MS));
+    struct wire_msg m;
+    assert_true(sp_expect(&s[0], WIRE_GETHEADERS, &m, WAIT_MS));
+    wire_msg_free(&m);
+    struct wire_msg reply = {.type = WIRE_HEADERS,
+                             .u.headers = {.count = c.count - 1, .headers = c.headers + 1}};
+    assert_true(sp_send(&s[0], &reply));
+    long lifted = wait_nth_line(&r.d, "header sync deadline lifted", 0);
+    long long sync_id = peer_of_line(r.d.log, nth_line(r.d.log, SYNC_LINE, 0));
+    assert_int_equal(peer_of_line(r.d.log, lifted), sync_id);
+
+    /* another outbound peer, up after the lift */
+    add_address(&r, &ls[1]);
+    assert_true(sp_accept(&s[1], ls[1].fd, magic(), WAIT_MS));
+    assert_true(sp_handshake(&s[1], false, NULL, WAIT_MS));
+    wait_nth_line(&r.d, "New outbound-full-relay v1 peer connected", 1);
+    answer_next_ping(&s[0]);
+    answer_next_ping(&s[0]); /* sent 0.3 s (two deadline checks) after the other was up */
+    expect_pong(&s[0], 0x70e4u);
+    assert_int_equal(daemon_log_count(&r.d, "timeout downloading headers"), 0);
+    assert_int_equal(daemon_log_count(&r.d, "deadline passed"), 0);
+    assert_int_equal(daemon_log_count(&r.d, SYNC_LINE), 1);
+    for (size_t k = 0; k < 2; k++) {
+        sp_close(&s[k]);
+        close(ls[k].fd);
+    }
+    rpc_daemon_stop(&r);
+    header_chain_free(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sync_peer_past_deadline_replaced),
         cmocka_unit_test(test_only_outbound_peer_kept),
         cmocka_unit_test(test_noban_sync_peer_kept_sync_moved),
+        cmocka_unit_test(test_deadline_lifted_within_a_day),
     };
     return test_run_group(tests);
 }
