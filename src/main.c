@@ -199,6 +199,8 @@ static void node_config_from(struct node_config *nc, const struct config *cfg)
     nc->redial_backoff_ms = cfg->redial_backoff_ms;
     nc->save_interval_ms = cfg->save_interval_ms;
     nc->sync_stall_ms = cfg->sync_stall_ms;
+    nc->headers_timeout_base_ms = cfg->headers_timeout_base_ms;
+    nc->headers_timeout_per_header_ms = cfg->headers_timeout_per_header_ms;
     if (cfg->minimum_chain_work[0]) /* checked by config_load */
         (void)hex_decode_uint256_user(cfg->minimum_chain_work, nc->min_chain_work);
     nc->block_timeout_ms = cfg->block_timeout_ms;

@@ -77,6 +77,8 @@ struct config {
     uint32_t extra_block_relay_ms; /* --test-extra-blockrelay-interval */
     uint32_t redial_backoff_ms;  /* --redial-backoff */
     uint32_t sync_stall_ms;
+    uint32_t headers_timeout_base_ms;       /* --test-headers-timeout-base */
+    uint32_t headers_timeout_per_header_ms; /* --test-headers-timeout-per-header */
     char minimum_chain_work[72]; /* --minimumchainwork: "" = the network's */
     uint32_t block_timeout_ms;
     int blockfilters;            /* --blockfilters (0) */

@@ -251,6 +251,14 @@ const struct option_row config_options[] = {
      .file_ok = true},
     {.name = "sync-stall-timeout", SECONDS(sync_stall_ms, 120000),
      .help = "switch header sync peers after this long without progress", .file_ok = true},
+    {.name = "test-headers-timeout-base", SECONDS(headers_timeout_base_ms, 900000),
+     .help = "(tests) the header sync deadline's fixed part (Bitcoin Core's 15 min): a sync "
+             "peer not done by base + per-header x missing headers is replaced",
+     .file_ok = true},
+    {.name = "test-headers-timeout-per-header", .type = OPTION_MS, .arg = "SEC",
+     FIELD(headers_timeout_per_header_ms), .min = 0, .max = 60000, .def = 1,
+     .help = "(tests) the header sync deadline's part per missing header (Core's 1 ms)",
+     .file_ok = true},
     {.name = "minimumchainwork", .type = OPTION_TEXT, .arg = "HEX", FIELD(minimum_chain_work),
      .store = store_chain_work, .default_text = "the network's (Bitcoin Core v29's; 0 on regtest)",
      .help = "work a header chain must show before it is stored (less: presynced first), and "

@@ -5,6 +5,7 @@
 #include "node_internal.h"
 #include "cfsync.h"
 #include "eviction.h"
+#include "hdrdeadline.h"
 
 #include <btcpeerd/clock.h>
 #include <btcpeerd/log.h>
@@ -58,6 +59,8 @@ void node_config_default(struct node_config *cfg, const struct netparams *net)
     cfg->save_interval_ms = 15 * 60 * 1000;
     cfg->sync_stall_ms = 2 * 60 * 1000;
     cfg->sync_log_interval_ms = 5000;
+    cfg->headers_timeout_base_ms = HDRDEADLINE_BASE_MS_DEFAULT;
+    cfg->headers_timeout_per_header_ms = HDRDEADLINE_PER_HEADER_MS_DEFAULT;
     cfg->block_timeout_ms = 60 * 1000;
     memcpy(cfg->min_chain_work, net->min_chain_work, 32);
     cfg->filter_timeout_ms = 30 * 1000;
@@ -143,6 +146,17 @@ static void node_clock_sample(struct node *n, uint64_t id, int64_t offset)
            (long long)time_offsets_median(&n->time_offsets), TIME_OFFSETS_WARN_S);
 }
 
+/* Core's line, which names the connection's type: info for ours, debug
+ * for inbound ones (they come at will). */
+static void log_connected(const struct node_peer *np, const struct peer_ready_info *info)
+{
+    enum log_level level = np->kind == CONN_INBOUND ? LOG_DEBUG : LOG_INFO;
+    if (!log_enabled(level, LOG_CAT_NODE)) return;
+    LOG_AT(level, LOG_CAT_NODE, (int64_t)np->id, "New %s %s peer connected: version: %d, blocks=%d",
+           node_conn_type((size_t)np->kind), info->transport ? info->transport : "v1",
+           info->version, info->start_height);
+}
+
 static void node_on_ready(struct node *n, uint64_t id, const struct peer_ready_info *info)
 {
     struct node_peer *np = node_peer_get(n, id);
@@ -154,12 +168,15 @@ static void node_on_ready(struct node *n, uint64_t id, const struct peer_ready_i
     if (np->kind == CONN_MANUAL) node_manual_ready(n, id);
     if (np->kind == CONN_OUTBOUND || np->kind == CONN_FEELER || np->kind == CONN_BLOCK_RELAY)
         node_outbound_ready(n, np, info);
+    /* still connected (not dropped for its services, not a feeler)? */
+    bool kept = node_peer_get(n, id) && np->kind != CONN_FEELER &&
+                peer_get_stats(n->peers, id, NULL, NULL) == PEER_OK;
+    if (kept) log_connected(np, info);
     if (np->kind == CONN_ADDR_FETCH) {
         node_addr_fetch_ready(n, np);
         return;
     }
-    /* still connected (not dropped for its services, not a feeler)? */
-    if (node_peer_get(n, id) && np->kind != CONN_FEELER && peer_get_stats(n->peers, id, NULL, NULL) == PEER_OK) {
+    if (kept) {
         node_sync_peer_ready(n, np, info->start_height);
         node_cf_peer_ready(n, np);
         node_blocks_tick(n);

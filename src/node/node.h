@@ -63,6 +63,9 @@ struct node_config {
     uint32_t save_interval_ms;  /* peers.dat and banlist.dat (15 min) */
     uint32_t sync_stall_ms;     /* --sync-stall-timeout: a sync peer without progress (2 min) */
     uint32_t sync_log_interval_ms; /* progress lines while syncing (5 s) */
+    /* Core's headers download deadline (hdrdeadline.h): base + per header
+     * missing; --test-headers-timeout-base / -per-header (15 min, 1 ms) */
+    uint32_t headers_timeout_base_ms, headers_timeout_per_header_ms;
     uint32_t block_timeout_ms;  /* --block-timeout: wait for a requested block (60 s) */
     bool blockfilters;          /* --blockfilters: BIP157 filter headers, filter peers preferred */
     uint32_t filter_timeout_ms; /* --filter-timeout: a filter peer's answer (30 s) */

@@ -118,6 +118,8 @@ struct node {
         int32_t peer_height, start_height;
         uint64_t progress_ms, started_ms, request_ms, last_log_ms;
         bool done;
+        uint64_t deadline_ms;   /* monotonic: Core's headers download deadline, 0 = none (sync.c) */
+        bool deadline_kept;     /* it passed with no other peer to move to: logged once */
     } sync;
     struct event *sync_timer;
     struct idmap presyncs;      /* peer id → struct hsync * (presync.c) */

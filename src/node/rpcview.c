@@ -23,6 +23,8 @@ _Static_assert(NODE_REASONS == PEER_REASON_COUNT, "a disconnect counter for ever
 _Static_assert((int)NODE_CENSUS_STATES == (int)PEER_CENSUS_STATES, "a census slot for every peer state counted");
 _Static_assert((int)NODE_CENSUS_TRANSPORTS == (int)PEER_CENSUS_TRANSPORTS, "v1 and v2");
 
+_Static_assert(NODE_CONN_TYPES == CONN_BLOCK_RELAY + 1, "a census slot for every connection kind");
+
 static const char *conn_type(enum node_conn_kind kind)
 {
     switch (kind) {
@@ -389,4 +391,20 @@ void node_census(const struct node *n, struct node_census *out)
 const char *node_census_state(size_t slot)
 {
     return slot < NODE_CENSUS_STATES ? peer_metrics_state(peer_census_state(slot)) : "unknown";
+}
+
+void node_conn_census(const struct node *n, struct node_conn_census *out)
+{
+    memset(out, 0, sizeof *out);
+    size_t pos = 0;
+    void *value;
+    while (idmap_next(&n->node_peers, &pos, NULL, &value)) {
+        const struct node_peer *np = value;
+        if ((size_t)np->kind < NODE_CONN_TYPES) out->n[np->kind]++;
+    }
+}
+
+const char *node_conn_type(size_t slot)
+{
+    return slot < NODE_CONN_TYPES ? conn_type((enum node_conn_kind)slot) : "unknown";
 }

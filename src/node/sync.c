@@ -3,13 +3,24 @@
  * header, batches of up to 2,000 validated and stored, the next request
  * from the batch's last header until a short batch says we caught up.
  * Announcements (headers after sendheaders, or a block inv) trigger a
- * getheaders to the announcer. A sync peer that makes no progress for the
- * stall timeout is replaced and gets a strike; three strikes disconnect it.
+ * getheaders to the announcer.
+ *
+ * Two rules replace a sync peer, and Core's bounds ours rather than
+ * replacing it. Ours is a stall timer: a sync peer that makes no progress
+ * for --sync-stall-timeout is replaced and gets a strike; three strikes
+ * disconnect it: a silent peer costs two minutes, not Core's half hour.
+ * Core's is a deadline set when the sync starts (hdrdeadline.h): a peer
+ * that trickles just enough headers never stalls, yet one still syncing
+ * at the deadline while our best header is over 24 h old is disconnected
+ * (headers-sync-timeout; a noban peer is kept and the sync moved) when
+ * another peer can take over; once the best header is within 24 h the
+ * deadline is lifted for that sync.
  * While syncing, a progress line every few seconds, as bitcoind's
  * UpdateTip does. */
 #include "node_internal.h"
 
 #include "cfsync.h"
+#include "hdrdeadline.h"
 
 #include <btcpeerd/clock.h>
 #include <btcpeerd/hex.h>
@@ -71,6 +82,13 @@ static void sync_start(struct node *n, uint64_t avoid)
     n->sync.started_ms = n->sync.progress_ms;
     n->sync.start_height = chain_height(n->chain);
     n->sync.done = false;
+    /* Core's deadline: the headers we expect to be missing, from the best
+     * header's time (a peer's word, hence the saturating arithmetic). */
+    uint32_t best_time = chain_tip(n->chain)->time;
+    uint64_t missing = hdrdeadline_missing(node_now(), best_time, n->cfg->peer.net->pow_target_spacing);
+    n->sync.deadline_ms = hdrdeadline_at(n->sync.progress_ms, n->cfg->headers_timeout_base_ms,
+                                         n->cfg->headers_timeout_per_header_ms, missing);
+    n->sync.deadline_kept = false;
     LOG_AT(LOG_INFO, LOG_CAT_CHAIN, (int64_t)id, "header sync from height %d (peer announced %d)",
            chain_height(n->chain), n->sync.peer_height);
     node_send_getheaders(n, id, NULL);
@@ -108,14 +126,59 @@ static void log_progress(struct node *n)
     n->sync.last_log_ms = now;
 }
 
+/* Core's headers download deadline (the file's comment says how it bounds
+ * the stall timer). */
+static void check_deadline(struct node *n, uint64_t now)
+{
+    uint64_t id = n->sync.peer;
+    if (!id || !n->sync.deadline_ms) return;
+    if (hdrdeadline_caught_up(node_now(), chain_tip(n->chain)->time)) {
+        n->sync.deadline_ms = 0; /* for good, with this peer */
+        LOG_AT(LOG_DEBUG, LOG_CAT_CHAIN, (int64_t)id,
+               "header sync deadline lifted: best header within 24 h");
+        return;
+    }
+    if (now <= n->sync.deadline_ms) return;
+    if (!pick_sync_peer(n, id)) {
+        /* Core: only with another preferred peer to turn to; without one,
+         * a slow sync beats none. */
+        if (!n->sync.deadline_kept)
+            LOG_AT(LOG_INFO, LOG_CAT_CHAIN, (int64_t)id,
+                   "header sync deadline passed; peer kept: no other outbound peer to sync from");
+        n->sync.deadline_kept = true;
+        return;
+    }
+    const struct node_peer *np = node_peer_get(n, id);
+    if (np && node_is_whitelisted(n, &np->addr)) {
+        LOG_AT(LOG_INFO, LOG_CAT_CHAIN, (int64_t)id,
+               "timeout downloading headers from noban peer, not disconnecting: sync moves on");
+        sync_start(n, id);
+        return;
+    }
+    LOG_AT(LOG_INFO, LOG_CAT_CHAIN, (int64_t)id, "timeout downloading headers, disconnecting");
+    sync_start(n, id);
+    peer_disconnect_id(n->peers, id, PEER_REASON_HEADERS_SYNC_TIMEOUT);
+}
+
+static uint32_t sync_tick_ms(const struct node *n)
+{
+    uint32_t ms = 1000;
+    if (n->cfg->sync_stall_ms / 2 + 1 < ms) ms = n->cfg->sync_stall_ms / 2 + 1;
+    if (n->cfg->headers_timeout_base_ms / 2 + 1 < ms) ms = n->cfg->headers_timeout_base_ms / 2 + 1;
+    return ms;
+}
+
 static void on_sync_timer(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
     struct node *n = arg;
     if (n->shutting_down) return;
-    uint64_t now = clock_mono_ms();
     node_blocks_tick(n);
+    check_deadline(n, clock_mono_ms());
+    /* read after check_deadline: a sync it moved started later than any
+     * earlier reading, and the stall test below subtracts unsigned */
+    uint64_t now = clock_mono_ms();
     if (n->sync.peer && !n->sync.done) {
         /* While presyncing, the chain does not move: presync.c reports. */
         if (now - n->sync.last_log_ms >= n->cfg->sync_log_interval_ms &&
@@ -130,7 +193,7 @@ static void on_sync_timer(evutil_socket_t fd, short what, void *arg)
                 peer_disconnect_id(n->peers, stalled, PEER_REASON_SYNC_STALLED);
         }
     }
-    set_timer(n->sync_timer, 1000 < n->cfg->sync_stall_ms ? 1000 : n->cfg->sync_stall_ms / 2 + 1);
+    set_timer(n->sync_timer, sync_tick_ms(n));
 }
 
 /* Tell the other peers about our new tip: headers to those that asked for

@@ -52,7 +52,7 @@ struct node_peer_view {
     uint64_t id;
     bool connected;                  /* the peer's handshake is complete */
     bool ready;                      /* ... and the node has taken it in */
-    const char *connection_type;     /* Core's names: inbound, manual, outbound-full-relay, feeler, addr-fetch, private-broadcast */
+    const char *connection_type;     /* Core's names: inbound, manual, outbound-full-relay, block-relay-only, feeler, addr-fetch; ours: private-broadcast */
     bool inbound, manual;
     char addr[NODE_ADDR_MAX], addrbind[64];
     const char *transport;           /* "v1" or "v2" */
@@ -262,7 +262,7 @@ struct node_stats {
 void node_get_stats(const struct node *n, struct node_stats *out);
 
 /* Disconnect reasons, counted by index (their tokens: node_reason_str). */
-#define NODE_REASONS 32
+#define NODE_REASONS 34
 const char *node_reason_str(size_t reason);
 
 /* Every peer's traffic and fate since start, a copy of the peer layer's
@@ -287,5 +287,15 @@ struct node_census {
 void node_census(const struct node *n, struct node_census *out);
 /* "none", "sent_version", "sent_verack", "connected", "proxy". */
 const char *node_census_state(size_t slot);
+
+/* Connections the node holds (handshakes under way included, as Core's
+ * getnetworkinfo counts them) by kind; node_conn_type names each slot as
+ * getpeerinfo's connection_type does. */
+#define NODE_CONN_TYPES 7
+struct node_conn_census {
+    size_t n[NODE_CONN_TYPES];
+};
+void node_conn_census(const struct node *n, struct node_conn_census *out);
+const char *node_conn_type(size_t slot);
 
 #endif

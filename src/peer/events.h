@@ -49,6 +49,7 @@ struct peer_ready_info {
     char addr[PEER_ADDR_MAX]; /* "ip:port", "[ipv6]:port", "name:port" */
     struct wire_netaddr netaddr;
     char user_agent[WIRE_MAX_USER_AGENT + 1]; /* sanitized */
+    const char *transport;    /* "v1" or "v2" (static) */
 };
 
 struct peer_disconnected_info {

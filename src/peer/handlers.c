@@ -89,6 +89,28 @@ static void post_tx_seen(struct peer *p, const struct wire_inv_entry *seen, size
     peer_post(p, ev);
 }
 
+/* Core's RejectIncomingTxs: our version told a block-relay-only peer
+ * relay=0, so a transaction, or an inv naming one, breaks what it agreed
+ * to. Core disconnects without discouraging ("transaction sent in
+ * violation of protocol"); the peer layer is the one that knows the link's
+ * kind and what our version said, so it decides, and the node never sees
+ * the message. True if the peer was disconnected. */
+static bool tx_on_block_relay(struct peer *p, const struct wire_msg *msg)
+{
+    if (!p->block_relay) return false;
+    bool tx = msg->type == WIRE_TX;
+    for (size_t i = 0; !tx && msg->type == WIRE_INV && i < msg->u.inv.count; i++) {
+        uint32_t type = msg->u.inv.entries[i].type & ~WIRE_INV_WITNESS_FLAG;
+        tx = type == WIRE_INV_TX || type == WIRE_INV_WTX;
+    }
+    if (!tx) return false;
+    LOG_AT(LOG_INFO, LOG_CAT_PEER, (int64_t)p->id,
+           "transaction %s sent in violation of protocol on a block-relay-only connection",
+           wire_msg_command(msg));
+    peer_disconnect(p, PEER_REASON_BLOCK_RELAY_TX);
+    return true;
+}
+
 /* Block entries go to the node as NEW_BLOCK, transaction entries naming
  * one of our broadcasts as TX_SEEN; the other transactions (an honest
  * peer announces up to 1,000 every few seconds once we ask for tx relay)
@@ -163,8 +185,12 @@ void peer_connected_message(struct peer *p, struct wire_msg *msg)
         break;
     case WIRE_BLOCK: post_msg(p, PEER_EV_BLOCK, msg); break;
     case WIRE_NOTFOUND: post_msg(p, PEER_EV_NOT_FOUND, msg); break;
-    case WIRE_TX: post_msg(p, PEER_EV_TX, msg); break;
-    case WIRE_INV: handle_inv(p, msg); break;
+    case WIRE_TX:
+        if (!tx_on_block_relay(p, msg)) post_msg(p, PEER_EV_TX, msg);
+        break;
+    case WIRE_INV:
+        if (!tx_on_block_relay(p, msg)) handle_inv(p, msg);
+        break;
     case WIRE_ADDR:
     case WIRE_ADDRV2:
         /* defence in depth: the node ignores them too */
@@ -281,6 +307,7 @@ enum peer_err peer_request(struct peer_table *t, uint64_t id, const struct node_
         send_inv_request(p, WIRE_INV_WITNESS_BLOCK, req->u.hash);
         break;
     case NODE_REQ_GET_TX:
+        if (p->block_relay) return PEER_ERR_BAD_REQUEST; /* it may not send us one */
         if (p->pending.getdata >= PEER_MAX_PENDING_GETDATA) return PEER_ERR_BUSY;
         send_inv_request(p, WIRE_INV_WTX, req->u.hash);
         break;

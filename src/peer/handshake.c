@@ -120,6 +120,7 @@ static void peer_become_connected(struct peer *p)
     snprintf(r->addr, sizeof r->addr, "%s", p->addr_str);
     peer_netaddr(p, &r->netaddr);
     log_sanitize(p->remote.user_agent, p->remote.user_agent_len, r->user_agent);
+    r->transport = peer_transport_name(p);
     peer_post(p, ev);
 }
 

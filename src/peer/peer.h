@@ -99,6 +99,8 @@ enum peer_reason {
     PEER_REASON_BROADCAST_TIMEOUT,/* private broadcast: the connection's deadline passed */
     PEER_REASON_STALE_TIP,        /* our tip went stale: the full-relay peer with the oldest block announcement */
     PEER_REASON_EXTRA_BLOCK_RELAY,/* the periodic extra block-relay-only peer's rotation */
+    PEER_REASON_BLOCK_RELAY_TX,   /* a tx, or a tx inv, on a block-relay-only link (not punished) */
+    PEER_REASON_HEADERS_SYNC_TIMEOUT, /* the header sync peer missed Core's download deadline */
     PEER_REASON_COUNT             /* not a reason: the number of them (metrics) */
 };
 const char *peer_reason_str(enum peer_reason reason);
@@ -209,7 +211,9 @@ enum peer_err peer_disconnect_id(struct peer_table *t, uint64_t id, enum peer_re
 enum peer_err peer_misbehaving(struct peer_table *t, uint64_t id, const char *offence);
 /* An outbound connection just opened (before its version) becomes
  * block-relay-only: our version says relay=0, addr/addrv2 from it are
- * dropped here, and getaddr or addresses to it are refused. */
+ * dropped here, getaddr, addresses or a getdata for a transaction to it
+ * are refused, and a tx or a tx inv from it disconnects it (reason
+ * block-relay-tx, not punished: Core's RejectIncomingTxs). */
 enum peer_err peer_set_block_relay(struct peer_table *t, uint64_t id);
 /* --whitelist: the peer is never disconnected for misbehaviour (Core's
  * NoBan permission). */

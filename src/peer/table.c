@@ -80,6 +80,8 @@ const char *peer_reason_str(enum peer_reason reason)
     case PEER_REASON_BROADCAST_TIMEOUT: return "private-broadcast-timeout";
     case PEER_REASON_STALE_TIP: return "stale-tip-evicted";
     case PEER_REASON_EXTRA_BLOCK_RELAY: return "extra-block-relay-evicted";
+    case PEER_REASON_BLOCK_RELAY_TX: return "block-relay-tx";
+    case PEER_REASON_HEADERS_SYNC_TIMEOUT: return "headers-sync-timeout";
     case PEER_REASON_COUNT: break;
     }
     return "unknown";

@@ -44,6 +44,19 @@ static void render_peers(struct evbuffer *out, const struct metrics_view *v)
             }
 }
 
+/* Core's connection types, in getpeerinfo's words, every one from the first
+ * scrape. */
+static void render_connections(struct evbuffer *out, const struct metrics_view *v)
+{
+    prom_family(out, "btcpeerd_peer_connections", "gauge",
+                "Peer connections by type (getpeerinfo's connection_type), handshakes under way "
+                "included.");
+    for (size_t k = 0; k < NODE_CONN_TYPES; k++) {
+        struct prom_label l[] = {{"connection_type", node_conn_type(k)}};
+        prom_sample_u64(out, "btcpeerd_peer_connections", l, 1, v->conns.n[k]);
+    }
+}
+
 /* One sample per known command and direction, zeros included, so every
  * series exists from the first scrape. */
 static void render_by_command(struct evbuffer *out, const char *name, const char *help,
@@ -180,6 +193,7 @@ static void render_process(struct evbuffer *out, const struct metrics_view *v)
 void metrics_render(struct evbuffer *out, const struct metrics_view *v)
 {
     render_peers(out, v);
+    render_connections(out, v);
     render_traffic(out, &v->traffic);
     render_disconnects(out, &v->traffic);
     render_latency(out, &v->traffic);
@@ -227,6 +241,7 @@ static void on_metrics(struct evhttp_request *req, void *arg)
     memset(&v, 0, sizeof v);
     node_traffic(s->node, &v.traffic);
     node_census(s->node, &v.census);
+    node_conn_census(s->node, &v.conns);
     node_get_stats(s->node, &v.node);
     v.start_time_s = (double)s->start.unix_ms / 1000.0;
     v.uptime_s = (double)(clock_mono_us() - s->start.mono_us) / 1e6;

@@ -47,6 +47,7 @@ void prom_histogram(struct evbuffer *out, const char *name, const struct prom_la
 struct metrics_view {
     struct node_traffic traffic;
     struct node_census census;
+    struct node_conn_census conns;
     struct node_stats node;
     double start_time_s; /* unix seconds, fractions included */
     double uptime_s;

@@ -4,6 +4,7 @@
  * no address nor transaction request goes to them either way; they are
  * saved in anchors.dat at a stop and dialled first at the next start. */
 #include "harness.h"
+#include "metrics_client.h"
 #include "rpc_daemon.h"
 #include "scripted_peer.h"
 #include "testutil.h"
@@ -167,9 +168,20 @@ static size_t count_type(json_t *peers, const char *type)
     return count;
 }
 
+/* An inv naming a transaction (any of Core's tx types)? */
+static bool inv_names_tx(const struct wire_msg *m)
+{
+    if (m->type != WIRE_INV) return false;
+    for (size_t i = 0; i < m->u.inv.count; i++) {
+        uint32_t t = m->u.inv.entries[i].type & ~WIRE_INV_WITNESS_FLAG;
+        if (t == WIRE_INV_TX || t == WIRE_INV_WTX) return true;
+    }
+    return false;
+}
+
 /* A ping as a barrier: everything the daemon queued for this peer before
- * it read the ping comes before the pong. Fails on an address message or a
- * getaddr met on the way. */
+ * it read the ping comes before the pong. Fails on an address message, a
+ * getaddr or a transaction announcement met on the way. */
 static void expect_no_addr_traffic(struct sp *s, uint64_t nonce)
 {
     struct wire_msg ping = {.type = WIRE_PING, .u.ping = {.nonce = nonce}};
@@ -179,7 +191,9 @@ static void expect_no_addr_traffic(struct sp *s, uint64_t nonce)
         assert_int_equal(sp_recv(s, &m, WAIT_MS), SP_FRAME);
         enum wire_type t = m.type;
         bool pong = t == WIRE_PONG && m.u.ping.nonce == nonce;
+        bool tx_inv = inv_names_tx(&m);
         wire_msg_free(&m);
+        if (tx_inv) fail_msg("a block-relay-only peer got a transaction announcement");
         if (t == WIRE_ADDR || t == WIRE_ADDRV2 || t == WIRE_GETADDR)
             fail_msg("a block-relay-only peer got %s", t == WIRE_GETADDR ? "getaddr" : "addresses");
         if (pong) return;
@@ -211,6 +225,21 @@ static size_t accept_three(const struct rpc_daemon *r, struct listener *ls, stru
     return full;
 }
 
+/* A ping answered: the connection is up and the daemon read everything
+ * sent before it. */
+static void expect_pong(struct sp *s, uint64_t nonce)
+{
+    struct wire_msg ping = {.type = WIRE_PING, .u.ping = {.nonce = nonce}};
+    assert_true(sp_send(s, &ping));
+    for (;;) {
+        struct wire_msg m;
+        assert_int_equal(sp_recv(s, &m, WAIT_MS), SP_FRAME);
+        bool pong = m.type == WIRE_PONG && m.u.ping.nonce == nonce;
+        wire_msg_free(&m);
+        if (pong) return;
+    }
+}
+
 static void test_block_relay_only_peers(void **state)
 {
     (void)state;
@@ -219,21 +248,47 @@ static void test_block_relay_only_peers(void **state)
     listen_on(&ls[1], "127.42.0.1");
     listen_on(&ls[2], "127.43.0.1");
     const char *extra[] = {"--test-local-groups", "--max-outbound=1", "--max-blockrelay=2",
-                           "--dnsseed=0", NULL};
+                           "--dnsseed=0", "--metrics-bind=127.0.0.1:0", NULL};
     struct rpc_daemon r;
     rpc_daemon_start(&r, extra);
+    uint16_t mport = metrics_port(&r.d), p2p_port = daemon_port(&r.d, WAIT_MS);
     for (size_t i = 0; i < N_LISTENERS; i++) add_address(&r, &ls[i]);
 
     struct sp s[N_LISTENERS];
     size_t full = accept_three(&r, ls, s);
     /* the full-relay peer is asked for addresses */
     assert_true(sp_expect(&s[full], WIRE_GETADDR, NULL, WAIT_MS));
+    /* and an inbound one, from a fourth group */
+    struct sp in;
+    assert_true(sp_connect_from(&in, "127.47.0.1", p2p_port, magic()));
+    assert_true(sp_handshake(&in, true, NULL, WAIT_MS));
+    expect_pong(&in, 0x5eedffffu);
 
     json_t *reply = rpc_call(&r, "getpeerinfo", json_array());
     json_t *peers = rpc_result(reply);
-    assert_int_equal(json_array_size(peers), 3);
+    assert_int_equal(json_array_size(peers), 4);
     assert_int_equal(count_type(peers, "outbound-full-relay"), 1);
     assert_int_equal(count_type(peers, "block-relay-only"), 2);
+    assert_int_equal(count_type(peers, "inbound"), 1);
+    /* the operator's view: the same counts by Core's connection types */
+    char *text = metrics_scrape(mport);
+    static const struct {
+        const char *type;
+        double count;
+    } want[] = {{"inbound", 1}, {"outbound-full-relay", 1}, {"block-relay-only", 2},
+                {"manual", 0},  {"feeler", 0},              {"addr-fetch", 0},
+                {"private-broadcast", 0}};
+    for (size_t k = 0; k < sizeof want / sizeof want[0]; k++) {
+        char series[96];
+        snprintf(series, sizeof series, "btcpeerd_peer_connections{connection_type=\"%s\"}",
+                 want[k].type);
+        if (metrics_value(text, series) != want[k].count)
+            fail_msg("%s is %g, not %g", series, metrics_value(text, series), want[k].count);
+    }
+    free(text);
+    /* each outbound connection's type in the log at its handshake (Core's line) */
+    wait_log_count(&r.d, "New outbound-full-relay v1 peer connected", 1);
+    wait_log_count(&r.d, "New block-relay-only v1 peer connected", 2);
     size_t i;
     json_t *p;
     json_array_foreach(peers, i, p)
@@ -258,6 +313,88 @@ static void test_block_relay_only_peers(void **state)
     for (size_t k = 0; k < N_LISTENERS; k++)
         if (k != full) expect_no_addr_traffic(&s[k], 0x5eed0000u + k);
 
+    sp_close(&in);
+    for (size_t k = 0; k < N_LISTENERS; k++) {
+        sp_close(&s[k]);
+        close(ls[k].fd);
+    }
+    rpc_daemon_stop(&r);
+}
+
+static void send_tx_inv(struct sp *s, uint32_t type, uint8_t fill)
+{
+    struct wire_inv_entry e = {.type = type};
+    memset(e.hash, fill, sizeof e.hash);
+    struct wire_msg m = {.type = WIRE_INV, .u.inv = {.count = 1, .entries = &e}};
+    assert_true(sp_send(s, &m));
+}
+
+/* A one-input, one-output legacy transaction (never valid on a chain; the
+ * rule judges the message, not the transaction). */
+static void send_tx(struct sp *s)
+{
+    uint8_t raw[4 + 1 + 32 + 4 + 1 + 4 + 1 + 8 + 1 + 4] = {0x01};
+    size_t at = 5;
+    raw[4] = 1;                              /* one input */
+    memset(raw + at, 0x11, 32), at += 32;    /* its outpoint */
+    at += 4;                                 /* index 0 */
+    raw[at++] = 0;                           /* empty scriptSig */
+    memset(raw + at, 0xff, 4), at += 4;      /* sequence */
+    raw[at++] = 1;                           /* one output */
+    raw[at] = 0xe8, raw[at + 1] = 0x03, at += 8; /* 1,000 sat */
+    raw[at++] = 0;                           /* empty script; lock time 0 follows */
+    struct wire_msg m = {.type = WIRE_TX, .u.tx = {.raw = raw, .raw_len = sizeof raw}};
+    assert_true(sp_send(s, &m));
+}
+
+/* Core's RejectIncomingTxs: a block-relay-only peer that announces or
+ * sends a transaction is disconnected (reason block-relay-tx), and not
+ * discouraged: the daemon dials it again. The full-relay peer announcing
+ * one stays. */
+static void test_tx_on_block_relay_disconnects(void **state)
+{
+    (void)state;
+    struct listener ls[N_LISTENERS];
+    listen_on(&ls[0], "127.44.0.1");
+    listen_on(&ls[1], "127.45.0.1");
+    listen_on(&ls[2], "127.46.0.1");
+    const char *extra[] = {"--test-local-groups", "--max-outbound=1", "--max-blockrelay=2",
+                           "--dnsseed=0", "--test-discourage-loopback", NULL};
+    struct rpc_daemon r;
+    rpc_daemon_start(&r, extra);
+    for (size_t i = 0; i < N_LISTENERS; i++) add_address(&r, &ls[i]);
+    struct sp s[N_LISTENERS];
+    size_t full = accept_three(&r, ls, s);
+    size_t br[2], nbr = 0;
+    for (size_t k = 0; k < N_LISTENERS; k++)
+        if (k != full) br[nbr++] = k;
+
+    /* a full-relay peer may announce transactions: kept */
+    send_tx_inv(&s[full], WIRE_INV_WTX, 0x21);
+    send_tx_inv(&s[full], WIRE_INV_TX, 0x22);
+    expect_pong(&s[full], 0xf011u);
+
+    /* a tx inv (MSG_WTX) from a block-relay-only peer: disconnected */
+    send_tx_inv(&s[br[0]], WIRE_INV_WTX, 0x23);
+    if (!sp_wait_closed(&s[br[0]], WAIT_MS)) fail_msg("still connected; log:\n%s", r.d.log);
+    wait_log_count(&r.d, "reason=block-relay-tx", 1);
+    /* not discouraged, even with loopback discouragement on: dialled again,
+     * as block-relay-only (relay=0) */
+    sp_close(&s[br[0]]);
+    assert_true(sp_accept(&s[br[0]], ls[br[0]].fd, magic(), WAIT_MS));
+    struct wire_version theirs;
+    assert_true(sp_handshake(&s[br[0]], false, &theirs, WAIT_MS));
+    assert_false(theirs.relay);
+    assert_int_equal(daemon_log_count(&r.d, "disconnected and discouraged"), 0);
+
+    /* a tx message from the other one: the same */
+    send_tx(&s[br[1]]);
+    if (!sp_wait_closed(&s[br[1]], WAIT_MS)) fail_msg("still connected; log:\n%s", r.d.log);
+    wait_log_count(&r.d, "reason=block-relay-tx", 2);
+
+    /* the full-relay peer outlived both */
+    expect_pong(&s[full], 0xf012u);
+    assert_int_equal(daemon_log_count(&r.d, "disconnected and discouraged"), 0);
     for (size_t k = 0; k < N_LISTENERS; k++) {
         sp_close(&s[k]);
         close(ls[k].fd);
@@ -344,6 +481,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_connect_peer_is_asked_and_answer_taken),
         cmocka_unit_test(test_block_relay_only_peers),
+        cmocka_unit_test(test_tx_on_block_relay_disconnects),
         cmocka_unit_test(test_anchors_dialled_first_after_restart),
     };
     return test_run_group(tests);

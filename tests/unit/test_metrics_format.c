@@ -246,6 +246,9 @@ static void test_render_every_family(void **state)
     histogram_observe(&m->ping_seconds, 20);
     v.census.n[1][PEER_CONNECTED][1] = 3;
     v.census.n[0][PEER_SENT_VERSION][0] = 1;
+    v.conns.n[6] = 2; /* the last kind: block-relay-only */
+    v.conns.n[0] = 5; /* inbound */
+    v.traffic.disconnects[PEER_REASON_BLOCK_RELAY_TX] = 1;
     v.node = (struct node_stats){.header_height = 1234, .addrman_new = 50, .addrman_tried = 6,
                                  .bans = 2};
     v.start_time_s = 1796131114.5;
@@ -260,6 +263,13 @@ static void test_render_every_family(void **state)
     assert_line(s, "btcpeerd_peers{direction=\"inbound\",state=\"connected\",transport=\"v2\"} 3");
     assert_line(s, "btcpeerd_peers{direction=\"outbound\",state=\"sent_version\",transport=\"v1\"} 1");
     assert_line(s, "btcpeerd_peers{direction=\"outbound\",state=\"none\",transport=\"v1\"} 0");
+    assert_line(s, "# TYPE btcpeerd_peer_connections gauge");
+    assert_line(s, "btcpeerd_peer_connections{connection_type=\"block-relay-only\"} 2");
+    assert_line(s, "btcpeerd_peer_connections{connection_type=\"inbound\"} 5");
+    assert_line(s, "btcpeerd_peer_connections{connection_type=\"outbound-full-relay\"} 0");
+    assert_line(s, "btcpeerd_peer_connections{connection_type=\"private-broadcast\"} 0");
+    assert_line(s, "btcpeerd_peer_disconnects_total{reason=\"block-relay-tx\"} 1");
+    assert_line(s, "btcpeerd_peer_disconnects_total{reason=\"headers-sync-timeout\"} 0");
     assert_line(s, "btcpeerd_peers{direction=\"inbound\",state=\"sent_verack\",transport=\"v2\"} 0");
 
     assert_line(s, "# TYPE btcpeerd_messages_total counter");
