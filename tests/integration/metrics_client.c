@@ -17,7 +17,7 @@
 unsigned metrics_wait_ms(void)
 {
     const char *w = getenv("BTCPEERD_TEST_WAIT_MS");
-    return w && atoi(w) > 0 ? (unsigned)atoi(w) : 5000u;
+    return w && atoi(w) > 0 ? (unsigned)atoi(w) : 20000u; /* a hang guard: a loaded machine must not trip it */
 }
 
 static void on_response(struct evhttp_request *req, void *arg)

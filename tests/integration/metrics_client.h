@@ -20,7 +20,7 @@ struct http_result {
     struct event_base *base;
 };
 
-/* The deadline for each wait, in ms (5000 unless BTCPEERD_TEST_WAIT_MS). */
+/* The deadline for each wait, in ms (20000 unless BTCPEERD_TEST_WAIT_MS). */
 unsigned metrics_wait_ms(void);
 /* One request to 127.0.0.1:port. */
 struct http_result metrics_http_request(uint16_t port, enum evhttp_cmd_type cmd, const char *path);
