@@ -204,6 +204,12 @@ const struct option_row config_options[] = {
      .help = "an address we failed to reach is not dialled again for this long; 0 = only "
              "Bitcoin Core's 10-minute rule",
      .file_ok = true},
+    {.name = "asmap", .type = OPTION_TEXT, .arg = "FILE", FIELD(asmap),
+     .default_text = "none (group by /16)",
+     .help = "group peers by autonomous system with this Bitcoin Core asmap file, for "
+             "bucketing, outbound diversity and eviction; a missing or invalid file is "
+             "an error",
+     .file_ok = true},
     {.name = "test-local-groups", .type = OPTION_FLAG, FIELD(test_local_groups),
      .help = "(tests) treat 127.0.0.0/8 as routable, grouped by /16",
      .file_ok = true},

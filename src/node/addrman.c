@@ -158,6 +158,19 @@ void addrman_free(struct addrman *am)
     free(am);
 }
 
+void addrman_set_asmap(struct addrman *am, const struct asmap *map)
+{
+    am->asmap = map;
+}
+
+void addrman_asmap_checksum(const struct addrman *am, uint8_t out[32])
+{
+    if (am->asmap)
+        asmap_checksum(am->asmap, out);
+    else
+        memset(out, 0, 32);
+}
+
 void addrman_set_rand(struct addrman *am, addrman_rand_fn fn, void *arg)
 {
     am->rand = fn ? fn : default_rand;
@@ -194,6 +207,19 @@ bool addrman_contains(const struct addrman *am, const struct wire_netaddr *addr,
     if (id < 0) return false;
     if (in_tried) *in_tried = am->info[id].in_tried;
     return true;
+}
+
+bool addrman_at_home(const struct addrman *am, const struct wire_netaddr *addr)
+{
+    int32_t id = addrman_find(am, addr);
+    if (id < 0) return false;
+    const struct addr_info *info = &am->info[id];
+    if (info->in_tried) {
+        uint32_t b = addrman_tried_bucket(am, &info->addr);
+        return am->tried_table[b][addrman_bucket_position(am, false, b, &info->addr)] == id;
+    }
+    uint32_t b = addrman_new_bucket(am, &info->addr, &info->source);
+    return am->new_table[b][addrman_bucket_position(am, true, b, &info->addr)] == id;
 }
 
 bool addrman_is_terrible(const struct addrman *am, const struct wire_netaddr *addr, int64_t now)

@@ -35,7 +35,7 @@ uint64_t addrman_group_key(const struct addrman *am, const uint8_t *group, size_
 
 static size_t group_of(const struct addrman *am, const struct wire_netaddr *a, uint8_t g[NETADDR_GROUP_MAX])
 {
-    return netaddr_group(a, am->allow_unroutable, g);
+    return netaddr_group(a, am->allow_unroutable, am->asmap, g);
 }
 
 uint32_t addrman_tried_bucket(const struct addrman *am, const struct wire_netaddr *addr)

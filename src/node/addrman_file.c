@@ -38,6 +38,9 @@ void addrman_save_begin(const struct addrman *am, struct buf_writer *out, struct
     *s = (struct addrman_save){.start = out->len};
     store_envelope_begin(out, FILE_MAGIC, FILE_VERSION);
     buf_write_bytes(out, am->key, 32);
+    uint8_t sum[32];
+    addrman_asmap_checksum(am, sum);
+    buf_write_bytes(out, sum, 32);
     s->count_at = out->len;
     buf_write_u32le(out, 0);
 }
@@ -79,6 +82,8 @@ static void clear(struct addrman *am)
     idmap_init(&am->by_hash);
     memset(am->new_table, 0xff, sizeof am->new_table);
     memset(am->tried_table, 0xff, sizeof am->tried_table);
+    memset(am->file_asmap, 0, sizeof am->file_asmap);
+    am->rebucketed = false;
 }
 
 enum addrman_err addrman_deserialize(struct addrman *am, const uint8_t *data, size_t len)
@@ -86,7 +91,9 @@ enum addrman_err addrman_deserialize(struct addrman *am, const uint8_t *data, si
     clear(am);
     const uint8_t *body;
     size_t body_len;
-    switch (store_envelope_open(data, len, FILE_MAGIC, FILE_VERSION, &body, &body_len)) {
+    /* A version 1 file was written before asmap support: bucketed by /16. */
+    uint8_t version = len > 4 && data[4] == FILE_VERSION_NO_ASMAP ? FILE_VERSION_NO_ASMAP : FILE_VERSION;
+    switch (store_envelope_open(data, len, FILE_MAGIC, version, &body, &body_len)) {
     case STORE_ENVELOPE_OK: break;
     case STORE_ENVELOPE_TRUNCATED: return ADDRMAN_ERR_TRUNCATED;
     case STORE_ENVELOPE_FORMAT: return ADDRMAN_ERR_FORMAT;
@@ -95,6 +102,11 @@ enum addrman_err addrman_deserialize(struct addrman *am, const uint8_t *data, si
     struct buf_reader r;
     buf_reader_init(&r, body, body_len);
     buf_read_bytes(&r, am->key, 32);
+    uint8_t ours[32];
+    memset(am->file_asmap, 0, 32);
+    if (version != FILE_VERSION_NO_ASMAP) buf_read_bytes(&r, am->file_asmap, 32);
+    addrman_asmap_checksum(am, ours);
+    am->rebucketed = memcmp(ours, am->file_asmap, 32) != 0;
     uint32_t n = 0;
     buf_read_u32le(&r, &n);
     /* The placement is recomputed from the key: the file carries no bucket
@@ -134,3 +146,10 @@ enum addrman_err addrman_deserialize(struct addrman *am, const uint8_t *data, si
     }
     return ADDRMAN_OK;
 }
+
+void addrman_file_asmap(const struct addrman *am, uint8_t out[32])
+{
+    memcpy(out, am->file_asmap, 32);
+}
+
+bool addrman_rebucketed(const struct addrman *am) { return am->rebucketed; }

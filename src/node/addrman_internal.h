@@ -6,6 +6,7 @@
 
 #include "addrman.h"
 
+#include <btcpeerd/asmap.h>
 #include <btcpeerd/idmap.h>
 
 #define NEW_BUCKETS_PER_SOURCE_GROUP 64u
@@ -19,7 +20,8 @@
 #define TEST_WINDOW_SECONDS (40 * 60)
 #define MAX_COLLISIONS 10
 #define FILE_MAGIC "BTPA"
-#define FILE_VERSION 1
+#define FILE_VERSION 2        /* 2: the asmap checksum after the key */
+#define FILE_VERSION_NO_ASMAP 1
 
 struct addr_info {
     struct wire_netaddr addr;   /* time and services included */
@@ -35,6 +37,9 @@ struct addr_info {
 struct addrman {
     uint8_t key[32];
     bool allow_unroutable;
+    const struct asmap *asmap;  /* borrowed from the node; NULL = /16 groups */
+    uint8_t file_asmap[32];     /* the checksum peers.dat was bucketed with */
+    bool rebucketed;            /* ... and it was not ours */
     struct addr_info *info;
     size_t n_info, cap_info;
     int32_t *free_ids;          /* recycled slots of info[] */
