@@ -283,6 +283,11 @@ static struct asmap *load_asmap(const char *path, char *why, size_t cap)
     uint8_t *data = NULL;
     size_t len = 0;
     struct asmap *map = NULL;
+    struct stat st;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        snprintf(why, cap, "not a regular file");
+        return NULL;
+    }
     enum store_err serr = store_read(path, ASMAP_MAX_BYTES, &data, &len);
     if (serr != STORE_OK) {
         snprintf(why, cap, "%s", serr == STORE_ERR_NOT_FOUND ? "no such file"

@@ -230,6 +230,7 @@ static void test_bad_map_is_a_startup_error(void **state)
     char path[128];
     snprintf(path, sizeof path, "%s/absent.map", tmpdir);
     expect_exit_2(path, "no such file");
+    expect_exit_2(tmpdir, "not a regular file"); /* a directory */
     write_bytes("empty.map", "", 0, path);
     expect_exit_2(path, "the file is empty");
     static const uint8_t padded[] = {0x00, 0x00, 0x80}; /* a padding bit set */
