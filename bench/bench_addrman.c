@@ -1,5 +1,6 @@
 /* What grouping by ASMap costs the address manager: netaddr_group, the
- * tried-bucket hash and addrman_add per address, with no map (/16, the
+ * tried-bucket hash and addrman_add per address (each address from its own
+ * source, or 1,000 from one peer as in an addr message), with no map (/16, the
  * code path of before --asmap), with Bitcoin Core's 59-byte test map, and
  * with a synthetic map of 50,000 random IPv4 /24s (a trie as deep as a
  * real map's, built by the test encoder tests/unit/asmap_build.c). CPU
@@ -51,16 +52,23 @@ static void run_tried_bucket(void *arg)
     for (size_t i = 0; i < N_ADDRS; i++) sink += addrman_tried_bucket(c->am, &c->addrs[i]);
 }
 
-static void run_add(void *arg)
+/* Each address from its own source (DNS seeds, a self-announcement) or,
+ * as from an addr message, 1,000 from one peer. */
+static void add_all(struct ctx *c, bool per_message)
 {
-    struct ctx *c = arg;
     static const uint8_t key[32] = {7};
     struct addrman *am = addrman_new(key, false);
     addrman_set_asmap(am, c->map);
-    for (size_t i = 0; i < N_ADDRS; i++) addrman_add(am, &c->addrs[i], &c->addrs[(i * 7) % N_ADDRS], 0, 1760000000);
+    for (size_t i = 0; i < N_ADDRS; i++) {
+        size_t src = per_message ? (i / 1000) * 1000 + 1 : (i * 7) % N_ADDRS;
+        addrman_add(am, &c->addrs[i], &c->addrs[src], 0, 1760000000);
+    }
     sink += addrman_size(am);
     addrman_free(am);
 }
+
+static void run_add(void *arg) { add_all(arg, false); }
+static void run_add_message(void *arg) { add_all(arg, true); }
 
 static struct asmap *synthetic_map(size_t *bytes)
 {
@@ -132,14 +140,16 @@ int main(int argc, char **argv)
         const struct asmap *map;
     } maps[] = {{"no map (/16)", NULL}, {"Core test map (59 B)", core}, {"50k /24s", big}};
     printf("synthetic map: %zu prefixes, %zu bytes\n", (size_t)N_PREFIXES, big_len);
-    printf("%-22s %14s %18s %14s\n", "grouping", "group ns/addr", "tried bucket ns", "add ns/addr");
+    printf("%-22s %14s %16s %16s %18s\n", "grouping", "group ns/addr", "tried bucket ns",
+           "add ns (own src)", "add ns (1 src/1k)");
     for (size_t k = 0; k < 3; k++) {
         c.map = maps[k].map;
         addrman_set_asmap(c.am, c.map);
         double g = bench_run_cpu(run_group, &c, ms) / N_ADDRS * 1e9;
         double t = bench_run_cpu(run_tried_bucket, &c, ms) / N_ADDRS * 1e9;
         double a = bench_run_cpu(run_add, &c, ms) / N_ADDRS * 1e9;
-        printf("%-22s %14.0f %18.0f %14.0f\n", maps[k].name, g, t, a);
+        double am = bench_run_cpu(run_add_message, &c, ms) / N_ADDRS * 1e9;
+        printf("%-22s %14.0f %16.0f %16.0f %18.0f\n", maps[k].name, g, t, a, am);
     }
     addrman_free(c.am);
     asmap_free(core);

@@ -161,6 +161,7 @@ void addrman_free(struct addrman *am)
 void addrman_set_asmap(struct addrman *am, const struct asmap *map)
 {
     am->asmap = map;
+    am->source_group_len = 0; /* groups change with the map */
 }
 
 void addrman_asmap_checksum(const struct addrman *am, uint8_t out[32])
@@ -253,6 +254,7 @@ bool addrman_add(struct addrman *am, const struct wire_netaddr *addr,
 {
     if (!wire_net_addr_len(addr->net)) return false;
     if (!am->allow_unroutable && !netaddr_is_routable(addr)) return false;
+    if (wire_net_addr_len(source->net)) addrman_cache_source_group(am, source);
     struct wire_netaddr a = *addr;
     /* Core's sanitising: a timestamp from far away in time means "unknown". */
     if (a.time <= 100000000u || (int64_t)a.time > now + 10 * 60) a.time = (uint32_t)(now - 5 * 86400);

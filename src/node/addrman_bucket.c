@@ -6,6 +6,8 @@
 #include <btcpeerd/netaddr.h>
 #include <btcpeerd/sha256.h>
 
+#include <string.h>
+
 /* ---- keyed hashing ---- */
 /* First 8 bytes of SHA-256d(key ‖ parts...), as Core's GetCheapHash. */
 static uint64_t keyed_hash(const struct addrman *am, const void *const *parts, const size_t *lens,
@@ -33,9 +35,26 @@ uint64_t addrman_group_key(const struct addrman *am, const uint8_t *group, size_
     return keyed_hash(am, p, l, 2);
 }
 
+static bool same_host(const struct wire_netaddr *a, const struct wire_netaddr *b)
+{
+    return a->net == b->net && memcmp(a->addr, b->addr, wire_net_addr_len(a->net)) == 0;
+}
+
 static size_t group_of(const struct addrman *am, const struct wire_netaddr *a, uint8_t g[NETADDR_GROUP_MAX])
 {
+    if (am->source_group_len && same_host(a, &am->source_cached)) {
+        memcpy(g, am->source_group, am->source_group_len);
+        return am->source_group_len;
+    }
     return netaddr_group(a, am->allow_unroutable, am->asmap, g);
+}
+
+void addrman_cache_source_group(struct addrman *am, const struct wire_netaddr *source)
+{
+    if (am->source_group_len && same_host(source, &am->source_cached)) return;
+    am->source_group_len = 0; /* so that group_of computes it */
+    am->source_group_len = group_of(am, source, am->source_group);
+    am->source_cached = *source;
 }
 
 uint32_t addrman_tried_bucket(const struct addrman *am, const struct wire_netaddr *addr)

@@ -8,6 +8,7 @@
 
 #include <btcpeerd/asmap.h>
 #include <btcpeerd/idmap.h>
+#include <btcpeerd/netaddr.h>
 
 #define NEW_BUCKETS_PER_SOURCE_GROUP 64u
 #define TRIED_BUCKETS_PER_GROUP 8u
@@ -40,6 +41,12 @@ struct addrman {
     const struct asmap *asmap;  /* borrowed from the node; NULL = /16 groups */
     uint8_t file_asmap[32];     /* the checksum peers.dat was bucketed with */
     bool rebucketed;            /* ... and it was not ours */
+    /* The group of the last source addrman_add saw: one addr message's
+     * 1,000 addresses share their source, and with an ASMap a group costs
+     * a run of the map (bench_addrman). Keyed by net and address bytes. */
+    struct wire_netaddr source_cached;
+    uint8_t source_group[NETADDR_GROUP_MAX];
+    size_t source_group_len;    /* 0: nothing cached */
     struct addr_info *info;
     size_t n_info, cap_info;
     int32_t *free_ids;          /* recycled slots of info[] */
@@ -57,6 +64,9 @@ struct addrman {
     void *rand_arg;
 };
 
+/* addrman_bucket.c: remember source's group for the next addrman_add
+ * calls (dropped by addrman_set_asmap). */
+void addrman_cache_source_group(struct addrman *am, const struct wire_netaddr *source);
 /* addrman_bucket.c: the slot of an address in a bucket. */
 uint32_t addrman_bucket_position(const struct addrman *am, bool is_new, uint32_t bucket,
                                  const struct wire_netaddr *addr);

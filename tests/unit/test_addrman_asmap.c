@@ -119,6 +119,40 @@ static void test_placement_follows_the_map(void **state)
     asmap_free(m2);
 }
 
+/* addrman_add remembers its source's group (one addr message, one
+ * source): the cache must never give a group the map would not, nor
+ * outlive a change of map. */
+static void test_source_group_cache_follows_the_map(void **state)
+{
+    (void)state;
+    uint64_t seed = 9;
+    struct asmap *m1 = map_20(64500, false), *m2 = map_20(64500, true);
+    struct addrman *am = addrman_new(key, false), *fresh = addrman_new(key, false);
+    addrman_set_rand(am, seeded, &seed);
+    addrman_set_asmap(am, m1);
+    struct wire_netaddr src = ip4(20, 200, 0, 1), other = ip4(20, 1, 0, 1);
+    for (uint8_t i = 0; i < 32; i++) {
+        struct wire_netaddr a = ip4(31, i, 0, 1);
+        addrman_add(am, &a, &src, 0, NOW);
+        bool in_tried;
+        if (addrman_contains(am, &a, &in_tried)) assert_true(addrman_at_home(am, &a));
+    }
+    struct wire_netaddr a = ip4(31, 0, 0, 1);
+    addrman_set_asmap(fresh, m1);
+    assert_int_equal(addrman_new_bucket(am, &a, &src), addrman_new_bucket(fresh, &a, &src));
+    /* under m2, src (20.200/16) and other (20.1/16) are two ASes */
+    addrman_set_asmap(am, m2);
+    addrman_set_asmap(fresh, m2);
+    assert_int_equal(addrman_new_bucket(am, &a, &src), addrman_new_bucket(fresh, &a, &src));
+    addrman_add(am, &a, &other, 0, NOW);
+    assert_int_equal(addrman_new_bucket(am, &a, &src), addrman_new_bucket(fresh, &a, &src));
+    assert_int_equal(addrman_new_bucket(am, &a, &other), addrman_new_bucket(fresh, &a, &other));
+    addrman_free(am);
+    addrman_free(fresh);
+    asmap_free(m1);
+    asmap_free(m2);
+}
+
 /* A table under map m (NULL: /16) with addresses from 64 /16s of 20/8, a
  * quarter of them tried; its peers.dat in *w. */
 static struct addrman *filled(const struct asmap *m, struct buf_writer *w, uint64_t *seed)
@@ -258,6 +292,7 @@ int main(void)
         cmocka_unit_test(test_placement_follows_the_map),
         cmocka_unit_test(test_peers_dat_rebucketed_on_map_change),
         cmocka_unit_test(test_version1_file_loads_as_no_map),
+        cmocka_unit_test(test_source_group_cache_follows_the_map),
     };
     return test_run_group(tests);
 }
