@@ -63,6 +63,7 @@ same state, and the method's help says so:
 | getnetworkinfo | `relayfee`, `incrementalfee` | bitcoind's defaults, 0.00001 BTC/kvB (no mempool); the JSON number reads `1e-5` where bitcoind writes `0.00001000`: the same value (jansson cannot write a fixed number of decimals) |
 | getnetworkinfo | `localrelay` | false: no transaction relay |
 | getnetworkinfo | `localaddresses` | `[]`: no address of ours is advertised |
+| getnetworkinfo | `asmap` | btcpeerd's own key (bitcoind has none and names the map only in its log): present only with `--asmap`: the checksum of the map as bitcoind logs it ("asmap version"); absent when peers are grouped by /16, so the keys are then exactly bitcoind's |
 | getblockchaininfo | `blocks` | the height of the best valid header chain (= `headers`) |
 | getblockchaininfo | `verificationprogress` | the share of the time since genesis the header chain covers; 1 once the header sync is over, and always on regtest (as bitcoind's guess there) |
 | getblockchaininfo | `size_on_disk` | headers.dat and the fetched blocks |
@@ -75,7 +76,8 @@ same state, and the method's help says so:
 | getpeerinfo | `presynced_headers` | -1: no low-work headers presync |
 | getpeerinfo | `bip152_hb_to` | false: no compact blocks, so no high-bandwidth peer is chosen |
 | getpeerinfo | `permissions` | `[]`: no `-whitelist`/`-whitebind` |
-| getpeerinfo | `addrlocal`, `mapped_as` | absent (optional in bitcoind too): no local address learned, no asmap |
+| getpeerinfo | `addrlocal` | absent (optional in bitcoind too): no local address learned |
+| getpeerinfo | `mapped_as` | as bitcoind: present only with `--asmap`, for a peer whose address the map covers |
 | getnettotals | `uploadtarget` | no `-maxuploadtarget`: target 0 |
 | getblock | verbosity 2, 3 | error -8: no transaction details are kept |
 | getblockfilter, scanblocks | (all) | need `--blockfilters=1`; filters are fetched from filter peers and checked against the filter header chain, not read from an index |

@@ -5,9 +5,11 @@
 #include "net/dnsseed.h"
 #include "net/listener.h"
 #include "node/node.h"
+#include "node/store.h"
 #include "rpc/metrics.h"
 #include "rpc/rpc.h"
 
+#include <btcpeerd/asmap.h>
 #include <btcpeerd/clock.h>
 #include <btcpeerd/config.h>
 #include <btcpeerd/hex.h>
@@ -280,7 +282,37 @@ static bool install_signals(struct daemon_state *d)
            evsignal_add(d->sigterm, NULL) == 0 && evsignal_add(d->sighup, NULL) == 0;
 }
 
-static int run(const struct config *cfg)
+/* --asmap: read and check the whole map before anything starts, so that a
+ * missing or broken file is a configuration error (exit 2), not a daemon
+ * that quietly groups by /16. NULL with why set on failure. */
+static struct asmap *load_asmap(const char *path, char *why, size_t cap)
+{
+    uint8_t *data = NULL;
+    size_t len = 0;
+    struct asmap *map = NULL;
+    struct stat st;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        snprintf(why, cap, "not a regular file");
+        return NULL;
+    }
+    enum store_err serr = store_read(path, ASMAP_MAX_BYTES, &data, &len);
+    if (serr != STORE_OK) {
+        snprintf(why, cap, "%s", serr == STORE_ERR_NOT_FOUND ? "no such file"
+                                 : serr == STORE_ERR_TOO_BIG ? "larger than 64 MiB"
+                                                             : strerror(errno));
+        return NULL;
+    }
+    enum asmap_err aerr = asmap_new(data, len, &map);
+    free(data);
+    if (aerr != ASMAP_OK)
+        snprintf(why, cap, "%s", aerr == ASMAP_ERR_EMPTY    ? "the file is empty"
+                                 : aerr == ASMAP_ERR_INSANE ? "not a valid asmap (sanity check failed)"
+                                                            : asmap_err_str(aerr));
+    return map;
+}
+
+/* map: --asmap's, or NULL; run hands it to the node (or frees it). */
+static int run(const struct config *cfg, struct asmap *map)
 {
     static struct node_config nc;
     struct daemon_state d = {0};
@@ -297,6 +329,7 @@ static int run(const struct config *cfg)
     if (ec) event_config_free(ec);
     if (!d.base) {
         log_error(LOG_CAT_NODE, "cannot create the event loop");
+        asmap_free(map);
         return 1;
     }
     d.dns = make_dns(d.base, cfg->dns_server, cfg->dns_timeout_ms);
@@ -315,6 +348,8 @@ static int run(const struct config *cfg)
         log_error(LOG_CAT_NODE, "cannot create the node");
         goto out;
     }
+    node_set_asmap(d.node, map);
+    map = NULL;
     if (cfg->listen) {
         uint16_t port = cfg->port >= 0 ? (uint16_t)cfg->port : np->default_port;
         enum listener_err lerr =
@@ -366,6 +401,7 @@ out:
     if (d.sighup) event_free(d.sighup);
     if (d.dns) evdns_base_free(d.dns, 1);
     event_base_free(d.base);
+    asmap_free(map); /* only if the node never took it */
     return rc;
 }
 
@@ -424,15 +460,26 @@ int main(int argc, char **argv)
         return 0;
     }
     signal(SIGPIPE, SIG_IGN); /* a peer closing mid-write must not kill us */
+    struct asmap *map = NULL;
+    if (cfg.asmap[0]) {
+        char why[128] = "";
+        map = load_asmap(cfg.asmap, why, sizeof why);
+        if (!map) {
+            fprintf(stderr, "btcpeerd: cannot use asmap file %s: %s\n", cfg.asmap, why);
+            return 2;
+        }
+    }
     if (make_dirs(cfg.datadir) != 0) {
         fprintf(stderr, "btcpeerd: cannot create data directory %s: %s\n", cfg.datadir,
                 strerror(errno));
+        asmap_free(map);
         return 1;
     }
     make_absolute(cfg.datadir, sizeof cfg.datadir);
     if (!lock_datadir(cfg.datadir)) {
         fprintf(stderr, "btcpeerd: cannot lock data directory %s: %s\n", cfg.datadir,
                 errno == EWOULDBLOCK ? "another btcpeerd is probably using it" : strerror(errno));
+        asmap_free(map);
         return 1;
     }
     make_absolute(cfg.log_file, sizeof cfg.log_file);
@@ -442,17 +489,21 @@ int main(int argc, char **argv)
                             .format = cfg.log_format, .path = cfg.log_file};
     if (log_open(&lc) != LOG_OK) {
         fprintf(stderr, "btcpeerd: cannot open log file %s: %s\n", cfg.log_file, strerror(errno));
+        asmap_free(map);
         return 1;
     }
     if (cfg.daemon && daemon(0, 0) != 0) {
         fprintf(stderr, "btcpeerd: cannot daemonize: %s\n", strerror(errno));
+        asmap_free(map);
         return 1;
     }
     if (cfg.pid_file[0] && !write_pid_file(cfg.pid_file)) {
         log_error(LOG_CAT_NODE, "cannot write pid file %s: %s", cfg.pid_file, strerror(errno));
+        asmap_free(map);
         return 1;
     }
-    int rc = run(&cfg);
+    if (map) log_info(LOG_CAT_NODE, "Opened asmap file %s (%zu bytes)", cfg.asmap, asmap_size(map));
+    int rc = run(&cfg, map);
     if (cfg.pid_file[0]) unlink(cfg.pid_file);
     log_close();
     return rc;

@@ -111,6 +111,7 @@ struct config {
     /* Process. */
     bool daemon;
     char pid_file[PATH_MAX];
+    char asmap[PATH_MAX];        /* --asmap: "" = group by /16 */
     bool help;
     bool version;
 };

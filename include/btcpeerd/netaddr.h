@@ -5,6 +5,7 @@
 #ifndef BTCPEERD_NETADDR_H
 #define BTCPEERD_NETADDR_H
 
+#include <btcpeerd/asmap.h>
 #include <btcpeerd/wire.h>
 
 #include <stdbool.h>
@@ -21,13 +22,24 @@
 bool netaddr_is_routable(const struct wire_netaddr *a);
 bool netaddr_is_loopback(const struct wire_netaddr *a);
 
-/* The network group: IPv4 /16, IPv6 /32 (an IPv4 address embedded in
- * 6to4 or Teredo counts as that IPv4), one group per network for Tor, I2P
- * and CJDNS, one group for everything unroutable. Returns its length.
- * local_routable (a test and regtest switch) treats 127.0.0.0/8 as routable
- * IPv4, grouped by /16: 127.1.0.1 and 127.2.0.1 are then different groups,
- * so diversity rules can be tested on one machine. */
-size_t netaddr_group(const struct wire_netaddr *a, bool local_routable,
+/* The AS of an address by an ASMap (Core's GetMappedAS): 0 without a map,
+ * for an unroutable address, and for networks other than IPv4 and IPv6. An
+ * address with an IPv4 inside (IPv4, ::ffff:0:0/96, 6to4, Teredo, RFC6052
+ * 64:ff9b::/96, RFC6145 ::ffff:0:0:0/96) is looked up as ::ffff:a.b.c.d.
+ * local_routable as for netaddr_group: 127.0.0.0/8 is then looked up too,
+ * so a test map can cover loopback addresses. */
+uint32_t netaddr_mapped_as(const struct wire_netaddr *a, bool local_routable,
+                           const struct asmap *map);
+
+/* The network group: with a map and a mapped address, its AS (Core's 5
+ * bytes: 0x02, the ASN little-endian, so IPv4 and IPv6 of one AS share a
+ * group); otherwise IPv4 /16, IPv6 /32 (an IPv4 address embedded in 6to4
+ * or Teredo counts as that IPv4), one group per network for Tor, I2P and
+ * CJDNS, one group for everything unroutable. Returns its length. map may
+ * be NULL. local_routable (a test and regtest switch) treats 127.0.0.0/8 as
+ * routable IPv4, grouped by /16: 127.1.0.1 and 127.2.0.1 are then
+ * different groups, so diversity rules can be tested on one machine. */
+size_t netaddr_group(const struct wire_netaddr *a, bool local_routable, const struct asmap *map,
                      uint8_t out[NETADDR_GROUP_MAX]);
 
 /* A stable key of address and port (for maps and hashing). */

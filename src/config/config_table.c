@@ -219,6 +219,12 @@ const struct option_row config_options[] = {
      .help = "(tests) the mean time between extra block-relay-only connections (exponential), "
              "once the tip is recent",
      .file_ok = true},
+    {.name = "asmap", .type = OPTION_TEXT, .arg = "FILE", FIELD(asmap),
+     .default_text = "none (group by /16)",
+     .help = "group peers by autonomous system with this Bitcoin Core asmap file, for "
+             "bucketing, outbound diversity and eviction; a missing or invalid file is "
+             "an error",
+     .file_ok = true},
     {.name = "test-local-groups", .type = OPTION_FLAG, FIELD(test_local_groups),
      .help = "(tests) treat 127.0.0.0/8 as routable, grouped by /16",
      .file_ok = true},

@@ -1,62 +1,14 @@
-/* The address manager (see addrman.h for the design). Entries live in one
- * array indexed by id; a hash of each address's key finds its id; the two
- * tables hold ids (-1 = empty slot). */
-#include "addrman.h"
+/* The address manager (see addrman.h for the design): the table. Entries
+ * live in one array indexed by id; a hash of each address's key finds its
+ * id; the two tables hold ids (-1 = empty slot). Placement hashes are in
+ * addrman_bucket.c, peers.dat in addrman_file.c. */
+#include "addrman_internal.h"
 
-#include "store.h"
-
-#include <btcpeerd/idmap.h>
 #include <btcpeerd/netaddr.h>
 #include <btcpeerd/random.h>
-#include <btcpeerd/satmath.h>
-#include <btcpeerd/sha256.h>
 
 #include <stdlib.h>
 #include <string.h>
-
-#define NEW_BUCKETS_PER_SOURCE_GROUP 64u
-#define TRIED_BUCKETS_PER_GROUP 8u
-#define NEW_BUCKETS_PER_ADDRESS 8
-#define HORIZON_DAYS 30
-#define RETRIES 3
-#define MAX_FAILURES 10
-#define MIN_FAIL_DAYS 7
-#define REPLACEMENT_SECONDS (4 * 60 * 60)
-#define TEST_WINDOW_SECONDS (40 * 60)
-#define MAX_COLLISIONS 10
-#define FILE_MAGIC "BTPA"
-#define FILE_VERSION 1
-
-struct addr_info {
-    struct wire_netaddr addr;   /* time and services included */
-    struct wire_netaddr source; /* who told us (net + addr only) */
-    int64_t last_success, last_try, last_count_attempt;
-    int32_t attempts;
-    int32_t ref_count;          /* new buckets holding it; 0 when tried */
-    bool in_tried;
-    bool used;
-    size_t random_pos;          /* index in random[] */
-};
-
-struct addrman {
-    uint8_t key[32];
-    bool allow_unroutable;
-    struct addr_info *info;
-    size_t n_info, cap_info;
-    int32_t *free_ids;          /* recycled slots of info[] */
-    size_t n_free;
-    struct idmap by_hash;       /* hash of address key → id + 1 */
-    int32_t *random;            /* ids, for uniform picks */
-    size_t n_random;
-    int32_t new_table[ADDRMAN_NEW_BUCKETS][ADDRMAN_BUCKET_SIZE];
-    int32_t tried_table[ADDRMAN_TRIED_BUCKETS][ADDRMAN_BUCKET_SIZE];
-    size_t n_new, n_tried;
-    int64_t last_good;
-    int32_t collisions[MAX_COLLISIONS];
-    size_t n_collisions;
-    addrman_rand_fn rand;
-    void *rand_arg;
-};
 
 const char *addrman_err_str(enum addrman_err err)
 {
@@ -81,74 +33,6 @@ static uint64_t rnd(struct addrman *am, uint64_t n)
     return n ? am->rand(n, am->rand_arg) : 0;
 }
 
-/* ---- keyed hashing ---- */
-/* First 8 bytes of SHA-256d(key ‖ parts...), as Core's GetCheapHash. */
-static uint64_t keyed_hash(const struct addrman *am, const void *const *parts, const size_t *lens,
-                           size_t n)
-{
-    const void *all[6];
-    size_t all_lens[6];
-    all[0] = am->key;
-    all_lens[0] = 32;
-    for (size_t i = 0; i < n && i < 5; i++) {
-        all[i + 1] = parts[i];
-        all_lens[i + 1] = lens[i];
-    }
-    uint8_t h[32];
-    sha256d_parts(all, all_lens, n + 1, h);
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; i--) v = v << 8 | h[i];
-    return v;
-}
-
-uint64_t addrman_group_key(const struct addrman *am, const uint8_t *group, size_t len)
-{
-    const void *p[] = {"evict", group};
-    size_t l[] = {5, len};
-    return keyed_hash(am, p, l, 2);
-}
-
-static size_t group_of(const struct addrman *am, const struct wire_netaddr *a, uint8_t g[NETADDR_GROUP_MAX])
-{
-    return netaddr_group(a, am->allow_unroutable, g);
-}
-
-uint32_t addrman_tried_bucket(const struct addrman *am, const struct wire_netaddr *addr)
-{
-    uint8_t k[35], g[NETADDR_GROUP_MAX];
-    size_t kl = netaddr_key(addr, k), gl = group_of(am, addr, g);
-    const void *p1[] = {k};
-    size_t l1[] = {kl};
-    uint8_t h1 = (uint8_t)(keyed_hash(am, p1, l1, 1) % TRIED_BUCKETS_PER_GROUP);
-    const void *p2[] = {g, &h1};
-    size_t l2[] = {gl, 1};
-    return (uint32_t)(keyed_hash(am, p2, l2, 2) % ADDRMAN_TRIED_BUCKETS);
-}
-
-uint32_t addrman_new_bucket(const struct addrman *am, const struct wire_netaddr *addr,
-                            const struct wire_netaddr *source)
-{
-    uint8_t ga[NETADDR_GROUP_MAX], gs[NETADDR_GROUP_MAX];
-    size_t la = group_of(am, addr, ga), ls = group_of(am, source, gs);
-    const void *p1[] = {ga, gs};
-    size_t l1[] = {la, ls};
-    uint8_t h1 = (uint8_t)(keyed_hash(am, p1, l1, 2) % NEW_BUCKETS_PER_SOURCE_GROUP);
-    const void *p2[] = {gs, &h1};
-    size_t l2[] = {ls, 1};
-    return (uint32_t)(keyed_hash(am, p2, l2, 2) % ADDRMAN_NEW_BUCKETS);
-}
-
-static uint32_t bucket_position(const struct addrman *am, bool is_new, uint32_t bucket,
-                                const struct wire_netaddr *addr)
-{
-    uint8_t k[35], tag = is_new ? 'N' : 'K', b[4];
-    size_t kl = netaddr_key(addr, k);
-    le32_write(b, bucket);
-    const void *p[] = {&tag, b, k};
-    size_t l[] = {1, 4, kl};
-    return (uint32_t)(keyed_hash(am, p, l, 3) % ADDRMAN_BUCKET_SIZE);
-}
-
 /* ---- entries ---- */
 static uint64_t addr_hash(const struct wire_netaddr *a)
 {
@@ -161,7 +45,7 @@ static uint64_t addr_hash(const struct wire_netaddr *a)
     return h ? h : 1;
 }
 
-static int32_t find(const struct addrman *am, const struct wire_netaddr *a)
+int32_t addrman_find(const struct addrman *am, const struct wire_netaddr *a)
 {
     uintptr_t v = (uintptr_t)idmap_get(&am->by_hash, addr_hash(a));
     if (!v) return -1;
@@ -169,7 +53,7 @@ static int32_t find(const struct addrman *am, const struct wire_netaddr *a)
     return netaddr_equal(&am->info[id].addr, a) ? id : -1;
 }
 
-static int32_t create(struct addrman *am, const struct wire_netaddr *addr,
+int32_t addrman_create(struct addrman *am, const struct wire_netaddr *addr,
                       const struct wire_netaddr *source)
 {
     uint64_t h = addr_hash(addr);
@@ -205,7 +89,7 @@ static int32_t create(struct addrman *am, const struct wire_netaddr *addr,
     return id;
 }
 
-static void delete_entry(struct addrman *am, int32_t id)
+void addrman_delete_entry(struct addrman *am, int32_t id)
 {
     struct addr_info *info = &am->info[id];
     /* swap-remove from random[] */
@@ -226,7 +110,7 @@ static void clear_new_slot(struct addrman *am, uint32_t bucket, uint32_t pos)
     if (id < 0) return;
     am->new_table[bucket][pos] = -1;
     struct addr_info *info = &am->info[id];
-    if (--info->ref_count == 0) delete_entry(am, id);
+    if (--info->ref_count == 0) addrman_delete_entry(am, id);
 }
 
 static bool is_terrible(const struct addr_info *info, int64_t now)
@@ -274,6 +158,20 @@ void addrman_free(struct addrman *am)
     free(am);
 }
 
+void addrman_set_asmap(struct addrman *am, const struct asmap *map)
+{
+    am->asmap = map;
+    am->source_group_len = 0; /* groups change with the map */
+}
+
+void addrman_asmap_checksum(const struct addrman *am, uint8_t out[32])
+{
+    if (am->asmap)
+        asmap_checksum(am->asmap, out);
+    else
+        memset(out, 0, 32);
+}
+
 void addrman_set_rand(struct addrman *am, addrman_rand_fn fn, void *arg)
 {
     am->rand = fn ? fn : default_rand;
@@ -306,24 +204,37 @@ size_t addrman_net_entries(const struct addrman *am, uint8_t net, int64_t now, s
 
 bool addrman_contains(const struct addrman *am, const struct wire_netaddr *addr, bool *in_tried)
 {
-    int32_t id = find(am, addr);
+    int32_t id = addrman_find(am, addr);
     if (id < 0) return false;
     if (in_tried) *in_tried = am->info[id].in_tried;
     return true;
 }
 
+bool addrman_at_home(const struct addrman *am, const struct wire_netaddr *addr)
+{
+    int32_t id = addrman_find(am, addr);
+    if (id < 0) return false;
+    const struct addr_info *info = &am->info[id];
+    if (info->in_tried) {
+        uint32_t b = addrman_tried_bucket(am, &info->addr);
+        return am->tried_table[b][addrman_bucket_position(am, false, b, &info->addr)] == id;
+    }
+    uint32_t b = addrman_new_bucket(am, &info->addr, &info->source);
+    return am->new_table[b][addrman_bucket_position(am, true, b, &info->addr)] == id;
+}
+
 bool addrman_is_terrible(const struct addrman *am, const struct wire_netaddr *addr, int64_t now)
 {
-    int32_t id = find(am, addr);
+    int32_t id = addrman_find(am, addr);
     return id >= 0 && is_terrible(&am->info[id], now);
 }
 
 /* Put id into its new bucket for this source; true if it is there now. */
-static bool place_new(struct addrman *am, int32_t id, const struct wire_netaddr *source, int64_t now)
+bool addrman_place_new(struct addrman *am, int32_t id, const struct wire_netaddr *source, int64_t now)
 {
     struct addr_info *info = &am->info[id];
     uint32_t b = addrman_new_bucket(am, &info->addr, source);
-    uint32_t p = bucket_position(am, true, b, &info->addr);
+    uint32_t p = addrman_bucket_position(am, true, b, &info->addr);
     int32_t other = am->new_table[b][p];
     if (other == id) return true;
     if (other >= 0) {
@@ -343,12 +254,13 @@ bool addrman_add(struct addrman *am, const struct wire_netaddr *addr,
 {
     if (!wire_net_addr_len(addr->net)) return false;
     if (!am->allow_unroutable && !netaddr_is_routable(addr)) return false;
+    if (wire_net_addr_len(source->net)) addrman_cache_source_group(am, source);
     struct wire_netaddr a = *addr;
     /* Core's sanitising: a timestamp from far away in time means "unknown". */
     if (a.time <= 100000000u || (int64_t)a.time > now + 10 * 60) a.time = (uint32_t)(now - 5 * 86400);
     if (netaddr_equal(addr, source)) time_penalty = 0;
 
-    int32_t id = find(am, &a);
+    int32_t id = addrman_find(am, &a);
     if (id >= 0) {
         struct addr_info *info = &am->info[id];
         /* Refresh the time more eagerly for addresses seen as online. */
@@ -359,15 +271,15 @@ bool addrman_add(struct addrman *am, const struct wire_netaddr *addr,
         if (info->in_tried || info->ref_count >= NEW_BUCKETS_PER_ADDRESS) return false;
         /* Each further reference half as likely: popular ones do not crowd the table. */
         if (rnd(am, 1ull << info->ref_count) != 0) return false;
-        place_new(am, id, source, now);
+        addrman_place_new(am, id, source, now);
         return false;
     }
     a.time = (uint32_t)((int64_t)a.time - time_penalty > 0 ? (int64_t)a.time - time_penalty : 0);
-    id = create(am, &a, source);
+    id = addrman_create(am, &a, source);
     if (id < 0) return false;
     am->n_new++;
-    if (!place_new(am, id, source, now)) {
-        delete_entry(am, id);
+    if (!addrman_place_new(am, id, source, now)) {
+        addrman_delete_entry(am, id);
         return false;
     }
     return true;
@@ -377,7 +289,7 @@ static void remove_from_new(struct addrman *am, int32_t id)
 {
     struct addr_info *info = &am->info[id];
     for (uint32_t b = 0; b < ADDRMAN_NEW_BUCKETS && info->ref_count > 0; b++) {
-        uint32_t p = bucket_position(am, true, b, &info->addr);
+        uint32_t p = addrman_bucket_position(am, true, b, &info->addr);
         if (am->new_table[b][p] == id) {
             am->new_table[b][p] = -1;
             info->ref_count--;
@@ -392,7 +304,7 @@ static void make_tried(struct addrman *am, int32_t id, int64_t now)
     remove_from_new(am, id);
     am->n_new--;
     uint32_t b = addrman_tried_bucket(am, &info->addr);
-    uint32_t p = bucket_position(am, false, b, &info->addr);
+    uint32_t p = addrman_bucket_position(am, false, b, &info->addr);
     int32_t old = am->tried_table[b][p];
     if (old >= 0) {
         struct addr_info *o = &am->info[old];
@@ -402,7 +314,7 @@ static void make_tried(struct addrman *am, int32_t id, int64_t now)
         am->n_new++;
         /* Back to "new", in the bucket its own address would choose. */
         uint32_t nb = addrman_new_bucket(am, &o->addr, &o->source);
-        uint32_t np = bucket_position(am, true, nb, &o->addr);
+        uint32_t np = addrman_bucket_position(am, true, nb, &o->addr);
         clear_new_slot(am, nb, np);
         am->new_table[nb][np] = old;
         o->ref_count = 1;
@@ -422,7 +334,7 @@ static void add_collision(struct addrman *am, int32_t id)
 
 void addrman_good(struct addrman *am, const struct wire_netaddr *addr, int64_t now)
 {
-    int32_t id = find(am, addr);
+    int32_t id = addrman_find(am, addr);
     am->last_good = now;
     if (id < 0) return;
     struct addr_info *info = &am->info[id];
@@ -431,7 +343,7 @@ void addrman_good(struct addrman *am, const struct wire_netaddr *addr, int64_t n
     info->attempts = 0;
     if (info->in_tried) return;
     uint32_t b = addrman_tried_bucket(am, &info->addr);
-    uint32_t p = bucket_position(am, false, b, &info->addr);
+    uint32_t p = addrman_bucket_position(am, false, b, &info->addr);
     if (am->tried_table[b][p] >= 0) {
         add_collision(am, id); /* test the occupant before evicting it */
         return;
@@ -442,7 +354,7 @@ void addrman_good(struct addrman *am, const struct wire_netaddr *addr, int64_t n
 void addrman_attempt(struct addrman *am, const struct wire_netaddr *addr, bool count_failure,
                      int64_t now)
 {
-    int32_t id = find(am, addr);
+    int32_t id = addrman_find(am, addr);
     if (id < 0) return;
     struct addr_info *info = &am->info[id];
     info->last_try = now;
@@ -456,7 +368,7 @@ void addrman_attempt(struct addrman *am, const struct wire_netaddr *addr, bool c
 
 void addrman_connected(struct addrman *am, const struct wire_netaddr *addr, int64_t now)
 {
-    int32_t id = find(am, addr);
+    int32_t id = addrman_find(am, addr);
     if (id < 0) return;
     if (now - (int64_t)am->info[id].addr.time > 20 * 60) am->info[id].addr.time = (uint32_t)now;
 }
@@ -539,7 +451,7 @@ bool addrman_tried_collision(struct addrman *am, struct wire_netaddr *old_out)
     int32_t id = am->collisions[rnd(am, am->n_collisions)];
     const struct addr_info *info = &am->info[id];
     uint32_t b = addrman_tried_bucket(am, &info->addr);
-    int32_t old = am->tried_table[b][bucket_position(am, false, b, &info->addr)];
+    int32_t old = am->tried_table[b][addrman_bucket_position(am, false, b, &info->addr)];
     if (old < 0) return false;
     *old_out = am->info[old].addr;
     return true;
@@ -553,7 +465,7 @@ void addrman_resolve_collisions(struct addrman *am, int64_t now)
         struct addr_info *info = &am->info[id];
         if (!info->used || info->in_tried) continue;
         uint32_t b = addrman_tried_bucket(am, &info->addr);
-        uint32_t p = bucket_position(am, false, b, &info->addr);
+        uint32_t p = addrman_bucket_position(am, false, b, &info->addr);
         int32_t old = am->tried_table[b][p];
         if (old < 0) {
             make_tried(am, id, now);
@@ -575,126 +487,3 @@ void addrman_resolve_collisions(struct addrman *am, int64_t now)
     am->n_collisions = keep;
 }
 
-/* ---- persistence ---- */
-static void write_netaddr(struct buf_writer *w, const struct wire_netaddr *a, bool full)
-{
-    buf_write_u8(w, a->net);
-    buf_write_bytes(w, a->addr, wire_net_addr_len(a->net));
-    if (!full) return;
-    buf_write_u16be(w, a->port);
-    buf_write_u32le(w, a->time);
-    buf_write_u64le(w, a->services);
-}
-
-static bool read_netaddr(struct buf_reader *r, struct wire_netaddr *a, bool full)
-{
-    memset(a, 0, sizeof *a);
-    if (!buf_read_u8(r, &a->net)) return false;
-    size_t n = wire_net_addr_len(a->net);
-    if (!n) return false;
-    if (!buf_read_bytes(r, a->addr, n)) return false;
-    if (!full) return true;
-    return buf_read_u16be(r, &a->port) && buf_read_u32le(r, &a->time) && buf_read_u64le(r, &a->services);
-}
-
-void addrman_save_begin(const struct addrman *am, struct buf_writer *out, struct addrman_save *s)
-{
-    *s = (struct addrman_save){.start = out->len};
-    store_envelope_begin(out, FILE_MAGIC, FILE_VERSION);
-    buf_write_bytes(out, am->key, 32);
-    s->count_at = out->len;
-    buf_write_u32le(out, 0);
-}
-
-bool addrman_save_step(const struct addrman *am, struct buf_writer *out, struct addrman_save *s,
-                       size_t max_slots)
-{
-    /* In slot order, not random[]'s: memory read front to back. */
-    size_t end = s->next < am->n_info && am->n_info - s->next > max_slots ? s->next + max_slots
-                                                                          : am->n_info;
-    for (; s->next < end; s->next++) {
-        const struct addr_info *info = &am->info[s->next];
-        if (!info->used) continue;
-        write_netaddr(out, &info->addr, true);
-        write_netaddr(out, &info->source, false);
-        buf_write_i64le(out, info->last_success);
-        buf_write_i64le(out, info->last_try);
-        buf_write_i32le(out, info->attempts);
-        buf_write_u8(out, info->in_tried ? 1 : 0);
-        s->count++;
-    }
-    if (s->next < am->n_info && buf_writer_ok(out)) return false;
-    if (buf_writer_ok(out)) le32_write(out->data + s->count_at, s->count);
-    return true;
-}
-
-enum addrman_err addrman_serialize(const struct addrman *am, struct buf_writer *out)
-{
-    struct addrman_save s;
-    addrman_save_begin(am, out, &s);
-    addrman_save_step(am, out, &s, SIZE_MAX);
-    return store_envelope_seal(out, s.start) ? ADDRMAN_OK : ADDRMAN_ERR_NOMEM;
-}
-
-static void clear(struct addrman *am)
-{
-    am->n_info = am->n_random = am->n_free = am->n_new = am->n_tried = am->n_collisions = 0;
-    idmap_free(&am->by_hash);
-    idmap_init(&am->by_hash);
-    memset(am->new_table, 0xff, sizeof am->new_table);
-    memset(am->tried_table, 0xff, sizeof am->tried_table);
-}
-
-enum addrman_err addrman_deserialize(struct addrman *am, const uint8_t *data, size_t len)
-{
-    clear(am);
-    const uint8_t *body;
-    size_t body_len;
-    switch (store_envelope_open(data, len, FILE_MAGIC, FILE_VERSION, &body, &body_len)) {
-    case STORE_ENVELOPE_OK: break;
-    case STORE_ENVELOPE_TRUNCATED: return ADDRMAN_ERR_TRUNCATED;
-    case STORE_ENVELOPE_FORMAT: return ADDRMAN_ERR_FORMAT;
-    case STORE_ENVELOPE_CHECKSUM: return ADDRMAN_ERR_CHECKSUM;
-    }
-    struct buf_reader r;
-    buf_reader_init(&r, body, body_len);
-    buf_read_bytes(&r, am->key, 32);
-    uint32_t n = 0;
-    buf_read_u32le(&r, &n);
-    /* The placement is recomputed from the key: the file carries no bucket
-     * numbers, so a table of another size would load too. */
-    for (uint32_t i = 0; i < n && buf_ok(&r); i++) {
-        struct wire_netaddr addr, source;
-        int64_t last_success = 0, last_try = 0;
-        int32_t attempts = 0;
-        uint8_t tried = 0;
-        if (!read_netaddr(&r, &addr, true) || !read_netaddr(&r, &source, false)) break;
-        buf_read_i64le(&r, &last_success);
-        buf_read_i64le(&r, &last_try);
-        buf_read_i32le(&r, &attempts);
-        if (!buf_read_u8(&r, &tried)) break;
-        if (find(am, &addr) >= 0) continue;
-        int32_t id = create(am, &addr, &source);
-        if (id < 0) continue;
-        am->n_new++;
-        struct addr_info *info = &am->info[id];
-        info->last_success = time_bounded(last_success); /* from the file: now - t stays defined */
-        info->last_try = last_try = time_bounded(last_try);
-        info->attempts = (int32_t)clamp_i64(attempts, 0, 1000); /* ++ stays defined; > 10 weigh alike */
-        uint32_t b = addrman_tried_bucket(am, &addr);
-        uint32_t p = bucket_position(am, false, b, &addr);
-        if (tried && am->tried_table[b][p] < 0) {
-            am->tried_table[b][p] = id;
-            info->in_tried = true;
-            am->n_new--;
-            am->n_tried++;
-        } else if (!place_new(am, id, &source, last_try)) {
-            delete_entry(am, id);
-        }
-    }
-    if (!buf_ok(&r) || buf_remaining(&r)) {
-        clear(am);
-        return ADDRMAN_ERR_TRUNCATED;
-    }
-    return ADDRMAN_OK;
-}

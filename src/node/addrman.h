@@ -11,6 +11,7 @@
 #ifndef BTCPEERD_ADDRMAN_H
 #define BTCPEERD_ADDRMAN_H
 
+#include <btcpeerd/asmap.h>
 #include <btcpeerd/buf.h>
 #include <btcpeerd/wire.h>
 
@@ -44,6 +45,12 @@ typedef uint64_t (*addrman_rand_fn)(uint64_t n, void *arg);
 struct addrman *addrman_new(const uint8_t key[32], bool allow_unroutable);
 void addrman_free(struct addrman *am);
 void addrman_set_rand(struct addrman *am, addrman_rand_fn fn, void *arg);
+/* Group addresses by this map (borrowed: it must outlive the table, or be
+ * replaced first) instead of by /16; NULL for none. Set it before adding or
+ * loading: entries already placed stay where the old grouping put them. */
+void addrman_set_asmap(struct addrman *am, const struct asmap *map);
+/* The checksum of our map (asmap_checksum), all zeros without one. */
+void addrman_asmap_checksum(const struct addrman *am, uint8_t out[32]);
 
 /* Learned from `source` (a peer's address, or the address itself for DNS
  * seeds and fixed seeds). time_penalty (seconds) ages addresses relayed by
@@ -89,7 +96,9 @@ bool addrman_contains(const struct addrman *am, const struct wire_netaddr *addr,
 /* Bitcoin Core's "terrible": not worth keeping or relaying. */
 bool addrman_is_terrible(const struct addrman *am, const struct wire_netaddr *addr, int64_t now);
 
-/* peers.dat: "BTPA", version, key, entries, SHA-256d checksum. */
+/* peers.dat: "BTPA", version 2, key, the asmap checksum the table was
+ * bucketed with (zeros: /16 groups), entries, SHA-256d checksum. Version 1
+ * (no asmap checksum) still loads, as bucketed without a map. */
 enum addrman_err addrman_serialize(const struct addrman *am, struct buf_writer *out);
 /* The same bytes a slice at a time, for the daemon: a full table (80,000
  * addresses, 5 MB) takes milliseconds to encode, too long to hold the
@@ -113,8 +122,17 @@ struct addrman_save {
 void addrman_save_begin(const struct addrman *am, struct buf_writer *out, struct addrman_save *s);
 bool addrman_save_step(const struct addrman *am, struct buf_writer *out, struct addrman_save *s,
                        size_t max_slots);
-/* Replace the contents with the file's; on error the table is left empty. */
+/* Replace the contents with the file's; on error the table is left empty.
+ * Every entry is placed again from the key and the current grouping (the
+ * file holds no bucket numbers): new ones by their source, tried ones by
+ * their own group; a tried entry whose slot is taken goes back to "new", a
+ * new one whose slot is taken by a better one is dropped. */
 enum addrman_err addrman_deserialize(struct addrman *am, const uint8_t *data, size_t len);
+/* After a load: the asmap checksum the file was bucketed with (zeros for
+ * none), and whether it differs from ours, so that the placement changed
+ * (Core's "bucketing method was updated"). */
+void addrman_file_asmap(const struct addrman *am, uint8_t out[32]);
+bool addrman_rebucketed(const struct addrman *am);
 /* A keyed hash of a network group: an order among groups that a remote
  * peer cannot predict (for eviction). */
 uint64_t addrman_group_key(const struct addrman *am, const uint8_t *group, size_t len);
@@ -122,5 +140,9 @@ uint64_t addrman_group_key(const struct addrman *am, const uint8_t *group, size_
 uint32_t addrman_new_bucket(const struct addrman *am, const struct wire_netaddr *addr,
                             const struct wire_netaddr *source);
 uint32_t addrman_tried_bucket(const struct addrman *am, const struct wire_netaddr *addr);
+/* The address sits where the current grouping puts it: its tried slot, or
+ * (new) the slot its source picks. False if absent or elsewhere (tests of
+ * re-bucketing). */
+bool addrman_at_home(const struct addrman *am, const struct wire_netaddr *addr);
 
 #endif

@@ -80,7 +80,7 @@ static bool connected_to(const struct node *n, const struct wire_netaddr *a)
  * nothing of who runs it, so each onion address counts as its own. */
 static size_t pb_group(const struct node *n, const struct wire_netaddr *a, uint8_t g[NETADDR_GROUP_MAX])
 {
-    if (a->net != WIRE_NET_TORV3) return netaddr_group(a, n->cfg->local_groups, g);
+    if (a->net != WIRE_NET_TORV3) return netaddr_group(a, n->cfg->local_groups, n->asmap, g);
     g[0] = 0xfe;
     memcpy(g + 1, a->addr, NETADDR_GROUP_MAX - 1);
     return NETADDR_GROUP_MAX;

@@ -111,7 +111,7 @@ static bool read_attempt(struct buf_reader *r, struct broadcast_attempt *a, stru
         return false;
     a->done = true; /* its connection did not survive the restart */
     a->taken = (flags & 2) != 0;
-    a->group_len = netaddr_group(&a->addr, n->cfg->local_groups, a->group);
+    a->group_len = netaddr_group(&a->addr, n->cfg->local_groups, n->asmap, a->group);
     return true;
 }
 

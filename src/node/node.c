@@ -93,7 +93,7 @@ struct node_peer *node_peer_add(struct node *n, uint64_t id, enum node_conn_kind
     np->kind = kind;
     if (addr) {
         np->addr = *addr;
-        np->group_len = netaddr_group(addr, n->cfg->local_groups, np->group);
+        np->group_len = netaddr_group(addr, n->cfg->local_groups, n->asmap, np->group);
     }
     /* Core's token bucket starts with one address. */
     np->addr_tokens = 1.0;
@@ -251,8 +251,28 @@ struct node *node_new(struct event_base *base, struct evdns_base *dns,
     return n;
 }
 
+void node_set_asmap(struct node *n, struct asmap *map)
+{
+    asmap_free(n->asmap);
+    n->asmap = map;
+    addrman_set_asmap(n->addrman, map);
+}
+
+/* Which grouping is in use, as Core says it (by the map's checksum). */
+static void log_bucketing(const struct node *n)
+{
+    char hex[ASMAP_CHECKSUM_HEX_LEN + 1];
+    if (!n->asmap) {
+        log_info(LOG_CAT_ADDRMAN, "using /16 prefix for IP bucketing");
+        return;
+    }
+    asmap_checksum_hex(n->asmap, hex);
+    log_info(LOG_CAT_ADDRMAN, "using asmap %s for IP bucketing", hex);
+}
+
 enum node_err node_start(struct node *n)
 {
+    log_bucketing(n);
     if (node_state_open(n) != NODE_OK) return NODE_ERR_STORE;
     peer_table_set_best_height(n->peers, chain_height(n->chain));
     for (size_t i = 0; i < n->cfg->n_fetch_blocks; i++) node_fetch_block(n, n->cfg->fetch_blocks[i]);
@@ -301,6 +321,7 @@ void node_free(struct node *n)
     idmap_free(&n->node_peers);
     idmap_free(&n->v1_only);
     addrman_free(n->addrman);
+    asmap_free(n->asmap); /* after the table that borrows it */
     banman_free(n->banman);
     discourage_free(n->discouraged);
     redial_free(n->redial);
@@ -368,7 +389,7 @@ static const char *inbound_refusal(const struct node *n, const struct wire_netad
         !discourage_inbound_admit(peer_table_count_dir(n->peers, true), node_inbound_limit(n)))
         return "discouraged";
     uint8_t g[NETADDR_GROUP_MAX];
-    size_t gl = netaddr_group(a, n->cfg->local_groups, g);
+    size_t gl = netaddr_group(a, n->cfg->local_groups, n->asmap, g);
     bool local = netaddr_is_loopback(a) && !n->cfg->local_groups;
     if (!whitelisted && !local && n->cfg->max_inbound_per_group &&
         inbound_in_group(n, g, gl) >= n->cfg->max_inbound_per_group)

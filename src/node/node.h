@@ -93,6 +93,9 @@ struct node *node_new(struct event_base *base, struct evdns_base *dns,
                       const struct node_config *cfg, const struct node_hooks *hooks);
 /* Load the address manager and ban list, start connecting. */
 enum node_err node_start(struct node *n);
+/* Group addresses by this ASMap (--asmap): the node takes it and frees it.
+ * Before node_start, so that peers.dat is bucketed with it. */
+void node_set_asmap(struct node *n, struct asmap *map);
 /* Disconnect every peer (reason shutdown), stop connecting, save state. */
 void node_shutdown(struct node *n);
 void node_free(struct node *n);

@@ -92,6 +92,7 @@ struct node {
     struct idmap node_peers;    /* id → struct node_peer * */
     struct idmap v1_only;       /* address hashes that refused BIP324: dial them with v1 */
     struct addrman *addrman;
+    struct asmap *asmap;        /* --asmap, owned; NULL = /16 groups (netaddr_group) */
     struct banman *banman;      /* the operator's bans (setban): misbehaviour never lands here */
     struct discourage *discouraged; /* misbehaving peers' addresses, in memory only */
     uint64_t n_discouraged;     /* addresses discouraged since start */

@@ -62,7 +62,7 @@ size_t node_outbound_count(const struct node *n, enum node_conn_kind kind)
 static bool conflicts(const struct node *n, const struct wire_netaddr *a)
 {
     uint8_t g[NETADDR_GROUP_MAX];
-    size_t gl = netaddr_group(a, n->cfg->local_groups, g);
+    size_t gl = netaddr_group(a, n->cfg->local_groups, n->asmap, g);
     size_t pos = 0;
     void *value;
     while (idmap_next(&n->node_peers, &pos, NULL, &value)) {

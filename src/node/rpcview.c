@@ -109,6 +109,7 @@ enum node_err node_peer_infos(struct node *n, struct node_peer_view **out, size_
         v[got].presynced_headers = node_presync_height(n, np->id);
         v[got].noban = node_is_whitelisted(n, &np->addr);
         v[got].last_block = np->last_block;
+        v[got].mapped_as = netaddr_mapped_as(&np->addr, n->cfg->local_groups, n->asmap);
         /* feelers are dropped after the handshake; block-relay-only never
          * carries addresses; a private-broadcast connection ignores
          * everything but its one transaction */
@@ -301,6 +302,7 @@ void node_network_info(const struct node *n, struct node_network_view *out)
     proxy_view(&out->onion_proxy, &pc->onion_proxy);
     out->proxy_randomize = pc->proxy_randomize;
     out->v2_enabled = pc->v2_enabled;
+    if (n->asmap) asmap_checksum_hex(n->asmap, out->asmap);
 }
 
 /* A directory listing and a few stats: blocks are fetched one by one on

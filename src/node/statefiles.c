@@ -17,6 +17,7 @@
 #include "store.h"
 
 #include <btcpeerd/clock.h>
+#include <btcpeerd/hex.h>
 #include <btcpeerd/log.h>
 
 #include <dirent.h>
@@ -102,6 +103,19 @@ static const char *parse_peers(struct node *n, const uint8_t *data, size_t len)
     if (err != ADDRMAN_OK) return addrman_err_str(err);
     log_info(LOG_CAT_ADDRMAN, "loaded %zu addresses (%zu tried) from peers.dat",
              addrman_size(n->addrman), addrman_size_tried(n->addrman));
+    if (addrman_rebucketed(n->addrman)) {
+        /* Core logs this at debug; an operator who changed --asmap wants to see it took. */
+        uint8_t was[32], now_sum[32], zero[32] = {0};
+        char was_hex[65] = "none (/16 prefix)", now_hex[65] = "none (/16 prefix)";
+        addrman_file_asmap(n->addrman, was);
+        addrman_asmap_checksum(n->addrman, now_sum);
+        if (memcmp(was, zero, 32) != 0) hex_encode_rev(was, 32, was_hex);
+        if (memcmp(now_sum, zero, 32) != 0) hex_encode_rev(now_sum, 32, now_hex);
+        log_info(LOG_CAT_ADDRMAN,
+                 "bucketing method was updated (peers.dat asmap %s, now %s): re-bucketed "
+                 "%zu addresses (%zu tried)",
+                 was_hex, now_hex, addrman_size(n->addrman), addrman_size_tried(n->addrman));
+    }
     return NULL;
 }
 

@@ -78,6 +78,7 @@ struct node_peer_view {
     uint64_t addr_processed, addr_rate_limited;
     int64_t feefilter;               /* its feefilter in sat/kvB, 0 = none */
     bool bip152_hb_from;             /* it chose us as a high-bandwidth compact-block peer */
+    uint32_t mapped_as;              /* its AS by --asmap; 0 = no map, or not in it */
     size_t n_inflight;               /* blocks asked of it and not delivered yet */
     int32_t inflight[NODE_INFLIGHT_MAX];
 };
@@ -118,6 +119,7 @@ struct node_network_view {
     } proxy, onion_proxy;
     bool proxy_randomize;
     bool v2_enabled;    /* --v2transport: BIP324 offered and accepted */
+    char asmap[65];     /* --asmap's checksum as the log shows it, "" = none */
 };
 void node_network_info(const struct node *n, struct node_network_view *out);
 

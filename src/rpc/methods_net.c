@@ -80,6 +80,8 @@ static json_t *peer_json(const struct node_peer_view *p)
     json_object_set_new(o, "addr", json_string(p->addr));
     if (p->addrbind[0]) json_object_set_new(o, "addrbind", json_string(p->addrbind));
     json_object_set_new(o, "network", json_string(addr_net_name(p->addr)));
+    /* as bitcoind: present only for a peer the --asmap map covers */
+    if (p->mapped_as) json_object_set_new(o, "mapped_as", json_integer((json_int_t)p->mapped_as));
     json_object_set_new(o, "services", services_hex(p->services));
     json_object_set_new(o, "servicesnames", services_names(p->services));
     json_object_set_new(o, "relaytxes", json_boolean(p->relay));
@@ -183,6 +185,9 @@ static enum rpc_status m_getnetworkinfo(struct rpc_call *c, json_t *params, void
     node_clock_info(s->node, &clock);
     json_object_set_new(o, "timeoffset", json_integer(clock.median));
     json_object_set_new(o, "networkactive", json_true());
+    /* btcpeerd's own key, only with --asmap (so that without one the keys
+     * are bitcoind's): which map groups peers (bitcoind says it only in its log) */
+    if (nv.asmap[0]) json_object_set_new(o, "asmap", json_string(nv.asmap));
     json_object_set_new(o, "connections", json_integer((json_int_t)(in + out)));
     json_object_set_new(o, "connections_in", json_integer((json_int_t)in));
     json_object_set_new(o, "connections_out", json_integer((json_int_t)out));

@@ -2,6 +2,8 @@
  * to what btcpeerd uses) and formatting. */
 #include <btcpeerd/netaddr.h>
 
+#include <btcpeerd/buf.h>
+
 #include <arpa/inet.h>
 #include <openssl/evp.h>
 #include <netinet/in.h>
@@ -95,13 +97,53 @@ static bool ipv6_embedded_ipv4(const uint8_t *ip, uint8_t out[4])
     return false;
 }
 
-size_t netaddr_group(const struct wire_netaddr *a, bool local_routable,
+static bool group_routable(const struct wire_netaddr *a, bool local_routable)
+{
+    return netaddr_is_routable(a) ||
+           (local_routable && a->net == WIRE_NET_IPV4 && a->addr[0] == 127);
+}
+
+/* Every form of IPv6 that carries an IPv4 address Core looks up as that
+ * IPv4 (its HasLinkedIPv4). */
+static bool ipv6_linked_ipv4(const uint8_t *ip, uint8_t out[4])
+{
+    static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    static const uint8_t rfc6052[12] = {0, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0};
+    static const uint8_t rfc6145[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0};
+    if (prefix(ip, mapped, 12) || prefix(ip, rfc6052, 12) || prefix(ip, rfc6145, 12)) {
+        memcpy(out, ip + 12, 4);
+        return true;
+    }
+    return ipv6_embedded_ipv4(ip, out);
+}
+
+uint32_t netaddr_mapped_as(const struct wire_netaddr *a, bool local_routable,
+                           const struct asmap *map)
+{
+    uint8_t ip[16] = {0}, v4[4];
+    if (!map || !group_routable(a, local_routable)) return 0;
+    if (a->net == WIRE_NET_IPV4 || (a->net == WIRE_NET_IPV6 && ipv6_linked_ipv4(a->addr, v4))) {
+        ip[10] = ip[11] = 0xff;
+        memcpy(ip + 12, a->net == WIRE_NET_IPV4 ? a->addr : v4, 4);
+    } else if (a->net == WIRE_NET_IPV6) {
+        memcpy(ip, a->addr, 16);
+    } else {
+        return 0;
+    }
+    return asmap_lookup(map, ip);
+}
+
+size_t netaddr_group(const struct wire_netaddr *a, bool local_routable, const struct asmap *map,
                      uint8_t out[NETADDR_GROUP_MAX])
 {
     uint8_t v4[4];
-    bool routable = netaddr_is_routable(a) ||
-                    (local_routable && a->net == WIRE_NET_IPV4 && a->addr[0] == 127);
-    if (!routable) {
+    uint32_t asn = netaddr_mapped_as(a, local_routable, map);
+    if (asn) {
+        out[0] = WIRE_NET_IPV6; /* Core's byte: one class for both IP networks */
+        le32_write(out + 1, asn);
+        return 5;
+    }
+    if (!group_routable(a, local_routable)) {
         out[0] = 0; /* every unroutable address in one group */
         return 1;
     }

@@ -49,7 +49,7 @@ static const struct key_spec blockchaininfo_keys[] = {
     {"warnings", J_ARR, false},
 };
 
-/* getnetworkinfo (net.cpp). */
+/* getnetworkinfo (net.cpp), and btcpeerd's asmap. */
 static const struct key_spec networkinfo_keys[] = {
     {"version", J_INT, false},
     {"subversion", J_STR, false},
@@ -59,6 +59,7 @@ static const struct key_spec networkinfo_keys[] = {
     {"localrelay", J_BOOL, false},
     {"timeoffset", J_INT, false},
     {"networkactive", J_BOOL, false},
+    {"asmap", J_STR, true}, /* btcpeerd's own, only with --asmap (docs/RPC.md) */
     {"connections", J_INT, false},
     {"connections_in", J_INT, false},
     {"connections_out", J_INT, false},

@@ -151,7 +151,7 @@ static size_t peers_dat_count(const uint8_t *data, size_t len)
 {
     const uint8_t *body;
     size_t n;
-    assert_int_equal(store_envelope_open(data, len, "BTPA", 1, &body, &n), STORE_ENVELOPE_OK);
+    assert_int_equal(store_envelope_open(data, len, "BTPA", 2, &body, &n), STORE_ENVELOPE_OK); /* version 2: with the asmap checksum */
     struct addrman *am = addrman_new(NULL, true);
     assert_int_equal(addrman_deserialize(am, data, len), ADDRMAN_OK);
     size_t count = addrman_size(am);

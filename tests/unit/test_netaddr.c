@@ -65,38 +65,38 @@ static void test_groups(void **state)
     (void)state;
     uint8_t g1[NETADDR_GROUP_MAX], g2[NETADDR_GROUP_MAX];
     struct wire_netaddr a = v4("1.2.3.4", 1), b = v4("1.2.200.9", 2), c = v4("1.3.3.4", 1);
-    size_t n1 = netaddr_group(&a, false, g1), n2 = netaddr_group(&b, false, g2);
+    size_t n1 = netaddr_group(&a, false, NULL, g1), n2 = netaddr_group(&b, false, NULL, g2);
     assert_int_equal(n1, n2);
     assert_memory_equal(g1, g2, n1); /* same /16 */
-    n2 = netaddr_group(&c, false, g2);
+    n2 = netaddr_group(&c, false, NULL, g2);
     assert_memory_not_equal(g1, g2, n1);
     /* IPv6 /32 */
     struct wire_netaddr d = v6("2a01:4f8:1::1", 1), e = v6("2a01:4f8:ffff::2", 1), f = v6("2a01:4f9::1", 1);
-    n1 = netaddr_group(&d, false, g1);
-    assert_int_equal(netaddr_group(&e, false, g2), n1);
+    n1 = netaddr_group(&d, false, NULL, g1);
+    assert_int_equal(netaddr_group(&e, false, NULL, g2), n1);
     assert_memory_equal(g1, g2, n1);
-    netaddr_group(&f, false, g2);
+    netaddr_group(&f, false, NULL, g2);
     assert_memory_not_equal(g1, g2, n1);
     /* 6to4 carrying 1.2.x.x groups with 1.2.3.4 */
     struct wire_netaddr six2four = v6("2002:0102:0909::1", 1);
-    n1 = netaddr_group(&a, false, g1);
-    assert_int_equal(netaddr_group(&six2four, false, g2), n1);
+    n1 = netaddr_group(&a, false, NULL, g1);
+    assert_int_equal(netaddr_group(&six2four, false, NULL, g2), n1);
     assert_memory_equal(g1, g2, n1);
     /* unroutable all alike; the test switch spreads 127/8 by /16 */
     struct wire_netaddr l1 = v4("127.1.0.1", 1), l2 = v4("127.2.0.1", 1), p = v4("10.0.0.1", 1);
-    n1 = netaddr_group(&l1, false, g1);
-    n2 = netaddr_group(&p, false, g2);
+    n1 = netaddr_group(&l1, false, NULL, g1);
+    n2 = netaddr_group(&p, false, NULL, g2);
     assert_int_equal(n1, n2);
     assert_memory_equal(g1, g2, n1);
-    n1 = netaddr_group(&l1, true, g1);
-    n2 = netaddr_group(&l2, true, g2);
+    n1 = netaddr_group(&l1, true, NULL, g1);
+    n2 = netaddr_group(&l2, true, NULL, g2);
     assert_int_equal(n1, 3);
     assert_memory_not_equal(g1, g2, 3);
     /* one group per overlay network */
     struct wire_netaddr t1 = {.net = WIRE_NET_TORV3}, t2 = {.net = WIRE_NET_TORV3};
     t2.addr[0] = 0xff;
-    n1 = netaddr_group(&t1, false, g1);
-    n2 = netaddr_group(&t2, false, g2);
+    n1 = netaddr_group(&t1, false, NULL, g1);
+    n2 = netaddr_group(&t2, false, NULL, g2);
     assert_int_equal(n1, n2);
     assert_memory_equal(g1, g2, n1);
 }
