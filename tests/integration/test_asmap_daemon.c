@@ -8,6 +8,7 @@
  * answer), none for a duration. */
 #include "asmap_build.h"
 #include "harness.h"
+#include "listener.h"
 #include "rpc_daemon.h"
 #include "scripted_peer.h"
 #include "testutil.h"
@@ -75,22 +76,6 @@ static void write_bytes(const char *name, const void *data, size_t len, char out
     assert_int_equal(fclose(f), 0);
 }
 
-struct listener {
-    const char *ip;
-    int fd;
-    uint16_t port;
-};
-
-static void listen_on(struct listener *l, const char *ip)
-{
-    l->ip = ip;
-    l->fd = sp_listen_on(ip, 0);
-    assert_true(l->fd >= 0);
-    struct sockaddr_in sa;
-    socklen_t len = sizeof sa;
-    assert_int_equal(getsockname(l->fd, (struct sockaddr *)&sa, &len), 0);
-    l->port = ntohs(sa.sin_port);
-}
 
 static void add_address(const struct rpc_daemon *r, const char *ip, uint16_t port)
 {
@@ -147,9 +132,9 @@ static void test_one_outbound_per_as(void **state)
 
     for (int with_map = 1; with_map >= 0; with_map--) {
         struct listener ls[N_LISTENERS];
-        listen_on(&ls[0], "127.61.0.1");
-        listen_on(&ls[1], "127.62.0.1");
-        listen_on(&ls[2], "127.63.0.1");
+        listener_open(&ls[0], "127.61.0.1");
+        listener_open(&ls[1], "127.62.0.1");
+        listener_open(&ls[2], "127.63.0.1");
         const char *extra[] = {"--test-local-groups", "--max-outbound=3", "--max-blockrelay=0",
                                "--dnsseed=0", with_map ? opt : NULL, NULL};
         struct rpc_daemon r;

@@ -6,6 +6,7 @@
  * full-relay peer that leaves is replaced by another full-relay
  * connection, the block-relay-only ones untouched. */
 #include "harness.h"
+#include "listener.h"
 #include "rpc_daemon.h"
 #include "scripted_peer.h"
 #include "testutil.h"
@@ -32,29 +33,6 @@ static const uint8_t *magic(void)
     return netparams_get(NET_REGTEST)->magic;
 }
 
-struct listener {
-    char ip[16];
-    int fd;
-    uint16_t port;
-};
-
-static void listen_on(struct listener *l, unsigned group)
-{
-    snprintf(l->ip, sizeof l->ip, "127.%u.0.1", group);
-    l->fd = sp_listen_on(l->ip, 0);
-    assert_true(l->fd >= 0);
-    struct sockaddr_in sa;
-    socklen_t len = sizeof sa;
-    assert_int_equal(getsockname(l->fd, (struct sockaddr *)&sa, &len), 0);
-    l->port = ntohs(sa.sin_port);
-}
-
-static void add_address(const struct rpc_daemon *r, const struct listener *l)
-{
-    json_t *reply = rpc_call(r, "addpeeraddress", json_pack("[s,i]", l->ip, l->port));
-    assert_true(json_is_true(json_object_get(rpc_result(reply), "success")));
-    json_decref(reply);
-}
 
 /* The next connection on any listener, handshaken; its index, and whether
  * our version asked for transactions (full relay). */
@@ -107,12 +85,12 @@ static void test_keeps_eight_full_relay_and_two_block_relay(void **state)
 {
     (void)state;
     struct listener ls[N_GROUPS];
-    for (unsigned i = 0; i < N_GROUPS; i++) listen_on(&ls[i], 71 + i);
+    for (unsigned i = 0; i < N_GROUPS; i++) listener_open_group(&ls[i], 71 + i);
     /* the defaults (8 and 2); no feeler in the way */
     const char *extra[] = {"--test-local-groups", "--dnsseed=0", "--feeler-interval=3600", NULL};
     struct rpc_daemon r;
     rpc_daemon_start(&r, extra);
-    for (size_t i = 0; i < N_GROUPS; i++) add_address(&r, &ls[i]);
+    for (size_t i = 0; i < N_GROUPS; i++) listener_add(&r, &ls[i]);
 
     struct sp s[N_GROUPS];
     bool up[N_GROUPS] = {false}, relays[N_GROUPS] = {false};

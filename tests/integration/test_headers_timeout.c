@@ -9,6 +9,7 @@
  * timer is pushed out of the way. */
 #include "harness.h"
 #include "header_chain.h"
+#include "listener.h"
 #include "rpc_daemon.h"
 #include "scripted_peer.h"
 #include "testutil.h"
@@ -33,29 +34,6 @@ static const uint8_t *magic(void)
     return netparams_get(NET_REGTEST)->magic;
 }
 
-struct listener {
-    const char *ip;
-    int fd;
-    uint16_t port;
-};
-
-static void listen_on(struct listener *l, const char *ip)
-{
-    l->ip = ip;
-    l->fd = sp_listen_on(ip, 0);
-    assert_true(l->fd >= 0);
-    struct sockaddr_in sa;
-    socklen_t len = sizeof sa;
-    assert_int_equal(getsockname(l->fd, (struct sockaddr *)&sa, &len), 0);
-    l->port = ntohs(sa.sin_port);
-}
-
-static void add_address(const struct rpc_daemon *r, const struct listener *l)
-{
-    json_t *reply = rpc_call(r, "addpeeraddress", json_pack("[s,i]", l->ip, l->port));
-    assert_true(json_is_true(json_object_get(rpc_result(reply), "success")));
-    json_decref(reply);
-}
 
 /* Accept and handshake one connection on each listener, whichever comes
  * first. */
@@ -170,15 +148,15 @@ static void start_with(struct rpc_daemon *r, size_t n, const char *more)
 static void start(struct rpc_daemon *r, struct listener *ls, size_t n, bool noban)
 {
     start_with(r, n, noban ? "--whitelist=127.0.0.0/8" : NULL);
-    for (size_t i = 0; i < n; i++) add_address(r, &ls[i]);
+    for (size_t i = 0; i < n; i++) listener_add(r, &ls[i]);
 }
 
 static void test_sync_peer_past_deadline_replaced(void **state)
 {
     (void)state;
     struct listener ls[2];
-    listen_on(&ls[0], "127.61.0.1");
-    listen_on(&ls[1], "127.62.0.1");
+    listener_open(&ls[0], "127.61.0.1");
+    listener_open(&ls[1], "127.62.0.1");
     struct rpc_daemon r;
     start(&r, ls, 2, false);
     struct sp s[2];
@@ -228,7 +206,7 @@ static void test_only_outbound_peer_kept(void **state)
 {
     (void)state;
     struct listener ls[1];
-    listen_on(&ls[0], "127.63.0.1");
+    listener_open(&ls[0], "127.63.0.1");
     struct rpc_daemon r;
     start(&r, ls, 1, false);
     struct sp s[1];
@@ -252,8 +230,8 @@ static void test_noban_sync_peer_kept_sync_moved(void **state)
 {
     (void)state;
     struct listener ls[2];
-    listen_on(&ls[0], "127.64.0.1");
-    listen_on(&ls[1], "127.65.0.1");
+    listener_open(&ls[0], "127.64.0.1");
+    listener_open(&ls[1], "127.65.0.1");
     struct rpc_daemon r;
     start(&r, ls, 2, true);
     struct sp s[2];
@@ -332,11 +310,11 @@ static void test_deadline_lifted_within_a_day(void **state)
     struct header_chain c;
     make_recent_chain(&c, 20);
     struct listener ls[2];
-    listen_on(&ls[0], "127.66.0.1");
-    listen_on(&ls[1], "127.67.0.1");
+    listener_open(&ls[0], "127.66.0.1");
+    listener_open(&ls[1], "127.67.0.1");
     struct rpc_daemon r;
     start_with(&r, 2, "--ping-interval=0.3");
-    add_address(&r, &ls[0]);
+    listener_add(&r, &ls[0]);
     struct sp s[2];
     assert_true(sp_accept(&s[0], ls[0].fd, magic(), WAIT_MS));
     assert_true(sp_handshake(&s[0], false, NULL, WAIT_MS));
@@ -351,7 +329,7 @@ static void test_deadline_lifted_within_a_day(void **state)
     assert_int_equal(peer_of_line(r.d.log, lifted), sync_id);
 
     /* another outbound peer, up after the lift */
-    add_address(&r, &ls[1]);
+    listener_add(&r, &ls[1]);
     assert_true(sp_accept(&s[1], ls[1].fd, magic(), WAIT_MS));
     assert_true(sp_handshake(&s[1], false, NULL, WAIT_MS));
     wait_nth_line(&r.d, "New outbound-full-relay v1 peer connected", 1);

@@ -12,6 +12,7 @@
 #include "harness.h"
 #include "header_chain.h"
 #include "metrics_client.h"
+#include "listener.h"
 #include "rpc_daemon.h"
 #include "scripted_peer.h"
 #include "testutil.h"
@@ -36,29 +37,6 @@ static const uint8_t *magic(void)
     return netparams_get(NET_REGTEST)->magic;
 }
 
-struct listener {
-    char ip[16];
-    int fd;
-    uint16_t port;
-};
-
-static void listen_on(struct listener *l, unsigned second_octet)
-{
-    snprintf(l->ip, sizeof l->ip, "127.%u.0.1", second_octet);
-    l->fd = sp_listen_on(l->ip, 0);
-    assert_true(l->fd >= 0);
-    struct sockaddr_in sa;
-    socklen_t len = sizeof sa;
-    assert_int_equal(getsockname(l->fd, (struct sockaddr *)&sa, &len), 0);
-    l->port = ntohs(sa.sin_port);
-}
-
-static void add_address(const struct rpc_daemon *r, const struct listener *l)
-{
-    json_t *reply = rpc_call(r, "addpeeraddress", json_pack("[s,i]", l->ip, l->port));
-    assert_true(json_is_true(json_object_get(rpc_result(reply), "success")));
-    json_decref(reply);
-}
 
 /* A scripted peer the daemon dialled: which listener, what it knows. */
 struct peer {
@@ -273,7 +251,7 @@ static void test_stale_tip_extra_full_relay_peer(void **state)
     memset(&w, 0, sizeof w);
     w.chain = &chain;
     w.n_ls = 6;
-    for (size_t i = 0; i < w.n_ls; i++) listen_on(&w.ls[i], 61 + (unsigned)i);
+    for (size_t i = 0; i < w.n_ls; i++) listener_open_group(&w.ls[i], 61 + (unsigned)i);
     const char *extra[] = {"--test-local-groups", "--max-outbound=5", "--max-blockrelay=0",
                            "--dnsseed=0", "--listen=0", "--metrics-bind=127.0.0.1:0",
                            "--test-stale-tip-age=0.4", "--test-stale-check-interval=0.05",
@@ -282,7 +260,7 @@ static void test_stale_tip_extra_full_relay_peer(void **state)
     rpc_daemon_start(&w.r, extra);
     uint16_t mport = metrics_port(&w.r.d);
     /* the sixth address is not known yet: the extra peer can only be it */
-    for (size_t i = 0; i < 5; i++) add_address(&w.r, &w.ls[i]);
+    for (size_t i = 0; i < 5; i++) listener_add(&w.r, &w.ls[i]);
     for (size_t k = 0; k < 5; k++) {
         size_t p = accept_next(&w);
         assert_true(w.ps[p].relay);
@@ -297,7 +275,7 @@ static void test_stale_tip_extra_full_relay_peer(void **state)
 
     /* the extra connection goes to the sixth listener; the other five
      * listen no more, so a redial cannot pass for it */
-    add_address(&w.r, &w.ls[5]);
+    listener_add(&w.r, &w.ls[5]);
     open_listener_only(&w, 5);
     size_t x = accept_next(&w);
     assert_int_equal(w.ps[x].listener, 5);
@@ -343,7 +321,7 @@ static void test_extra_block_relay_rotation(void **state)
     memset(&w, 0, sizeof w);
     w.chain = &chain;
     w.n_ls = 4;
-    for (size_t i = 0; i < w.n_ls; i++) listen_on(&w.ls[i], 71 + (unsigned)i);
+    for (size_t i = 0; i < w.n_ls; i++) listener_open_group(&w.ls[i], 71 + (unsigned)i);
     const char *extra[] = {"--test-local-groups", "--max-outbound=1", "--max-blockrelay=2",
                            "--dnsseed=0", "--listen=0", "--metrics-bind=127.0.0.1:0",
                            "--test-extra-blockrelay-interval=0.2",
@@ -351,7 +329,7 @@ static void test_extra_block_relay_rotation(void **state)
                            NULL};
     rpc_daemon_start(&w.r, extra);
     uint16_t mport = metrics_port(&w.r.d);
-    for (size_t i = 0; i < w.n_ls; i++) add_address(&w.r, &w.ls[i]);
+    for (size_t i = 0; i < w.n_ls; i++) listener_add(&w.r, &w.ls[i]);
     for (size_t k = 0; k < 3; k++) w.ps[accept_next(&w)].known = 3; /* the chain up to header 3 */
     wait_log(&w, "block announcement height=3", 1);
     wait_log(&w, "tip is recent: extra block-relay-only peers enabled", 1);
@@ -421,8 +399,8 @@ static void test_connect_means_no_extra_peers(void **state)
     memset(&w, 0, sizeof w);
     w.chain = &chain;
     w.n_ls = 2;
-    listen_on(&w.ls[0], 81);
-    listen_on(&w.ls[1], 82);
+    listener_open_group(&w.ls[0], 81);
+    listener_open_group(&w.ls[1], 82);
     char connect[64];
     snprintf(connect, sizeof connect, "--connect=%s:%u", w.ls[0].ip, w.ls[0].port);
     const char *extra[] = {connect, "--test-local-groups", "--listen=0",
@@ -432,7 +410,7 @@ static void test_connect_means_no_extra_peers(void **state)
                            "--test-extra-blockrelay-interval=0.05", NULL};
     rpc_daemon_start(&w.r, extra);
     uint16_t mport = metrics_port(&w.r.d);
-    add_address(&w.r, &w.ls[1]);
+    listener_add(&w.r, &w.ls[1]);
     size_t p = accept_next(&w);
     assert_int_equal(w.ps[p].listener, 0);
     w.ps[p].known = 3;
