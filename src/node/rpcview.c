@@ -198,9 +198,8 @@ static bool peer_netaddr(const struct node *n, const struct node_peer *np, struc
     return ok;
 }
 
-enum node_err node_ban(struct node *n, const struct netaddr_subnet *sn, int64_t until)
+enum node_err node_ban(struct node *n, const struct netaddr_subnet *sn, int64_t until, int64_t now)
 {
-    int64_t now = node_now();
     enum banman_err err = banman_ban(n->banman, sn, until, now);
     if (err != BANMAN_OK) return err == BANMAN_ERR_FULL ? NODE_ERR_FULL : NODE_ERR_NOMEM;
     char s[NETADDR_STR_MAX];

@@ -140,8 +140,11 @@ struct node_ban {
     struct netaddr_subnet subnet;
     int64_t created, until; /* unix seconds */
 };
-/* node_ban disconnects the connected peers it covers. */
-enum node_err node_ban(struct node *n, const struct netaddr_subnet *sn, int64_t until);
+/* node_ban disconnects the connected peers it covers. `now` is the
+ * caller's reading of the clock (unix s), the one `until` was computed
+ * from: two readings could straddle a second and make a 3600 s ban list
+ * as 3599. */
+enum node_err node_ban(struct node *n, const struct netaddr_subnet *sn, int64_t until, int64_t now);
 enum node_err node_unban(struct node *n, const struct netaddr_subnet *sn);
 /* A ban in force on exactly this subnet? (No copy of the list: setban asks
  * this for every call, and the list may hold BANMAN_MAX entries.) */

@@ -5,6 +5,7 @@
  * Core fills from a mempool or from block validation are left out. */
 #include "rpc_internal.h"
 
+#include <btcpeerd/clock.h>
 #include <btcpeerd/hostport.h>
 #include <btcpeerd/log.h>
 #include <btcpeerd/netaddr.h>
@@ -369,7 +370,7 @@ static enum rpc_status m_setban(struct rpc_call *c, json_t *params, void *ctx)
         rpc_call_error(c, RPC_CLIENT_NODE_ALREADY_ADDED, "Error: IP/Subnet already banned");
         return RPC_DONE;
     }
-    int64_t now = (int64_t)time(NULL);
+    int64_t now = clock_unix_s(); /* the node's clock (time(2) may lag it by a tick) */
     if (bantime < 0) bantime = 0;
     if (bantime == 0) bantime = node_default_bantime_s(s->node);
     /* bantime comes from the client: now + INT64_MAX would overflow */
@@ -378,7 +379,7 @@ static enum rpc_status m_setban(struct rpc_call *c, json_t *params, void *ctx)
         rpc_call_error(c, RPC_INVALID_PARAMETER, "Error: Absolute timestamp is in the past");
         return RPC_DONE;
     }
-    enum node_err err = node_ban(s->node, &sn, until);
+    enum node_err err = node_ban(s->node, &sn, until, now);
     if (err != NODE_OK)
         rpc_call_error(c, RPC_MISC_ERROR, "Error: %s", node_err_str(err));
     else
@@ -396,7 +397,7 @@ static enum rpc_status m_listbanned(struct rpc_call *c, json_t *params, void *ct
         rpc_call_error(c, RPC_OUT_OF_MEMORY, "Out of memory");
         return RPC_DONE;
     }
-    int64_t now = (int64_t)time(NULL);
+    int64_t now = clock_unix_s();
     json_t *arr = json_array();
     for (size_t i = 0; i < n; i++) {
         char addr[NETADDR_STR_MAX];
