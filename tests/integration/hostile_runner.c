@@ -65,11 +65,7 @@ void hc_expect_reason(struct daemon_proc *d, const char *reason)
 
 void hc_expect_pong(struct sp *s, uint64_t nonce)
 {
-    struct wire_msg ping = {.type = WIRE_PING, .u.ping.nonce = nonce};
-    assert_true(sp_send(s, &ping));
-    struct wire_msg pong;
-    assert_true(sp_expect(s, WIRE_PONG, &pong, HC_WAIT_MS));
-    assert_true(pong.u.ping.nonce == nonce);
+    assert_true(sp_ping_pong(s, nonce, HC_WAIT_MS));
 }
 
 void hc_connect_v1(struct hc_run *r, struct sp *s)

@@ -264,6 +264,13 @@ bool sp_expect(struct sp *s, enum wire_type type, struct wire_msg *msg, unsigned
     }
 }
 
+bool sp_ping_pong(struct sp *s, uint64_t nonce, unsigned timeout_ms)
+{
+    struct wire_msg ping = {.type = WIRE_PING, .u.ping = {.nonce = nonce}}, pong;
+    if (!sp_send(s, &ping) || !sp_expect(s, WIRE_PONG, &pong, timeout_ms)) return false;
+    return pong.u.ping.nonce == nonce;
+}
+
 bool sp_wait_closed(struct sp *s, unsigned timeout_ms)
 {
     uint64_t deadline = clock_mono_ms() + timeout_ms;

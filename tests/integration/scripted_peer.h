@@ -52,6 +52,10 @@ enum sp_result sp_recv(struct sp *s, struct wire_msg *msg, unsigned timeout_ms);
 /* Read until a message of this type arrives (others are dropped); false on
  * timeout or close. msg may be NULL. */
 bool sp_expect(struct sp *s, enum wire_type type, struct wire_msg *msg, unsigned timeout_ms);
+/* Send a ping with this nonce and wait for the first pong: true if it
+ * came within timeout_ms and carries the nonce. A pong answered means the
+ * connection is up and the remote read everything sent before the ping. */
+bool sp_ping_pong(struct sp *s, uint64_t nonce, unsigned timeout_ms);
 /* True once the remote closes the connection within timeout_ms (anything it
  * sends meanwhile is discarded). */
 bool sp_wait_closed(struct sp *s, unsigned timeout_ms);

@@ -99,15 +99,6 @@ static void peer_up(struct sp *s, const char *ip, uint16_t port)
     if (!sp_handshake(s, true, NULL, WAIT_MS)) fail_msg("no handshake from %s", ip);
 }
 
-static void expect_pong(struct sp *s, uint64_t nonce)
-{
-    struct wire_msg ping = {.type = WIRE_PING, .u.ping.nonce = nonce};
-    assert_true(sp_send(s, &ping));
-    struct wire_msg pong;
-    assert_true(sp_expect(s, WIRE_PONG, &pong, WAIT_MS));
-    assert_true(pong.u.ping.nonce == nonce);
-}
-
 /* An addr of 1,001 (zeroed) entries: Core's offence, more than 1,000. */
 static void send_oversize_addr(struct sp *s)
 {
@@ -175,7 +166,7 @@ static void test_offender_discouraged_and_every_connection_from_it_dropped(void 
     assert_true(offence < discouraged);
     assert_true(discouraged < rest);
     /* the neighbour is untouched */
-    expect_pong(&neighbour, 11);
+    assert_true(sp_ping_pong(&neighbour, 11, WAIT_MS));
     assert_int_equal(count_lines(d, "disconnected addr=127.0.0.6:", NULL), 0);
     assert_int_equal(count_lines(d, "not discouraged", NULL), 0);
     /* never a ban */
@@ -204,7 +195,7 @@ static void test_discouraged_comes_back_only_while_two_slots_are_free(void **sta
     peer_up(&f2, "127.0.1.2", port);
     /* two inbound, two free: taken, and served */
     peer_up(&back, "127.0.0.5", port);
-    expect_pong(&back, 1);
+    assert_true(sp_ping_pong(&back, 1, WAIT_MS));
     sp_close(&back);
     expect_lines(d, "disconnected addr=127.0.0.5:", "direction=inbound", 2);
     peer_up(&f3, "127.0.1.3", port);
@@ -215,7 +206,7 @@ static void test_discouraged_comes_back_only_while_two_slots_are_free(void **sta
     expect_lines(d, "refused inbound connection addr=127.0.0.5:", "reason=discouraged", 1);
     /* the same room for anyone else: the refusal was the discouragement */
     peer_up(&back, "127.0.0.6", port);
-    expect_pong(&back, 2);
+    assert_true(sp_ping_pong(&back, 2, WAIT_MS));
     assert_int_equal(count_lines(d, "refused inbound connection", NULL), 1);
     sp_close(&back);
     sp_close(&f1);
@@ -282,7 +273,7 @@ static void test_discouraged_is_evicted_first(void **state)
     assert_int_equal(count_lines(d, "refused inbound connection", NULL), 0);
     /* full: the newcomer takes a discouraged peer's slot */
     peer_up(&newcomer, "127.0.2.1", port);
-    expect_pong(&newcomer, 3);
+    assert_true(sp_ping_pong(&newcomer, 3, WAIT_MS));
     expect_lines(d, "reason=evicted", NULL, 1);
     assert_int_equal(count_lines(d, "reason=evicted", NULL), 1);
     size_t from5 = count_lines(d, "disconnected addr=127.0.0.5:", "reason=evicted");
@@ -290,9 +281,9 @@ static void test_discouraged_is_evicted_first(void **state)
     if (from5 + from6 != 1) fail_with_log(d, "the evicted peer was not a discouraged one");
     assert_true(sp_wait_closed(from5 ? &d5 : &d6, WAIT_MS));
     /* everyone else is still served */
-    expect_pong(from5 ? &d6 : &d5, 4);
+    assert_true(sp_ping_pong(from5 ? &d6 : &d5, 4, WAIT_MS));
     for (int i = 0; i < FILLERS; i++)
-        expect_pong(&fill[i], 100 + (uint64_t)i);
+        assert_true(sp_ping_pong(&fill[i], 100 + (uint64_t)i, WAIT_MS));
     assert_int_equal(count_lines(d, "refused inbound connection", NULL), 0);
     for (int i = 0; i < FILLERS; i++)
         sp_close(&fill[i]);
@@ -366,7 +357,7 @@ static void test_discouraged_never_dialled_whitelisted_not_discouraged(void **st
     struct sp w;
     peer_up(&w, "127.0.0.8", port);
     send_oversize_addr(&w);
-    expect_pong(&w, 8);
+    assert_true(sp_ping_pong(&w, 8, WAIT_MS));
     expect_lines(d, "not_punished=noban", NULL, 1);
     assert_int_equal(count_lines(d, "discouraged addr=127.0.0.8", NULL), 0);
     /* gossip naming the discouraged host is not kept */

@@ -202,21 +202,6 @@ static size_t accept_three(const struct rpc_daemon *r, struct listener *ls, stru
     return full;
 }
 
-/* A ping answered: the connection is up and the daemon read everything
- * sent before it. */
-static void expect_pong(struct sp *s, uint64_t nonce)
-{
-    struct wire_msg ping = {.type = WIRE_PING, .u.ping = {.nonce = nonce}};
-    assert_true(sp_send(s, &ping));
-    for (;;) {
-        struct wire_msg m;
-        assert_int_equal(sp_recv(s, &m, WAIT_MS), SP_FRAME);
-        bool pong = m.type == WIRE_PONG && m.u.ping.nonce == nonce;
-        wire_msg_free(&m);
-        if (pong) return;
-    }
-}
-
 static void test_block_relay_only_peers(void **state)
 {
     (void)state;
@@ -239,7 +224,7 @@ static void test_block_relay_only_peers(void **state)
     struct sp in;
     assert_true(sp_connect_from(&in, "127.47.0.1", p2p_port, magic()));
     assert_true(sp_handshake(&in, true, NULL, WAIT_MS));
-    expect_pong(&in, 0x5eedffffu);
+    assert_true(sp_ping_pong(&in, 0x5eedffffu, WAIT_MS));
 
     json_t *reply = rpc_call(&r, "getpeerinfo", json_array());
     json_t *peers = rpc_result(reply);
@@ -349,7 +334,7 @@ static void test_tx_on_block_relay_disconnects(void **state)
     /* a full-relay peer may announce transactions: kept */
     send_tx_inv(&s[full], WIRE_INV_WTX, 0x21);
     send_tx_inv(&s[full], WIRE_INV_TX, 0x22);
-    expect_pong(&s[full], 0xf011u);
+    assert_true(sp_ping_pong(&s[full], 0xf011u, WAIT_MS));
 
     /* a tx inv (MSG_WTX) from a block-relay-only peer: disconnected */
     send_tx_inv(&s[br[0]], WIRE_INV_WTX, 0x23);
@@ -370,7 +355,7 @@ static void test_tx_on_block_relay_disconnects(void **state)
     wait_log_count(&r.d, "reason=block-relay-tx", 2);
 
     /* the full-relay peer outlived both */
-    expect_pong(&s[full], 0xf012u);
+    assert_true(sp_ping_pong(&s[full], 0xf012u, WAIT_MS));
     assert_int_equal(daemon_log_count(&r.d, "disconnected and discouraged"), 0);
     for (size_t k = 0; k < N_LISTENERS; k++) {
         sp_close(&s[k]);

@@ -119,20 +119,6 @@ static size_t first_sync_peer(struct rpc_daemon *r, const struct listener *ls, s
     return (size_t)k;
 }
 
-/* A ping answered: still connected, and everything before it was read. */
-static void expect_pong(struct sp *s, uint64_t nonce)
-{
-    struct wire_msg ping = {.type = WIRE_PING, .u.ping = {.nonce = nonce}};
-    assert_true(sp_send(s, &ping));
-    for (;;) {
-        struct wire_msg m;
-        assert_int_equal(sp_recv(s, &m, WAIT_MS), SP_FRAME);
-        bool pong = m.type == WIRE_PONG && m.u.ping.nonce == nonce;
-        wire_msg_free(&m);
-        if (pong) return;
-    }
-}
-
 /* A daemon for n outbound peers, a 0.3 s deadline, no stall timer; more:
  * one more flag or NULL. */
 static void start_with(struct rpc_daemon *r, size_t n, const char *more)
@@ -192,7 +178,7 @@ static void test_sync_peer_past_deadline_replaced(void **state)
     snprintf(kept, sizeof kept, "peer=%lld header sync deadline passed; peer kept",
              peer_of_line(r.d.log, sync1));
     if (!daemon_wait_log(&r.d, kept, WAIT_MS)) fail_msg("no '%s':\n%s", kept, r.d.log);
-    expect_pong(&s[other], 0x70e1u);
+    assert_true(sp_ping_pong(&s[other], 0x70e1u, WAIT_MS));
     assert_int_equal(daemon_log_count(&r.d, "reason=headers-sync-timeout"), 1);
     for (size_t k = 0; k < 2; k++) {
         sp_close(&s[k]);
@@ -214,7 +200,7 @@ static void test_only_outbound_peer_kept(void **state)
     assert_true(sp_expect(&s[0], WIRE_GETHEADERS, NULL, WAIT_MS));
     if (!daemon_wait_log(&r.d, "header sync deadline passed; peer kept", WAIT_MS))
         fail_msg("the deadline did not pass:\n%s", r.d.log);
-    expect_pong(&s[0], 0x70e2u);
+    assert_true(sp_ping_pong(&s[0], 0x70e2u, WAIT_MS));
     assert_int_equal(daemon_log_count(&r.d, "timeout downloading headers"), 0);
     assert_int_equal(daemon_log_count(&r.d, "reason=headers-sync-timeout"), 0);
     json_t *reply = rpc_call(&r, "getpeerinfo", json_array());
@@ -245,7 +231,7 @@ static void test_noban_sync_peer_kept_sync_moved(void **state)
     if (!(sync1 > noban)) fail_msg("no move to the other peer:\n%s", r.d.log);
     assert_int_equal(peer_of_line(r.d.log, noban), first_id);
     assert_int_equal(listener_of_peer(&r, ls, 2, peer_of_line(r.d.log, sync1)), (int)other);
-    expect_pong(&s[first], 0x70e3u);
+    assert_true(sp_ping_pong(&s[first], 0x70e3u, WAIT_MS));
     assert_int_equal(daemon_log_count(&r.d, "reason=headers-sync-timeout"), 0);
     for (size_t k = 0; k < 2; k++) {
         sp_close(&s[k]);
@@ -335,7 +321,7 @@ static void test_deadline_lifted_within_a_day(void **state)
     wait_nth_line(&r.d, "New outbound-full-relay v1 peer connected", 1);
     answer_next_ping(&s[0]);
     answer_next_ping(&s[0]); /* sent 0.3 s (two deadline checks) after the other was up */
-    expect_pong(&s[0], 0x70e4u);
+    assert_true(sp_ping_pong(&s[0], 0x70e4u, WAIT_MS));
     assert_int_equal(daemon_log_count(&r.d, "timeout downloading headers"), 0);
     assert_int_equal(daemon_log_count(&r.d, "deadline passed"), 0);
     assert_int_equal(daemon_log_count(&r.d, SYNC_LINE), 1);

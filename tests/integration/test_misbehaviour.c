@@ -173,15 +173,6 @@ static void send_oversize_addr(struct sp *s)
     free(p);
 }
 
-static void expect_pong(struct sp *s, uint64_t nonce)
-{
-    struct wire_msg ping = {.type = WIRE_PING, .u.ping.nonce = nonce};
-    assert_true(sp_send(s, &ping));
-    struct wire_msg pong;
-    assert_true(sp_expect(s, WIRE_PONG, &pong, WAIT_MS));
-    assert_true(pong.u.ping.nonce == nonce);
-}
-
 /* ---- item 3 ---- */
 
 /* The probe's cases 1 and 2: a misbehaving 127.0.0.1 peer is disconnected,
@@ -218,7 +209,7 @@ static void test_misbehaving_loopback_peer_is_not_banned(void **state)
     struct sp s;
     assert_true(sp_connect(&s, port, magic()));
     assert_true(sp_handshake(&s, true, NULL, WAIT_MS));
-    expect_pong(&s, 7);
+    assert_true(sp_ping_pong(&s, 7, WAIT_MS));
     sp_close(&s);
     assert_null(strstr(d.log, "reason=banned"));
     assert_null(strstr(d.log, "reason=discouraged"));
@@ -241,7 +232,7 @@ static void test_whitelisted_peer_is_not_disconnected(void **state)
     assert_true(sp_handshake(&s, true, NULL, WAIT_MS));
     send_oversize_addr(&s);
     send_oversize_addr(&s);
-    expect_pong(&s, 3);
+    assert_true(sp_ping_pong(&s, 3, WAIT_MS));
     expect_count(&d, "offence=addr-too-many-items", 2);
     assert_non_null(strstr(d.log, "not_punished=noban"));
     assert_null(strstr(d.log, "reason=misbehaving"));
@@ -273,7 +264,7 @@ static void test_manual_peer_is_not_disconnected(void **state)
     assert_true(sp_accept(&s, lfd, magic(), WAIT_MS));
     assert_true(sp_handshake(&s, false, NULL, WAIT_MS));
     send_oversize_addr(&s);
-    expect_pong(&s, 5);
+    assert_true(sp_ping_pong(&s, 5, WAIT_MS));
     expect_log(&d, "not_punished=manual");
     assert_null(strstr(d.log, "reason=misbehaving"));
     sp_close(&s);
